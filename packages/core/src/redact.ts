@@ -1,0 +1,55 @@
+/**
+ * Redaction for anything that may leave the library (errors, logs, REST responses). Platform
+ * responses are kept for debugging, but any field whose name suggests a secret is masked, and
+ * strings that look like bearer credentials are masked wherever they appear.
+ */
+const SECRET_KEY_PATTERN =
+  /(token|secret|password|passwd|authorization|api[_-]?key|cookie|session|jwt|signature|verifier|private|credential|refresh|code$|^code)/i;
+
+const INLINE_SECRET_PATTERNS: readonly RegExp[] = [
+  /(Bearer|Basic|OAuth)\s+[^\s"',]+(?:,\s*[^\s"',]+="[^"]*")*/gi,
+  /\b(access_token|refresh_token|client_secret|code_verifier|code|password|app_password|api_token|bot_token)=([^&\s"']+)/gi,
+  /\bbot\d{5,}:[A-Za-z0-9_-]{20,}/g,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+];
+
+export const REDACTED = '[redacted]';
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY_PATTERN.test(key);
+}
+
+export function redactString(value: string, knownSecrets: readonly string[] = []): string {
+  let result = value;
+  for (const secret of knownSecrets) {
+    if (secret.length >= 4) result = result.split(secret).join(REDACTED);
+  }
+  for (const pattern of INLINE_SECRET_PATTERNS) {
+    result = result.replace(pattern, (match, first: string | undefined) =>
+      first && match.includes('=') && !/^(Bearer|Basic|OAuth)/i.test(match) ? `${first}=${REDACTED}` : REDACTED,
+    );
+  }
+  return result;
+}
+
+/** Deep copy with secret-looking fields masked; cycles and depth are bounded. */
+export function redact(value: unknown, options: { knownSecrets?: readonly string[]; depth?: number } = {}): unknown {
+  const knownSecrets = options.knownSecrets ?? [];
+  const depth = options.depth ?? 8;
+  const seen = new WeakSet<object>();
+  const visit = (current: unknown, level: number): unknown => {
+    if (typeof current === 'string') return redactString(current, knownSecrets);
+    if (current === null || typeof current !== 'object') return current;
+    if (level > depth) return '[truncated]';
+    if (seen.has(current)) return '[circular]';
+    seen.add(current);
+    if (Array.isArray(current)) return current.map((item) => visit(item, level + 1));
+    if (current instanceof Uint8Array) return `[${current.byteLength} bytes]`;
+    const output: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(current)) {
+      output[key] = isSecretKey(key) && item != null && item !== '' ? REDACTED : visit(item, level + 1);
+    }
+    return output;
+  };
+  return visit(value, 0);
+}

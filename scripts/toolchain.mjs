@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Entry point for `npm test`, `npm run demo` and `npm run bench` on a machine that has only
+// Node (>= 20) and npm. Corepack cannot be relied on (its registry signature check fails on
+// some machines), so the pinned Node 24 and pnpm 10 are installed from the npm registry into
+// .toolchain/ and every later step runs with them first on PATH.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const NODE_VERSION = '24.21.0';
+const PNPM_VERSION = '10.34.9';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const toolchainDirectory = join(root, '.toolchain');
+const nodePackage = `node-${process.platform}-${process.arch}`;
+const nodeBinDirectory = join(toolchainDirectory, 'node_modules', nodePackage, 'bin');
+const pnpmEntry = join(toolchainDirectory, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+const stampFile = join(toolchainDirectory, 'stamp.json');
+// Tools such as publint spawn `pnpm` by name, so a real executable must be on PATH.
+const shimDirectory = join(toolchainDirectory, 'bin');
+const wanted = JSON.stringify({ node: NODE_VERSION, pnpm: PNPM_VERSION, nodePackage });
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    process.stderr.write(`\n${command} ${args.join(' ')} exited with ${result.status ?? result.signal}\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function ensureToolchain() {
+  const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
+  if (current === wanted && existsSync(join(nodeBinDirectory, 'node')) && existsSync(pnpmEntry) && existsSync(join(shimDirectory, 'pnpm'))) return;
+  mkdirSync(toolchainDirectory, { recursive: true });
+  writeFileSync(join(toolchainDirectory, 'package.json'), '{ "private": true }\n');
+  process.stdout.write(`Installing Node ${NODE_VERSION} and pnpm ${PNPM_VERSION} into .toolchain/ ...\n`);
+  run('npm', [
+    'install',
+    '--prefix', toolchainDirectory,
+    '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error',
+    `${nodePackage}@${NODE_VERSION}`,
+    `pnpm@${PNPM_VERSION}`,
+  ]);
+  mkdirSync(shimDirectory, { recursive: true });
+  const shim = join(shimDirectory, 'pnpm');
+  writeFileSync(shim, `#!/bin/sh\nexec "${join(nodeBinDirectory, 'node')}" "${pnpmEntry}" "$@"\n`);
+  chmodSync(shim, 0o755);
+  writeFileSync(stampFile, wanted);
+}
+
+function pnpm(args, extraEnvironment = {}) {
+  const environment = {
+    ...process.env,
+    ...extraEnvironment,
+    PATH: `${shimDirectory}:${nodeBinDirectory}:${process.env.PATH ?? ''}`,
+    npm_config_engine_strict: 'false',
+  };
+  run(join(nodeBinDirectory, 'node'), [pnpmEntry, ...args], { env: environment });
+}
+
+const task = process.argv[2] ?? 'test';
+ensureToolchain();
+pnpm(['install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only']);
+
+switch (task) {
+  case 'test':
+    pnpm(['run', 'test:all']);
+    break;
+  case 'demo':
+    pnpm(['turbo', 'run', 'build', '--filter=letmepost-demo...', '--output-logs=errors-only']);
+    pnpm(['--filter', 'letmepost-demo', 'run', 'start']);
+    break;
+  case 'bench':
+    pnpm(['turbo', 'run', 'build', '--filter=letmepost-bench...', '--output-logs=errors-only']);
+    pnpm(['--filter', 'letmepost-bench', 'run', 'bench']);
+    break;
+  case 'install':
+    break;
+  default:
+    process.stderr.write(`unknown task ${task}; use test, demo, bench or install\n`);
+    process.exit(2);
+}
