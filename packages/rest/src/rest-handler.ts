@@ -1,0 +1,420 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ERROR_DOCS_BASE_URL,
+  LetmepostError,
+  isPlatformId,
+  redact,
+  silentLogger,
+  type Account,
+  type ErrorCode,
+  type Logger,
+  type Media,
+  type Post,
+  type PostItem,
+  type PublishResult,
+} from '@letmepost/core';
+import type { z } from 'zod';
+import { camelToSnake, convertKeys, fieldPathToSnake, snakeToCamel } from './case-conversion.js';
+import {
+  createAccountBody,
+  createConnectSessionBody,
+  createPostBody,
+  putPlatformCredentialsBody,
+  type CreatePostBody,
+} from './rest-schemas.js';
+
+/** The part of `createLetmepost()`'s result the REST layer drives. */
+export interface LetmepostApi {
+  connect: {
+    start(options: {
+      workspaceId: string;
+      platform: string;
+      allowQuickstartCreds?: boolean;
+      scopes?: 'write' | 'extended';
+      returnTo?: string;
+    }): Promise<{ url: string | URL; sessionId: string; expiresAt: number | Date }>;
+    complete(options: { platform: string; callbackUrl: string | URL }): Promise<Account[] | { accounts: Account[]; returnTo?: string }>;
+    withCredentials(options: { workspaceId: string; platform: string; credentials: unknown }): Promise<Account>;
+  };
+  accounts: {
+    list(options: { workspaceId: string }): Promise<Account[]>;
+    remove(options: { workspaceId: string; accountId: string }): Promise<unknown>;
+  };
+  appCredentials: {
+    put(options: { workspaceId: string; platform: string; clientId: string; clientSecret: string }): Promise<unknown>;
+    list(options: { workspaceId: string }): Promise<Array<{ platform: string; clientId: string; createdAt: number | Date }>>;
+    remove(options: { workspaceId: string; platform: string }): Promise<unknown>;
+  };
+  publish(options: {
+    workspaceId: string;
+    post: Post;
+    targets: unknown[];
+    idempotencyKey?: string;
+    dryRun?: boolean;
+  }): Promise<PublishResult[]>;
+}
+
+export interface RestHandlerOptions {
+  letmepost: LetmepostApi;
+  /** Resolves the caller (e.g. from `Authorization: Bearer <key>`); null → 401. */
+  authenticate: (request: Request) => Promise<{ workspaceId: string } | null> | { workspaceId: string } | null;
+  /** Mount point when the handler is not at the origin root, e.g. `/api`. */
+  basePath?: string;
+  logger?: Logger;
+  /** Largest accepted request body; media travels base64-encoded, so this bounds uploads too. */
+  maxBodyBytes?: number;
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  validation_failed: 422,
+  preflight_failed: 422,
+  app_credentials_missing: 422,
+  plan_feature_not_available: 402,
+  not_found: 404,
+  rate_limited: 429,
+  quota_exceeded: 429,
+  launch_cap_reached: 429,
+  state_invalid: 400,
+  platform_auth_failed: 400,
+  idempotency_conflict: 409,
+  store_conflict: 409,
+  reauth_required: 409,
+  not_supported: 501,
+  platform_unavailable: 502,
+  store_unavailable: 503,
+};
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function json(options: { status: number; body: Record<string, unknown>; requestId: string; headers?: Record<string, string> }): Response {
+  const headers = new Headers(options.headers);
+  headers.set('content-type', 'application/json; charset=utf-8');
+  headers.set('x-request-id', options.requestId);
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify({ ...options.body, request_id: options.requestId }), { status: options.status, headers });
+}
+
+function errorResponse(options: { error: unknown; requestId: string; logger: Logger }): Response {
+  const { error, requestId } = options;
+  if (error instanceof HttpProblem) {
+    return json({
+      status: error.status,
+      requestId,
+      body: { error: { code: error.code, message: error.message, doc_url: `${ERROR_DOCS_BASE_URL}/${error.code}.md` } },
+    });
+  }
+  if (LetmepostError.isInstance(error)) {
+    const status = STATUS_BY_CODE[error.code] ?? (error.status && error.status >= 400 && error.status < 500 ? 422 : 500);
+    const body: Record<string, unknown> = {
+      code: error.code,
+      message: error.message,
+      doc_url: error.docUrl,
+    };
+    if (error.field) body.field = fieldPathToSnake(error.field);
+    if (error.rule) body.rule = error.rule;
+    if (error.platform) body.platform = error.platform;
+    if (error.retryAfterMs !== undefined) body.retry_after_ms = error.retryAfterMs;
+    if (error.issues.length > 0) {
+      body.issues = error.issues.map((issue) => ({
+        ...(issue.field ? { field: fieldPathToSnake(issue.field) } : {}),
+        ...(issue.rule ? { rule: issue.rule } : {}),
+        message: issue.message,
+      }));
+    }
+    const headers: Record<string, string> = {};
+    if (status === 429 && error.retryAfterMs !== undefined) {
+      headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+    }
+    return json({ status, requestId, body: { error: body }, headers });
+  }
+  options.logger.log('error', 'unhandled error in REST handler', { requestId, error: redact(String(error)) });
+  return json({
+    status: 500,
+    requestId,
+    body: { error: { code: 'internal_error', message: 'Internal error', doc_url: `${ERROR_DOCS_BASE_URL}/internal_error.md` } },
+  });
+}
+
+async function readJson<T>(options: { request: Request; schema: z.ZodType<T>; maxBodyBytes: number }): Promise<T> {
+  const { request, schema, maxBodyBytes } = options;
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!contentType.toLowerCase().startsWith('application/json')) {
+    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
+  }
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
+  const buffer = await request.arrayBuffer();
+  if (buffer.byteLength > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(buffer));
+  } catch {
+    throw new LetmepostError({ code: 'validation_failed', message: 'The body is not valid JSON', field: 'body' });
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      field: issue.path.join('.') || 'body',
+      message: issue.message,
+    }));
+    throw new LetmepostError({
+      code: 'validation_failed',
+      message: `Invalid request body: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+      field: issues[0]?.field,
+      issues,
+    });
+  }
+  return result.data;
+}
+
+function toIso(value: number | Date | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return new Date(value).toISOString();
+}
+
+export function serializeAccount(account: Account): Record<string, unknown> {
+  return {
+    id: account.id,
+    platform: account.platform,
+    platform_account_id: account.platformAccountId,
+    kind: account.kind,
+    username: account.username,
+    display_name: account.displayName,
+    avatar_url: account.avatarUrl,
+    profile_url: account.profileUrl,
+    status: account.status,
+    scopes: account.scopes,
+    expires_at: toIso(account.expiresAt),
+    reauth_by: toIso(account.reauthBy),
+    created_at: toIso(account.createdAt),
+    updated_at: toIso(account.updatedAt),
+  };
+}
+
+function serializeError(error: LetmepostError | undefined): Record<string, unknown> | undefined {
+  if (!error) return undefined;
+  return {
+    code: error.code,
+    message: error.message,
+    doc_url: error.docUrl,
+    ...(error.rule ? { rule: error.rule } : {}),
+    ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
+  };
+}
+
+export function serializePublishResult(result: PublishResult): Record<string, unknown> {
+  return {
+    status: result.status,
+    platform: result.platform,
+    account_id: result.accountId,
+    post_id: result.postId,
+    url: result.url,
+    items: result.items?.map((item) => ({
+      index: item.index,
+      status: item.status,
+      post_id: item.postId,
+      url: item.url,
+      error: serializeError(item.error),
+    })),
+    warnings: result.warnings,
+    error: serializeError(result.error),
+    resume_token: result.resumeToken,
+    dry_run: result.dryRun,
+  };
+}
+
+function toMedia(media: NonNullable<CreatePostBody['post']['media']>[number]): Media {
+  const common = {
+    mimeType: media.mime_type,
+    ...(media.alt_text !== undefined ? { altText: media.alt_text } : {}),
+    ...(media.file_name !== undefined ? { fileName: media.file_name } : {}),
+    ...(media.width !== undefined ? { width: media.width } : {}),
+    ...(media.height !== undefined ? { height: media.height } : {}),
+  };
+  if (media.url !== undefined) return { url: media.url, ...common };
+  return { data: new Uint8Array(Buffer.from(media.data_base64 ?? '', 'base64')), ...common };
+}
+
+function toPostItem(item: { text: string; link?: string; media?: CreatePostBody['post']['media'] }): PostItem {
+  return {
+    text: item.text,
+    ...(item.link !== undefined ? { link: item.link } : {}),
+    ...(item.media !== undefined ? { media: item.media.map(toMedia) } : {}),
+  };
+}
+
+function toPost(body: CreatePostBody['post']): Post {
+  return {
+    ...toPostItem(body),
+    ...(body.thread !== undefined ? { thread: body.thread.map(toPostItem) } : {}),
+    ...(body.reply_to !== undefined ? { replyTo: body.reply_to } : {}),
+    ...(body.first_comment !== undefined ? { firstComment: body.first_comment } : {}),
+  };
+}
+
+function toTarget(target: CreatePostBody['targets'][number]): Record<string, unknown> {
+  const options = target.options === undefined ? undefined : convertKeys({ value: target.options, convert: snakeToCamel });
+  if ('account_id' in target) return { accountId: target.account_id, ...(options ? { options } : {}) };
+  return {
+    platform: target.platform,
+    credentials: convertKeys({ value: target.credentials, convert: snakeToCamel }),
+    ...(options ? { options } : {}),
+  };
+}
+
+/**
+ * The REST API of DESIGN section 8 as a Web-standard handler: `(Request) => Promise<Response>`.
+ * Mount it in anything that speaks Fetch API requests (Hono, Next.js route handlers, Bun, Deno)
+ * or, through `toNodeListener`, in Express, Fastify and `node:http`.
+ */
+export function createRestHandler(options: RestHandlerOptions): (request: Request) => Promise<Response> {
+  const { letmepost } = options;
+  const logger = options.logger ?? silentLogger;
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const maxBodyBytes = options.maxBodyBytes ?? 25 * 1024 * 1024;
+
+  const requireWorkspace = async (request: Request): Promise<string> => {
+    const principal = await options.authenticate(request);
+    if (!principal) throw new HttpProblem(401, 'unauthenticated', 'Missing or invalid API key');
+    return principal.workspaceId;
+  };
+
+  return async function handle(request: Request): Promise<Response> {
+    const requestId = request.headers.get('x-request-id')?.slice(0, 128) || `req_${randomUUID()}`;
+    try {
+      const url = new URL(request.url);
+      if (!url.pathname.startsWith(`${basePath}/v1/`)) throw new HttpProblem(404, 'not_found', 'No such route');
+      const segments = url.pathname.slice(basePath.length).split('/').filter(Boolean).map(decodeURIComponent);
+      const method = request.method.toUpperCase();
+      const route = `${method} /${segments.slice(1).map((segment, index) => (index === 0 ? segment : ':')).join('/')}`;
+      const segment = (index: number): string => segments[index] ?? '';
+
+      // The OAuth callback is reached by the user's browser coming back from the platform, so it
+      // carries no API key: the single-use state parameter is what authenticates it.
+      if (method === 'GET' && segment(1) === 'accounts' && segment(2) === 'oauth' && segment(4) === 'callback' && segments.length === 5) {
+        const platform = segment(3);
+        if (!isPlatformId(platform)) throw new HttpProblem(404, 'not_found', 'Unknown platform');
+        const completed = await letmepost.connect.complete({ platform, callbackUrl: request.url });
+        const accounts = Array.isArray(completed) ? completed : completed.accounts;
+        const returnTo = Array.isArray(completed) ? undefined : completed.returnTo;
+        if (returnTo) {
+          const destination = new URL(returnTo);
+          destination.searchParams.set('connected', accounts.map((account) => account.id).join(','));
+          return new Response(null, { status: 303, headers: { location: destination.toString(), 'x-request-id': requestId } });
+        }
+        return json({ status: 200, requestId, body: { data: accounts.map(serializeAccount) } });
+      }
+
+      switch (route) {
+        case 'POST /platform-credentials': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: putPlatformCredentialsBody, maxBodyBytes });
+          await letmepost.appCredentials.put({
+            workspaceId,
+            platform: body.platform,
+            clientId: body.client_id,
+            clientSecret: body.client_secret,
+          });
+          const stored = (await letmepost.appCredentials.list({ workspaceId })).find((item) => item.platform === body.platform);
+          return json({
+            status: 201,
+            requestId,
+            body: { data: { platform: body.platform, client_id: body.client_id, created_at: toIso(stored?.createdAt) } },
+          });
+        }
+        case 'GET /platform-credentials': {
+          const workspaceId = await requireWorkspace(request);
+          const items = await letmepost.appCredentials.list({ workspaceId });
+          return json({
+            status: 200,
+            requestId,
+            body: {
+              data: items.map((item) => ({ platform: item.platform, client_id: item.clientId, created_at: toIso(item.createdAt) })),
+              meta: { total: items.length, limit: items.length },
+            },
+          });
+        }
+        case 'DELETE /platform-credentials/:': {
+          const workspaceId = await requireWorkspace(request);
+          const platform = segment(2);
+          if (!isPlatformId(platform)) throw new HttpProblem(404, 'not_found', 'Unknown platform');
+          await letmepost.appCredentials.remove({ workspaceId, platform });
+          return new Response(null, { status: 204, headers: { 'x-request-id': requestId } });
+        }
+        case 'POST /connect/sessions': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: createConnectSessionBody, maxBodyBytes });
+          const session = await letmepost.connect.start({
+            workspaceId,
+            platform: body.platform,
+            ...(body.allow_quickstart_creds !== undefined ? { allowQuickstartCreds: body.allow_quickstart_creds } : {}),
+            ...(body.scopes !== undefined ? { scopes: body.scopes } : {}),
+            ...(body.return_to !== undefined ? { returnTo: body.return_to } : {}),
+          });
+          return json({
+            status: 201,
+            requestId,
+            body: { url: String(session.url), session_id: session.sessionId, expires_at: toIso(session.expiresAt) },
+          });
+        }
+        case 'POST /accounts': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: createAccountBody, maxBodyBytes });
+          const account = await letmepost.connect.withCredentials({
+            workspaceId,
+            platform: body.platform,
+            credentials: convertKeys({ value: body.credentials, convert: snakeToCamel }),
+          });
+          return json({ status: 201, requestId, body: { data: serializeAccount(account) } });
+        }
+        case 'GET /accounts': {
+          const workspaceId = await requireWorkspace(request);
+          const accounts = await letmepost.accounts.list({ workspaceId });
+          return json({
+            status: 200,
+            requestId,
+            body: { data: accounts.map(serializeAccount), meta: { total: accounts.length, limit: accounts.length } },
+          });
+        }
+        case 'DELETE /accounts/:': {
+          const workspaceId = await requireWorkspace(request);
+          await letmepost.accounts.remove({ workspaceId, accountId: segment(2) });
+          return new Response(null, { status: 204, headers: { 'x-request-id': requestId } });
+        }
+        case 'POST /posts': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: createPostBody, maxBodyBytes });
+          const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+          if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+            throw new LetmepostError({
+              code: 'validation_failed',
+              message: 'Idempotency-Key must be 1 to 255 characters',
+              field: 'Idempotency-Key',
+            });
+          }
+          const results = await letmepost.publish({
+            workspaceId,
+            post: toPost(body.post),
+            targets: body.targets.map(toTarget),
+            ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+            ...(body.dry_run !== undefined ? { dryRun: body.dry_run } : {}),
+          });
+          return json({ status: 200, requestId, body: { data: results.map(serializePublishResult) } });
+        }
+        default:
+          throw new HttpProblem(404, 'not_found', 'No such route');
+      }
+    } catch (error) {
+      return errorResponse({ error, requestId, logger });
+    }
+  };
+}
+

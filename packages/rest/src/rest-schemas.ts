@@ -1,0 +1,63 @@
+import { PLATFORM_IDS } from '@letmepost/core';
+import { z } from 'zod';
+
+const platform = z.enum(PLATFORM_IDS);
+const plainObject = z.record(z.string(), z.unknown());
+
+export const putPlatformCredentialsBody = z
+  .object({ platform, client_id: z.string().min(1).max(512), client_secret: z.string().min(1).max(4096) })
+  .strict();
+
+export const createConnectSessionBody = z
+  .object({
+    platform,
+    allow_quickstart_creds: z.boolean().optional(),
+    scopes: z.enum(['write', 'extended']).optional(),
+    return_to: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .strict();
+
+export const createAccountBody = z.object({ platform, credentials: plainObject }).strict();
+
+const mediaBody = z
+  .object({
+    url: z.string().optional(),
+    data_base64: z.base64().optional(),
+    mime_type: z.string(),
+    alt_text: z.string().optional(),
+    file_name: z.string().optional(),
+    width: z.number().int().positive().optional(),
+    height: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((media) => (media.url === undefined) !== (media.data_base64 === undefined), {
+    message: 'give exactly one of url or data_base64',
+  });
+
+const postItemBody = z
+  .object({ text: z.string(), link: z.string().optional(), media: z.array(mediaBody).max(20).optional() })
+  .strict();
+
+export const createPostBody = z
+  .object({
+    post: postItemBody
+      .extend({
+        thread: z.array(postItemBody).max(25).optional(),
+        reply_to: z.string().optional(),
+        first_comment: z.string().optional(),
+      })
+      .strict(),
+    targets: z
+      .array(
+        z.union([
+          z.object({ account_id: z.string().min(1), options: plainObject.optional() }).strict(),
+          z.object({ platform, credentials: plainObject, options: plainObject.optional() }).strict(),
+        ]),
+      )
+      .min(1)
+      .max(50),
+    dry_run: z.boolean().optional(),
+  })
+  .strict();
+
+export type CreatePostBody = z.infer<typeof createPostBody>;
