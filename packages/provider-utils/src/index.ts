@@ -1,1 +1,24 @@
-export {};
+/**
+ * @letmepost/provider-utils — what every provider shares.
+ *
+ * Follows /work/plan/PROVIDER-UTILS-API.md, with these (additive) refinements:
+ * - `HttpRequestOptions` also takes per-request `timeouts` and `maxResponseBytes`;
+ *   `HttpErrorResponse.request` also carries the `retry` mode; `HttpClientSettings.headers`.
+ * - `HttpRetrySettings` adds injectable `random` (jitter) and `sleep`.
+ * - OAuth 2.0 returns `OAuth2TokenSet` (`TokenSet` with `tokenType`, `scopes` always set, plus `raw`).
+ * - `oauth1Signature` takes the full `oauthParameters` set; `oauth1SignatureBaseString` and
+ *   `oauth1PercentEncode` are exported too.
+ * - `SafeFetcher.fetch` throws `media_unreachable` for non-2xx answers instead of returning them.
+ * - `MediaBytes.reopenable` says whether `open()` may be called more than once.
+ * - `trackProgress`'s `onProgress` also receives `totalBytes`.
+ * - Dry-run guard: a write during a dry run throws `not_supported` (rule `http.dry_run_write`).
+ */
+export * from './chunk.js';
+export * from './http-client.js';
+export * from './media.js';
+export * from './oauth1.js';
+export * from './oauth2.js';
+export * from './rate-limit.js';
+export * from './safe-fetch.js';
+export * from './settings.js';
+export * from './text.js';

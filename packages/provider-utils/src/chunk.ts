@@ -1,0 +1,62 @@
+export interface ChunkStreamOptions {
+  source: AsyncIterable<Uint8Array>;
+  /** Bytes per chunk; every chunk but the last has exactly this size. */
+  chunkSize: number;
+}
+
+/**
+ * Re-slices a byte stream into fixed-size chunks for chunked uploads (X APPEND segments,
+ * LinkedIn/YouTube parts). Holds at most one chunk plus one source piece in memory, whatever the
+ * total size.
+ */
+export async function* chunkStream(options: ChunkStreamOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const { chunkSize } = options;
+  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
+    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+  }
+  let buffer: Uint8Array | undefined;
+  let filled = 0;
+  for await (const piece of options.source) {
+    let offset = 0;
+    // A source piece that already spans whole chunks is sliced without copying.
+    while (filled === 0 && piece.byteLength - offset >= chunkSize) {
+      yield piece.subarray(offset, offset + chunkSize);
+      offset += chunkSize;
+    }
+    while (offset < piece.byteLength) {
+      buffer ??= new Uint8Array(chunkSize);
+      const take = Math.min(chunkSize - filled, piece.byteLength - offset);
+      buffer.set(piece.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === chunkSize) {
+        // The consumer may keep the chunk (e.g. a pending retry), so a fresh buffer follows.
+        yield buffer;
+        buffer = undefined;
+        filled = 0;
+        while (piece.byteLength - offset >= chunkSize) {
+          yield piece.subarray(offset, offset + chunkSize);
+          offset += chunkSize;
+        }
+      }
+    }
+  }
+  if (buffer && filled > 0) yield buffer.subarray(0, filled);
+}
+
+export interface TrackProgressOptions {
+  source: AsyncIterable<Uint8Array>;
+  totalBytes: number;
+  /** Called after each piece has been handed on, with the running total. */
+  onProgress?: (bytesSent: number, totalBytes: number) => void;
+}
+
+/** Passes bytes through unchanged and reports how many have gone by. */
+export async function* trackProgress(options: TrackProgressOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  let bytesSent = 0;
+  for await (const piece of options.source) {
+    yield piece;
+    bytesSent += piece.byteLength;
+    options.onProgress?.(bytesSent, options.totalBytes);
+  }
+}

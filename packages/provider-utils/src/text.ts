@@ -1,0 +1,19 @@
+const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * User-perceived characters (extended grapheme clusters): what Bluesky and Threads count, so a
+ * family emoji or a flag is one, not four or eleven.
+ */
+export function countGraphemes(text: string): number {
+  let count = 0;
+  for (const _segment of graphemeSegmenter.segment(text)) count += 1;
+  return count;
+}
+
+/** Length of the text once encoded as UTF-8 (what byte-limited platforms count). */
+export function utf8ByteLength(text: string): number {
+  // Encoding into a throwaway buffer is the only exact answer for lone surrogates (which become
+  // U+FFFD, three bytes); the common case is short texts, so the allocation is cheap.
+  return utf8Encoder.encode(text).byteLength;
+}
