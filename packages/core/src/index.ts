@@ -10,3 +10,5 @@ export * from './publish-context.js';
 export * from './publish-result.js';
 export * from './redact.js';
 export * from './token-store.js';
+export * from './envelope-encryption.js';
+export * from './memory-token-store.js';
