@@ -1,0 +1,162 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { createBlueskyEmulator } from './sandbox-bluesky.js';
+import { SandboxHttpError, escapeHtml, readJson, sendHtml, sendJson, type SandboxRequest } from './sandbox-http.js';
+import { createLinkedInEmulator } from './sandbox-linkedin.js';
+import { SandboxState, type SandboxApp, type SandboxFault } from './sandbox-state.js';
+import { createTwitterEmulator } from './sandbox-twitter.js';
+
+export interface SandboxOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  /** Loopback only: the sandbox is never reachable from another machine. */
+  host?: '127.0.0.1' | '::1' | 'localhost';
+  /** OAuth apps known to the emulated platforms (client id, secret, exact redirect URIs). */
+  apps?: SandboxApp[];
+  now?: () => number;
+  /** Bluesky access JWT lifetime; short values let tests exercise refresh. */
+  blueskyAccessLifetimeSeconds?: number;
+}
+
+export interface Sandbox {
+  url: string;
+  state: SandboxState;
+  /** Base URLs to hand to each provider's settings. */
+  endpoints: {
+    twitter: { apiBaseUrl: string; authorizeUrl: string };
+    linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
+    bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string };
+  };
+  setFault(platform: string, fault: SandboxFault | undefined): void;
+  registerApp(app: SandboxApp): void;
+  close(): Promise<void>;
+}
+
+const faultSchema = z.object({
+  platform: z.enum(['twitter', 'linkedin', 'bluesky']),
+  fault: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('rate_limit'), resetSeconds: z.number().int().positive().optional(), remaining: z.number().int().positive().optional() }),
+      z.object({ kind: z.literal('server_error'), status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(), remaining: z.number().int().positive().optional() }),
+      z.object({ kind: z.literal('slow'), delayMs: z.number().int().min(0).max(60_000), remaining: z.number().int().positive().optional() }),
+      z.object({ kind: z.literal('drop_after_record'), remaining: z.number().int().positive().optional() }),
+    ])
+    .nullable(),
+});
+
+const appSchema = z.object({
+  platform: z.enum(['twitter', 'linkedin', 'bluesky']),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  redirectUris: z.array(z.string().url()).min(1),
+  name: z.string().optional(),
+});
+
+function receivedPage(state: SandboxState): string {
+  const platforms = ['twitter', 'linkedin', 'bluesky'];
+  const sections = platforms
+    .map((platform) => {
+      const posts = state.posts.filter((post) => post.platform === platform);
+      const events = state.events.filter((event) => event.platform === platform).slice(-30);
+      return `<section data-platform="${platform}"><h2>${platform}</h2>
+<h3>Posts (${posts.length})</h3>
+<ol>${posts.map((post) => `<li data-testid="post" data-post-id="${escapeHtml(post.id)}">${post.deleted ? '<s>' : ''}${escapeHtml(post.text)}${post.deleted ? '</s>' : ''} <small>${post.mediaIds.length} media${post.replyTo ? `, reply to ${escapeHtml(post.replyTo)}` : ''} · ${escapeHtml(post.createdAt)}</small></li>`).join('')}</ol>
+<h3>Recent requests</h3><ul>${events.map((event) => `<li><code>${escapeHtml(event.kind)}</code> ${escapeHtml(event.summary)}</li>`).join('')}</ul></section>`;
+    })
+    .join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>letmepost sandbox</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}section{border-top:1px solid #ddd}</style></head>
+<body><h1>letmepost sandbox — what each network received</h1>${sections}</body></html>`;
+}
+
+/**
+ * Starts the platform emulator on loopback. Each platform lives under its own path prefix
+ * (`/twitter`, `/linkedin`, `/bluesky`), so one port serves all of them and providers are pointed
+ * here only through their base-URL settings.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const state = new SandboxState(options.now ? { now: options.now } : {});
+  for (const app of options.apps ?? []) state.registerApp(app);
+  let baseUrl = '';
+  const emulators = [
+    createTwitterEmulator({ state }),
+    createLinkedInEmulator({ state, baseUrl: () => baseUrl }),
+    createBlueskyEmulator({ state, baseUrl: () => baseUrl, ...(options.blueskyAccessLifetimeSeconds ? { accessLifetimeSeconds: options.blueskyAccessLifetimeSeconds } : {}) }),
+  ];
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', baseUrl);
+    const method = request.method ?? 'GET';
+    if (method === 'GET' && url.pathname === '/') {
+      sendHtml({ response, html: receivedPage(state) });
+      return;
+    }
+    if (url.pathname === '/_sandbox/posts' && method === 'GET') {
+      sendJson({ response, status: 200, body: { posts: state.posts, events: state.events, refreshCount: state.refreshCount, refreshRejections: state.refreshRejections } });
+      return;
+    }
+    if (url.pathname === '/_sandbox/faults' && method === 'POST') {
+      const parsed = faultSchema.parse(await readJson({ request }));
+      if (parsed.fault) state.faults.set(parsed.platform, parsed.fault as SandboxFault);
+      else state.faults.delete(parsed.platform);
+      sendJson({ response, status: 200, body: { ok: true } });
+      return;
+    }
+    if (url.pathname === '/_sandbox/apps' && method === 'POST') {
+      state.registerApp(appSchema.parse(await readJson({ request })) as SandboxApp);
+      sendJson({ response, status: 201, body: { ok: true } });
+      return;
+    }
+    const [, prefix = '', ...rest] = url.pathname.split('/');
+    const emulator = emulators.find((candidate) => candidate.prefix === prefix);
+    if (emulator) {
+      const sandboxRequest: SandboxRequest = { method, url, path: `/${rest.join('/')}`, headers: request.headers, raw: request };
+      if (await emulator.handle(sandboxRequest, response)) return;
+    }
+    sendJson({ response, status: 404, body: { error: 'NotFound', message: `No sandbox route for ${method} ${url.pathname}` } });
+  }
+
+  const server = createServer((request, response) => {
+    route(request, response).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) return;
+      if (error instanceof SandboxHttpError) {
+        sendJson({ response, status: error.status, body: error.body, headers: error.headers });
+      } else if (error instanceof z.ZodError) {
+        sendJson({ response, status: 400, body: { error: 'InvalidRequest', message: error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } });
+      } else {
+        sendJson({ response, status: 500, body: { error: 'InternalServerError', message: 'sandbox failure' } });
+      }
+      // Drain what the client still sends so it sees the answer instead of a reset.
+      request.resume();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  return {
+    url: baseUrl,
+    state,
+    endpoints: {
+      twitter: { apiBaseUrl: `${baseUrl}/twitter`, authorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
+      linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
+      bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video` },
+    },
+    setFault: (platform, fault) => {
+      if (fault) state.faults.set(platform, fault);
+      else state.faults.delete(platform);
+    },
+    registerApp: (app) => state.registerApp(app),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
