@@ -1,1 +1,4 @@
-export {};
+export * from './assert-no-plaintext.js';
+export * from './load-fixture.js';
+export * from './loopback-server.js';
+export * from './provider-conformance.js';

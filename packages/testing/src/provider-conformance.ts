@@ -1,0 +1,685 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  LetmepostError,
+  isPlatformId,
+  runWithPublishContext,
+  type AnyProvider,
+  type ClientCredentials,
+  type Clock,
+  type ErrorCode,
+  type Post,
+  type ProviderPublishResult,
+  type PublishAuth,
+  type TokenSet,
+} from '@letmepost/core';
+import { MockAgent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { assertCanariesAbsent, settle, type Settled } from './internal.js';
+
+/** What the kit hands to `createProvider`: route every request through `dispatcher`, read time from `clock`. */
+export interface ProviderConformanceSettings {
+  dispatcher: Dispatcher;
+  clock: Clock;
+}
+
+/** An HTTP endpoint, matched the way undici's `MockAgent` matches (path includes the query string). */
+export interface ConformanceEndpoint {
+  /** Scheme, host and port, e.g. `https://api.linkedin.com`. */
+  origin: string;
+  /** Defaults to `POST`. */
+  method?: string;
+  /** Exact path with query, a RegExp, or a predicate over the path with query. */
+  path: string | RegExp | ((path: string) => boolean);
+}
+
+/** A canned response. An object `body` is sent as JSON; a string is sent as is. */
+export interface ConformanceResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ProviderOAuthConformanceOptions {
+  /** The app; its `clientSecret` is treated as a canary secret. */
+  client: ClientCredentials;
+  /** Byte-identical in the authorize and token requests, e.g. `https://app.example/v1/accounts/oauth/linkedin/callback`. */
+  redirectUri: string;
+  /** Scopes to request; defaults to `provider.auth.scopes.write`. */
+  scopes?: readonly string[];
+  /** Expected `origin + pathname` of the authorization URL, e.g. `https://www.linkedin.com/oauth/v2/authorization`. */
+  authorizationEndpoint?: string;
+  /** Name of the client id parameter in the authorization URL (TikTok: `client_key`). Default `client_id`. */
+  clientIdParameter?: string;
+  /** How the `scope` parameter joins scopes. Default `' '`. */
+  scopeSeparator?: string;
+  /** Further parameters the authorization URL must carry with exactly these values. */
+  authorizationParameters?: Record<string, string>;
+  /** Where the provider exchanges the code. */
+  tokenEndpoint: ConformanceEndpoint;
+  /** What the token endpoint answers to a good code (a captured fixture). */
+  tokenResponse: ConformanceResponse;
+  /**
+   * The normalised TokenSet expected from `tokenResponse` (matched with `toMatchObject`). When
+   * `expiresAt` is left out and the fixture has a numeric `expires_in`, the kit expects
+   * `now + expires_in * 1000`.
+   */
+  expected: Partial<TokenSet> & { accessToken: string };
+  /** What the token endpoint answers to a dead code. Default: 400 `{ error: 'invalid_grant' }`. */
+  invalidGrantResponse?: ConformanceResponse;
+  /** Codes accepted for a dead code. Default `['platform_auth_failed']`. */
+  invalidGrantCodes?: readonly ErrorCode[];
+}
+
+export type ConformanceStatusScenario = 401 | 403 | 429 | 500 | 502 | 503;
+export type ConformanceFailureScenario =
+  | ConformanceStatusScenario
+  | 'malformed-json'
+  | 'unexpected-shape'
+  | 'network-error'
+  | 'abort';
+
+export interface ProviderPublishConformanceOptions {
+  auth: PublishAuth<unknown>;
+  /** A post the provider accepts (it must pass `validate`). */
+  post: Post;
+  /** Per-target options for `post`. Default `{}`. */
+  options?: unknown;
+  /**
+   * Secrets that must never appear in an error or result (message, JSON, inspect). Tokens of an
+   * `account` auth are added automatically; list every secret credential field here.
+   */
+  canarySecrets: readonly string[];
+  /**
+   * Registers, on a fresh MockAgent, every request the publish makes besides the write
+   * (uploads, lookups, session creation). Called once per scenario. On the happy path every
+   * interceptor registered here must be consumed, so register exactly what a publish uses.
+   */
+  setup?: (mockAgent: MockAgent) => void;
+  /** The call that creates the post. The kit answers it; it must be sent at most once. */
+  writeEndpoint: ConformanceEndpoint & { success: ConformanceResponse };
+  expected: { postId: string; url?: string };
+  /** A 429 as the platform sends it, and the `retryAfterMs` the provider must derive from it. */
+  rateLimit: { headers: Record<string, string>; body?: unknown; retryAfterMs: number };
+  /** Platform-shaped error bodies per status (providers map structured fields). Default `{}`. */
+  errorBodies?: Partial<Record<ConformanceStatusScenario, unknown>>;
+  /** Override the accepted error codes of a scenario (see the README for the defaults). */
+  expectedCodes?: Partial<Record<ConformanceFailureScenario, readonly ErrorCode[]>>;
+}
+
+export interface ProviderValidationCase {
+  post: Post;
+  options?: unknown;
+  /** A rule id `validate` must report, e.g. `bluesky.text.max_graphemes`. */
+  rule: string;
+}
+
+export type ProviderCheckId =
+  | 'shape'
+  | 'credential-schema'
+  | 'validate.pure'
+  | 'validate.text-too-long'
+  | 'validate.too-many-media'
+  | 'validate.cases'
+  | 'oauth.authorization-url'
+  | 'oauth.exchange-code'
+  | 'oauth.exchange-code-invalid-grant'
+  | 'oauth.callback-error'
+  | 'oauth.state-mismatch'
+  | 'publish.happy-path'
+  | 'publish.dry-run'
+  | `publish.${ConformanceFailureScenario}`;
+
+export interface ProviderConformanceOptions<PROVIDER extends AnyProvider = AnyProvider> {
+  /** Suite title; defaults to the provider id. */
+  name?: string;
+  createProvider: (settings: ProviderConformanceSettings) => PROVIDER;
+  /** Epoch ms of the fixed clock handed to the provider. Default {@link CONFORMANCE_NOW}. */
+  now?: number;
+  /** Required for `oauth2` providers. */
+  oauth?: ProviderOAuthConformanceOptions;
+  publish: ProviderPublishConformanceOptions;
+  /** A valid per-request credentials object, which `credentialSchema` must accept. */
+  credentials?: { valid: unknown };
+  /** Posts `validate` must reject with a given rule. */
+  validation?: readonly ProviderValidationCase[];
+  /** Checks to leave out, with a reason in your own test file. */
+  skip?: readonly ProviderCheckId[];
+}
+
+/** One conformance check, runnable on its own (the kit wraps each in an `it`). */
+export interface ConformanceCheck<ID extends string = string> {
+  id: ID;
+  title: string;
+  run: () => Promise<void>;
+}
+
+/** 2025-01-15T12:00:00.000Z */
+export const CONFORMANCE_NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
+
+const DEFAULT_CODES: Record<ConformanceFailureScenario, readonly ErrorCode[]> = {
+  401: ['auth_expired', 'reauth_required'],
+  403: ['permission_denied'],
+  429: ['rate_limited'],
+  500: ['publish_outcome_unknown', 'platform_unavailable'],
+  502: ['publish_outcome_unknown', 'platform_unavailable'],
+  503: ['publish_outcome_unknown', 'platform_unavailable'],
+  'malformed-json': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
+  'unexpected-shape': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
+  'network-error': ['publish_outcome_unknown', 'platform_unavailable'],
+  abort: ['publish_outcome_unknown', 'platform_unavailable'],
+};
+
+interface Harness {
+  mockAgent: MockAgent;
+  provider: AnyProvider;
+  clock: Clock;
+}
+
+/**
+ * Every request a provider makes must use the dispatcher it was given. While a check runs, the
+ * process-wide undici dispatcher (also used by the global `fetch`) is replaced by a tripwire that
+ * records and refuses every request.
+ */
+class Tripwire {
+  private previous: Dispatcher | undefined;
+  private agent: MockAgent | undefined;
+
+  install(): void {
+    this.previous = getGlobalDispatcher();
+    this.agent = new MockAgent({ enableCallHistory: true });
+    this.agent.disableNetConnect();
+    setGlobalDispatcher(this.agent);
+  }
+
+  strays(): string[] {
+    return (this.agent?.getCallHistory()?.calls() ?? []).map((call) => `${call.method} ${call.fullUrl}`);
+  }
+
+  async restore(): Promise<void> {
+    if (this.previous) setGlobalDispatcher(this.previous);
+    await this.agent?.close();
+    this.agent = undefined;
+  }
+}
+
+function pathWithQuery(fullUrl: string): string {
+  const url = new URL(fullUrl);
+  return url.pathname + url.search;
+}
+
+function pathMatches(matcher: ConformanceEndpoint['path'], path: string): boolean {
+  if (typeof matcher === 'string') return matcher === path;
+  if (matcher instanceof RegExp) return matcher.test(path);
+  return matcher(path);
+}
+
+function endpointCalls(mockAgent: MockAgent, endpoint: ConformanceEndpoint) {
+  const method = (endpoint.method ?? 'POST').toUpperCase();
+  const origin = new URL(endpoint.origin).origin;
+  return (mockAgent.getCallHistory()?.calls() ?? []).filter(
+    (call) => call.method.toUpperCase() === method && call.origin === origin && pathMatches(endpoint.path, pathWithQuery(call.fullUrl)),
+  );
+}
+
+function encodeBody(body: unknown): string {
+  if (body === undefined) return '';
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}
+
+function responseHeaders(response: { body?: unknown; headers?: Record<string, string> }): Record<string, string> {
+  const headers: Record<string, string> = { ...response.headers };
+  const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  if (!hasContentType && response.body !== undefined && typeof response.body !== 'string') {
+    headers['content-type'] = 'application/json';
+  }
+  return headers;
+}
+
+function intercept(options: {
+  mockAgent: MockAgent;
+  endpoint: ConformanceEndpoint;
+  onDispatch?: () => void;
+}) {
+  const matcher = options.endpoint.path;
+  const onDispatch = options.onDispatch;
+  return options.mockAgent.get(new URL(options.endpoint.origin).origin).intercept({
+    method: (options.endpoint.method ?? 'POST').toUpperCase(),
+    // A predicate runs while the request is being dispatched, which is the moment an abort has to
+    // land to exercise "cancelled while in flight".
+    path: (path: string) => {
+      const matched = pathMatches(matcher, path);
+      if (matched) onDispatch?.();
+      return matched;
+    },
+  });
+}
+
+function collectIssuePaths(issues: readonly unknown[]): string[] {
+  const paths: string[] = [];
+  const visit = (list: readonly unknown[]) => {
+    for (const issue of list) {
+      if (issue == null || typeof issue !== 'object') continue;
+      const record = issue as { path?: unknown[]; errors?: unknown[][] };
+      if (Array.isArray(record.path) && record.path.length > 0) paths.push(record.path.map(String).join('.'));
+      if (Array.isArray(record.errors)) for (const nested of record.errors) if (Array.isArray(nested)) visit(nested);
+    }
+  };
+  visit(issues);
+  return paths;
+}
+
+function base64Url(bytes: Buffer): string {
+  return bytes.toString('base64url');
+}
+
+function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = base64Url(randomBytes(32));
+  return { verifier, challenge: base64Url(createHash('sha256').update(verifier).digest()) };
+}
+
+function bodyText(body: unknown): string {
+  if (body == null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  if (body instanceof URLSearchParams) return body.toString();
+  return String(body);
+}
+
+function parseRequestBody(text: string): Record<string, string> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const parsed = JSON.parse(trimmed) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+  }
+  return Object.fromEntries(new URLSearchParams(trimmed));
+}
+
+/** Reads the error a failed publish produced, whether it threw or returned a non-published result. */
+function failureOf(outcome: Settled<ProviderPublishResult>, context: string): unknown {
+  if (outcome.status === 'rejected') return outcome.reason;
+  const result = outcome.value;
+  expect(result.status, `${context}: publish must not report success`).not.toBe('published');
+  const error = result.error ?? result.items?.find((item) => item.error)?.error;
+  expect(error, `${context}: a non-published result must carry an error`).toBeDefined();
+  return error;
+}
+
+function expectLetmepostError(error: unknown, codes: readonly ErrorCode[], context: string): asserts error is LetmepostError {
+  if (!LetmepostError.isInstance(error)) {
+    const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new Error(`${context}: expected a LetmepostError (${codes.join(' | ')}), got ${description}`);
+  }
+  expect(codes, `${context}: unexpected error code "${error.code}" (${error.message})`).toContain(error.code);
+}
+
+/**
+ * The checks of {@link runProviderConformance}, as plain functions. Use this to run a subset or
+ * to prove that a deliberately broken provider fails a given check.
+ */
+export function providerConformanceChecks(options: ProviderConformanceOptions): ConformanceCheck<ProviderCheckId>[] {
+  const now = options.now ?? CONFORMANCE_NOW;
+  const clock: Clock = { now: () => now };
+  const tripwire = new Tripwire();
+  const publishOptions = options.publish;
+  const targetOptions = publishOptions.options ?? {};
+
+  const autoCanaries: string[] = [];
+  if (publishOptions.auth.type === 'account') {
+    const tokens = publishOptions.auth.tokens;
+    autoCanaries.push(tokens.accessToken);
+    if (tokens.refreshToken) autoCanaries.push(tokens.refreshToken);
+    autoCanaries.push(...Object.values(tokens.secrets ?? {}));
+  }
+  const canaries = [...new Set([...publishOptions.canarySecrets, ...autoCanaries])].filter((value) => value.length > 0);
+
+  const harness = (): Harness => {
+    const mockAgent = new MockAgent({ enableCallHistory: true });
+    mockAgent.disableNetConnect();
+    return { mockAgent, clock, provider: options.createProvider({ dispatcher: mockAgent, clock }) };
+  };
+
+  // Each check owns a fresh MockAgent and provider and installs the tripwire for its duration.
+  const guarded =
+    (body: (context: Harness) => Promise<void>) =>
+    async (): Promise<void> => {
+      tripwire.install();
+      const context = harness();
+      try {
+        await body(context);
+        const strays = tripwire.strays();
+        expect(strays, 'requests that bypassed the injected dispatcher').toEqual([]);
+      } finally {
+        await context.mockAgent.close();
+        await tripwire.restore();
+      }
+    };
+
+  const publishOnce = async (context: Harness, signal?: AbortSignal) =>
+    settle(
+      context.provider.publish({
+        post: publishOptions.post,
+        auth: publishOptions.auth,
+        options: targetOptions,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+
+  const checks: ConformanceCheck<ProviderCheckId>[] = [];
+  const add = (id: ProviderCheckId, title: string, body: (context: Harness) => Promise<void>) =>
+    checks.push({ id, title, run: guarded(body) });
+
+  add('shape', 'declares a well-formed spec (id, auth, capabilities, schemas)', async ({ provider }) => {
+    expect(provider.specificationVersion).toBe('v1');
+    expect(isPlatformId(provider.id), `unknown platform id "${provider.id}"`).toBe(true);
+    expect(typeof provider.displayName).toBe('string');
+    expect(provider.displayName.length).toBeGreaterThan(0);
+    for (const schema of [provider.credentialSchema, provider.accountSchema, provider.optionsSchema]) {
+      expect(typeof schema?.safeParse, 'schemas must be zod schemas').toBe('function');
+    }
+    expect(['oauth2', 'oauth1', 'credentials']).toContain(provider.auth.kind);
+    if (provider.auth.kind === 'oauth2') {
+      expect(provider.auth.scopes.write.length, 'oauth2 providers declare write scopes').toBeGreaterThan(0);
+      for (const scope of [...provider.auth.scopes.write, ...provider.auth.scopes.extended]) expect(typeof scope).toBe('string');
+      expect(['rotating', 'reusable', 'none']).toContain(provider.auth.refresh);
+      expect(typeof provider.authorizationUrl, 'oauth2 providers implement authorizationUrl').toBe('function');
+      expect(typeof provider.exchangeCode, 'oauth2 providers implement exchangeCode').toBe('function');
+      if (provider.auth.refresh !== 'none') expect(typeof provider.refresh, 'refreshable providers implement refresh').toBe('function');
+    }
+    if (provider.auth.kind === 'credentials') {
+      expect(typeof provider.connectWithCredentials, 'credentials providers implement connectWithCredentials').toBe('function');
+    }
+    const capabilities = provider.capabilities;
+    expect(Number.isInteger(capabilities.text.maxLength) && capabilities.text.maxLength > 0).toBe(true);
+    expect(['characters', 'graphemes', 'twitter-weighted', 'utf16', 'bytes']).toContain(capabilities.text.unit);
+    const media = capabilities.media;
+    for (const count of [media.maxItems, media.maxImages, media.maxVideos]) expect(Number.isInteger(count) && count >= 0).toBe(true);
+    expect(media.maxImages).toBeLessThanOrEqual(Math.max(media.maxItems, media.maxImages));
+    for (const mimeType of [...media.imageMimeTypes, ...media.videoMimeTypes]) expect(mimeType).toMatch(/^[a-z]+\/[a-z0-9.+-]+$/);
+    expect(['push', 'pull']).toContain(media.ingest);
+    expect(['card', 'inline', 'none']).toContain(capabilities.link);
+    expect(typeof capabilities.deletePost).toBe('boolean');
+    expect(capabilities.deletePost, 'capabilities.deletePost matches the deletePost method').toBe(typeof provider.deletePost === 'function');
+    if (capabilities.pending) expect(typeof provider.checkStatus, 'pending-capable providers implement checkStatus').toBe('function');
+    expect(typeof provider.validate).toBe('function');
+    expect(typeof provider.publish).toBe('function');
+  });
+
+  add('credential-schema', 'credentialSchema rejects {} naming the missing fields', async ({ provider }) => {
+    const parsed = provider.credentialSchema.safeParse({});
+    expect(parsed.success, 'credentialSchema must reject {}').toBe(false);
+    if (!parsed.success) {
+      const paths = collectIssuePaths(parsed.error.issues);
+      expect(paths.length, `issues must carry field paths, got ${JSON.stringify(parsed.error.issues)}`).toBeGreaterThan(0);
+    }
+    if (options.credentials) {
+      const valid = provider.credentialSchema.safeParse(options.credentials.valid);
+      expect(valid.success, `credentialSchema must accept credentials.valid: ${valid.success ? '' : valid.error.message}`).toBe(true);
+    }
+  });
+
+  add('validate.pure', 'validate() is synchronous, deterministic, sends nothing and leaves its input alone', async ({ provider, mockAgent }) => {
+    const post = publishOptions.post;
+    const snapshot = JSON.stringify(post, (_key, value: unknown) => (value instanceof Uint8Array ? Array.from(value) : value));
+    const first = provider.validate({ post, options: targetOptions });
+    expect(Array.isArray(first), 'validate returns an array synchronously').toBe(true);
+    const second = provider.validate({ post, options: targetOptions });
+    expect(second).toEqual(first);
+    expect(first, 'publish.post must be valid').toEqual([]);
+    expect(JSON.stringify(post, (_key, value: unknown) => (value instanceof Uint8Array ? Array.from(value) : value))).toBe(snapshot);
+    expect(mockAgent.getCallHistory()?.calls() ?? []).toHaveLength(0);
+  });
+
+  add('validate.text-too-long', 'validate() flags text over capabilities.text.maxLength with a <id>.text.* rule', async ({ provider }) => {
+    const post: Post = { text: 'a'.repeat(provider.capabilities.text.maxLength + 1) };
+    const issues = provider.validate({ post, options: targetOptions });
+    expect(issues.length).toBeGreaterThan(0);
+    for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`), `rule "${issue.rule}" is not prefixed by the provider id`).toBe(true);
+    expect(issues.some((issue) => issue.rule.startsWith(`${provider.id}.text.`)), JSON.stringify(issues)).toBe(true);
+  });
+
+  add('validate.too-many-media', 'validate() flags more media than capabilities.media.maxItems', async ({ provider }) => {
+    const media = provider.capabilities.media;
+    const mimeType = media.imageMimeTypes[0] ?? 'image/png';
+    const count = Math.min(media.maxItems + 1, 101);
+    const post: Post = {
+      text: 'conformance',
+      media: Array.from({ length: count }, () => ({ data: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType, altText: 'x' })),
+    };
+    const issues = provider.validate({ post, options: targetOptions });
+    expect(issues.length, `${count} media items must be refused`).toBeGreaterThan(0);
+    for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`), `rule "${issue.rule}" is not prefixed by the provider id`).toBe(true);
+  });
+
+  add('validate.cases', 'validate() reports the declared rule for each invalid case', async ({ provider }) => {
+    for (const [index, validationCase] of (options.validation ?? []).entries()) {
+      const issues = provider.validate({ post: validationCase.post, options: validationCase.options ?? targetOptions });
+      expect(
+        issues.map((issue) => issue.rule),
+        `validation[${index}]`,
+      ).toContain(validationCase.rule);
+      for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`)).toBe(true);
+    }
+  });
+
+  const oauth = options.oauth;
+  if (oauth) {
+    const oauthCanaries = [oauth.client.clientSecret ?? '', ...canaries].filter((value) => value.length > 0);
+
+    add('oauth.authorization-url', 'authorizationUrl() is https and carries state, PKCE S256, redirect_uri, client id and scopes', async ({ provider }) => {
+      expect(typeof provider.authorizationUrl).toBe('function');
+      const scopes = oauth.scopes ?? (provider.auth.kind === 'oauth2' ? provider.auth.scopes.write : []);
+      const state = `state-${randomBytes(12).toString('hex')}`;
+      const { challenge } = pkcePair();
+      const url = provider.authorizationUrl!({ client: oauth.client, redirectUri: oauth.redirectUri, state, codeChallenge: challenge, scopes });
+      expect(url).toBeInstanceOf(URL);
+      expect(url.protocol).toBe('https:');
+      if (oauth.authorizationEndpoint) expect(url.origin + url.pathname).toBe(oauth.authorizationEndpoint);
+      const parameters = url.searchParams;
+      expect(parameters.get('response_type')).toBe('code');
+      expect(parameters.get(oauth.clientIdParameter ?? 'client_id')).toBe(oauth.client.clientId);
+      expect(parameters.get('redirect_uri'), 'redirect_uri must be byte-identical').toBe(oauth.redirectUri);
+      expect(parameters.get('state')).toBe(state);
+      const usesPkce = provider.auth.kind === 'oauth2' && provider.auth.pkce;
+      if (usesPkce) {
+        expect(parameters.get('code_challenge')).toBe(challenge);
+        expect(parameters.get('code_challenge_method')).toBe('S256');
+      }
+      const requested = (parameters.get('scope') ?? '').split(oauth.scopeSeparator ?? ' ').filter(Boolean);
+      for (const scope of scopes) expect(requested, `scope "${scope}"`).toContain(scope);
+      for (const [name, value] of Object.entries(oauth.authorizationParameters ?? {})) expect(parameters.get(name), name).toBe(value);
+      if (oauth.client.clientSecret) expect(url.toString()).not.toContain(oauth.client.clientSecret);
+    });
+
+    const exchange = async (context: Harness, response: ConformanceResponse, callback?: (url: URL) => void) => {
+      const state = `state-${randomBytes(12).toString('hex')}`;
+      const code = `code-${randomBytes(12).toString('hex')}`;
+      const { verifier } = pkcePair();
+      const bodies: string[] = [];
+      intercept({ mockAgent: context.mockAgent, endpoint: oauth.tokenEndpoint }).reply((request) => {
+        bodies.push(bodyText(request.body));
+        return { statusCode: response.status, data: encodeBody(response.body), responseOptions: { headers: responseHeaders(response) } };
+      });
+      const callbackUrl = new URL(oauth.redirectUri);
+      callbackUrl.searchParams.set('code', code);
+      callbackUrl.searchParams.set('state', state);
+      callback?.(callbackUrl);
+      const outcome = await settle(
+        context.provider.exchangeCode!({ client: oauth.client, redirectUri: oauth.redirectUri, callbackUrl, state, codeVerifier: verifier }),
+      );
+      return { outcome, bodies, code, verifier, calls: endpointCalls(context.mockAgent, oauth.tokenEndpoint) };
+    };
+
+    add('oauth.exchange-code', 'exchangeCode() sends the code, verifier and identical redirect_uri and normalises the token response', async (context) => {
+      const { provider, mockAgent } = context;
+      const { outcome, bodies, code, verifier, calls } = await exchange(context, oauth.tokenResponse);
+      if (outcome.status === 'rejected') throw outcome.reason;
+      expect(calls).toHaveLength(1);
+      const sent = parseRequestBody(bodies[0] ?? '');
+      expect(sent.grant_type).toBe('authorization_code');
+      expect(sent.code).toBe(code);
+      expect(sent.redirect_uri, 'redirect_uri must be byte-identical to the authorize request').toBe(oauth.redirectUri);
+      if (provider.auth.kind === 'oauth2' && provider.auth.pkce) expect(sent.code_verifier).toBe(verifier);
+      const authorization = calls[0]?.headers ? (calls[0].headers as Record<string, string>)['authorization'] : undefined;
+      const clientIdParameter = oauth.clientIdParameter ?? 'client_id';
+      expect(
+        authorization?.startsWith('Basic ') || sent[clientIdParameter] === oauth.client.clientId,
+        'the client authenticates with HTTP Basic or a client id in the body',
+      ).toBe(true);
+      const tokens = outcome.value;
+      const expected: Partial<TokenSet> = { ...oauth.expected };
+      const fixture = oauth.tokenResponse.body as Record<string, unknown> | undefined;
+      if (expected.expiresAt === undefined && typeof fixture?.expires_in === 'number') {
+        expected.expiresAt = now + fixture.expires_in * 1000;
+      }
+      expect(tokens).toMatchObject(expected);
+      mockAgent.assertNoPendingInterceptors();
+    });
+
+    add('oauth.exchange-code-invalid-grant', 'exchangeCode() maps a refused code to a LetmepostError without leaking secrets', async (context) => {
+      const response = oauth.invalidGrantResponse ?? { status: 400, body: { error: 'invalid_grant', error_description: 'Authorization code expired' } };
+      const { outcome, code, verifier } = await exchange(context, response);
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status !== 'rejected') return;
+      expectLetmepostError(outcome.reason, oauth.invalidGrantCodes ?? ['platform_auth_failed'], 'refused code');
+      assertCanariesAbsent({ value: outcome.reason, canaries: [...oauthCanaries, verifier, code], context: 'refused code' });
+    });
+
+    add('oauth.callback-error', 'exchangeCode() maps error=access_denied in the callback to platform_auth_failed before any request', async (context) => {
+      const { outcome, calls } = await exchange(context, oauth.tokenResponse, (url) => {
+        url.searchParams.delete('code');
+        url.searchParams.set('error', 'access_denied');
+        url.searchParams.set('error_description', 'The user denied access');
+      });
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected') expectLetmepostError(outcome.reason, ['platform_auth_failed'], 'access_denied callback');
+      expect(calls, 'no token request after a denied consent').toHaveLength(0);
+    });
+
+    add('oauth.state-mismatch', 'exchangeCode() refuses a callback whose state differs with state_invalid before any request', async (context) => {
+      const { outcome, calls } = await exchange(context, oauth.tokenResponse, (url) => {
+        url.searchParams.set('state', 'forged-state');
+      });
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected') expectLetmepostError(outcome.reason, ['state_invalid'], 'state mismatch');
+      expect(calls, 'no token request with a forged state').toHaveLength(0);
+    });
+  }
+
+  add('publish.happy-path', 'publish() creates the post once through the injected dispatcher', async (context) => {
+    const { mockAgent } = context;
+    publishOptions.setup?.(mockAgent);
+    const success = publishOptions.writeEndpoint.success;
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint }).reply(success.status, encodeBody(success.body), {
+      headers: responseHeaders(success),
+    });
+    const outcome = await publishOnce(context);
+    if (outcome.status === 'rejected') throw outcome.reason;
+    const result = outcome.value;
+    expect(result.status).toBe('published');
+    expect(result.postId).toBe(publishOptions.expected.postId);
+    if (publishOptions.expected.url !== undefined) expect(result.url).toBe(publishOptions.expected.url);
+    expect(Array.isArray(result.warnings), 'result.warnings is an array').toBe(true);
+    expect(endpointCalls(mockAgent, publishOptions.writeEndpoint), 'the create is sent exactly once').toHaveLength(1);
+    mockAgent.assertNoPendingInterceptors();
+    assertCanariesAbsent({ value: result, canaries, context: 'publish result' });
+  });
+
+  add('publish.dry-run', 'publish() inside a dry-run context never sends the create', async (context) => {
+    const { mockAgent } = context;
+    publishOptions.setup?.(mockAgent);
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
+      .reply(publishOptions.writeEndpoint.success.status, encodeBody(publishOptions.writeEndpoint.success.body), {
+        headers: responseHeaders(publishOptions.writeEndpoint.success),
+      })
+      .persist();
+    const outcome = await runWithPublishContext({ dryRun: true }, () => publishOnce(context));
+    expect(endpointCalls(mockAgent, publishOptions.writeEndpoint), 'no create during a dry run').toHaveLength(0);
+    if (outcome.status === 'fulfilled') expect(outcome.value.status).not.toBe('published');
+    else expect(LetmepostError.isInstance(outcome.reason), String(outcome.reason)).toBe(true);
+  });
+
+  const failure = (scenario: ConformanceFailureScenario, title: string, arrange: (context: Harness, abort: AbortController) => void) =>
+    add(`publish.${scenario}`, title, async (context) => {
+      const { mockAgent } = context;
+      publishOptions.setup?.(mockAgent);
+      const controller = new AbortController();
+      arrange(context, controller);
+      const outcome = await publishOnce(context, scenario === 'abort' ? controller.signal : undefined);
+      const label = `publish answered ${scenario}`;
+      const error = failureOf(outcome, label);
+      expectLetmepostError(error, publishOptions.expectedCodes?.[scenario] ?? DEFAULT_CODES[scenario], label);
+      if (scenario === 429) {
+        expect(error.retryAfterMs, 'retryAfterMs from the rate-limit headers').toBe(publishOptions.rateLimit.retryAfterMs);
+      }
+      expect(endpointCalls(mockAgent, publishOptions.writeEndpoint), `${label}: the create must be sent exactly once, never re-sent`).toHaveLength(1);
+      assertCanariesAbsent({ value: error, canaries, context: label });
+      if (outcome.status === 'fulfilled') assertCanariesAbsent({ value: outcome.value, canaries, context: `${label} (result)` });
+    });
+
+  const statusScenario = (status: ConformanceStatusScenario, title: string) =>
+    failure(status, title, ({ mockAgent }) => {
+      const rateLimited = status === 429;
+      const body = rateLimited ? publishOptions.rateLimit.body : publishOptions.errorBodies?.[status];
+      const response = { status, body: body ?? {}, headers: rateLimited ? publishOptions.rateLimit.headers : {} };
+      intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
+        .reply(status, encodeBody(response.body), { headers: responseHeaders(response) })
+        .persist();
+    });
+
+  statusScenario(401, 'maps 401 on the create to auth_expired or reauth_required');
+  statusScenario(403, 'maps 403 on the create to permission_denied');
+  statusScenario(429, 'maps 429 to rate_limited with retryAfterMs from the headers');
+  statusScenario(500, 'maps 500 on the create to publish_outcome_unknown or platform_unavailable, never re-sent');
+  statusScenario(502, 'maps 502 on the create to publish_outcome_unknown or platform_unavailable, never re-sent');
+  statusScenario(503, 'maps 503 on the create to publish_outcome_unknown or platform_unavailable, never re-sent');
+
+  failure('malformed-json', 'maps a 2xx with a truncated JSON body to a LetmepostError', ({ mockAgent }) => {
+    const success = publishOptions.writeEndpoint.success;
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
+      .reply(success.status, '{"id": "12', { headers: { 'content-type': 'application/json' } })
+      .persist();
+  });
+
+  failure('unexpected-shape', 'maps a 2xx whose JSON lacks the expected fields to a LetmepostError', ({ mockAgent }) => {
+    const success = publishOptions.writeEndpoint.success;
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
+      .reply(success.status, JSON.stringify({ unexpected: [true] }), { headers: { 'content-type': 'application/json' } })
+      .persist();
+  });
+
+  failure('network-error', 'maps a connection dropped during the create to a LetmepostError, never re-sent', ({ mockAgent }) => {
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
+      .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+      .persist();
+  });
+
+  failure('abort', 'maps an abort while the create is in flight to a LetmepostError, never re-sent', ({ mockAgent }, controller) => {
+    const success = publishOptions.writeEndpoint.success;
+    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint, onDispatch: () => controller.abort() })
+      .reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) })
+      .delay(5_000)
+      .persist();
+  });
+
+  const skip = new Set(options.skip ?? []);
+  return checks.filter((check) => !skip.has(check.id));
+}
+
+function probeId(options: ProviderConformanceOptions): string {
+  const dispatcher = new MockAgent();
+  dispatcher.disableNetConnect();
+  return options.createProvider({ dispatcher, clock: { now: () => options.now ?? CONFORMANCE_NOW } }).id;
+}
+
+/**
+ * Registers the provider conformance suite with vitest: one `describe` per provider and one `it`
+ * per check. Every check builds a fresh provider around a `MockAgent` with net connect disabled.
+ */
+export function runProviderConformance(options: ProviderConformanceOptions): void {
+  const checks = providerConformanceChecks(options);
+  const title = options.name ?? `${probeId(options)} provider conformance`;
+  // The checks swap the process-wide dispatcher, so they must not interleave with each other.
+  describe.sequential(title, () => {
+    for (const check of checks) it(`${check.id}: ${check.title}`, check.run);
+  });
+}
