@@ -1,0 +1,129 @@
+// The demo host: a small backend that embeds letmepost the way a real app would. It serves the
+// REST API under /v1, a single page under /, and (in sandbox mode) starts the platform emulator
+// and points every provider at it through the same base-URL settings a real host would leave at
+// their defaults.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { createLetmepost, loadConfigFromEnv } from '@letmepost/core';
+import { createBluesky } from '@letmepost/provider-bluesky';
+import { createLinkedIn } from '@letmepost/provider-linkedin';
+import { createTwitter } from '@letmepost/provider-twitter';
+import { createRestHandler, toNodeListener } from '@letmepost/rest';
+import { startSandbox } from '@letmepost/sandbox';
+import { sqliteTokenStore } from '@letmepost/store-sqlite';
+
+const pageHtml = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+
+export const DEMO_API_KEY = 'demo-key';
+const WORKSPACE_ID = 'demo-workspace';
+
+/** App credentials the sandbox knows; the page pre-fills them in sandbox mode. */
+export const SANDBOX_APPS = {
+  twitter: { clientId: 'sandbox-twitter-client', clientSecret: 'sandbox-twitter-secret' },
+  linkedin: { clientId: 'sandbox-linkedin-client', clientSecret: 'sandbox-linkedin-secret' },
+};
+
+function listen(server, port) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+/**
+ * @param {{ port?: number, useSandbox?: boolean, dataDirectory?: string, env?: NodeJS.ProcessEnv }} options
+ */
+export async function startDemo(options = {}) {
+  const env = options.env ?? process.env;
+  const useSandbox = options.useSandbox ?? true;
+  const server = createServer();
+  const port = await listen(server, options.port ?? 0);
+  const baseUrl = useSandbox ? `http://127.0.0.1:${port}` : (env.BETTER_AUTH_URL ?? `http://127.0.0.1:${port}`);
+
+  let sandbox;
+  let providers;
+  let encryptionKey;
+  if (useSandbox) {
+    sandbox = await startSandbox({
+      apps: Object.entries(SANDBOX_APPS).map(([platform, app]) => ({
+        platform,
+        ...app,
+        name: 'letmepost demo',
+        redirectUris: [`${baseUrl}/v1/accounts/oauth/${platform}/callback`],
+      })),
+    });
+    // A fresh key per run: the sandbox state is in memory, so nothing outlives the process.
+    encryptionKey = randomBytes(32).toString('base64');
+    providers = [
+      createTwitter({ ...sandbox.endpoints.twitter, allowPrivateNetwork: true }),
+      createLinkedIn({ ...sandbox.endpoints.linkedin, allowPrivateNetwork: true }),
+      createBluesky({ ...sandbox.endpoints.bluesky, allowPrivateNetwork: true }),
+    ];
+  } else {
+    const config = loadConfigFromEnv(env);
+    encryptionKey = config.encryptionKey;
+    const client = (platform) => config.platforms?.[platform] ?? {};
+    const apiBase = (platform) => config.platforms?.[platform]?.apiBase;
+    providers = [
+      createTwitter({ ...client('twitter'), ...(apiBase('twitter') ? { apiBaseUrl: apiBase('twitter') } : {}) }),
+      createLinkedIn({ ...client('linkedin'), ...(apiBase('linkedin') ? { apiBaseUrl: apiBase('linkedin') } : {}) }),
+      createBluesky({ ...(apiBase('bluesky') ? { serviceUrl: apiBase('bluesky') } : {}) }),
+    ];
+  }
+
+  const dataDirectory = options.dataDirectory ?? join(process.cwd(), '.data');
+  mkdirSync(dataDirectory, { recursive: true });
+  const store = sqliteTokenStore({ path: join(dataDirectory, useSandbox ? `demo-sandbox-${port}.sqlite` : 'demo.sqlite') });
+  const letmepost = createLetmepost({ providers, store, encryptionKey, baseUrl });
+
+  const handler = createRestHandler({
+    letmepost,
+    authenticate: (request) =>
+      request.headers.get('authorization') === `Bearer ${DEMO_API_KEY}` ? { workspaceId: WORKSPACE_ID } : null,
+  });
+  const listener = toNodeListener(handler);
+
+  server.on('request', async (request, response) => {
+    const url = new URL(request.url ?? '/', baseUrl);
+    if (request.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+      const config = JSON.stringify({ apiKey: DEMO_API_KEY, sandbox: useSandbox ? { url: sandbox.url, apps: SANDBOX_APPS } : null });
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      response.end(pageHtml.replace('/*DEMO_CONFIG*/null', config));
+      return;
+    }
+    // The browser comes back here from the platform's consent page. Turn the JSON answer into a
+    // redirect to the page, so the user sees the result (or the error code) where they started.
+    if (request.method === 'GET' && /^\/v1\/accounts\/oauth\/[a-z]+\/callback$/.test(url.pathname)) {
+      const answer = await handler(new Request(url, { headers: { accept: 'application/json' } }));
+      const body = await answer.json().catch(() => ({}));
+      const destination = new URL('/', baseUrl);
+      if (answer.status === 303) {
+        response.writeHead(303, { location: answer.headers.get('location') });
+      } else if (answer.ok) {
+        destination.searchParams.set('connected', (body.data ?? []).map((account) => account.id).join(','));
+        response.writeHead(303, { location: destination.toString() });
+      } else {
+        destination.searchParams.set('connect_error', body.error?.code ?? 'unknown');
+        destination.searchParams.set('message', body.error?.message ?? '');
+        response.writeHead(303, { location: destination.toString() });
+      }
+      response.end();
+      return;
+    }
+    await listener(request, response);
+  });
+
+  return {
+    url: baseUrl,
+    sandbox,
+    letmepost,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await sandbox?.close();
+      await store.close?.();
+    },
+  };
+}
