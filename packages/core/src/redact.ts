@@ -4,7 +4,7 @@
  * strings that look like bearer credentials are masked wherever they appear.
  */
 const SECRET_KEY_PATTERN =
-  /(token|secret|password|passwd|authorization|api[_-]?key|cookie|session|jwt|signature|verifier|private|credential|refresh|code$|^code)/i;
+  /(token|secret|password|passwd|authorization|api[_-]?key|cookie|session|jwt|signature|verifier|private|credential|refresh|^(auth(orization)?[_-]?)?code$)/i;
 
 const INLINE_SECRET_PATTERNS: readonly RegExp[] = [
   /(Bearer|Basic|OAuth)\s+[^\s"',]+(?:,\s*[^\s"',]+="[^"]*")*/gi,
@@ -32,6 +32,15 @@ export function redactString(value: string, knownSecrets: readonly string[] = []
   return result;
 }
 
+/**
+ * Numbers and booleans are kept even under secret-looking names: they are error codes, expiry
+ * seconds and flags (`code: 190`, `refresh_token_expires_in`), which debugging needs, never
+ * credentials.
+ */
+function isMaskable(item: unknown): boolean {
+  return item != null && item !== '' && typeof item !== 'number' && typeof item !== 'boolean';
+}
+
 /** Deep copy with secret-looking fields masked; cycles and depth are bounded. */
 export function redact(value: unknown, options: { knownSecrets?: readonly string[]; depth?: number } = {}): unknown {
   const knownSecrets = options.knownSecrets ?? [];
@@ -47,7 +56,7 @@ export function redact(value: unknown, options: { knownSecrets?: readonly string
     if (current instanceof Uint8Array) return `[${current.byteLength} bytes]`;
     const output: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(current)) {
-      output[key] = isSecretKey(key) && item != null && item !== '' ? REDACTED : visit(item, level + 1);
+      output[key] = isSecretKey(key) && isMaskable(item) ? REDACTED : visit(item, level + 1);
     }
     return output;
   };
