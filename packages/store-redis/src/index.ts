@@ -1,1 +1,2 @@
-export {};
+export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
+export type { LockRetryOptions } from './lock-wait.js';
