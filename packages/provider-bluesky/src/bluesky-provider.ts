@@ -1,0 +1,283 @@
+import { LetmepostError, systemClock, type ProviderCapabilities, type ProviderV1, type TokenSet } from '@letmepost/core';
+import { createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
+import { z } from 'zod';
+import { profileResponseSchema } from './bluesky-api.js';
+import type { BlueskyContext, VideoProcessingSettings } from './bluesky-context.js';
+import {
+  blueskyAccountDataSchema,
+  blueskyCredentialsSchema,
+  serviceUrlSchema,
+  type BlueskyCredentials,
+} from './bluesky-credentials.js';
+import { mapBlueskyError } from './bluesky-error.js';
+import { createIdentityResolver, type ResolveTxt } from './bluesky-identity.js';
+import { didWebOf } from './bluesky-media-upload.js';
+import { blueskyOptionsSchema, type BlueskyOptions } from './bluesky-options.js';
+import { checkPublishStatus, deletePost, publishPost } from './bluesky-publish.js';
+import {
+  SessionCache,
+  createSession,
+  loginWithAppPassword,
+  refreshSession,
+  tokenSetFromSession,
+  type BlueskySession,
+  type SessionCacheSettings,
+} from './bluesky-session.js';
+import { BLUESKY_IMAGE_MIME_TYPES, BLUESKY_LIMITS, BLUESKY_VIDEO_MIME_TYPES, validateBlueskyPost } from './bluesky-validate.js';
+
+export interface BlueskyProviderSettings extends Omit<BaseProviderSettings, 'clientId' | 'clientSecret'> {
+  /**
+   * Entryway used to resolve handles when neither DNS nor HTTPS does. Default `https://bsky.social`.
+   * Logins and writes always go to the account's own PDS, found from its DID document.
+   */
+  serviceUrl?: string;
+  /** Where `did:plc` documents are read. Default `https://plc.directory`. */
+  plcDirectoryUrl?: string;
+  /** The video service. Default `https://video.bsky.app`. */
+  videoServiceUrl?: string;
+  /** `did:web` of the video service (audience of its tokens). Default: derived from `videoServiceUrl`. */
+  videoServiceDid?: string;
+  /** AppView for reading other accounts' posts (replies). Default `https://public.api.bsky.app`. */
+  appViewUrl?: string;
+  /** DNS TXT resolver for `_atproto.<handle>`; default `node:dns/promises` `resolveTxt`. */
+  resolveTxt?: ResolveTxt;
+  /**
+   * In-memory session cache for pass-per-request credentials (default on). Bluesky allows 30
+   * logins per 5 minutes per account, so without it busy accounts get rate-limited; `false`
+   * logs in on every publish.
+   */
+  sessionCache?: boolean | SessionCacheSettings;
+  /** How long `publish` waits for video processing before answering `pending`. */
+  videoProcessing?: Partial<VideoProcessingSettings>;
+}
+
+export type BlueskyProvider = ProviderV1<BlueskyCredentials, BlueskyOptions>;
+
+const urlSetting = (name: string, value: string | undefined, fallback: string): string => {
+  const parsed = serviceUrlSchema.safeParse(value ?? fallback);
+  if (!parsed.success) {
+    throw new LetmepostError({
+      code: 'validation_failed',
+      platform: 'bluesky',
+      message: `createBluesky: ${name} must be an http(s) URL.`,
+      field: name,
+    });
+  }
+  return parsed.data;
+};
+
+const capabilities: ProviderCapabilities = {
+  text: { maxLength: BLUESKY_LIMITS.textGraphemes, unit: 'graphemes', required: false },
+  media: {
+    maxItems: BLUESKY_LIMITS.images,
+    maxImages: BLUESKY_LIMITS.images,
+    maxVideos: BLUESKY_LIMITS.videos,
+    imageMimeTypes: BLUESKY_IMAGE_MIME_TYPES,
+    videoMimeTypes: BLUESKY_VIDEO_MIME_TYPES,
+    maxImageBytes: BLUESKY_LIMITS.imageBytes,
+    maxVideoBytes: BLUESKY_LIMITS.videoBytes,
+    mixedImagesAndVideo: false,
+    altText: true,
+    ingest: 'push',
+  },
+  thread: true,
+  replyTo: true,
+  firstComment: true,
+  link: 'card',
+  deletePost: true,
+  pending: true,
+};
+
+function parseCredentials(credentials: unknown): BlueskyCredentials {
+  const parsed = blueskyCredentialsSchema.safeParse(credentials);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: `${issue.path.join('.') || 'credentials'} ${issue.message}` }));
+  throw new LetmepostError({
+    code: 'validation_failed',
+    platform: 'bluesky',
+    message: `Invalid Bluesky credentials: ${issues.map((issue) => issue.message).join('; ')}.`,
+    field: issues[0]?.field,
+    issues,
+  });
+}
+
+function abortableSleep(options: { ms: number; signal?: AbortSignal }): Promise<void> {
+  const { ms, signal } = options;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Bluesky (AT Protocol) provider: app-password sessions on the account's own PDS, rich-text
+ * facets, images, link cards, video through the video service, threads, replies and deletes.
+ */
+export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyProvider {
+  const clock = settings.clock ?? systemClock;
+  const allowPrivateNetwork = settings.allowPrivateNetwork ?? false;
+  const http = createHttpClient({
+    platform: 'bluesky',
+    dispatcher: settings.dispatcher,
+    clock,
+    timeouts: settings.http?.timeouts,
+    retry: settings.http?.retry,
+    maxResponseBytes: settings.http?.maxResponseBytes,
+    userAgent: settings.http?.userAgent,
+    mapError: (response) => mapBlueskyError({ response, clock }),
+  });
+  const fetcher =
+    settings.mediaFetcher ?? createSafeFetcher({ dispatcher: settings.dispatcher, allowPrivateNetwork, platform: 'bluesky' });
+  const serviceUrl = urlSetting('serviceUrl', settings.serviceUrl, 'https://bsky.social');
+  const videoServiceUrl = urlSetting('videoServiceUrl', settings.videoServiceUrl, 'https://video.bsky.app');
+  const identity = createIdentityResolver({
+    http,
+    fetcher,
+    plcDirectoryUrl: urlSetting('plcDirectoryUrl', settings.plcDirectoryUrl, 'https://plc.directory'),
+    fallbackServiceUrl: serviceUrl,
+    resolveTxt: settings.resolveTxt,
+    allowPrivateNetwork,
+  });
+  const cacheSetting = settings.sessionCache ?? true;
+  const context: BlueskyContext = {
+    http,
+    fetcher,
+    identity,
+    clock,
+    sessionCache: cacheSetting === false ? undefined : new SessionCache(cacheSetting === true ? {} : cacheSetting),
+    videoServiceUrl,
+    videoServiceDid: settings.videoServiceDid ?? didWebOf(videoServiceUrl),
+    appViewUrl: urlSetting('appViewUrl', settings.appViewUrl, 'https://public.api.bsky.app'),
+    video: {
+      pollIntervalMs: settings.videoProcessing?.pollIntervalMs ?? 2000,
+      maxWaitMs: settings.videoProcessing?.maxWaitMs ?? 45_000,
+      sleep: settings.videoProcessing?.sleep ?? abortableSleep,
+    },
+    blobLimits: new Map(),
+    allowPrivateNetwork,
+  };
+
+  /** Display name and avatar for the connected account; cosmetic, so failures are ignored. */
+  async function profileOf(session: BlueskySession, signal: AbortSignal | undefined) {
+    try {
+      const { value } = await http.json({
+        method: 'GET',
+        url: `${session.pdsUrl}/xrpc/app.bsky.actor.getProfile`,
+        query: { actor: session.did },
+        auth: { bearer: session.accessJwt },
+        schema: profileResponseSchema,
+        retry: 'safe',
+        signal,
+      });
+      return value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    specificationVersion: 'v1',
+    id: 'bluesky',
+    displayName: 'Bluesky',
+    auth: { kind: 'credentials' },
+    credentialSchema: blueskyCredentialsSchema as unknown as z.ZodType<BlueskyCredentials>,
+    accountSchema: blueskyAccountDataSchema,
+    optionsSchema: blueskyOptionsSchema as unknown as z.ZodType<BlueskyOptions>,
+    capabilities,
+
+    async connectWithCredentials({ credentials, signal }) {
+      const parsed = parseCredentials(credentials);
+      const session = await loginWithAppPassword({ http, identity, credentials: parsed, signal });
+      const profile = await profileOf(session, signal);
+      return {
+        account: {
+          platformAccountId: session.did,
+          kind: 'person',
+          username: session.handle,
+          ...(profile?.displayName ? { displayName: profile.displayName } : {}),
+          ...(profile?.avatar ? { avatarUrl: profile.avatar } : {}),
+          profileUrl: `https://bsky.app/profile/${session.did}`,
+          data: { pdsUrl: session.pdsUrl, did: session.did, handle: session.handle },
+        },
+        tokens: tokenSetFromSession({ session, appPassword: parsed.appPassword }),
+      };
+    },
+
+    async refresh({ tokens, account, signal }): Promise<TokenSet> {
+      const data = blueskyAccountDataSchema.safeParse(account.data);
+      if (!data.success) {
+        throw new LetmepostError({
+          code: 'reauth_required',
+          platform: 'bluesky',
+          message: 'The stored Bluesky account lacks its DID or PDS URL; reconnect it.',
+        });
+      }
+      const { did, pdsUrl } = data.data;
+      const appPassword = tokens.secrets?.appPassword;
+      const relogin = async (cause: unknown): Promise<TokenSet> => {
+        if (!appPassword) throw cause;
+        let session: BlueskySession;
+        try {
+          session = await createSession({ http, pdsUrl, identifier: did, appPassword, signal });
+        } catch (error) {
+          // A refused app password (revoked by the user) is the end of this connection.
+          if (LetmepostError.isInstance(error) && error.code === 'platform_auth_failed') {
+            throw new LetmepostError({
+              code: 'reauth_required',
+              platform: 'bluesky',
+              message: 'Bluesky refused the stored app password; it was probably revoked.',
+              status: error.status,
+              remediation: 'Create a new app password and reconnect the account.',
+              knownSecrets: [appPassword],
+              cause: error,
+            });
+          }
+          throw error;
+        }
+        if (session.did !== did) {
+          throw new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'The PDS logged in a different account.' });
+        }
+        return tokenSetFromSession({ session, appPassword });
+      };
+      if (!tokens.refreshToken) {
+        return relogin(
+          new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'No Bluesky refresh token is stored; reconnect the account.' }),
+        );
+      }
+      try {
+        const session = await refreshSession({ http, pdsUrl, refreshJwt: tokens.refreshToken, signal });
+        return tokenSetFromSession({ session, appPassword });
+      } catch (error) {
+        if (LetmepostError.isInstance(error) && error.code === 'reauth_required') return relogin(error);
+        throw error;
+      }
+    },
+
+    validate({ post, options }) {
+      return validateBlueskyPost({ post, options: options ?? {} });
+    },
+
+    publish({ post, auth, options, signal, onProgress }) {
+      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
+      return publishPost({ context, post, auth: checkedAuth, options: options ?? {}, signal, onProgress });
+    },
+
+    checkStatus({ auth, resumeToken, signal }) {
+      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
+      return checkPublishStatus({ context, auth: checkedAuth, resumeToken, signal });
+    },
+
+    deletePost({ auth, postId, signal }) {
+      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
+      return deletePost({ context, auth: checkedAuth, postId, signal });
+    },
+  };
+}

@@ -1,0 +1,409 @@
+import {
+  LetmepostError,
+  postItems,
+  type MediaProgressEvent,
+  type Post,
+  type ProviderPublishResult,
+  type PublishAuth,
+  type PublishItemResult,
+  type PublishWarning,
+} from '@letmepost/core';
+import { z } from 'zod';
+import {
+  POST_COLLECTION,
+  createRecordResponseSchema,
+  getPostsResponseSchema,
+  getRecordResponseSchema,
+  strongRefSchema,
+  type StrongRef,
+} from './bluesky-api.js';
+import type { BlueskyContext } from './bluesky-context.js';
+import type { BlueskyCredentials } from './bluesky-credentials.js';
+import { waitForJob } from './bluesky-media-upload.js';
+import type { BlueskyOptions } from './bluesky-options.js';
+import { parsePostReference, postAtUri, postWebUrl, rkeyOf } from './bluesky-post-reference.js';
+import { acquireSession, type SessionHandle } from './bluesky-session.js';
+import { validateBlueskyPost } from './bluesky-validate.js';
+import { buildPostRecord, prepareItem, type DraftRecord, type PreparedItem } from './convert-to-bluesky-post.js';
+
+type ReplyRef = { root: StrongRef; parent: StrongRef };
+
+function bluesky(options: Omit<ConstructorParameters<typeof LetmepostError>[0], 'platform'>): LetmepostError {
+  return new LetmepostError({ platform: 'bluesky', ...options });
+}
+
+// ---- resume tokens ---------------------------------------------------------------------------
+
+const draftRecordSchema = z.custom<DraftRecord>(
+  (value) =>
+    value !== null &&
+    typeof value === 'object' &&
+    (value as { $type?: unknown }).$type === POST_COLLECTION &&
+    typeof (value as { text?: unknown }).text === 'string',
+  { message: 'must be a draft app.bsky.feed.post record' },
+);
+
+const preparedItemSchema = z.object({ record: draftRecordSchema, videoJobId: z.string().min(1).optional() });
+
+/**
+ * What a `pending` publish needs to finish: the draft records (blob references, not bytes) and
+ * the video jobs still running. Carries no secret; `checkStatus` re-checks the account.
+ */
+const resumeStateSchema = z.object({
+  v: z.literal(1),
+  did: z.string(),
+  items: z.array(preparedItemSchema).min(1),
+  reply: z.object({ root: strongRefSchema, parent: strongRefSchema }).optional(),
+  firstComment: draftRecordSchema.optional(),
+});
+
+type ResumeState = z.infer<typeof resumeStateSchema>;
+
+export function encodeResumeToken(state: ResumeState): string {
+  return `bsky1.${Buffer.from(JSON.stringify(state), 'utf8').toString('base64url')}`;
+}
+
+export function decodeResumeToken(token: string): ResumeState {
+  const invalid = () =>
+    bluesky({ code: 'validation_failed', message: 'The resume token is not one this Bluesky provider issued.', field: 'resumeToken' });
+  if (!token.startsWith('bsky1.')) throw invalid();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(token.slice('bsky1.'.length), 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const parsed = resumeStateSchema.safeParse(json);
+  if (!parsed.success) throw invalid();
+  return parsed.data;
+}
+
+// ---- reading the post replied to ---------------------------------------------------------------
+
+/**
+ * The strong refs a reply to `replyTo` needs: the post itself as parent, and its thread root
+ * (its own `reply.root`, or itself when it starts a thread). The account's own posts are read
+ * from its PDS (authoritative, no indexing delay); others from the AppView.
+ */
+export async function resolveReplyTarget(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  replyTo: string;
+  signal?: AbortSignal;
+}): Promise<ReplyRef> {
+  const { context, session, replyTo, signal } = options;
+  const reference = parsePostReference({ value: replyTo });
+  if (!reference) {
+    throw bluesky({ code: 'validation_failed', message: 'replyTo is not a Bluesky post URI or URL.', field: 'replyTo', rule: 'bluesky.reply_to.format' });
+  }
+  const notFound = (cause?: unknown) =>
+    bluesky({ code: 'not_found', message: `The post to reply to (${replyTo}) does not exist or is not visible.`, field: 'replyTo', cause });
+  let did = reference.repo;
+  if (!did.startsWith('did:')) {
+    try {
+      did = did === session.handle ? session.did : await context.identity.resolveHandle({ handle: did, service: session.pdsUrl, signal });
+    } catch (error) {
+      if (LetmepostError.isInstance(error) && error.code === 'platform_auth_failed') throw notFound(error);
+      throw error;
+    }
+  }
+  const uri = postAtUri({ did, rkey: reference.rkey });
+  try {
+    if (did === session.did) {
+      const { value } = await context.http.json({
+        method: 'GET',
+        url: `${session.pdsUrl}/xrpc/com.atproto.repo.getRecord`,
+        query: { repo: did, collection: POST_COLLECTION, rkey: reference.rkey },
+        schema: getRecordResponseSchema,
+        signal,
+      });
+      const parent = { uri: value.uri, cid: value.cid };
+      return { root: value.value.reply?.root ?? parent, parent };
+    }
+    const { value } = await context.http.json({
+      method: 'GET',
+      url: `${context.appViewUrl}/xrpc/app.bsky.feed.getPosts`,
+      query: { uris: uri },
+      schema: getPostsResponseSchema,
+      signal,
+    });
+    const post = value.posts[0];
+    if (!post) throw notFound();
+    const parent = { uri: post.uri, cid: post.cid };
+    return { root: post.record.reply?.root ?? parent, parent };
+  } catch (error) {
+    if (LetmepostError.isInstance(error) && error.code === 'not_found' && error.field === undefined) throw notFound(error);
+    throw error;
+  }
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+async function createRecord(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  record: DraftRecord;
+  reply: ReplyRef | undefined;
+  signal?: AbortSignal;
+}): Promise<StrongRef> {
+  const { context, session, signal } = options;
+  const record = buildPostRecord({
+    ...options.record,
+    reply: options.reply,
+    createdAt: new Date(context.clock.now()).toISOString(),
+  });
+  const { value } = await session.call((accessJwt) =>
+    context.http.json({
+      method: 'POST',
+      url: `${session.pdsUrl}/xrpc/com.atproto.repo.createRecord`,
+      auth: { bearer: accessJwt },
+      body: { json: { repo: session.did, collection: POST_COLLECTION, record } },
+      schema: createRecordResponseSchema,
+      retry: 'create',
+      signal,
+    }),
+  );
+  return { uri: value.uri, cid: value.cid };
+}
+
+function webUrl(session: SessionHandle, uri: string): string {
+  // `handle.invalid` is what a PDS reports when the handle no longer verifies.
+  const handleOrDid = session.handle && session.handle !== 'handle.invalid' ? session.handle : session.did;
+  return postWebUrl({ handleOrDid, rkey: rkeyOf({ uri }) });
+}
+
+/**
+ * Writes the records in order, chaining replies: item 0 answers `reply` (if any), item N answers
+ * item N-1, and all share one thread root. Once the first record exists nothing throws: the
+ * result says which items landed.
+ */
+async function writeThread(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  records: readonly DraftRecord[];
+  reply: ReplyRef | undefined;
+  firstComment: DraftRecord | undefined;
+  warnings: PublishWarning[];
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { context, session, records, warnings, signal } = options;
+  const items: PublishItemResult[] = [];
+  let root = options.reply?.root;
+  let parent = options.reply?.parent;
+  let failure: { status: 'failed' | 'unknown'; error: LetmepostError } | undefined;
+  let firstRef: StrongRef | undefined;
+
+  for (const [index, record] of records.entries()) {
+    if (failure) {
+      items.push({
+        index,
+        status: 'failed',
+        error: bluesky({
+          code: failure.error.code,
+          message: `Not posted: thread item ${index - 1} did not publish (${failure.error.code}).`,
+          retryable: failure.error.retryable,
+        }),
+      });
+      continue;
+    }
+    const reply = root && parent ? { root, parent } : undefined;
+    try {
+      const created = await createRecord({ context, session, record, reply, signal });
+      root ??= created;
+      firstRef ??= created;
+      parent = created;
+      items.push({ index, status: 'published', postId: created.uri, url: webUrl(session, created.uri) });
+    } catch (error) {
+      if (index === 0) throw error;
+      const mapped = LetmepostError.isInstance(error)
+        ? error
+        : bluesky({ code: 'platform_unavailable', message: 'Posting a thread item failed unexpectedly.', cause: error });
+      failure = { status: mapped.code === 'publish_outcome_unknown' ? 'unknown' : 'failed', error: mapped };
+      items.push({ index, status: failure.status, error: mapped });
+    }
+  }
+
+  if (!failure && options.firstComment && firstRef && root) {
+    try {
+      // The first comment answers our post; the thread root stays the root of the whole thread.
+      await createRecord({ context, session, record: options.firstComment, reply: { root, parent: firstRef }, signal });
+    } catch (error) {
+      const code = LetmepostError.isInstance(error) ? error.code : 'platform_unavailable';
+      warnings.push({ code: 'bluesky.first_comment.failed', message: `The post was published, but its first comment was not (${code}).` });
+    }
+  }
+
+  const first = items[0];
+  return {
+    status: failure ? failure.status : 'published',
+    postId: first?.postId,
+    url: first?.url,
+    items,
+    warnings,
+    ...(failure ? { error: failure.error } : {}),
+  };
+}
+
+// ---- entry points -------------------------------------------------------------------------------
+
+function throwIfInvalid(options: { post: Post; options: BlueskyOptions }): void {
+  const issues = validateBlueskyPost(options);
+  const first = issues[0];
+  if (!first) return;
+  throw bluesky({
+    code: 'validation_failed',
+    message: issues.length === 1 ? first.message : `${first.message} (and ${issues.length - 1} more issue(s))`,
+    rule: first.rule,
+    field: first.field,
+    issues,
+  });
+}
+
+export async function publishPost(options: {
+  context: BlueskyContext;
+  post: Post;
+  auth: PublishAuth<BlueskyCredentials>;
+  options: BlueskyOptions;
+  signal?: AbortSignal;
+  onProgress?: (event: MediaProgressEvent) => void;
+}): Promise<ProviderPublishResult> {
+  const { context, post, signal, onProgress } = options;
+  const targetOptions = options.options ?? {};
+  throwIfInvalid({ post, options: targetOptions });
+  const session = await acquireSession({ context, auth: options.auth, signal });
+  const reply = post.replyTo ? await resolveReplyTarget({ context, session, replyTo: post.replyTo, signal }) : undefined;
+
+  // Every item is prepared (facets resolved, media uploaded, videos handed over) before the
+  // first record is written, so a failing upload never leaves half a thread behind.
+  const warnings: PublishWarning[] = [];
+  const prepared: PreparedItem[] = [];
+  for (const [itemIndex, item] of postItems(post).entries()) {
+    prepared.push(
+      await prepareItem({
+        context,
+        session,
+        item,
+        itemIndex,
+        fieldPrefix: itemIndex === 0 ? '' : `thread.${itemIndex - 1}.`,
+        options: targetOptions,
+        warnings,
+        signal,
+        onProgress,
+      }),
+    );
+  }
+  const firstComment = post.firstComment
+    ? (
+        await prepareItem({
+          context,
+          session,
+          item: { text: post.firstComment },
+          itemIndex: prepared.length,
+          fieldPrefix: 'firstComment.',
+          options: { ...targetOptions, linkCard: undefined },
+          warnings,
+          signal,
+        })
+      ).record
+    : undefined;
+
+  const state: ResumeState = { v: 1, did: session.did, items: prepared, ...(reply ? { reply } : {}), ...(firstComment ? { firstComment } : {}) };
+  return finishWhenReady({ context, session, state, warnings, wait: true, signal });
+}
+
+/** Fills in finished videos; answers `pending` while any job runs, else writes the thread. */
+async function finishWhenReady(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  state: ResumeState;
+  warnings: PublishWarning[];
+  /** Poll within the wait budget (publish), or look once (checkStatus). */
+  wait: boolean;
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { context, session, state, warnings, signal } = options;
+  const items: PreparedItem[] = [];
+  for (const [index, item] of state.items.entries()) {
+    if (!item.videoJobId) {
+      items.push(item);
+      continue;
+    }
+    const field = index === 0 ? 'media' : `thread.${index - 1}.media`;
+    const outcome = await waitForJob({ context, jobId: item.videoJobId, field, once: !options.wait, signal });
+    if (outcome.state === 'failed') throw outcome.error;
+    if (outcome.state === 'processing') {
+      items.push(item);
+      continue;
+    }
+    const embed = item.record.embed;
+    items.push({ record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] } });
+  }
+  if (items.some((item) => item.videoJobId)) {
+    return { status: 'pending', resumeToken: encodeResumeToken({ ...state, items }), warnings };
+  }
+  return writeThread({
+    context,
+    session,
+    records: items.map((item) => item.record),
+    reply: state.reply,
+    firstComment: state.firstComment,
+    warnings,
+    signal,
+  });
+}
+
+export async function checkPublishStatus(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  resumeToken: string;
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { context, signal } = options;
+  const state = decodeResumeToken(options.resumeToken);
+  const session = await acquireSession({ context, auth: options.auth, signal });
+  if (state.did !== session.did) {
+    throw bluesky({
+      code: 'validation_failed',
+      message: 'The resume token belongs to another Bluesky account.',
+      field: 'resumeToken',
+    });
+  }
+  return finishWhenReady({ context, session, state, warnings: [], wait: false, signal });
+}
+
+export async function deletePost(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  postId: string;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { context, postId, signal } = options;
+  const reference = parsePostReference({ value: postId });
+  if (!reference) {
+    throw bluesky({
+      code: 'validation_failed',
+      message: 'postId must be the post AT URI publish returned (at://did:.../app.bsky.feed.post/<rkey>).',
+      field: 'postId',
+    });
+  }
+  const session = await acquireSession({ context, auth: options.auth, signal });
+  const owner = reference.repo.startsWith('did:') ? reference.repo : reference.repo === session.handle ? session.did : undefined;
+  if (owner !== session.did) {
+    throw bluesky({
+      code: 'permission_denied',
+      message: 'The post belongs to another Bluesky account than the one deleting it.',
+      field: 'postId',
+    });
+  }
+  await session.call((accessJwt) =>
+    context.http.request({
+      method: 'POST',
+      url: `${session.pdsUrl}/xrpc/com.atproto.repo.deleteRecord`,
+      auth: { bearer: accessJwt },
+      body: { json: { repo: session.did, collection: POST_COLLECTION, rkey: reference.rkey } },
+      // Deleting is idempotent on the PDS: a repeat (or an already deleted post) succeeds.
+      retry: 'idempotent',
+      signal,
+    }),
+  );
+}
