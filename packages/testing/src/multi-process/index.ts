@@ -1,0 +1,7 @@
+export {
+  runMultiProcessCasScenario,
+  runMultiProcessLimitScenario,
+  runMultiProcessLockScenario,
+  type MultiProcessStoreOptions,
+} from './store-scenarios.js';
+export type { StoreModuleReference } from './store-module.js';
