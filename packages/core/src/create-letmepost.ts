@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { createAccountsApi, platformSchema, type AccountsApi } from './accounts.js';
+import { createAppCredentialsApi, type AppCredentialsApi } from './app-credentials.js';
+import { systemClock, type Clock } from './clock.js';
+import { createConnectApi, type ConnectApi } from './connect.js';
+import { createEnvelopeCipher, parseEncryptionKey, type EncryptionKeyInput, type Keyring } from './envelope-encryption.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.js';
+import { DEFAULT_LAUNCH_CAPS, DAY_MS } from './launch-cap.js';
+import {
+  createLogFunction,
+  parseInput,
+  type LaunchCap,
+  type LetmepostContext,
+  type LetmepostPolicy,
+} from './letmepost-context.js';
+import { silentLogger, type Logger } from './logger.js';
+import { isPlatformId, type PlatformId } from './platform-id.js';
+import type { AnyProvider } from './provider.js';
+import { createPublish, type PublishOptions } from './publish.js';
+import type { PublishResult } from './publish-result.js';
+import { createRefresher } from './refresh.js';
+import type { TokenStore } from './token-store.js';
+
+export interface CreateLetmepostOptions {
+  /** One object per platform, from `create<Brand>(settings)`; each id at most once. */
+  providers: readonly AnyProvider[];
+  /** Where accounts, sessions, app credentials and counters live. */
+  store: TokenStore;
+  /** `KEK_MASTER` (base64 of 32 bytes) or a keyring with rotation history. */
+  encryptionKey: EncryptionKeyInput | Keyring;
+  /**
+   * Public origin (and optional path) of the host's REST mount. Redirect URIs are
+   * `${baseUrl}/v1/accounts/oauth/<platform>/callback` and must be registered with each app.
+   */
+  baseUrl: string;
+  clock?: Clock;
+  logger?: Logger;
+  policy?: LetmepostPolicy;
+  /**
+   * Per-account budgets of billable posts in a rolling window, merged over the defaults
+   * (X: 50 per 30 days). `false` removes a platform's cap; `windowMs` defaults to 30 days.
+   */
+  launchCaps?: Partial<Record<PlatformId, { limit: number; windowMs?: number } | false>>;
+  /** Targets of one publish sent at the same time. Default 4. */
+  publishConcurrency?: number;
+  /** How long an idempotency key remembers its results. Default 24 hours. */
+  idempotencyTtlMs?: number;
+}
+
+export interface Letmepost {
+  connect: ConnectApi;
+  accounts: AccountsApi;
+  appCredentials: AppCredentialsApi;
+  /** Publishes one post to every target; results come back in target order. */
+  publish(options: PublishOptions): Promise<PublishResult[]>;
+}
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const hasMethods =
+  (...names: string[]) =>
+  (value: unknown): boolean =>
+    value !== null && typeof value === 'object' && names.every((name) => isFunction((value as Record<string, unknown>)[name]));
+
+const isZodSchema = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && isFunction((value as { safeParse?: unknown }).safeParse);
+
+const providerSchema = z.custom<AnyProvider>(
+  (value) =>
+    hasMethods('validate', 'publish')(value) &&
+    (value as AnyProvider).specificationVersion === 'v1' &&
+    isPlatformId((value as AnyProvider).id) &&
+    isZodSchema((value as AnyProvider).credentialSchema) &&
+    isZodSchema((value as AnyProvider).accountSchema) &&
+    isZodSchema((value as AnyProvider).optionsSchema),
+  'must be a provider from a @letmepost/provider-* package (specificationVersion "v1")',
+);
+
+const optionsSchema = z.object({
+  providers: z.array(providerSchema).superRefine((providers, refinement) => {
+    const seen = new Set<string>();
+    providers.forEach((provider, index) => {
+      if (seen.has(provider.id)) {
+        refinement.addIssue({
+          code: 'custom',
+          path: [index, 'id'],
+          message: `duplicate provider id "${provider.id}"; register each platform once`,
+        });
+      }
+      seen.add(provider.id);
+    });
+  }),
+  store: z.custom<TokenStore>(
+    hasMethods('get', 'set', 'delete', 'list', 'increment', 'withLock'),
+    'must implement TokenStore (get, set, delete, list, increment, withLock)',
+  ),
+  encryptionKey: z.unknown(),
+  baseUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+    .refine((value) => {
+      const url = new URL(value);
+      return url.search === '' && url.hash === '' && !value.includes('?') && !value.includes('#');
+    }, 'must not contain a query or fragment'),
+  clock: z.custom<Clock>(hasMethods('now'), 'must have a now() method').optional(),
+  logger: z.custom<Logger>(hasMethods('log'), 'must have a log() method').optional(),
+  policy: z
+    .object({
+      canStoreAppCredentials: z.custom<NonNullable<LetmepostPolicy['canStoreAppCredentials']>>(isFunction, 'must be a function').optional(),
+    })
+    .loose()
+    .optional(),
+  launchCaps: z
+    .partialRecord(
+      platformSchema,
+      z.union([
+        z.literal(false),
+        z.object({
+          limit: z.number().int().nonnegative(),
+          windowMs: z.number().int().positive().optional(),
+        }),
+      ]),
+    )
+    .optional(),
+  publishConcurrency: z.number().int().min(1).max(64).optional(),
+  idempotencyTtlMs: z.number().int().positive().optional(),
+});
+
+/**
+ * The orchestrator: connect flows, accounts, workspace OAuth apps, refresh and publish fan-out,
+ * on top of stateless providers and a host-owned store. It holds no network code of its own and
+ * no state beyond in-flight refreshes; any number of instances may share one store.
+ */
+export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
+  const input = parseInput({ schema: optionsSchema, input: options });
+  const keyring = parseEncryptionKey(input.encryptionKey as EncryptionKeyInput | Keyring);
+
+  const launchCaps = new Map<PlatformId, LaunchCap>();
+  for (const [platform, cap] of Object.entries(DEFAULT_LAUNCH_CAPS)) launchCaps.set(platform as PlatformId, cap);
+  for (const [platform, cap] of Object.entries(input.launchCaps ?? {})) {
+    if (cap === false) launchCaps.delete(platform as PlatformId);
+    else if (cap !== undefined) launchCaps.set(platform as PlatformId, { limit: cap.limit, windowMs: cap.windowMs ?? 30 * DAY_MS });
+  }
+
+  const context: LetmepostContext = {
+    providers: new Map(input.providers.map((provider) => [provider.id, provider])),
+    store: input.store,
+    cipher: createEnvelopeCipher({ keyring }),
+    baseUrl: input.baseUrl.replace(/\/+$/, ''),
+    clock: input.clock ?? systemClock,
+    log: createLogFunction({ logger: input.logger ?? silentLogger }),
+    // The host's own object, not the parsed copy: its methods may rely on `this`.
+    policy: options.policy ?? {},
+    launchCaps,
+    publishConcurrency: input.publishConcurrency ?? 4,
+    idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+  };
+  const refresher = createRefresher({ context });
+
+  return {
+    connect: createConnectApi({ context }),
+    accounts: createAccountsApi({ context }),
+    appCredentials: createAppCredentialsApi({ context }),
+    publish: createPublish({ context, refresher }),
+  };
+}

@@ -1,0 +1,182 @@
+import type { z } from 'zod';
+import type { Clock } from './clock.js';
+import { LetmepostError, type LetmepostErrorIssue } from './letmepost-error.js';
+import type { LogLevel, Logger } from './logger.js';
+import type { PlatformId } from './platform-id.js';
+import type { AnyProvider } from './provider.js';
+import { redact } from './redact.js';
+import type { FieldCipher } from './store-layout.js';
+import type { TokenStore } from './token-store.js';
+
+/** Host decisions core asks about; every hook is optional and may be async. */
+export interface LetmepostPolicy {
+  /**
+   * Whether a workspace may store its own OAuth app for a platform (the SaaS "plan slot" case).
+   * Returning false refuses `appCredentials.put` with `plan_feature_not_available`.
+   */
+  canStoreAppCredentials?(options: { workspaceId: string; platform: PlatformId }): boolean | Promise<boolean>;
+}
+
+/** A per-account budget of billable posts in a rolling window. */
+export interface LaunchCap {
+  limit: number;
+  windowMs: number;
+}
+
+export type LogFunction = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** Everything the orchestrator's parts share; built once by `createLetmepost()`. */
+export interface LetmepostContext {
+  readonly providers: ReadonlyMap<PlatformId, AnyProvider>;
+  readonly store: TokenStore;
+  readonly cipher: FieldCipher;
+  /** Without a trailing slash, so `${baseUrl}/v1/...` is always well formed. */
+  readonly baseUrl: string;
+  readonly clock: Clock;
+  readonly log: LogFunction;
+  readonly policy: LetmepostPolicy;
+  readonly launchCaps: ReadonlyMap<PlatformId, LaunchCap>;
+  readonly publishConcurrency: number;
+  readonly idempotencyTtlMs: number;
+}
+
+export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {
+  return `${context.baseUrl}/v1/accounts/oauth/${platform}/callback`;
+}
+
+export function requireProvider({
+  context,
+  platform,
+  field = 'platform',
+}: {
+  context: LetmepostContext;
+  platform: PlatformId;
+  field?: string;
+}): AnyProvider {
+  const provider = context.providers.get(platform);
+  if (provider === undefined) {
+    throw new LetmepostError({
+      code: 'not_supported',
+      platform,
+      field,
+      message: `No provider for "${platform}" is registered.`,
+      remediation: `Pass the ${platform} provider in createLetmepost({ providers }).`,
+    });
+  }
+  return provider;
+}
+
+/** Zod issues as letmepost issues, with paths like `targets.1.credentials.pageId`. */
+export function issuesFromZod({
+  error,
+  pathPrefix,
+}: {
+  error: z.ZodError;
+  pathPrefix?: string;
+}): LetmepostErrorIssue[] {
+  return error.issues.map((issue) => {
+    const path = [pathPrefix, ...issue.path.map(String)].filter((part) => part !== undefined && part !== '').join('.');
+    return { field: path === '' ? undefined : path, rule: `schema.${issue.code}`, message: issue.message };
+  });
+}
+
+/** One error for every problem found; `field` is the first one's, for callers that show one. */
+export function validationFailed({
+  issues,
+  code = 'validation_failed',
+  message,
+}: {
+  issues: readonly LetmepostErrorIssue[];
+  code?: 'validation_failed' | 'preflight_failed';
+  message?: string;
+}): LetmepostError {
+  const first = issues[0];
+  const summary = issues
+    .slice(0, 5)
+    .map((issue) => (issue.field ? `${issue.field}: ${issue.message}` : issue.message))
+    .join('; ');
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
+  return new LetmepostError({
+    code,
+    message: message ?? `${code === 'preflight_failed' ? 'Preflight failed' : 'Invalid input'}: ${summary}${more}`,
+    field: first?.field,
+    rule: first?.rule,
+    issues,
+  });
+}
+
+/**
+ * Parses caller input at a boundary; any problem is `validation_failed` naming every field.
+ * Zod messages describe the expected shape, never echo the received value, so secrets in the
+ * input cannot leak through them.
+ */
+export function parseInput<T>({
+  schema,
+  input,
+  pathPrefix,
+}: {
+  schema: z.ZodType<T>;
+  input: unknown;
+  pathPrefix?: string;
+}): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw validationFailed({ issues: issuesFromZod({ error: result.error, pathPrefix }) });
+  return result.data;
+}
+
+/**
+ * The logger as core uses it: fields are redacted before the host's logger sees them, and a
+ * throwing logger never breaks a connect or a publish.
+ */
+export function createLogFunction({ logger }: { logger: Logger }): LogFunction {
+  return (level, message, fields) => {
+    try {
+      logger.log(level, message, fields === undefined ? undefined : (redact(fields) as Record<string, unknown>));
+    } catch {
+      // Logging is best effort by design.
+    }
+  };
+}
+
+export function toLetmepostError({
+  error,
+  platform,
+  fallbackCode,
+  knownSecrets,
+}: {
+  error: unknown;
+  platform?: PlatformId;
+  fallbackCode: 'platform_unavailable' | 'publish_outcome_unknown' | 'platform_auth_failed';
+  knownSecrets?: readonly string[];
+}): LetmepostError {
+  if (LetmepostError.isInstance(error)) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new LetmepostError({
+    code: fallbackCode,
+    platform,
+    message: `Unexpected ${name}${platform ? ` from the ${platform} provider` : ''}: ${detail}`,
+    knownSecrets,
+    cause: error,
+  });
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** Every string inside a credentials object, so error messages can mask them verbatim. */
+export function secretStrings(value: unknown): string[] {
+  const found: string[] = [];
+  const visit = (current: unknown, depth: number): void => {
+    if (depth > 4) return;
+    if (typeof current === 'string') {
+      // Short values (a channel "general", a region) are not secrets and would mask too much.
+      if (current.length >= 6) found.push(current);
+    } else if (current !== null && typeof current === 'object') {
+      for (const item of Object.values(current)) visit(item, depth + 1);
+    }
+  };
+  visit(value, 0);
+  return found;
+}

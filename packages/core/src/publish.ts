@@ -1,0 +1,564 @@
+import { z } from 'zod';
+import { findAccount, platformSchema, toProviderAccount, workspaceIdSchema, type LoadedAccount } from './accounts.js';
+import { canonicalJson, findCompletedPublish, hashPublishPayload, runIdempotentPublish } from './idempotency.js';
+import {
+  billableItemCount,
+  releaseLaunchCap,
+  reserveLaunchCap,
+  uncreatedItemCount,
+  type LaunchCapReservation,
+} from './launch-cap.js';
+import {
+  issuesFromZod,
+  secretStrings,
+  toLetmepostError,
+  validationFailed,
+  type LetmepostContext,
+} from './letmepost-context.js';
+import { LetmepostError, type LetmepostErrorIssue } from './letmepost-error.js';
+import { randomBase64Url, sha256Base64Url } from './pkce.js';
+import type { PlatformId } from './platform-id.js';
+import { postItems, postSchema, type Post } from './post.js';
+import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
+import { runWithPublishContext } from './publish-context.js';
+import type { PublishResult } from './publish-result.js';
+import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
+
+/** Where one publish goes: a connected account, or a platform with per-request credentials. */
+export type PublishTarget =
+  | {
+      accountId: string;
+      /** Optional; when given it must be the account's platform. */
+      platform?: PlatformId;
+      /** Typed by the provider's `optionsSchema` (e.g. Pinterest `boardId`). */
+      options?: unknown;
+    }
+  | {
+      platform: PlatformId;
+      /** Typed by the provider's `credentialSchema`; used for this request only, never stored. */
+      credentials: unknown;
+      options?: unknown;
+    };
+
+export type PublishProgressEvent =
+  | ({ type: 'media'; targetIndex: number; platform: PlatformId; accountId?: string } & MediaProgressEvent)
+  | { type: 'target_completed'; targetIndex: number; result: PublishResult };
+
+export interface PublishOptions {
+  /** Required to publish to connected accounts of a workspace; scopes the idempotency key. */
+  workspaceId?: string;
+  post: Post;
+  targets: readonly PublishTarget[];
+  /** Same key and same request: the stored results come back and nothing is sent again. */
+  idempotencyKey?: string;
+  /** Validate everything and return synthetic results; nothing reaches a platform. */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (event: PublishProgressEvent) => void;
+}
+
+const targetSchema = z
+  .object({
+    accountId: z.string().min(1, 'must not be empty').max(256).optional(),
+    platform: platformSchema.optional(),
+    credentials: z.unknown().optional(),
+    options: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((target, refinement) => {
+    if (target.accountId !== undefined) {
+      if (target.credentials !== undefined) {
+        refinement.addIssue({
+          code: 'custom',
+          path: ['credentials'],
+          message: 'give either accountId or platform + credentials, not both',
+        });
+      }
+      return;
+    }
+    if (target.platform === undefined) {
+      refinement.addIssue({ code: 'custom', path: ['accountId'], message: 'required: an accountId, or a platform with credentials' });
+    } else if (target.credentials === undefined) {
+      refinement.addIssue({ code: 'custom', path: ['credentials'], message: `required with platform "${target.platform}"` });
+    }
+  });
+
+const publishOptionsSchema = z.object({
+  workspaceId: workspaceIdSchema.optional(),
+  post: z.unknown(),
+  targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
+  idempotencyKey: z.string().min(1, 'must not be empty').max(255).optional(),
+  dryRun: z.boolean().optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+  onProgress: z.custom<(event: PublishProgressEvent) => void>((value) => typeof value === 'function', 'must be a function').optional(),
+});
+
+type ParsedTarget = z.infer<typeof targetSchema>;
+
+interface ResolvedTarget {
+  index: number;
+  platform: PlatformId;
+  provider: AnyProvider;
+  options: unknown;
+  /** Managed accounts. */
+  loaded?: LoadedAccount;
+  /** Pass-per-request credentials, parsed. */
+  credentials?: unknown;
+  /** Launch-cap subject: the account id, or a digest of the credentials. */
+  capSubject: string;
+}
+
+export function createPublish({
+  context,
+  refresher,
+}: {
+  context: LetmepostContext;
+  refresher: Refresher;
+}): (options: PublishOptions) => Promise<PublishResult[]> {
+  return async (options) => {
+    const shape = publishOptionsSchema.safeParse(options);
+    if (!shape.success) throw validationFailed({ issues: issuesFromZod({ error: shape.error }) });
+    const input = shape.data;
+    const dryRun = input.dryRun ?? false;
+
+    // Providers' HTTP layer reads this: during a dry run it refuses every request that could write.
+    return runWithPublishContext(
+      { dryRun, ...(input.workspaceId !== undefined && { workspaceId: input.workspaceId }) },
+      async () => {
+        const issues: LetmepostErrorIssue[] = [];
+        const parsedPost = postSchema.safeParse(input.post);
+        if (!parsedPost.success) issues.push(...issuesFromZod({ error: parsedPost.error, pathPrefix: 'post' }));
+
+        // A retry of a request that already finished gets its answer before anything else is
+        // checked: the accounts it used may have changed since.
+        const idempotencyKey = dryRun ? undefined : input.idempotencyKey;
+        const payloadHash =
+          parsedPost.success && idempotencyKey !== undefined
+            ? hashPublishPayload({ post: parsedPost.data, targets: input.targets })
+            : undefined;
+        if (idempotencyKey !== undefined && payloadHash !== undefined) {
+          const stored = await findCompletedPublish({
+            context,
+            workspaceId: input.workspaceId,
+            idempotencyKey,
+            payloadHash,
+          });
+          if (stored !== undefined) return stored;
+        }
+
+        const resolved = await resolveTargets({
+          context,
+          targets: input.targets,
+          workspaceId: input.workspaceId,
+          issues,
+        });
+        const schemaProblems = issues.length > 0;
+        if (parsedPost.success) {
+          for (const target of resolved) issues.push(...preflight({ target, post: parsedPost.data }));
+        }
+        if (issues.length > 0 || !parsedPost.success) {
+          throw validationFailed({ issues, code: schemaProblems ? 'validation_failed' : 'preflight_failed' });
+        }
+        const post = parsedPost.data;
+
+        const fanOut = (): Promise<PublishResult[]> =>
+          publishAll({
+            context,
+            refresher,
+            targets: resolved,
+            post,
+            dryRun,
+            workspaceId: input.workspaceId,
+            signal: input.signal,
+            onProgress: input.onProgress,
+          });
+
+        if (idempotencyKey === undefined || payloadHash === undefined) return fanOut();
+        return runIdempotentPublish({
+          context,
+          workspaceId: input.workspaceId,
+          idempotencyKey,
+          payloadHash,
+          signal: input.signal,
+          publish: fanOut,
+          abandonedResults: () =>
+            resolved.map((target) => ({
+              status: 'unknown' as const,
+              platform: target.platform,
+              ...(target.loaded !== undefined && { accountId: target.loaded.record.id }),
+              warnings: [],
+              error: new LetmepostError({
+                code: 'publish_outcome_unknown',
+                platform: target.platform,
+                message:
+                  'The request holding this idempotency key stopped before recording its outcome; the post may exist.',
+                remediation: 'Check the account before publishing again.',
+              }),
+            })),
+        });
+      },
+    );
+  };
+}
+
+async function resolveTargets({
+  context,
+  targets,
+  workspaceId,
+  issues,
+}: {
+  context: LetmepostContext;
+  targets: readonly ParsedTarget[];
+  workspaceId: string | undefined;
+  issues: LetmepostErrorIssue[];
+}): Promise<ResolvedTarget[]> {
+  const resolved = await Promise.all(
+    targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues })),
+  );
+  const seen = new Map<string, number>();
+  for (const target of resolved) {
+    if (target === undefined) continue;
+    const identity = `${target.platform}/${target.capSubject}`;
+    const first = seen.get(identity);
+    if (first !== undefined) {
+      issues.push({
+        field: target.loaded !== undefined ? `targets.${target.index}.accountId` : `targets.${target.index}.credentials`,
+        rule: 'target.duplicate',
+        message: `targets.${target.index} is the same ${target.platform} account as targets.${first}; it would post twice`,
+      });
+    } else {
+      seen.set(identity, target.index);
+    }
+  }
+  return resolved.filter((target): target is ResolvedTarget => target !== undefined);
+}
+
+async function resolveTarget({
+  context,
+  target,
+  index,
+  workspaceId,
+  issues,
+}: {
+  context: LetmepostContext;
+  target: ParsedTarget;
+  index: number;
+  workspaceId: string | undefined;
+  issues: LetmepostErrorIssue[];
+}): Promise<ResolvedTarget | undefined> {
+  const path = `targets.${index}`;
+  let platform: PlatformId;
+  let loaded: LoadedAccount | undefined;
+  let credentials: unknown;
+  let capSubject: string;
+
+  if (target.accountId !== undefined) {
+    loaded = (await findAccount({ context, accountId: target.accountId, workspaceId })) ?? undefined;
+    if (loaded === undefined) {
+      issues.push({
+        field: `${path}.accountId`,
+        rule: 'target.account_not_found',
+        message: `account "${target.accountId}" was not found`,
+      });
+      return undefined;
+    }
+    platform = loaded.record.platform;
+    if (target.platform !== undefined && target.platform !== platform) {
+      issues.push({
+        field: `${path}.platform`,
+        rule: 'target.platform_mismatch',
+        message: `account "${target.accountId}" is a ${platform} account, not ${target.platform}`,
+      });
+      return undefined;
+    }
+    capSubject = loaded.record.id;
+  } else {
+    // The schema guarantees platform and credentials here.
+    platform = target.platform as PlatformId;
+    credentials = target.credentials;
+    capSubject = '';
+  }
+
+  const provider = context.providers.get(platform);
+  if (provider === undefined) {
+    issues.push({
+      field: loaded !== undefined ? `${path}.accountId` : `${path}.platform`,
+      rule: 'target.provider_missing',
+      message: `no provider for "${platform}" is registered`,
+    });
+    return undefined;
+  }
+
+  let valid = true;
+  if (loaded === undefined) {
+    const parsedCredentials = provider.credentialSchema.safeParse(credentials);
+    if (parsedCredentials.success) {
+      credentials = parsedCredentials.data;
+      capSubject = `cred-${sha256Base64Url({ value: `letmepost launch cap\0${platform}\0${canonicalJson(credentials)}` })}`;
+    } else {
+      issues.push(...issuesFromZod({ error: parsedCredentials.error, pathPrefix: `${path}.credentials` }));
+      valid = false;
+    }
+  }
+
+  const options = parseTargetOptions({ provider, options: target.options, path, issues });
+  if (!options.success || !valid) return undefined;
+  return {
+    index,
+    platform,
+    provider,
+    options: options.data,
+    ...(loaded !== undefined && { loaded }),
+    ...(loaded === undefined && { credentials }),
+    capSubject,
+  };
+}
+
+function parseTargetOptions({
+  provider,
+  options,
+  path,
+  issues,
+}: {
+  provider: AnyProvider;
+  options: unknown;
+  path: string;
+  issues: LetmepostErrorIssue[];
+}): { success: true; data: unknown } | { success: false } {
+  const direct = provider.optionsSchema.safeParse(options);
+  if (direct.success) return { success: true, data: direct.data };
+  // Options are optional for the caller; a provider's object schema with only optional fields
+  // still wants an object, so "none given" is tried as `{}` before it counts as a problem.
+  if (options === undefined) {
+    const empty = provider.optionsSchema.safeParse({});
+    if (empty.success) return { success: true, data: empty.data };
+    issues.push(...issuesFromZod({ error: empty.error, pathPrefix: `${path}.options` }));
+    return { success: false };
+  }
+  issues.push(...issuesFromZod({ error: direct.error, pathPrefix: `${path}.options` }));
+  return { success: false };
+}
+
+function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
+  let found: ReturnType<AnyProvider['validate']>;
+  try {
+    found = target.provider.validate({ post, options: target.options });
+  } catch (error) {
+    return [
+      {
+        field: `targets.${target.index}`,
+        rule: `${target.platform}.validate.threw`,
+        message: `the ${target.platform} provider failed to validate the post: ${toLetmepostError({ error, platform: target.platform, fallbackCode: 'platform_unavailable' }).message}`,
+      },
+    ];
+  }
+  return found.map((issue) => ({
+    field: issue.field === undefined || issue.field === '' ? 'post' : `post.${issue.field}`,
+    rule: issue.rule,
+    message: `targets.${target.index} (${target.platform}): ${issue.message}`,
+  }));
+}
+
+async function publishAll({
+  context,
+  refresher,
+  targets,
+  post,
+  dryRun,
+  workspaceId,
+  signal,
+  onProgress,
+}: {
+  context: LetmepostContext;
+  refresher: Refresher;
+  targets: readonly ResolvedTarget[];
+  post: Post;
+  dryRun: boolean;
+  workspaceId: string | undefined;
+  signal: AbortSignal | undefined;
+  onProgress: ((event: PublishProgressEvent) => void) | undefined;
+}): Promise<PublishResult[]> {
+  const results = new Array<PublishResult>(targets.length);
+  const emit = (event: PublishProgressEvent): void => {
+    try {
+      onProgress?.(event);
+    } catch {
+      // A host's progress callback must not change what was published.
+    }
+  };
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const position = next++;
+      const target = targets[position] as ResolvedTarget;
+      const result = dryRun
+        ? dryRunTarget({ target, post })
+        : await publishTarget({ context, refresher, target, post, signal, emit });
+      results[position] = result;
+      context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
+        workspaceId,
+        targetIndex: target.index,
+        platform: result.platform,
+        accountId: result.accountId,
+        status: result.status,
+        postId: result.postId,
+        errorCode: result.error?.code,
+        dryRun: dryRun || undefined,
+      });
+      emit({ type: 'target_completed', targetIndex: target.index, result });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(context.publishConcurrency, targets.length) }, worker));
+  return results;
+}
+
+function dryRunTarget({ target, post }: { target: ResolvedTarget; post: Post }): PublishResult {
+  const accountId = target.loaded?.record.id;
+  if (target.loaded?.record.status === 'reauth_required') {
+    return failedResult({ target, error: reauthRequired({ record: target.loaded.record }), dryRun: true });
+  }
+  const items = postItems(post).map((_, index) => ({
+    index,
+    status: 'published' as const,
+    postId: `dryrun_${randomBase64Url({ bytes: 12 })}`,
+  }));
+  return {
+    status: 'published',
+    platform: target.platform,
+    ...(accountId !== undefined && { accountId }),
+    postId: items[0]?.postId,
+    ...(items.length > 1 && { items }),
+    warnings: [],
+    dryRun: true,
+  };
+}
+
+function failedResult({
+  target,
+  error,
+  dryRun,
+}: {
+  target: ResolvedTarget;
+  error: LetmepostError;
+  dryRun?: boolean;
+}): PublishResult {
+  return {
+    status: error.code === 'publish_outcome_unknown' ? 'unknown' : 'failed',
+    platform: target.platform,
+    ...(target.loaded !== undefined && { accountId: target.loaded.record.id }),
+    warnings: [],
+    error,
+    ...(dryRun === true && { dryRun: true }),
+  };
+}
+
+/**
+ * One target, start to finish. Never throws: every outcome, including a crash inside the
+ * provider, becomes that target's result, so one target cannot stop or re-send another.
+ */
+async function publishTarget({
+  context,
+  refresher,
+  target,
+  post,
+  signal,
+  emit,
+}: {
+  context: LetmepostContext;
+  refresher: Refresher;
+  target: ResolvedTarget;
+  post: Post;
+  signal: AbortSignal | undefined;
+  emit: (event: PublishProgressEvent) => void;
+}): Promise<PublishResult> {
+  const { provider, platform } = target;
+  const accountId = target.loaded?.record.id;
+  let knownSecrets: string[] = [];
+  let reservation: LaunchCapReservation | undefined;
+  let sent = false;
+
+  try {
+    if (signal?.aborted) {
+      throw new LetmepostError({
+        code: 'platform_unavailable',
+        platform,
+        message: 'The publish was aborted before this target was sent.',
+      });
+    }
+
+    let auth: PublishAuth<unknown>;
+    if (target.loaded !== undefined) {
+      if (target.loaded.record.status === 'reauth_required') throw reauthRequired({ record: target.loaded.record });
+      const active = await refresher.ensureFresh({ loaded: target.loaded });
+      knownSecrets = secretsOf(active);
+      auth = { type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens };
+    } else {
+      knownSecrets = secretStrings(target.credentials);
+      auth = { type: 'credentials', credentials: target.credentials };
+    }
+
+    reservation = await reserveLaunchCap({
+      context,
+      platform,
+      subject: target.capSubject,
+      amount: billableItemCount({ post }),
+    });
+
+    const send = (sendAuth: PublishAuth<unknown>): Promise<ProviderPublishResult> => {
+      sent = true;
+      return provider.publish({
+        post,
+        auth: sendAuth,
+        options: target.options,
+        ...(signal !== undefined && { signal }),
+        onProgress: (event) =>
+          emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
+      });
+    };
+
+    let outcome: ProviderPublishResult;
+    try {
+      outcome = await send(auth);
+    } catch (error) {
+      // The platform says the token is dead although our clock did not: it was revoked early or
+      // expired sooner than announced. One forced refresh, one retry; `publish` only throws when
+      // nothing was created, so the retry cannot duplicate a post.
+      if (!(LetmepostError.isInstance(error) && error.code === 'auth_expired' && auth.type === 'account' && accountId !== undefined)) {
+        throw error;
+      }
+      sent = false;
+      const active = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: auth.tokens.accessToken });
+      knownSecrets = [...knownSecrets, ...secretsOf(active)];
+      outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
+    }
+
+    if (reservation !== undefined) {
+      await releaseLaunchCap({
+        context,
+        reservation,
+        amount: uncreatedItemCount({ result: outcome, reserved: reservation.amount, post }),
+      });
+    }
+    return {
+      ...outcome,
+      warnings: outcome.warnings ?? [],
+      platform,
+      ...(accountId !== undefined && { accountId }),
+    };
+  } catch (error) {
+    // Outside the provider's own contract (a LetmepostError thrown means nothing was written),
+    // an unexpected throw after sending leaves the outcome open.
+    const failure = toLetmepostError({
+      error,
+      platform,
+      fallbackCode: sent ? 'publish_outcome_unknown' : 'platform_unavailable',
+      knownSecrets,
+    });
+    const result = failedResult({ target, error: failure });
+    if (reservation !== undefined && result.status === 'failed') {
+      await releaseLaunchCap({ context, reservation, amount: reservation.amount });
+    }
+    return result;
+  }
+}

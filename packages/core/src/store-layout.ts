@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { LetmepostError } from './letmepost-error.js';
+import type { PlatformId } from './platform-id.js';
+import type { StoreEntry } from './token-store.js';
+
+/**
+ * How core lays its state out on a `TokenStore`. Every value is a JSON document with a `v`
+ * (schema version) field; every secret inside one is an envelope ciphertext string (`lmp1.…`)
+ * whose associated data is `<store key>#<field name>`, so a ciphertext copied into another record
+ * or another field of the same record fails to decrypt instead of leaking into the wrong context.
+ *
+ * ```
+ * accounts/<accountId>                                     { workspaceId }               who owns an account id
+ * ws/<workspace>/accounts/<accountId>                      account record                tokens#, client# sealed
+ * ws/<workspace>/account-ids/<platform>/<platformAccount>  { accountId }                 reconnects reuse the id
+ * ws/<workspace>/app-credentials/<platform>                white-label OAuth app         clientSecret# sealed
+ * ws/<workspace>/idempotency/<key>                         publish claim + results       TTL (default 24 h)
+ * global/idempotency/<key>                                 same, publishes without a workspace
+ * connect-sessions/<sha256(state)>                         pending OAuth session         codeVerifier#, client# sealed, TTL 10 min
+ * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
+ * counters/launch/<platform>/cred-<sha256(credentials)>    same, pass-per-request credentials
+ * lock/refresh/<accountId>                                 lease serialising refresh and every other account write
+ * ```
+ *
+ * Caller-chosen segments (workspace ids, platform account ids, idempotency keys) are
+ * percent-encoded, so a `/` inside one can never reach into a neighbour's prefix. Connect
+ * sessions are keyed by a hash of the state, so the raw state (the bearer that authenticates the
+ * OAuth callback) never sits in the store.
+ */
+export const storeKeys = {
+  accountIndex: ({ accountId }: { accountId: string }) => `accounts/${segment(accountId)}`,
+  accountsPrefix: ({ workspaceId }: { workspaceId: string }) => `ws/${segment(workspaceId)}/accounts/`,
+  account: ({ workspaceId, accountId }: { workspaceId: string; accountId: string }) =>
+    `ws/${segment(workspaceId)}/accounts/${segment(accountId)}`,
+  accountByPlatformId: ({
+    workspaceId,
+    platform,
+    platformAccountId,
+  }: {
+    workspaceId: string;
+    platform: PlatformId;
+    platformAccountId: string;
+  }) => `ws/${segment(workspaceId)}/account-ids/${platform}/${segment(platformAccountId)}`,
+  appCredentialsPrefix: ({ workspaceId }: { workspaceId: string }) => `ws/${segment(workspaceId)}/app-credentials/`,
+  appCredentials: ({ workspaceId, platform }: { workspaceId: string; platform: PlatformId }) =>
+    `ws/${segment(workspaceId)}/app-credentials/${platform}`,
+  idempotency: ({ workspaceId, idempotencyKey }: { workspaceId: string | undefined; idempotencyKey: string }) =>
+    workspaceId === undefined
+      ? `global/idempotency/${segment(idempotencyKey)}`
+      : `ws/${segment(workspaceId)}/idempotency/${segment(idempotencyKey)}`,
+  connectSession: ({ stateHash }: { stateHash: string }) => `connect-sessions/${stateHash}`,
+  launchCounter: ({ platform, subject }: { platform: PlatformId; subject: string }) =>
+    `counters/launch/${platform}/${segment(subject)}`,
+  accountLock: ({ accountId }: { accountId: string }) => `lock/refresh/${segment(accountId)}`,
+} as const;
+
+function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/** The associated data binding a sealed field to its record and field name. */
+export function fieldAssociatedData({ key, field }: { key: string; field: string }): string {
+  return `${key}#${field}`;
+}
+
+/** What core needs from the envelope cipher; `createEnvelopeCipher()` satisfies it. */
+export interface FieldCipher {
+  encrypt(options: { plaintext: string; associatedData: string }): string;
+  decrypt(options: { ciphertext: string; associatedData: string }): string;
+}
+
+export function sealField({
+  cipher,
+  key,
+  field,
+  value,
+}: {
+  cipher: FieldCipher;
+  key: string;
+  field: string;
+  value: unknown;
+}): string {
+  return cipher.encrypt({ plaintext: JSON.stringify(value), associatedData: fieldAssociatedData({ key, field }) });
+}
+
+export function openField<T>({
+  cipher,
+  key,
+  field,
+  ciphertext,
+  schema,
+}: {
+  cipher: FieldCipher;
+  key: string;
+  field: string;
+  ciphertext: string;
+  schema: z.ZodType<T>;
+}): T {
+  const plaintext = cipher.decrypt({ ciphertext, associatedData: fieldAssociatedData({ key, field }) });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plaintext);
+  } catch {
+    throw corruptRecord({ key, detail: `sealed field "${field}" is not JSON` });
+  }
+  const result = schema.safeParse(parsed);
+  // The zod issue messages describe shapes only, but the input is a secret: never include it.
+  if (!result.success) throw corruptRecord({ key, detail: `sealed field "${field}" has an unexpected shape` });
+  return result.data;
+}
+
+export function encodeRecord(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Parses a record read from the store; a record core cannot read is a store problem, not input. */
+export function decodeRecord<T>({ entry, schema }: { entry: StoreEntry; schema: z.ZodType<T> }): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(entry.value);
+  } catch {
+    throw corruptRecord({ key: entry.key, detail: 'value is not JSON' });
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw corruptRecord({
+      key: entry.key,
+      detail: `unexpected shape${first ? ` at ${first.path.join('.') || '(root)'}: ${first.message}` : ''}`,
+    });
+  }
+  return result.data;
+}
+
+function corruptRecord({ key, detail }: { key: string; detail: string }): LetmepostError {
+  return new LetmepostError({
+    code: 'store_unavailable',
+    message: `The stored record "${key}" cannot be read (${detail}).`,
+    remediation: 'The record was written by an incompatible version or modified outside letmepost; remove or restore it.',
+  });
+}
+
+export function isStoreConflict(error: unknown): boolean {
+  return LetmepostError.isInstance(error) && error.code === 'store_conflict';
+}
