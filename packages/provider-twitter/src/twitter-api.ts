@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * Wire shapes of the X API v2 calls this provider makes, as documented in X's OpenAPI
+ * (`api.x.com/2/openapi.json`, v2.167). Responses are parsed leniently (unknown fields are
+ * dropped, only what we use is required); request bodies are typed to the spec exactly, and the
+ * contract test validates the ones we send against the OpenAPI schemas.
+ */
+
+const postIdSchema = z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X post id');
+const mediaIdSchema = z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X media id');
+
+/** An RFC 7807-style problem, as X returns them alone or inside `errors[]`. */
+export const twitterProblemSchema = z.object({
+  type: z.string().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  status: z.number().optional(),
+  reason: z.string().optional(),
+});
+
+export type TwitterProblem = z.infer<typeof twitterProblemSchema>;
+
+export const twitterErrorBodySchema = twitterProblemSchema.extend({
+  errors: z
+    .array(
+      z.object({
+        type: z.string().optional(),
+        title: z.string().optional(),
+        detail: z.string().optional(),
+        message: z.string().optional(),
+        code: z.number().optional(),
+      }),
+    )
+    .optional(),
+});
+
+// ---- users ------------------------------------------------------------------------------------
+
+export const twitterUserSchema = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  username: z.string().min(1),
+  profile_image_url: z.string().optional(),
+  verified: z.boolean().optional(),
+  verified_type: z.string().optional(),
+  subscription_type: z.string().optional(),
+});
+
+export type TwitterUser = z.infer<typeof twitterUserSchema>;
+
+/** `GET /2/users/me` */
+export const twitterUsersMeResponseSchema = z.object({ data: twitterUserSchema });
+
+export const TWITTER_USER_FIELDS = 'profile_image_url,verified,verified_type,subscription_type';
+
+// ---- posts ------------------------------------------------------------------------------------
+
+/** `POST /2/tweets` body (`CreatePostsRequest`, additionalProperties: false). */
+export interface TwitterCreatePostRequest {
+  text: string;
+  media?: { media_ids: string[] };
+  reply?: { in_reply_to_tweet_id: string };
+  reply_settings?: TwitterReplySettings;
+  made_with_ai?: boolean;
+  paid_partnership?: boolean;
+}
+
+export const TWITTER_REPLY_SETTINGS = ['following', 'mentionedUsers', 'subscribers', 'verified'] as const;
+export type TwitterReplySettings = (typeof TWITTER_REPLY_SETTINGS)[number];
+
+/** `POST /2/tweets` 201 answer. */
+export const twitterCreatePostResponseSchema = z.object({
+  data: z.object({
+    id: postIdSchema,
+    text: z.string(),
+    edit_history_post_ids: z.array(z.string()).optional(),
+  }),
+});
+
+/** `DELETE /2/tweets/{id}` answer. */
+export const twitterDeletePostResponseSchema = z.object({
+  data: z.object({ deleted: z.boolean() }),
+});
+
+// ---- media ------------------------------------------------------------------------------------
+
+export const TWITTER_MEDIA_CATEGORIES = ['tweet_image', 'tweet_gif', 'tweet_video'] as const;
+export type TwitterMediaCategory = (typeof TWITTER_MEDIA_CATEGORIES)[number];
+
+/** `POST /2/media/upload/initialize` body (`InitializeMediaUploadRequest`). */
+export interface TwitterInitializeUploadRequest {
+  media_type: string;
+  total_bytes: number;
+  media_category: TwitterMediaCategory;
+}
+
+/** `POST /2/media/metadata` body (`CreateMediaMetadataRequest`). */
+export interface TwitterMediaMetadataRequest {
+  id: string;
+  metadata: { alt_text: { text: string } };
+}
+
+export const twitterProcessingInfoSchema = z.object({
+  state: z.enum(['pending', 'in_progress', 'succeeded', 'failed']),
+  check_after_secs: z.number().optional(),
+  progress_percent: z.number().optional(),
+  // Not in the OpenAPI schema, but sent with `failed` (code, name, message), as in v1.1.
+  error: z
+    .object({ code: z.number().optional(), name: z.string().optional(), message: z.string().optional() })
+    .optional(),
+});
+
+export type TwitterProcessingInfo = z.infer<typeof twitterProcessingInfoSchema>;
+
+const mediaDataSchema = z.object({
+  id: mediaIdSchema,
+  media_key: z.string().optional(),
+  size: z.number().optional(),
+  expires_after_secs: z.number().optional(),
+  processing_info: twitterProcessingInfoSchema.optional(),
+});
+
+/** Answer of simple upload, INITIALIZE, FINALIZE and STATUS: `{ data: { id, ... } }`. */
+export const twitterMediaResponseSchema = z.object({ data: mediaDataSchema });
+
+export type TwitterMediaData = z.infer<typeof mediaDataSchema>;
+
+export const twitterPostIdSchema = postIdSchema;

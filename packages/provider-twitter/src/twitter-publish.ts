@@ -1,0 +1,377 @@
+import {
+  LetmepostError,
+  type MediaProgressEvent,
+  type Post,
+  type ProviderPublishResult,
+  type PublishAuth,
+  type PublishItemResult,
+  type PublishWarning,
+  type ValidationIssue,
+} from '@letmepost/core';
+import { Buffer } from 'node:buffer';
+import { z } from 'zod';
+import {
+  convertToTwitterPost,
+  parseTwitterPostId,
+  toCreatePostRequest,
+  twitterPostUrl,
+  type TwitterItemRole,
+  type TwitterPublishOptions,
+} from './convert-to-twitter-post.js';
+import { twitterCreatePostResponseSchema, twitterDeletePostResponseSchema } from './twitter-api.js';
+import type { TwitterContext } from './twitter-context.js';
+import { resolveTwitterAuth, type TwitterCredentials, type TwitterRequestAuth } from './twitter-credentials.js';
+import { asReplyRestricted, mediaProcessingError } from './twitter-error.js';
+import { getTwitterMediaStatus, setTwitterAltText, uploadTwitterMedia } from './twitter-media-upload.js';
+import { parseTwitterOptions, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
+
+/** One post ready to create: its media already uploaded. */
+interface PreparedItem {
+  index: number;
+  role: TwitterItemRole;
+  text: string;
+  mediaIds: string[];
+}
+
+/**
+ * Publishes a post to X: uploads every file of every item first (so nothing is posted while a
+ * video may still fail), then creates the root post and chains the thread as replies.
+ *
+ * - A video or GIF X is still transcoding makes the result `pending` with a resume token;
+ *   `checkTwitterStatus` creates the posts once processing succeeded.
+ * - Throws only while nothing is posted. Once the root exists, a failing reply (X's 2026 reply
+ *   restrictions, a rate limit) is reported in `items` with its own error, the items after it
+ *   are reported as not sent, and the result stays `published` with a warning.
+ */
+export async function publishTwitterPost(options: {
+  context: TwitterContext;
+  post: Post;
+  auth: PublishAuth<TwitterCredentials>;
+  options: unknown;
+  signal?: AbortSignal;
+  onProgress?: (event: MediaProgressEvent) => void;
+}): Promise<ProviderPublishResult> {
+  const { context, post, signal } = options;
+  const issues = validateTwitterPost({ post, options: options.options });
+  if (issues.length > 0) throw validationError(issues);
+  const auth = resolveTwitterAuth(options.auth);
+  const plan = convertToTwitterPost({ post });
+  const publishOptions = parseTwitterOptions(options.options);
+
+  const prepared: PreparedItem[] = [];
+  const pending: { mediaId: string; progressPercent?: number; checkAfterSecs?: number }[] = [];
+  for (const item of plan.items) {
+    const mediaIds: string[] = [];
+    for (const [mediaIndex, media] of item.media.entries()) {
+      const uploaded = await uploadTwitterMedia({
+        context,
+        auth,
+        media,
+        signal,
+        onProgress: ({ bytesSent, totalBytes }) =>
+          options.onProgress?.({ itemIndex: item.index, mediaIndex, bytesSent, totalBytes }),
+      });
+      mediaIds.push(uploaded.mediaId);
+      if (uploaded.processingInfo) {
+        pending.push({
+          mediaId: uploaded.mediaId,
+          progressPercent: uploaded.processingInfo.progress_percent,
+          checkAfterSecs: uploaded.processingInfo.check_after_secs,
+        });
+      }
+      const altText = media.altText?.trim();
+      if (altText) {
+        await setTwitterAltText({ context, auth, mediaId: uploaded.mediaId, altText, signal });
+      }
+    }
+    prepared.push({ index: item.index, role: item.role, text: item.text, mediaIds });
+  }
+
+  const state: ResumeState = {
+    v: 1,
+    items: prepared,
+    replyToPostId: plan.replyToPostId,
+    options: publishOptions,
+    pendingMediaIds: pending.map((entry) => entry.mediaId),
+    username: auth.username,
+  };
+  if (pending.length > 0) return pendingResult({ state, pending });
+  return createTwitterPosts({ context, auth, state, signal });
+}
+
+/**
+ * Resumes a `pending` publish: asks X where the processing of each waiting file stands and,
+ * once all succeeded, creates the posts. Still processing → `pending` again (with a fresh
+ * token); processing failed → `failed` with `media_invalid`. After it returned `published`
+ * the token is spent: calling it again would post again.
+ */
+export async function checkTwitterStatus(options: {
+  context: TwitterContext;
+  auth: PublishAuth<TwitterCredentials>;
+  resumeToken: string;
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { context, signal } = options;
+  const state = decodeResumeToken(options.resumeToken);
+  const auth = resolveTwitterAuth(options.auth);
+  const username = auth.username ?? state.username;
+  const authWithUsername: TwitterRequestAuth = username === undefined ? auth : { ...auth, username };
+
+  const stillPending: { mediaId: string; progressPercent?: number; checkAfterSecs?: number }[] = [];
+  for (const mediaId of state.pendingMediaIds) {
+    const status = await getTwitterMediaStatus({ context, auth, mediaId, signal });
+    const processingInfo = status.processing_info;
+    if (processingInfo === undefined || processingInfo.state === 'succeeded') continue;
+    if (processingInfo.state === 'failed') {
+      const error = mediaProcessingError({ mediaId, processingInfo });
+      return {
+        status: 'failed',
+        error,
+        items: state.items.map((item) => ({ index: item.index, status: 'failed', error })),
+        warnings: [],
+      };
+    }
+    stillPending.push({ mediaId, progressPercent: processingInfo.progress_percent, checkAfterSecs: processingInfo.check_after_secs });
+  }
+
+  if (stillPending.length > 0) {
+    return pendingResult({ state: { ...state, pendingMediaIds: stillPending.map((entry) => entry.mediaId) }, pending: stillPending });
+  }
+  return createTwitterPosts({
+    context,
+    auth: authWithUsername,
+    state: { ...state, pendingMediaIds: [] },
+    signal,
+  });
+}
+
+/** `DELETE /2/tweets/{id}`. */
+export async function deleteTwitterPost(options: {
+  context: TwitterContext;
+  auth: PublishAuth<TwitterCredentials>;
+  postId: string;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const { context } = options;
+  const postId = parseTwitterPostId(options.postId);
+  if (postId === undefined) {
+    throw new LetmepostError({
+      code: 'validation_failed',
+      message: 'postId must be an X post id or post URL.',
+      platform: 'twitter',
+      field: 'postId',
+      rule: 'twitter.post_id.invalid',
+    });
+  }
+  const auth = resolveTwitterAuth(options.auth);
+  const { value } = await context.http.json({
+    method: 'DELETE',
+    url: `${context.apiBaseUrl}/2/tweets/${postId}`,
+    auth: auth.http,
+    secrets: auth.secrets,
+    // Deleting twice leaves the post deleted.
+    retry: 'idempotent',
+    schema: twitterDeletePostResponseSchema,
+    signal: options.signal,
+  });
+  if (!value.data.deleted) {
+    throw new LetmepostError({
+      code: 'platform_rejected',
+      message: `X answered that post ${postId} was not deleted.`,
+      platform: 'twitter',
+      platformResponse: value,
+    });
+  }
+}
+
+// ---- posting ----------------------------------------------------------------------------------
+
+async function createTwitterPosts(options: {
+  context: TwitterContext;
+  auth: TwitterRequestAuth;
+  state: ResumeState;
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { state, auth } = options;
+  const [root, ...replies] = state.items;
+  if (root === undefined) throw new Error('A post plan always has a root item.');
+
+  let rootId: string;
+  try {
+    rootId = await createPost({
+      ...options,
+      item: root,
+      inReplyToPostId: state.replyToPostId,
+      publishOptions: state.options,
+    });
+  } catch (error) {
+    // Nothing is posted yet, so the publish as a whole fails.
+    throw state.replyToPostId === undefined ? error : asReplyRestricted(error);
+  }
+
+  const url = (postId: string) => twitterPostUrl({ postId, username: auth.username });
+  const items: PublishItemResult[] = [{ index: root.index, status: 'published', postId: rootId, url: url(rootId) }];
+  let previousId = rootId;
+  let stoppedBy: { index: number; error: LetmepostError } | undefined;
+  for (const item of replies) {
+    if (stoppedBy) {
+      items.push({ index: item.index, status: 'failed', error: notSentError({ index: item.index, stoppedBy }) });
+      continue;
+    }
+    try {
+      const postId = await createPost({
+        ...options,
+        item,
+        // The thread chains on the previous item; the first comment answers the root.
+        inReplyToPostId: item.role === 'first-comment' ? rootId : previousId,
+      });
+      items.push({ index: item.index, status: 'published', postId, url: url(postId) });
+      if (item.role === 'thread') previousId = postId;
+    } catch (caught) {
+      const error = toLetmepostError(asReplyRestricted(caught));
+      items.push({ index: item.index, status: error.code === 'publish_outcome_unknown' ? 'unknown' : 'failed', error });
+      stoppedBy = { index: item.index, error };
+    }
+  }
+
+  const warnings: PublishWarning[] = [];
+  if (stoppedBy) {
+    const published = items.filter((item) => item.status === 'published').length;
+    warnings.push({
+      code: 'twitter.thread.partial',
+      message: `${published} of ${items.length} posts were published on X; item ${stoppedBy.index} failed (${stoppedBy.error.code}) and the items after it were not sent.`,
+    });
+  }
+  return { status: 'published', postId: rootId, url: url(rootId), items, warnings };
+}
+
+async function createPost(options: {
+  context: TwitterContext;
+  auth: TwitterRequestAuth;
+  item: PreparedItem;
+  inReplyToPostId?: string;
+  publishOptions?: TwitterPublishOptions;
+  signal?: AbortSignal;
+}): Promise<string> {
+  const { context, auth, item } = options;
+  const body = toCreatePostRequest({
+    text: item.text,
+    mediaIds: item.mediaIds,
+    inReplyToPostId: options.inReplyToPostId,
+    publishOptions: options.publishOptions,
+  });
+  const { value } = await context.http.json({
+    method: 'POST',
+    url: `${context.apiBaseUrl}/2/tweets`,
+    body: { json: body },
+    auth: auth.http,
+    secrets: auth.secrets,
+    retry: 'create',
+    schema: twitterCreatePostResponseSchema,
+    signal: options.signal,
+  });
+  return value.data.id;
+}
+
+function notSentError(options: { index: number; stoppedBy: { index: number; error: LetmepostError } }): LetmepostError {
+  const { error } = options.stoppedBy;
+  return new LetmepostError({
+    code: error.code,
+    message: `Item ${options.index} was not sent: item ${options.stoppedBy.index} of the thread failed first (${error.code}).`,
+    platform: 'twitter',
+    rule: 'twitter.thread.not_sent',
+    retryable: error.retryable,
+    retryAfterMs: error.retryAfterMs,
+  });
+}
+
+function toLetmepostError(error: unknown): LetmepostError {
+  if (LetmepostError.isInstance(error)) return error;
+  // Not an answer from X: whether the post was created cannot be known.
+  return new LetmepostError({
+    code: 'publish_outcome_unknown',
+    message: 'Creating the post failed unexpectedly; it may or may not exist on X.',
+    platform: 'twitter',
+    retryable: false,
+    cause: error,
+  });
+}
+
+function validationError(issues: readonly ValidationIssue[]): LetmepostError {
+  const first = issues[0]!;
+  return new LetmepostError({
+    code: 'validation_failed',
+    message: `The post cannot be published to X: ${issues.map((issue) => `${issue.field ?? 'post'}: ${issue.message}`).join(' ')}`,
+    platform: 'twitter',
+    rule: first.rule,
+    field: first.field,
+    issues: issues.map((issue) => ({ rule: issue.rule, message: issue.message, field: issue.field })),
+  });
+}
+
+// ---- resume token -----------------------------------------------------------------------------
+
+const RESUME_TOKEN_PREFIX = 'twitter.v1.';
+
+const resumeStateSchema = z.object({
+  v: z.literal(1),
+  items: z
+    .array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        role: z.enum(['root', 'thread', 'first-comment']),
+        text: z.string(),
+        mediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
+      }),
+    )
+    .min(1),
+  replyToPostId: z.string().regex(/^[0-9]{1,19}$/).optional(),
+  options: twitterOptionsSchema,
+  pendingMediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
+  username: z.string().optional(),
+});
+
+type ResumeState = z.infer<typeof resumeStateSchema>;
+
+/** The token carries what is needed to create the posts later; it holds no secret. */
+function encodeResumeToken(state: ResumeState): string {
+  return RESUME_TOKEN_PREFIX + Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+}
+
+function decodeResumeToken(token: string): ResumeState {
+  const invalid = () =>
+    new LetmepostError({
+      code: 'validation_failed',
+      message: 'The resume token is not one this X provider issued.',
+      platform: 'twitter',
+      field: 'resumeToken',
+      rule: 'twitter.resume_token.invalid',
+    });
+  if (!token.startsWith(RESUME_TOKEN_PREFIX)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(token.slice(RESUME_TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const result = resumeStateSchema.safeParse(decoded);
+  if (!result.success) throw invalid();
+  return result.data;
+}
+
+function pendingResult(options: {
+  state: ResumeState;
+  pending: readonly { mediaId: string; progressPercent?: number | undefined; checkAfterSecs?: number | undefined }[];
+}): ProviderPublishResult {
+  const { state, pending } = options;
+  const checkAfterSecs = Math.max(1, ...pending.map((entry) => entry.checkAfterSecs ?? 1));
+  return {
+    status: 'pending',
+    resumeToken: encodeResumeToken(state),
+    items: state.items.map((item) => ({ index: item.index, status: 'pending' })),
+    warnings: pending.map((entry) => ({
+      code: 'twitter.media.processing',
+      message: `X is still processing media ${entry.mediaId}${entry.progressPercent === undefined ? '' : ` (${entry.progressPercent}%)`}; check again in ${checkAfterSecs} s.`,
+    })),
+  };
+}

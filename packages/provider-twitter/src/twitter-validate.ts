@@ -1,0 +1,149 @@
+import type { Media, Post, ValidationIssue } from '@letmepost/core';
+import { z } from 'zod';
+import { convertToTwitterPost, type TwitterPublishOptions } from './convert-to-twitter-post.js';
+import { TWITTER_REPLY_SETTINGS } from './twitter-api.js';
+import { parseTwitterText } from './twitter-text.js';
+
+export const twitterOptionsSchema = z
+  .object({
+    replySettings: z.enum(TWITTER_REPLY_SETTINGS).optional(),
+    madeWithAi: z.boolean().optional(),
+    paidPartnership: z.boolean().optional(),
+  })
+  .strict();
+
+export type TwitterMediaKind = 'image' | 'gif' | 'video';
+
+const MIB = 1024 * 1024;
+
+/** What X accepts per post and per file (non-Premium baseline; X enforces the account's own). */
+export const TWITTER_LIMITS = {
+  maxWeightedLength: 280,
+  maxImages: 4,
+  maxAltTextLength: 1000,
+  imageMimeTypes: ['image/jpeg', 'image/png', 'image/webp'],
+  gifMimeTypes: ['image/gif'],
+  videoMimeTypes: ['video/mp4', 'video/quicktime'],
+  maxImageBytes: 5 * MIB,
+  maxGifBytes: 15 * MIB,
+  maxVideoBytes: 512 * MIB,
+} as const;
+
+/**
+ * Image, GIF (always treated as animated: X lets a post carry one GIF and nothing else, and a
+ * static GIF cannot be told apart without decoding it) or video; undefined when X takes neither.
+ */
+export function twitterMediaKind(mimeType: string): TwitterMediaKind | undefined {
+  const normalized = mimeType.toLowerCase() === 'image/jpg' ? 'image/jpeg' : mimeType.toLowerCase();
+  if ((TWITTER_LIMITS.imageMimeTypes as readonly string[]).includes(normalized)) return 'image';
+  if ((TWITTER_LIMITS.gifMimeTypes as readonly string[]).includes(normalized)) return 'gif';
+  if ((TWITTER_LIMITS.videoMimeTypes as readonly string[]).includes(normalized)) return 'video';
+  return undefined;
+}
+
+export function maxBytesFor(kind: TwitterMediaKind): number {
+  return kind === 'image' ? TWITTER_LIMITS.maxImageBytes : kind === 'gif' ? TWITTER_LIMITS.maxGifBytes : TWITTER_LIMITS.maxVideoBytes;
+}
+
+/** Every preflight problem of `post` for X, without I/O. */
+export function validateTwitterPost(options: { post: Post; options: unknown }): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const parsedOptions = twitterOptionsSchema.safeParse(options.options ?? {});
+  if (!parsedOptions.success) {
+    for (const issue of parsedOptions.error.issues) {
+      issues.push({
+        rule: 'twitter.options.invalid',
+        field: ['options', ...issue.path.map(String)].join('.'),
+        message: issue.message,
+      });
+    }
+  }
+
+  const { post } = options;
+  if (post.replyTo !== undefined && convertToTwitterPost({ post: { text: '', replyTo: post.replyTo } }).replyToPostId === undefined) {
+    issues.push({
+      rule: 'twitter.reply_to.invalid',
+      field: 'replyTo',
+      message: 'replyTo must be an X post id or a post URL such as https://x.com/<user>/status/<id>.',
+    });
+  }
+
+  for (const item of convertToTwitterPost({ post }).items) {
+    const textField = item.role === 'first-comment' ? 'firstComment' : `${item.fieldPrefix}text`;
+    const parsed = parseTwitterText({ text: item.text });
+    if (item.text.trim() === '' && item.media.length === 0) {
+      issues.push({ rule: 'twitter.text.required', field: textField, message: 'A post needs text or media.' });
+    }
+    if (parsed.weightedLength > parsed.maxWeightedLength) {
+      issues.push({
+        rule: 'twitter.text.max_weighted_length',
+        field: textField,
+        message: `Text is ${parsed.weightedLength} weighted characters; X allows ${parsed.maxWeightedLength} (URLs count 23, emoji and CJK characters 2).`,
+      });
+    }
+    if (parsed.hasInvalidCharacters) {
+      issues.push({
+        rule: 'twitter.text.invalid_characters',
+        field: textField,
+        message: 'Text contains U+FFFE, U+FEFF or U+FFFF, which X refuses.',
+      });
+    }
+    issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media` }));
+  }
+  return issues;
+}
+
+function validateMedia(options: { media: readonly Media[]; fieldPrefix: string }): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const { media, fieldPrefix } = options;
+  const kinds = media.map((item) => twitterMediaKind(item.mimeType));
+  const images = kinds.filter((kind) => kind === 'image').length;
+  const motion = kinds.filter((kind) => kind === 'gif' || kind === 'video').length;
+
+  if (images > TWITTER_LIMITS.maxImages) {
+    issues.push({ rule: 'twitter.media.max_images', field: fieldPrefix, message: `X allows up to 4 images per post; got ${images}.` });
+  }
+  if (motion > 1) {
+    issues.push({ rule: 'twitter.media.max_videos', field: fieldPrefix, message: `X allows one video or GIF per post; got ${motion}.` });
+  }
+  if (motion > 0 && images > 0) {
+    issues.push({ rule: 'twitter.media.mixed', field: fieldPrefix, message: 'X does not mix a video or GIF with images in one post.' });
+  }
+
+  for (const [index, item] of media.entries()) {
+    const kind = kinds[index];
+    const field = `${fieldPrefix}.${index}`;
+    if (kind === undefined) {
+      issues.push({
+        rule: 'twitter.media.unsupported_type',
+        field: `${field}.mimeType`,
+        message: `X does not accept ${item.mimeType}; use JPEG, PNG, WEBP, GIF, MP4 or MOV.`,
+      });
+      continue;
+    }
+    const size = 'data' in item && item.data ? item.data.byteLength : 'stream' in item && item.stream ? item.size : undefined;
+    if (size !== undefined && size > maxBytesFor(kind)) {
+      issues.push({
+        rule: 'twitter.media.max_bytes',
+        field,
+        message: `The ${kind} is ${size} bytes; X accepts up to ${maxBytesFor(kind)} bytes for a ${kind}.`,
+      });
+    }
+    if (size === 0) {
+      issues.push({ rule: 'twitter.media.empty', field, message: 'The file is empty.' });
+    }
+    if (item.altText !== undefined && [...item.altText].length > TWITTER_LIMITS.maxAltTextLength) {
+      issues.push({
+        rule: 'twitter.media.alt_text_max_length',
+        field: `${field}.altText`,
+        message: `Alt text is ${[...item.altText].length} characters; X allows ${TWITTER_LIMITS.maxAltTextLength}.`,
+      });
+    }
+  }
+  return issues;
+}
+
+export function parseTwitterOptions(value: unknown): TwitterPublishOptions {
+  const result = twitterOptionsSchema.safeParse(value ?? {});
+  return result.success ? result.data : {};
+}
