@@ -192,7 +192,7 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
     exchangeCode: (options) => oauth.exchangeCode(options),
     listAccounts: (options) =>
       listLinkedInAccounts({ client, tokens: options.tokens, ...(options.signal !== undefined ? { signal: options.signal } : {}) }),
-    refresh: (options) =>
+    refresh: async (options) =>
       oauth.refresh({
         // Without a refresh token there is nothing to send, so no app credentials are needed.
         client: options.tokens.refreshToken === undefined ? (options.client ?? defaultClient ?? { clientId: '' }) : appClient(options.client),

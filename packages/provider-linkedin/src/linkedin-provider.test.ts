@@ -1,0 +1,94 @@
+import { LetmepostError } from '@letmepost/core';
+import { runProviderConformance } from '@letmepost/testing';
+import { describe, expect, it } from 'vitest';
+import errorExpired from './__fixtures__/error-401-expired-token.json' with { type: 'json' };
+import errorAccessDenied from './__fixtures__/error-403-access-denied.json' with { type: 'json' };
+import errorServer from './__fixtures__/error-500.json' with { type: 'json' };
+import tokenResponse from './__fixtures__/token-response.json' with { type: 'json' };
+import { createLinkedIn, LINKEDIN_DEFAULT_API_VERSION } from './linkedin-provider.js';
+
+const ACCESS_TOKEN = 'AQX_conformance_member_token_c4n4ry_5e1f';
+const CLIENT_SECRET = 'linkedin-client-secret-c4n4ry-0a9b';
+
+runProviderConformance({
+  createProvider: ({ dispatcher, clock }) =>
+    createLinkedIn({ clientId: '86xyz123', clientSecret: CLIENT_SECRET, dispatcher, clock, http: { retry: { maxAttempts: 1 } } }),
+  oauth: {
+    client: { clientId: '86xyz123', clientSecret: CLIENT_SECRET },
+    redirectUri: 'https://app.example/v1/accounts/oauth/linkedin/callback',
+    authorizationEndpoint: 'https://www.linkedin.com/oauth/v2/authorization',
+    tokenEndpoint: { origin: 'https://www.linkedin.com', path: '/oauth/v2/accessToken' },
+    tokenResponse: { status: 200, body: tokenResponse },
+    expected: {
+      accessToken: tokenResponse.access_token,
+      tokenType: 'bearer',
+      scopes: ['email', 'openid', 'profile', 'w_member_social'],
+    },
+  },
+  credentials: { valid: { accessToken: ACCESS_TOKEN, personId: '782bbtaQ' } },
+  publish: {
+    auth: { type: 'credentials', credentials: { accessToken: ACCESS_TOKEN, personId: '782bbtaQ' } },
+    post: { text: 'Shipping letmepost (v1) today' },
+    canarySecrets: [ACCESS_TOKEN, CLIENT_SECRET],
+    writeEndpoint: {
+      origin: 'https://api.linkedin.com',
+      method: 'POST',
+      path: '/rest/posts',
+      success: { status: 201, body: '', headers: { 'x-restli-id': 'urn:li:share:7300000000000000001' } },
+    },
+    expected: {
+      postId: 'urn:li:share:7300000000000000001',
+      url: 'https://www.linkedin.com/feed/update/urn:li:share:7300000000000000001/',
+    },
+    // LinkedIn sends no Retry-After of its own; when a proxy or LinkedIn does, it is honoured.
+    rateLimit: { headers: { 'retry-after': '120' }, body: { status: 429, message: 'Resource level throttle limit for calls to this resource is reached.' }, retryAfterMs: 120_000 },
+    errorBodies: { 401: errorExpired, 403: errorAccessDenied, 500: errorServer },
+  },
+  validation: [
+    { post: { text: 'x'.repeat(3001) }, rule: 'linkedin.text.max_length' },
+    { post: { text: '' }, rule: 'linkedin.text.required' },
+    { post: { text: 'a', thread: [{ text: 'b' }] }, rule: 'linkedin.thread.not_supported' },
+    {
+      post: { text: 'a', media: [{ data: new Uint8Array(100_000), mimeType: 'video/mp4' }, { data: new Uint8Array(4), mimeType: 'image/png' }] },
+      rule: 'linkedin.media.mixed',
+    },
+    { post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/webp' }] }, rule: 'linkedin.media.unsupported_type' },
+  ],
+});
+
+describe('createLinkedIn settings', () => {
+  it('pins a LinkedIn-Version and accepts an override', () => {
+    expect(LINKEDIN_DEFAULT_API_VERSION).toMatch(/^\d{6}$/);
+    expect(() => createLinkedIn({ apiVersion: '202610' })).not.toThrow();
+  });
+
+  it('refuses malformed settings with validation_failed naming the field, without echoing the secret', () => {
+    const secret = 'settings-secret-c4n4ry-77';
+    let caught: unknown;
+    try {
+      createLinkedIn({ apiVersion: '2026-07', clientSecret: secret });
+    } catch (error) {
+      caught = error;
+    }
+    expect(LetmepostError.isInstance(caught)).toBe(true);
+    const error = caught as LetmepostError;
+    expect(error.code).toBe('validation_failed');
+    expect(error.field).toBe('settings.apiVersion');
+    expect(JSON.stringify(error)).not.toContain(secret);
+  });
+
+  it('declares LinkedIn’s OAuth facts', () => {
+    const provider = createLinkedIn();
+    expect(provider.auth).toEqual({
+      kind: 'oauth2',
+      scopes: {
+        write: ['openid', 'profile', 'w_member_social'],
+        extended: ['r_organization_social', 'w_organization_social', 'rw_organization_admin'],
+      },
+      pkce: false,
+      refresh: 'reusable',
+    });
+    expect(provider.defaultClient).toBeUndefined();
+    expect(createLinkedIn({ clientId: 'abc', clientSecret: 'def' }).defaultClient).toEqual({ clientId: 'abc', clientSecret: 'def' });
+  });
+});
