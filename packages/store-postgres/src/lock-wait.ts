@@ -4,7 +4,7 @@ import type { Clock } from '@letmepost/core';
 export interface LockRetryOptions {
   /** First pause between attempts to take a busy lock. Default 10 ms. */
   minDelayMs?: number;
-  /** Longest pause between attempts. Default 250 ms. */
+  /** Longest pause between attempts. Default 100 ms. */
   maxDelayMs?: number;
 }
 
@@ -30,7 +30,7 @@ export async function acquireWithBackoff<LEASE>({
   retry?: LockRetryOptions | undefined;
 }): Promise<LEASE | undefined> {
   const minDelayMs = retry.minDelayMs ?? 10;
-  const maxDelayMs = Math.max(minDelayMs, retry.maxDelayMs ?? 250);
+  const maxDelayMs = Math.max(minDelayMs, retry.maxDelayMs ?? 100);
   const realDeadline = performance.now() + waitMs;
   const clockDeadline = clock === undefined ? Number.POSITIVE_INFINITY : clock.now() + waitMs;
   let ceiling = minDelayMs;

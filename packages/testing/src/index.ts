@@ -4,3 +4,4 @@ export * from './loopback-server.js';
 export * from './memory-token-store.js';
 export * from './provider-conformance.js';
 export * from './token-store-conformance.js';
+export * from './multi-process/index.js';
