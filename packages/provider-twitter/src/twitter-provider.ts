@@ -1,5 +1,6 @@
-import { systemClock, type ClientCredentials, type ProviderCapabilities, type ProviderV1 } from '@letmepost/core';
+import { LetmepostError, systemClock, type ClientCredentials, type ProviderCapabilities, type ProviderV1 } from '@letmepost/core';
 import { createHttpClient, createSafeFetcher, type BaseProviderSettings, type SafeFetcher } from '@letmepost/provider-utils';
+import { z } from 'zod';
 import type { TwitterPublishOptions } from './convert-to-twitter-post.js';
 import type { TwitterContext } from './twitter-context.js';
 import { twitterAccountDataSchema, twitterCredentialsSchema, type TwitterCredentials } from './twitter-credentials.js';
@@ -55,8 +56,8 @@ export const twitterCapabilities: ProviderCapabilities = {
  */
 export function createTwitter(settings: TwitterProviderSettings = {}): TwitterProvider {
   const clock = settings.clock ?? systemClock;
-  const apiBaseUrl = (settings.apiBaseUrl ?? DEFAULT_API_BASE_URL).replace(/\/+$/, '');
-  const authorizeUrl = settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL;
+  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
+  const authorizeUrl = parseUrlSetting({ name: 'authorizeUrl', value: settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL });
   const defaultClient: ClientCredentials | undefined =
     settings.clientId === undefined
       ? undefined
@@ -129,4 +130,17 @@ export function createTwitter(settings: TwitterProviderSettings = {}): TwitterPr
     deletePost: ({ auth, postId, signal }) =>
       deleteTwitterPost({ context, auth, postId, signal }),
   };
+}
+
+const urlSettingSchema = z.url({ protocol: /^https?$/ });
+
+function parseUrlSetting(options: { name: string; value: string }): string {
+  const result = urlSettingSchema.safeParse(options.value);
+  if (result.success) return result.data;
+  throw new LetmepostError({
+    code: 'validation_failed',
+    message: `settings.${options.name} must be an absolute http(s) URL.`,
+    platform: 'twitter',
+    field: `settings.${options.name}`,
+  });
 }
