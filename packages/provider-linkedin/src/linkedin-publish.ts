@@ -221,6 +221,8 @@ async function postWhenVideoReady(options: {
   accessToken: string;
   state: LinkedInVideoState;
   token: ResumeToken;
+  /** The token as the host holds it, handed back unchanged while still pending. */
+  resumeToken?: string;
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
   const { state, token } = options;
@@ -229,7 +231,7 @@ async function postWhenVideoReady(options: {
     case 'failed':
       return videoFailed({ state, warnings });
     case 'processing':
-      return { status: 'pending', warnings, resumeToken: encodeResumeToken(token) };
+      return { status: 'pending', warnings, resumeToken: options.resumeToken ?? encodeResumeToken(token) };
     case 'unreadable':
       warnings.push({
         code: 'linkedin.video.status_unreadable',
@@ -354,7 +356,14 @@ export async function checkLinkedInStatus(options: {
   const accessToken = options.auth.type === 'credentials' ? options.auth.credentials.accessToken : options.auth.tokens.accessToken;
   const { client, signal } = options;
   const state = await getLinkedInVideoState({ client, accessToken, video: token.video, ...(signal !== undefined ? { signal } : {}) });
-  return postWhenVideoReady({ client, accessToken, state, token, ...(signal !== undefined ? { signal } : {}) });
+  return postWhenVideoReady({
+    client,
+    accessToken,
+    state,
+    token,
+    resumeToken: options.resumeToken,
+    ...(signal !== undefined ? { signal } : {}),
+  });
 }
 
 /** `DELETE /rest/posts/{urn}`. */
