@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteTokenStore } from './sqlite-token-store.js';
 
-const workerPath = fileURLToPath(new URL('./__fixtures__/sqlite-worker.ts', import.meta.url));
+const workerPath = fileURLToPath(new URL('./__fixtures__/sqlite-worker.mjs', import.meta.url));
 const files: string[] = [];
 
 function databasePath(name: string): string {

@@ -1,19 +1,15 @@
 /**
- * Child process of the multi-process test, run from source with Node's type stripping. It opens
- * its own handle on the shared file, does its share of the work, and reports back over IPC.
+ * Child process of the multi-process test. It imports the store from source (Node strips the
+ * types), opens its own handle on the shared file, does its share of the work, and reports back
+ * over IPC.
+ *
+ * @typedef {{ path: string; task: 'cas-increments' | 'lock-sections'; workerId: number; operations: number }} Job
  */
 import { sqliteTokenStore } from '../sqlite-token-store.ts';
 
-interface Job {
-  path: string;
-  task: 'cas-increments' | 'lock-sections';
-  workerId: number;
-  operations: number;
-}
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-process.once('message', async (job: Job) => {
+process.once('message', async (/** @type {Job} */ job) => {
   const store = sqliteTokenStore({ path: job.path, busyTimeoutMs: 10_000 });
   try {
     if (job.task === 'cas-increments') {
@@ -26,7 +22,7 @@ process.once('message', async (job: Job) => {
               await store.set('counter', String(Number(current?.value ?? '0') + 1), { expectedVersion: current?.version ?? null });
               return;
             } catch (error) {
-              if ((error as { code?: string }).code !== 'store_conflict') throw error;
+              if (/** @type {{ code?: string }} */ (error).code !== 'store_conflict') throw error;
               conflicts += 1;
               await sleep(Math.random() * 3);
             }
@@ -34,9 +30,10 @@ process.once('message', async (job: Job) => {
           throw new Error('gave up after 10000 conflicts');
         }),
       );
-      process.send!({ ok: true, conflicts });
+      process.send?.({ ok: true, conflicts });
     } else {
-      const sections: Array<{ workerId: number; token: number; start: number; end: number }> = [];
+      /** @type {Array<{ workerId: number; token: number; start: number; end: number }>} */
+      const sections = [];
       await Promise.all(
         Array.from({ length: job.operations }, (_, index) =>
           store.withLock(
@@ -54,10 +51,10 @@ process.once('message', async (job: Job) => {
           ),
         ),
       );
-      process.send!({ ok: true, sections });
+      process.send?.({ ok: true, sections });
     }
   } catch (error) {
-    process.send!({ ok: false, error: String((error as Error)?.stack ?? error) });
+    process.send?.({ ok: false, error: String(error?.stack ?? error) });
   } finally {
     await store.close();
   }
