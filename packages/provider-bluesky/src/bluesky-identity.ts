@@ -168,7 +168,8 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
       try {
         const { value } = await settings.http.json({
           method: 'GET',
-          url: `${settings.plcDirectoryUrl}/${encodeURIComponent(did)}`,
+          // DIDs are URL-safe by their syntax; plc.directory expects the colons unescaped.
+          url: `${settings.plcDirectoryUrl}/${did}`,
           schema: didDocumentSchema,
           signal,
         });
