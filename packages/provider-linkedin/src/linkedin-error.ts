@@ -80,7 +80,8 @@ export function mapLinkedInError(options: {
         'The access token is expired or invalid. LinkedIn tokens last 60 days; refresh it if the app has programmatic refresh tokens, otherwise reconnect the account.',
     });
   }
-  if (inputCodes.includes('DUPLICATE_POST')) {
+  // Real answers carry it in errorDetails.inputErrors; some surfaces put it in `code`.
+  if (inputCodes.includes('DUPLICATE_POST') || code === 'DUPLICATE_POST') {
     return error('duplicate_content', {
       remediation: 'LinkedIn rejects a post identical to a recent one; change the text.',
     });

@@ -216,3 +216,31 @@ describe('refresh', () => {
     expect(error).toMatchObject({ code: 'app_credentials_missing' });
   });
 });
+
+describe('revoke', () => {
+  it('posts the access token with the app credentials in the body', async () => {
+    let sent: URLSearchParams | undefined;
+    const scope = nock('https://www.linkedin.com')
+      .post('/oauth/v2/revoke', (body: string) => {
+        sent = new URLSearchParams(body);
+        return true;
+      })
+      .reply(200, '');
+    await provider().revoke!({ tokens: { accessToken: 'AQX-to-revoke' }, client: CLIENT });
+    scope.done();
+    expect(Object.fromEntries(sent ?? [])).toEqual({
+      token: 'AQX-to-revoke',
+      client_id: '86xyz123',
+      client_secret: CLIENT.clientSecret,
+    });
+  });
+
+  it('reports a refusal without leaking the token or the secret', async () => {
+    nock('https://www.linkedin.com').post('/oauth/v2/revoke').reply(400, { error: 'invalid_request', error_description: 'bad token' });
+    const error = await provider()
+      .revoke!({ tokens: { accessToken: 'AQX-revoke-c4n4ry-0001' }, client: CLIENT })
+      .catch((caught: unknown) => caught);
+    expect(LetmepostError.isInstance(error)).toBe(true);
+    expectNoCanary(error, ['AQX-revoke-c4n4ry-0001', CLIENT.clientSecret]);
+  });
+});

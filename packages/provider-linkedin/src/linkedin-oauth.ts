@@ -56,6 +56,7 @@ export interface LinkedInOAuth {
     signal?: AbortSignal;
   }): Promise<TokenSet>;
   refresh(options: { client: ClientCredentials; tokens: TokenSet; signal?: AbortSignal }): Promise<TokenSet>;
+  revoke(options: { client: ClientCredentials; tokens: TokenSet; signal?: AbortSignal }): Promise<void>;
 }
 
 export function createLinkedInOAuth(options: {
@@ -71,6 +72,9 @@ export function createLinkedInOAuth(options: {
     endpoints: {
       authorizationEndpoint: `${base}/oauth/v2/authorization`,
       tokenEndpoint: `${base}/oauth/v2/accessToken`,
+      // Not in Microsoft's docs, but served (form `token` + client credentials) and used by
+      // LinkedIn's own client libraries' discovery documents; revocation is best effort anyway.
+      revocationEndpoint: `${base}/oauth/v2/revoke`,
     },
     quirks: {
       // LinkedIn rejects HTTP Basic ("A required parameter client_id is missing").
@@ -125,6 +129,14 @@ export function createLinkedInOAuth(options: {
         ...(refreshOptions.signal !== undefined ? { signal: refreshOptions.signal } : {}),
       });
       return toTokenSet(refreshed, tokens);
+    },
+    async revoke(revokeOptions) {
+      // Revoking the access token ends the member's grant to the app, refresh token included.
+      await client.revoke({
+        client: revokeOptions.client,
+        token: revokeOptions.tokens.accessToken,
+        ...(revokeOptions.signal !== undefined ? { signal: revokeOptions.signal } : {}),
+      });
     },
   };
 }

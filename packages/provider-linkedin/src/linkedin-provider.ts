@@ -161,7 +161,7 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
     if (chosen === undefined || chosen.clientSecret === undefined) {
       throw new LetmepostError({
         code: 'app_credentials_missing',
-        message: 'Refreshing a LinkedIn token needs the app’s client id and secret.',
+        message: 'Refreshing or revoking a LinkedIn token needs the app’s client id and secret.',
         platform: 'linkedin',
         remediation: 'Configure LINKEDIN_CLIENT_ID / LINKEDIN_CLIENT_SECRET or the workspace’s own LinkedIn app.',
       });
@@ -196,6 +196,12 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
       oauth.refresh({
         // Without a refresh token there is nothing to send, so no app credentials are needed.
         client: options.tokens.refreshToken === undefined ? (options.client ?? defaultClient ?? { clientId: '' }) : appClient(options.client),
+        tokens: options.tokens,
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      }),
+    revoke: async (options) =>
+      oauth.revoke({
+        client: appClient(options.client),
         tokens: options.tokens,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       }),

@@ -200,6 +200,7 @@ describe('publish: LinkedIn errors are mapped from structured fields', () => {
     { name: '401 REVOKED_ACCESS_TOKEN (65601)', status: 401, body: error401Revoked, code: 'reauth_required', retryable: false },
     { name: '403 ACCESS_DENIED (100)', status: 403, body: error403, code: 'permission_denied', retryable: false },
     { name: '422 DUPLICATE_POST', status: 422, body: error422Duplicate, code: 'duplicate_content', retryable: false },
+    { name: '422 code DUPLICATE_POST', status: 422, body: { status: 422, code: 'DUPLICATE_POST', message: 'Content is a duplicate' }, code: 'duplicate_content', retryable: false },
     { name: '400 FIELD_ARRAY_SIZE_TOO_HIGH', status: 400, body: error400TooLong, code: 'platform_rejected', retryable: false },
     { name: '422 schema validation', status: 422, body: error422Validation, code: 'platform_rejected', retryable: false },
     { name: '426 NONEXISTENT_VERSION', status: 426, body: error426, code: 'platform_unavailable', retryable: false },
