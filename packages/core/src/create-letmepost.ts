@@ -96,10 +96,8 @@ const optionsSchema = z.object({
   encryptionKey: z.unknown(),
   baseUrl: z
     .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
-    .refine((value) => {
-      const url = new URL(value);
-      return url.search === '' && url.hash === '' && !value.includes('?') && !value.includes('#');
-    }, 'must not contain a query or fragment'),
+    // Checks run on after a failed format check too, so this one must cope with any string.
+    .refine((value) => !URL.canParse(value) || (!value.includes('?') && !value.includes('#')), 'must not contain a query or fragment'),
   clock: z.custom<Clock>(hasMethods('now'), 'must have a now() method').optional(),
   logger: z.custom<Logger>(hasMethods('log'), 'must have a log() method').optional(),
   policy: z

@@ -212,9 +212,12 @@ async function resolveTargets({
   workspaceId: string | undefined;
   issues: LetmepostErrorIssue[];
 }): Promise<ResolvedTarget[]> {
+  // Looked up concurrently, reported in target order.
+  const perTarget = targets.map((): LetmepostErrorIssue[] => []);
   const resolved = await Promise.all(
-    targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues })),
+    targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues: perTarget[index] as LetmepostErrorIssue[] })),
   );
+  for (const found of perTarget) issues.push(...found);
   const seen = new Map<string, number>();
   for (const target of resolved) {
     if (target === undefined) continue;
