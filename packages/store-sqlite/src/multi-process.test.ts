@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMultiProcessLimitScenario } from '@letmepost/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteTokenStore } from './sqlite-token-store.js';
 
@@ -78,5 +79,19 @@ describe('sqliteTokenStore across processes', () => {
     await store.close();
     expect(stored).toHaveLength(32);
     expect(stored.map((entry) => entry.token).sort((a, b) => a - b)).toEqual(sections.map((section) => section.token));
+  });
+
+  it('limited increments from 4 processes accept exactly the limit (shared @letmepost/testing scenario)', async () => {
+    const path = databasePath('limit');
+    const { accepted } = await runMultiProcessLimitScenario({
+      // Loaded from source in each child (Node strips the types), so no build is needed first.
+      storeModule: fileURLToPath(new URL('./sqlite-token-store.ts', import.meta.url)),
+      storeFactory: 'sqliteTokenStore',
+      storeOptions: { path, busyTimeoutMs: 10_000 },
+      processes: 4,
+      operationsPerProcess: 25,
+      limit: 37,
+    });
+    expect(accepted).toBe(37);
   });
 });
