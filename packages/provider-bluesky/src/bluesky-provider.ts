@@ -1,4 +1,11 @@
-import { LetmepostError, systemClock, type ProviderCapabilities, type ProviderV1, type TokenSet } from '@letmepost/core';
+import {
+  LetmepostError,
+  systemClock,
+  type ProviderCapabilities,
+  type ProviderV1,
+  type PublishAuth,
+  type TokenSet,
+} from '@letmepost/core';
 import { createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { profileResponseSchema } from './bluesky-api.js';
@@ -96,6 +103,24 @@ function parseCredentials(credentials: unknown): BlueskyCredentials {
     code: 'validation_failed',
     platform: 'bluesky',
     message: `Invalid Bluesky credentials: ${issues.map((issue) => issue.message).join('; ')}.`,
+    field: issues[0]?.field,
+    issues,
+  });
+}
+
+/** Per-request credentials arrive unchecked from the caller; stored accounts were checked at connect. */
+function checkAuth(auth: PublishAuth<BlueskyCredentials>): PublishAuth<BlueskyCredentials> {
+  return auth.type === 'credentials' ? { type: 'credentials', credentials: parseCredentials(auth.credentials) } : auth;
+}
+
+function parseOptions(options: unknown): BlueskyOptions {
+  const parsed = blueskyOptionsSchema.safeParse(options ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({ field: `options.${issue.path.join('.')}`, message: issue.message }));
+  throw new LetmepostError({
+    code: 'validation_failed',
+    platform: 'bluesky',
+    message: `Invalid Bluesky options: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}.`,
     field: issues[0]?.field,
     issues,
   });
@@ -262,22 +287,27 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
     },
 
     validate({ post, options }) {
-      return validateBlueskyPost({ post, options: options ?? {} });
+      const parsed = blueskyOptionsSchema.safeParse(options ?? {});
+      const optionIssues = parsed.success
+        ? []
+        : parsed.error.issues.map((issue) => ({
+            rule: 'bluesky.options.invalid',
+            field: `options.${issue.path.join('.')}`,
+            message: issue.message,
+          }));
+      return [...validateBlueskyPost({ post, options: parsed.success ? parsed.data : {} }), ...optionIssues];
     },
 
-    publish({ post, auth, options, signal, onProgress }) {
-      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
-      return publishPost({ context, post, auth: checkedAuth, options: options ?? {}, signal, onProgress });
+    async publish({ post, auth, options, signal, onProgress }) {
+      return publishPost({ context, post, auth: checkAuth(auth), options: parseOptions(options), signal, onProgress });
     },
 
-    checkStatus({ auth, resumeToken, signal }) {
-      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
-      return checkPublishStatus({ context, auth: checkedAuth, resumeToken, signal });
+    async checkStatus({ auth, resumeToken, signal }) {
+      return checkPublishStatus({ context, auth: checkAuth(auth), resumeToken, signal });
     },
 
-    deletePost({ auth, postId, signal }) {
-      const checkedAuth = auth.type === 'credentials' ? { type: 'credentials' as const, credentials: parseCredentials(auth.credentials) } : auth;
-      return deletePost({ context, auth: checkedAuth, postId, signal });
+    async deletePost({ auth, postId, signal }) {
+      return deletePost({ context, auth: checkAuth(auth), postId, signal });
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   getPostsResponseSchema,
   getRecordResponseSchema,
   strongRefSchema,
+  type PostRecord,
   type StrongRef,
 } from './bluesky-api.js';
 import type { BlueskyContext } from './bluesky-context.js';
@@ -24,7 +25,7 @@ import type { BlueskyOptions } from './bluesky-options.js';
 import { parsePostReference, postAtUri, postWebUrl, rkeyOf } from './bluesky-post-reference.js';
 import { acquireSession, type SessionHandle } from './bluesky-session.js';
 import { validateBlueskyPost } from './bluesky-validate.js';
-import { buildPostRecord, prepareItem, type DraftRecord, type PreparedItem } from './convert-to-bluesky-post.js';
+import { prepareItem, type DraftRecord, type PreparedItem } from './convert-to-bluesky-post.js';
 
 type ReplyRef = { root: StrongRef; parent: StrongRef };
 
@@ -43,7 +44,11 @@ const draftRecordSchema = z.custom<DraftRecord>(
   { message: 'must be a draft app.bsky.feed.post record' },
 );
 
-const preparedItemSchema = z.object({ record: draftRecordSchema, videoJobId: z.string().min(1).optional() });
+const preparedItemSchema = z.object({
+  record: draftRecordSchema,
+  videoJobId: z.string().min(1).optional(),
+  videoField: z.string().optional(),
+});
 
 /**
  * What a `pending` publish needs to finish: the draft records (blob references, not bytes) and
@@ -147,11 +152,12 @@ async function createRecord(options: {
   signal?: AbortSignal;
 }): Promise<StrongRef> {
   const { context, session, signal } = options;
-  const record = buildPostRecord({
+  // `createdAt` is when the record is written, which for a `pending` publish is when it resumes.
+  const record: PostRecord = {
     ...options.record,
-    reply: options.reply,
+    ...(options.reply ? { reply: options.reply } : {}),
     createdAt: new Date(context.clock.now()).toISOString(),
-  });
+  };
   const { value } = await session.call((accessJwt) =>
     context.http.json({
       method: 'POST',
@@ -328,7 +334,7 @@ async function finishWhenReady(options: {
       items.push(item);
       continue;
     }
-    const field = index === 0 ? 'media' : `thread.${index - 1}.media`;
+    const field = item.videoField ?? (index === 0 ? 'media' : `thread.${index - 1}.media`);
     const outcome = await waitForJob({ context, jobId: item.videoJobId, field, once: !options.wait, signal });
     if (outcome.state === 'failed') throw outcome.error;
     if (outcome.state === 'processing') {

@@ -16,6 +16,8 @@ export interface PreparedItem {
   record: DraftRecord;
   /** While set, `record.embed` is a video embed whose `video` blob is still missing. */
   videoJobId?: string;
+  /** Where the video sits in the post (`media.0`), for errors reported when the job ends. */
+  videoField?: string;
 }
 
 /** Everything that can be said about a record without I/O; used by `prepareItem` and tests. */
@@ -98,6 +100,7 @@ export async function prepareItem(options: {
   const media = item.media ?? [];
   let embed: PostEmbed | undefined;
   let videoJobId: string | undefined;
+  let videoField: string | undefined;
   const progress = (mediaIndex: number) => (bytesSent: number, totalBytes: number) =>
     onProgress?.({ itemIndex, mediaIndex, bytesSent, totalBytes });
 
@@ -122,7 +125,10 @@ export async function prepareItem(options: {
       ...(video.altText ? { alt: video.altText } : {}),
       ...(aspectRatio ? { aspectRatio } : {}),
     } as PostEmbed;
-    if (outcome.state === 'processing') videoJobId = outcome.jobId;
+    if (outcome.state === 'processing') {
+      videoJobId = outcome.jobId;
+      videoField = `${fieldPrefix}media.${mediaIndex}`;
+    }
   } else if (media.length > 0) {
     const images = [];
     // One at a time: the PDS rate-limits per IP and the order of `images` is the display order.
@@ -163,5 +169,5 @@ export async function prepareItem(options: {
     selfLabels: options.options.selfLabels,
     createdAt: '',
   });
-  return { record, ...(videoJobId ? { videoJobId } : {}) };
+  return { record, ...(videoJobId ? { videoJobId, videoField } : {}) };
 }

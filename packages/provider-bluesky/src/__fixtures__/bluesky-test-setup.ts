@@ -38,7 +38,7 @@ export const tokens: TokenSet = {
   secrets: { appPassword: CANARY_APP_PASSWORD },
 };
 
-export const accountAuth: PublishAuth<BlueskyCredentials> = { type: 'account', account, tokens };
+export const accountAuth = { type: 'account', account, tokens } satisfies PublishAuth<BlueskyCredentials>;
 
 export const credentials: BlueskyCredentials = { identifier: HANDLE, appPassword: CANARY_APP_PASSWORD };
 
