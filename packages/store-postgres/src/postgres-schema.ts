@@ -65,12 +65,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
           expires_at bigint NOT NULL
         )`,
         // One row per counted event; the primary key serves "events of this key newer than t".
+        // `expires_at` is when the event leaves the window it was counted in, so the periodic
+        // sweep can drop the events of counters nobody increments any more.
         `CREATE TABLE ${tables.counterEvents} (
           key text COLLATE "C" NOT NULL,
           at bigint NOT NULL,
           id bigint GENERATED ALWAYS AS IDENTITY,
+          expires_at bigint NOT NULL,
           PRIMARY KEY (key, at, id)
         )`,
+        `CREATE INDEX ${index('counter_events_expires_at_idx')} ON ${tables.counterEvents} (expires_at)`,
       ];
     },
   },

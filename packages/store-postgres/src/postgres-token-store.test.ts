@@ -217,22 +217,30 @@ describe('postgresTokenStore', () => {
     }
   });
 
-  it('deletes expired rows in the background, at most once per cleanup interval', async () => {
+  it('deletes expired entries and stale counter events in the background', async () => {
     const clock = manualClock();
     const tablePrefix = 'sweep_';
-    const store = postgresTokenStore({ connectionString: DATABASE_URL, schema, tablePrefix, clock, cleanupIntervalMs: 0 });
+    const writer = postgresTokenStore({ connectionString: DATABASE_URL, schema, tablePrefix, clock, cleanupIntervalMs: false });
     const rows = async () =>
       (await hostQuery(`SELECT key FROM ${pg.escapeIdentifier(schema)}.sweep_entries ORDER BY key`)).rows.map((row) => row.key as string);
-    await store.set('short', 'x', { ttlMs: 1_000 });
-    await store.set('long', 'x', { ttlMs: 60_000 });
-    await store.set('forever', 'x');
+    const events = async () =>
+      (await hostQuery(`SELECT key FROM ${pg.escapeIdentifier(schema)}.sweep_counter_events ORDER BY key`)).rows.map((row) => row.key as string);
+    await writer.set('short', 'x', { ttlMs: 1_000 });
+    await writer.set('long', 'x', { ttlMs: 60_000 });
+    await writer.set('forever', 'x');
+    await writer.increment('abandoned-counter', { windowMs: 1_000 });
+    await writer.increment('live-counter', { windowMs: 60_000 });
+    await writer.close();
     clock.advance(2_000);
+    const store = postgresTokenStore({ connectionString: DATABASE_URL, schema, tablePrefix, clock, cleanupIntervalMs: 0 });
     expect(await store.get('short')).toBeNull();
     expect(await rows()).toEqual(['forever', 'long', 'short']);
+    expect(await events()).toEqual(['abandoned-counter', 'live-counter']);
     // The next write triggers the sweep; close() waits for it to finish.
     await store.set('another', 'x');
     await store.close();
     expect(await rows()).toEqual(['another', 'forever', 'long']);
+    expect(await events()).toEqual(['live-counter']);
   });
 
   it('keeps one lock row per key whose token only grows, across releases and expiries', async () => {

@@ -54,8 +54,9 @@ export interface PostgresTokenStoreOptions {
   /** Pauses between attempts to take a busy lock in `withLock`. */
   lockRetry?: LockRetryOptions;
   /**
-   * At most this often (per store instance) a write also deletes a batch of expired entries.
-   * Expired entries are invisible either way; this only reclaims space. `false` disables it.
+   * At most this often (per store instance) a write also deletes a batch of expired entries and
+   * of counter events past their window. Expired rows are invisible either way; this only
+   * reclaims space. `false` disables it.
    * Default 60 000 ms.
    */
   cleanupIntervalMs?: number | false;
@@ -228,13 +229,24 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     const now = performance.now();
     if (now - lastSweepAt < cleanupIntervalMs) return;
     lastSweepAt = now;
-    sweeping = pool
-      .query(
+    const sweep = async (): Promise<void> => {
+      const sweepNow = nowParameter();
+      await pool.query(
         `DELETE FROM ${tables.entries} WHERE key IN (
            SELECT key FROM ${tables.entries} WHERE expires_at <= ${NOW}
            ORDER BY expires_at LIMIT ${SWEEP_BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
-        [nowParameter()],
-      )
+        [sweepNow],
+      );
+      // Events of counters that are no longer incremented (removed accounts); a live counter
+      // prunes its own events on every increment.
+      await pool.query(
+        `DELETE FROM ${tables.counterEvents} WHERE (key, at, id) IN (
+           SELECT key, at, id FROM ${tables.counterEvents} WHERE expires_at <= ${NOW}
+           ORDER BY expires_at LIMIT ${SWEEP_BATCH_SIZE} FOR UPDATE SKIP LOCKED)`,
+        [sweepNow],
+      );
+    };
+    sweeping = sweep()
       .then(
         () => {},
         (error: unknown) => {
@@ -432,11 +444,10 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
         }
         if (limit !== undefined && count + amount > limit) return { count, accepted: false };
         if (amount > 0) {
-          await client.query(`INSERT INTO ${tables.counterEvents} (key, at) SELECT $1, $2 FROM generate_series(1, $3)`, [
-            key,
-            now,
-            amount,
-          ]);
+          await client.query(
+            `INSERT INTO ${tables.counterEvents} (key, at, expires_at) SELECT $1, $2, $2::bigint + $3::bigint FROM generate_series(1, $4)`,
+            [key, now, windowMs, amount],
+          );
         }
         return { count: count + amount, accepted: true };
       });
