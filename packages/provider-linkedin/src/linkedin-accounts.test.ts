@@ -124,6 +124,32 @@ describe('listAccounts', () => {
     expect(accounts.map((account) => account.platformAccountId)).toEqual(['urn:li:person:782bbtaQ']);
   });
 
+  it('reads the member from /v2/me when the grant has r_basicprofile but no OpenID Connect (Community Management apps)', async () => {
+    const scope = nock(API)
+      .get('/v2/me')
+      .reply(200, { localizedLastName: 'Doe', localizedFirstName: 'John', vanityName: 'johndoe', id: '782bbtaQ', localizedHeadline: 'Builder' });
+    const headers = recordHeaders(scope);
+    const accounts = await provider().listAccounts!({ tokens: { accessToken: TOKEN, scopes: ['w_member_social', 'r_basicprofile'] }, client: CLIENT });
+    scope.done();
+    expect(headers[0]?.get('authorization')).toBe(`Bearer ${TOKEN}`);
+    expect(accounts).toEqual([
+      {
+        platformAccountId: 'urn:li:person:782bbtaQ',
+        kind: 'person',
+        displayName: 'John Doe',
+        username: 'johndoe',
+        profileUrl: 'https://www.linkedin.com/in/johndoe/',
+        data: { urn: 'urn:li:person:782bbtaQ', vanityName: 'johndoe' },
+      },
+    ]);
+  });
+
+  it('refuses a grant that cannot identify the member, before any request', async () => {
+    await expect(
+      provider().listAccounts!({ tokens: { accessToken: TOKEN, scopes: ['w_member_social'] }, client: CLIENT }),
+    ).rejects.toMatchObject({ code: 'permission_denied', platform: 'linkedin' });
+  });
+
   it('retries a fresh token LinkedIn still reports as revoked while it propagates', async () => {
     const scope = nock(API).get('/v2/userinfo').reply(401, errorRevoked).get('/v2/userinfo').reply(200, userInfo);
     const accounts = await provider().listAccounts!({ tokens: { accessToken: TOKEN, scopes: ['openid'] }, client: CLIENT });

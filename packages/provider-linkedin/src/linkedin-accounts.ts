@@ -2,7 +2,9 @@ import { LetmepostError, type ProviderAccount, type TokenSet } from '@letmepost/
 import {
   linkedInOrganizationAclsSchema,
   linkedInOrganizationSchema,
+  linkedInMeSchema,
   linkedInUserInfoSchema,
+  type LinkedInMe,
   type LinkedInOrganization,
   type LinkedInUserInfo,
 } from './linkedin-api.js';
@@ -17,28 +19,19 @@ const ACL_PAGE_SIZE = 100;
 const ACL_MAX_PAGES = 10;
 
 /**
- * `GET /v2/userinfo`. A token LinkedIn has just minted can be refused for a few seconds as
- * "revoked" or "invalid" while it propagates, so those answers are retried briefly before the
- * grant is declared dead.
+ * Runs an identity call, retrying the answers a token LinkedIn has just minted can get for a few
+ * seconds while it propagates ("revoked", "invalid") before the grant is declared dead.
  */
-export async function fetchLinkedInUserInfo(options: {
+async function withPropagationRetry<T>(options: {
   client: LinkedInClient;
-  accessToken: string;
   signal?: AbortSignal;
-}): Promise<LinkedInUserInfo> {
-  const { client, accessToken, signal } = options;
+  call: () => Promise<T>;
+}): Promise<T> {
+  const { client, signal } = options;
   const { attempts, delayMs } = client.identityRetry;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const { value } = await client.http.json({
-        method: 'GET',
-        url: restUrl({ client, path: '/v2/userinfo' }),
-        auth: { bearer: accessToken },
-        schema: linkedInUserInfoSchema,
-        secrets: [accessToken],
-        ...(signal !== undefined ? { signal } : {}),
-      });
-      return value;
+      return await options.call();
     } catch (error) {
       const propagating =
         LetmepostError.isInstance(error) && (error.code === 'reauth_required' || error.code === 'auth_expired') && error.status === 401;
@@ -48,17 +41,98 @@ export async function fetchLinkedInUserInfo(options: {
   }
 }
 
+/** `GET /v2/userinfo` (OpenID Connect: `openid profile`). */
+export async function fetchLinkedInUserInfo(options: {
+  client: LinkedInClient;
+  accessToken: string;
+  signal?: AbortSignal;
+}): Promise<LinkedInUserInfo> {
+  const { client, accessToken, signal } = options;
+  return withPropagationRetry({
+    client,
+    ...(signal !== undefined ? { signal } : {}),
+    call: async () =>
+      (
+        await client.http.json({
+          method: 'GET',
+          url: restUrl({ client, path: '/v2/userinfo' }),
+          auth: { bearer: accessToken },
+          schema: linkedInUserInfoSchema,
+          secrets: [accessToken],
+          ...(signal !== undefined ? { signal } : {}),
+        })
+      ).value,
+  });
+}
+
+/** `GET /v2/me` (`r_basicprofile`), for apps without OpenID Connect. */
+async function fetchLinkedInMe(options: { client: LinkedInClient; accessToken: string; signal?: AbortSignal }): Promise<LinkedInMe> {
+  const { client, accessToken, signal } = options;
+  return withPropagationRetry({
+    client,
+    ...(signal !== undefined ? { signal } : {}),
+    call: async () =>
+      (
+        await client.http.json({
+          method: 'GET',
+          url: restUrl({ client, path: '/v2/me' }),
+          headers: { 'X-Restli-Protocol-Version': '2.0.0' },
+          auth: { bearer: accessToken },
+          schema: linkedInMeSchema,
+          secrets: [accessToken],
+          ...(signal !== undefined ? { signal } : {}),
+        })
+      ).value,
+  });
+}
+
 function personAccount(userInfo: LinkedInUserInfo): ProviderAccount {
   const urn = personUrn(userInfo.sub);
   const data: LinkedInAccountData = { urn };
   return {
     platformAccountId: urn,
     kind: 'person',
-    // LinkedIn exposes no handle without the approval-only r_basicprofile scope.
+    // OpenID Connect exposes no handle; that needs r_basicprofile (/v2/me).
     ...(userInfo.name !== undefined ? { displayName: userInfo.name } : {}),
     ...(userInfo.picture !== undefined ? { avatarUrl: userInfo.picture } : {}),
     data,
   };
+}
+
+function personAccountFromMe(me: LinkedInMe): ProviderAccount {
+  const urn = personUrn(me.id);
+  const name = [me.localizedFirstName, me.localizedLastName].filter((part) => part !== undefined && part.length > 0).join(' ');
+  const data: LinkedInAccountData = { urn, ...(me.vanityName !== undefined ? { vanityName: me.vanityName } : {}) };
+  return {
+    platformAccountId: urn,
+    kind: 'person',
+    ...(name.length > 0 ? { displayName: name } : {}),
+    ...(me.vanityName !== undefined
+      ? { username: me.vanityName, profileUrl: `https://www.linkedin.com/in/${me.vanityName}/` }
+      : {}),
+    data,
+  };
+}
+
+/**
+ * The member behind a token: OpenID Connect `/v2/userinfo` when `openid`/`profile` were granted
+ * (or the grant's scopes are unknown), otherwise `/v2/me` with `r_basicprofile`.
+ */
+async function fetchMember(options: { client: LinkedInClient; tokens: TokenSet; signal?: AbortSignal }): Promise<ProviderAccount> {
+  const { client, tokens, signal } = options;
+  const scopes = tokens.scopes ?? [];
+  const common = { client, accessToken: tokens.accessToken, ...(signal !== undefined ? { signal } : {}) };
+  if (scopes.length === 0 || scopes.includes('openid') || scopes.includes('profile')) {
+    return personAccount(await fetchLinkedInUserInfo(common));
+  }
+  if (scopes.includes('r_basicprofile')) return personAccountFromMe(await fetchLinkedInMe(common));
+  throw new LetmepostError({
+    code: 'permission_denied',
+    message: `The LinkedIn grant (${scopes.join(' ')}) cannot identify the member: it has neither openid/profile nor r_basicprofile.`,
+    platform: 'linkedin',
+    remediation:
+      'Request openid and profile ("Sign In with LinkedIn using OpenID Connect"), or r_basicprofile on a Community Management app.',
+  });
 }
 
 /** Organizations the member may post for, with the strongest role held on each. */
@@ -155,8 +229,7 @@ export async function listLinkedInAccounts(options: {
 }): Promise<ProviderAccount[]> {
   const { client, tokens, signal } = options;
   const accessToken = tokens.accessToken;
-  const userInfo = await fetchLinkedInUserInfo({ client, accessToken, ...(signal !== undefined ? { signal } : {}) });
-  const member = personAccount(userInfo);
+  const member = await fetchMember({ client, tokens, ...(signal !== undefined ? { signal } : {}) });
   if (!(tokens.scopes ?? []).includes('w_organization_social')) return [member];
 
   let organizations: Map<string, string>;

@@ -18,6 +18,18 @@ export const linkedInUserInfoSchema = z.looseObject({
 });
 export type LinkedInUserInfo = z.infer<typeof linkedInUserInfoSchema>;
 
+/**
+ * `GET /v2/me` (needs `r_basicprofile`): the identity route for apps that cannot have OpenID
+ * Connect, such as Community Management API apps, which must hold no other product.
+ */
+export const linkedInMeSchema = z.looseObject({
+  id: z.string().min(1),
+  localizedFirstName: z.string().optional(),
+  localizedLastName: z.string().optional(),
+  vanityName: z.string().optional(),
+});
+export type LinkedInMe = z.infer<typeof linkedInMeSchema>;
+
 const pagingSchema = z.looseObject({
   start: z.number().int().nonnegative().optional(),
   count: z.number().int().nonnegative().optional(),

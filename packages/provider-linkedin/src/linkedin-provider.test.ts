@@ -89,6 +89,13 @@ describe('createLinkedIn settings', () => {
       refresh: 'reusable',
     });
     expect(provider.defaultClient).toBeUndefined();
+    const communityManagement = createLinkedIn({
+      scopes: { write: ['w_member_social', 'r_basicprofile'], extended: ['w_organization_social', 'rw_organization_admin'] },
+    });
+    expect(communityManagement.auth).toMatchObject({
+      scopes: { write: ['w_member_social', 'r_basicprofile'], extended: ['w_organization_social', 'rw_organization_admin'] },
+    });
+    expect(() => createLinkedIn({ scopes: { write: ['openid profile'] } })).toThrow(/scopes\.write\.0 must be a single scope name/);
     expect(createLinkedIn({ clientId: 'abc', clientSecret: 'def' }).defaultClient).toEqual({ clientId: 'abc', clientSecret: 'def' });
   });
 });

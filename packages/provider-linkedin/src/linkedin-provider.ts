@@ -31,6 +31,13 @@ export interface LinkedInProviderSettings extends BaseProviderSettings {
   videoProcessing?: { pollIntervalMs?: number; maxWaitMs?: number };
   /** Retries of the identity call while a fresh token propagates. Default 3 attempts, 1 s apart (growing). */
   identityRetry?: { attempts?: number; delayMs?: number };
+  /**
+   * Replaces the declared scope sets. A Community Management API app must hold no other
+   * product, so it has no OpenID Connect: declare e.g.
+   * `{ write: ['w_member_social', 'r_basicprofile'], extended: ['w_organization_social', 'r_organization_social', 'rw_organization_admin'] }`
+   * and the member is read from `/v2/me` instead of `/v2/userinfo`.
+   */
+  scopes?: { write?: readonly string[]; extended?: readonly string[] };
 }
 
 const baseUrlSchema = z
@@ -50,6 +57,13 @@ const settingsSchema = z.looseObject({
     .object({
       pollIntervalMs: z.number().int().nonnegative().optional(),
       maxWaitMs: z.number().int().nonnegative().optional(),
+    })
+    .strict()
+    .optional(),
+  scopes: z
+    .object({
+      write: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a single scope name')).min(1).optional(),
+      extended: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a single scope name')).optional(),
     })
     .strict()
     .optional(),
@@ -175,7 +189,10 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
     displayName: 'LinkedIn',
     auth: {
       kind: 'oauth2',
-      scopes: { write: LINKEDIN_WRITE_SCOPES, extended: LINKEDIN_EXTENDED_SCOPES },
+      scopes: {
+        write: parsed.scopes?.write ?? LINKEDIN_WRITE_SCOPES,
+        extended: parsed.scopes?.extended ?? LINKEDIN_EXTENDED_SCOPES,
+      },
       // LinkedIn documents PKCE only for its native-app flow; the web flow does not verify it.
       // The challenge is still sent (harmless, as Auth.js shows), but nothing relies on it.
       pkce: false,
