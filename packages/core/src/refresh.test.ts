@@ -65,6 +65,32 @@ describe('refresh', () => {
     expect(harness.logs.filter((entry) => entry.message === 'letmepost.account.refreshed')).toHaveLength(1);
   });
 
+  it('shares one in-process flight: the store lease is taken once, not once per caller', async () => {
+    const clock = manualClock();
+    const inner = memoryTokenStore({ clock });
+    const leases: string[] = [];
+    const store: TokenStore = {
+      ...inner,
+      withLock: (key, fn, options) => {
+        leases.push(key);
+        return inner.withLock(key, fn, options);
+      },
+    };
+    const provider = createTestProvider({
+      refresh: async () => {
+        await sleep(20);
+        return { accessToken: 'access-new', expiresAt: clock.now() + HOUR };
+      },
+    });
+    const harness = createHarness({ providers: [provider], clock, store });
+    const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
+    clock.advance(2 * HOUR);
+    leases.length = 0;
+    await Promise.all(Array.from({ length: 25 }, () => publishOnce(harness, account!.id)));
+    expect(leases).toEqual([`lock/refresh/${account!.id}`]);
+    expect(provider.calls.refresh).toHaveLength(1);
+  });
+
   it('makes one refresh call across two instances sharing a store (two processes)', async () => {
     const clock = manualClock();
     const store = memoryTokenStore({ clock });

@@ -82,10 +82,10 @@ export function createRefresher({ context }: { context: LetmepostContext }): Ref
 
   return {
     async ensureFresh({ loaded }) {
+      if (loaded.record.status === 'reauth_required') throw reauthRequired({ record: loaded.record });
       const tokens = openTokens({ context, loaded });
       const client = openClient({ context, loaded });
       const now = context.clock.now();
-      if (loaded.record.status === 'reauth_required') throw reauthRequired({ record: loaded.record });
       if (!isDue({ tokens, now })) return { loaded, tokens, client };
       try {
         return await singleFlight({ accountId: loaded.record.id });
@@ -203,7 +203,7 @@ async function refreshUnderLease({
         platform: record.platform,
         accountId,
         expiresAt: merged.expiresAt,
-        refreshTokenRotated: refreshed.refreshToken !== undefined && refreshed.refreshToken !== tokens.refreshToken,
+        rotated: refreshed.refreshToken !== undefined && refreshed.refreshToken !== tokens.refreshToken,
         forced: rejectedAccessToken !== undefined,
       });
       return { loaded: written, tokens: merged, client };
