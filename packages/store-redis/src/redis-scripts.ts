@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
  *   `grace` ms after the logical expiry (0 with the server clock, where both agree).
  * - Entries are hashes `{ v: value, n: version, x?: expiresAt }`; leases are hashes
  *   `{ t: token, h: holder, x: expiresAt }`; fencing tokens come from a per-lock `INCR` sequence
- *   that is never deleted and never expires, so tokens only grow.
+ *   that is never deleted and never expires, so tokens only grow (see `next_in_sequence`).
  */
 export interface RedisScript {
   name: string;
@@ -29,8 +29,22 @@ local function clock(value)
 end
 `;
 
+/**
+ * `INCR` on a sequence that starts at the current time in ms. Sequences never expire and are
+ * never deleted, but a Redis that loses data (a crash between AOF fsyncs, a failover to a lagging
+ * replica, an eviction policy that evicts keys without a TTL) could lose one. Restarting it at the
+ * clock instead of at 1 keeps every new number above the ones issued before, as long as fewer
+ * than one was drawn per millisecond on average, which holds by orders of magnitude for leases.
+ */
+const SEQUENCE = `
+local function next_in_sequence(key, now)
+  if redis.call('EXISTS', key) == 0 then redis.call('SET', key, string.format('%.0f', now)) end
+  return redis.call('INCR', key)
+end
+`;
+
 function script(name: string, body: string): RedisScript {
-  const lua = `${CLOCK}\n${body.trim()}\n`;
+  const lua = `${CLOCK}${SEQUENCE}\n${body.trim()}\n`;
   return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
@@ -177,7 +191,7 @@ if ARGV[4] ~= '' and count + amount > tonumber(ARGV[4]) then return { count, 0 }
 for _ = 1, amount do
   -- Zero-padded so that, among events of the same millisecond, the newest sorts last and is
   -- the one ZPOPMAX takes back.
-  local member = string.format('%020.0f', redis.call('INCR', KEYS[2]))
+  local member = string.format('%020.0f', next_in_sequence(KEYS[2], now))
   redis.call('ZADD', KEYS[1], now, member)
 end
 if amount > 0 then redis.call('PEXPIRE', KEYS[1], window + tonumber(ARGV[5])) end
@@ -195,7 +209,7 @@ export const acquireScript = script(
 local now = clock(ARGV[1])
 local lease = redis.call('HMGET', KEYS[1], 't', 'x')
 if lease[1] and tonumber(lease[2]) > now then return { 0, tonumber(lease[2]) } end
-local token = redis.call('INCR', KEYS[2])
+local token = next_in_sequence(KEYS[2], now)
 local ttl = tonumber(ARGV[2])
 local expiresAt = now + ttl
 redis.call('DEL', KEYS[1])

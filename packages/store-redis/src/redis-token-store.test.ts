@@ -98,10 +98,26 @@ describe('redisTokenStore', () => {
     expect(pttl).toBeGreaterThan(59_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
     expect(await admin.zrange(`${keyPrefix}index`, 0, -1)).toEqual(['account:1', 'account:2']);
-    expect(leaseKeyDuringSection).toMatchObject({ t: '1', h: expect.stringContaining(`:${process.pid}:`) });
-    // The sequence outlives the lease and never expires, so tokens are never reused.
-    expect(await admin.get(`${keyPrefix}fence:refresh:account:1`)).toBe('1');
+    // The sequence outlives the lease and never expires, so tokens are never reused. It starts at
+    // the server clock, so a sequence Redis lost would restart above the tokens issued before.
+    const [seconds] = await admin.time();
+    const sequence = Number(await admin.get(`${keyPrefix}fence:refresh:account:1`));
+    expect(Math.abs(sequence - Number(seconds) * 1000)).toBeLessThan(10_000);
     expect(await admin.pttl(`${keyPrefix}fence:refresh:account:1`)).toBe(-1);
+    expect(leaseKeyDuringSection).toMatchObject({ t: String(sequence), h: expect.stringContaining(`:${process.pid}:`) });
+  });
+
+  it('restarts a lost fencing sequence above every token it issued before', async () => {
+    const clock = manualClock();
+    const store = open({ keyPrefix: `${prefix}lost-sequence:`, clock });
+    const first = await store.withLock('lock', async (lease) => lease.token, { ttlMs: 1_000 });
+    const second = await store.withLock('lock', async (lease) => lease.token, { ttlMs: 1_000 });
+    expect(second).toBe(first + 1);
+    // As if a failover to a lagging replica had lost the sequence.
+    await admin.del(`${prefix}lost-sequence:fence:lock`);
+    clock.advance(5);
+    const afterLoss = await store.withLock('lock', async (lease) => lease.token, { ttlMs: 1_000 });
+    expect(afterLoss).toBeGreaterThan(second);
   });
 
   it('removes the TTL when an entry is written again without one', async () => {
