@@ -102,7 +102,9 @@ export interface TwitterMediaMetadataRequest {
 }
 
 export const twitterProcessingInfoSchema = z.object({
-  state: z.enum(['pending', 'in_progress', 'succeeded', 'failed']),
+  // `pending`, `in_progress`, `succeeded` or `failed`; the spec types it as a plain string, so an
+  // unknown future state is read as "not done yet" rather than as a malformed answer.
+  state: z.string(),
   check_after_secs: z.number().optional(),
   progress_percent: z.number().optional(),
   // Not in the OpenAPI schema, but sent with `failed` (code, name, message), as in v1.1.

@@ -1,5 +1,5 @@
 import type { Media } from '@letmepost/core';
-import { chunkStream, resolveMedia, type MediaBytes } from '@letmepost/provider-utils';
+import { chunkStream, resolveMedia, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
 import {
   twitterMediaResponseSchema,
   type TwitterInitializeUploadRequest,
@@ -9,6 +9,7 @@ import {
   type TwitterProcessingInfo,
 } from './twitter-api.js';
 import type { TwitterContext } from './twitter-context.js';
+import { mediaProcessingError } from './twitter-error.js';
 import type { TwitterRequestAuth } from './twitter-credentials.js';
 import { maxBytesFor, twitterMediaKind, type TwitterMediaKind } from './twitter-validate.js';
 
@@ -50,6 +51,7 @@ export async function uploadTwitterMedia(options: {
       ? await uploadImage({ ...options, bytes })
       : await uploadChunked({ ...options, bytes, category: kind === 'gif' ? 'tweet_gif' : 'tweet_video' });
   const processingInfo = uploaded.processing_info;
+  if (processingInfo?.state === 'failed') throw mediaProcessingError({ mediaId: uploaded.id, processingInfo });
   const done = processingInfo === undefined || processingInfo.state === 'succeeded';
   return { mediaId: uploaded.id, kind, ...(done ? {} : { processingInfo }) };
 }
@@ -70,7 +72,7 @@ async function uploadImage(options: {
   const { value } = await context.http.json({
     method: 'POST',
     url: `${context.apiBaseUrl}/2/media/upload`,
-    body: { multipart: form },
+    body: await multipartBody(form),
     auth: options.auth.http,
     secrets: options.auth.secrets,
     // An upload that is repeated only leaves an unused media id behind.
@@ -119,7 +121,7 @@ async function uploadChunked(options: {
     await context.http.request({
       method: 'POST',
       url: `${context.apiBaseUrl}/2/media/upload/${mediaId}/append`,
-      body: { multipart: form },
+      body: await multipartBody(form),
       auth: auth.http,
       secrets: auth.secrets,
       // Re-sending a segment with the same index replaces it.
@@ -183,6 +185,21 @@ export async function setTwitterAltText(options: {
     retry: 'idempotent',
     signal: options.signal,
   });
+}
+
+/**
+ * Encodes a form as multipart bytes with the platform's own encoder (WHATWG `Response`).
+ * provider-utils hands `{ multipart }` bodies to `undici.request`, which only takes FormData from
+ * its own package instance and refuses Node's global one; bytes with the boundary in the content
+ * type avoid that, keep `Content-Length` exact and can be re-sent on a retry. One segment (4 MiB)
+ * is encoded at a time.
+ */
+async function multipartBody(form: FormData): Promise<HttpBody> {
+  const encoded = new Response(form);
+  return {
+    bytes: new Uint8Array(await encoded.arrayBuffer()),
+    contentType: encoded.headers.get('content-type') ?? 'multipart/form-data',
+  };
 }
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
