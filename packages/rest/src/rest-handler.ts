@@ -33,7 +33,7 @@ export interface LetmepostApi {
       scopes?: 'write' | 'extended';
       returnTo?: string;
     }): Promise<{ url: string | URL; sessionId: string; expiresAt: number | Date }>;
-    complete(options: { platform: string; callbackUrl: string | URL }): Promise<Account[] | { accounts: Account[]; returnTo?: string }>;
+    completeSession(options: { platform: string; callbackUrl: string | URL }): Promise<{ accounts: Account[]; returnTo?: string }>;
     withCredentials(options: { workspaceId: string; platform: string; credentials: unknown }): Promise<Account>;
   };
   accounts: {
@@ -302,9 +302,7 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
       if (method === 'GET' && segment(1) === 'accounts' && segment(2) === 'oauth' && segment(4) === 'callback' && segments.length === 5) {
         const platform = segment(3);
         if (!isPlatformId(platform)) throw new HttpProblem(404, 'not_found', 'Unknown platform');
-        const completed = await letmepost.connect.complete({ platform, callbackUrl: request.url });
-        const accounts = Array.isArray(completed) ? completed : completed.accounts;
-        const returnTo = Array.isArray(completed) ? undefined : completed.returnTo;
+        const { accounts, returnTo } = await letmepost.connect.completeSession({ platform, callbackUrl: request.url });
         if (returnTo) {
           const destination = new URL(returnTo);
           destination.searchParams.set('connected', accounts.map((account) => account.id).join(','));
