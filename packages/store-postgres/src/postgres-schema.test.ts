@@ -50,7 +50,7 @@ describe('postgres migrations', () => {
     }
   });
 
-  it('works with a role that may use an existing schema but not create schemas', async () => {
+  it('works with least-privilege roles: no CREATE on the database, then DML rights only', async () => {
     const schema = freshSchema('least_privilege');
     const role = `${schema}_role`;
     const admin = new pg.Client({ connectionString: DATABASE_URL });
@@ -68,8 +68,29 @@ describe('postgres migrations', () => {
       } finally {
         await store.close();
       }
+
+      // A runtime role with DML rights only, after a deploy step migrated: leaving `migrate` on
+      // must not attempt DDL.
+      const runtimeRole = `${schema}_runtime`;
+      await admin.query(`CREATE ROLE ${pg.escapeIdentifier(runtimeRole)} LOGIN`);
+      await admin.query(`GRANT USAGE ON SCHEMA ${pg.escapeIdentifier(schema)} TO ${pg.escapeIdentifier(runtimeRole)}`);
+      await admin.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${pg.escapeIdentifier(schema)} TO ${pg.escapeIdentifier(runtimeRole)}`,
+      );
+      url.username = runtimeRole;
+      const runtime = postgresTokenStore({ connectionString: url.href, schema });
+      try {
+        expect((await runtime.set('k', 'w', { expectedVersion: 1 })).version).toBe(2);
+        expect(await runtime.increment('c', { windowMs: 1_000 })).toEqual({ count: 1, accepted: true });
+        expect(await runtime.withLock('l', async (lease) => lease.token, { ttlMs: 1_000 })).toBe(1);
+      } finally {
+        await runtime.close();
+        await admin.query(`DROP OWNED BY ${pg.escapeIdentifier(runtimeRole)}`);
+        await admin.query(`DROP ROLE ${pg.escapeIdentifier(runtimeRole)}`);
+      }
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+      await admin.query(`DROP OWNED BY ${pg.escapeIdentifier(role)}`).catch(() => {});
       await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
       await admin.end();
     }

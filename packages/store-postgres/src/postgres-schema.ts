@@ -103,6 +103,18 @@ export async function runMigrations({
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1), 0)', [`letmepost.migrate:${tables.namespace}`]);
 
+    // Up to date already (the usual case): no DDL at all, so a runtime role without CREATE on
+    // the schema can leave `migrate` on once a deploy step has migrated with a privileged role.
+    const recorded = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [tables.migrations]);
+    if (recorded.rows[0]?.exists === true) {
+      const versions = await client.query<{ version: number }>(`SELECT version FROM ${tables.migrations}`);
+      const done = new Set(versions.rows.map((row) => row.version));
+      if (POSTGRES_MIGRATIONS.every((migration) => done.has(migration.version))) {
+        await client.query('COMMIT');
+        return applied;
+      }
+    }
+
     // Checked first because `CREATE SCHEMA IF NOT EXISTS` still demands the CREATE privilege on
     // the database, which a least-privilege role given an existing schema does not have.
     const schemaExists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [tables.schema]);
