@@ -94,40 +94,69 @@ async function resolveWithin(options: {
   return resolved;
 }
 
-/** In-memory bytes go out as they are; anything else is streamed with its Content-Length. */
+/** A request body plus what its source threw, if it failed while being sent. */
+interface UploadBody {
+  body: HttpBody;
+  sourceError(): LetmepostError | undefined;
+}
+
+/**
+ * In-memory bytes go out as they are; anything else is streamed with its Content-Length. A
+ * source that fails mid-upload (a stream shorter than its declared size) surfaces from the HTTP
+ * layer as a network failure; the source's own `media_invalid` is kept so it can be reported.
+ */
 function uploadBody(options: {
   media: Media;
   resolved: MediaBytes;
   contentType: string;
   onProgress?: (bytesSent: number) => void;
-}): HttpBody {
+}): UploadBody {
   const { media, resolved, contentType, onProgress } = options;
-  if (media.data !== undefined) return { bytes: media.data, contentType };
-  return {
-    stream: trackProgress({ source: resolved.open(), totalBytes: resolved.size, onProgress: (sent) => onProgress?.(sent) }),
-    contentType,
-    length: resolved.size,
-  };
+  if (media.data !== undefined) return { body: { bytes: media.data, contentType }, sourceError: () => undefined };
+  let failure: LetmepostError | undefined;
+  const source = trackProgress({ source: resolved.open(), totalBytes: resolved.size, onProgress: (sent) => onProgress?.(sent) });
+  async function* guarded(): AsyncGenerator<Uint8Array, void, undefined> {
+    try {
+      yield* source;
+    } catch (error) {
+      if (LetmepostError.isInstance(error)) failure = error;
+      throw error;
+    }
+  }
+  return { body: { stream: guarded(), contentType, length: resolved.size }, sourceError: () => failure };
+}
+
+/** Sends an upload; when the body's own source failed, that error is the one reported. */
+async function sendUpload<T>(options: { upload: UploadBody; send: (body: HttpBody) => Promise<T> }): Promise<T> {
+  try {
+    return await options.send(options.upload.body);
+  } catch (error) {
+    throw options.upload.sourceError() ?? error;
+  }
 }
 
 async function uploadBlobBody(options: {
   context: BlueskyContext;
   session: SessionHandle;
-  body: () => HttpBody;
+  body: () => UploadBody;
   signal?: AbortSignal;
 }): Promise<BlobRef> {
   const { context, session, signal } = options;
   const { value } = await session.call((accessJwt) =>
-    context.http.json({
-      method: 'POST',
-      url: `${session.pdsUrl}/xrpc/com.atproto.repo.uploadBlob`,
-      auth: { bearer: accessJwt },
-      body: options.body(),
-      schema: uploadBlobResponseSchema,
-      // An unreferenced blob is garbage-collected, so sending one twice publishes nothing twice.
-      retry: 'idempotent',
-      timeouts: UPLOAD_TIMEOUTS,
-      signal,
+    sendUpload({
+      upload: options.body(),
+      send: (body) =>
+        context.http.json({
+          method: 'POST',
+          url: `${session.pdsUrl}/xrpc/com.atproto.repo.uploadBlob`,
+          auth: { bearer: accessJwt },
+          body,
+          schema: uploadBlobResponseSchema,
+          // An unreferenced blob is garbage-collected, so sending one twice publishes nothing twice.
+          retry: 'idempotent',
+          timeouts: UPLOAD_TIMEOUTS,
+          signal,
+        }),
     }),
   );
   return value.blob;
@@ -153,7 +182,8 @@ export async function uploadImage(options: {
     body: () => uploadBody({ media, resolved, contentType, onProgress: (sent) => onProgress?.(sent, resolved.size) }),
     signal,
   });
-  if (media.stream === undefined) onProgress?.(resolved.size, resolved.size);
+  // In-memory bytes go out in one piece; report them once they are sent.
+  if (media.data !== undefined) onProgress?.(resolved.size, resolved.size);
   return blob;
 }
 
@@ -186,7 +216,12 @@ export async function uploadLinkThumb(options: {
   }
   if (bytes.byteLength > BLUESKY_LIMITS.linkThumbBytes) return skipped(`the image is over ${BLUESKY_LIMITS.linkThumbBytes} bytes`);
   try {
-    const blob = await uploadBlobBody({ context, session, body: () => ({ bytes, contentType }), signal });
+    const blob = await uploadBlobBody({
+      context,
+      session,
+      body: () => ({ body: { bytes, contentType }, sourceError: () => undefined }),
+      signal,
+    });
     return { blob };
   } catch (error) {
     if (LetmepostError.isInstance(error) && error.code === 'media_invalid') return skipped('the PDS refused the image');
@@ -283,22 +318,27 @@ export async function startVideoJob(options: {
     expiresInSeconds: VIDEO_UPLOAD_TOKEN_SECONDS,
     signal,
   });
-  const response = await context.http.request({
-    method: 'POST',
-    url: `${context.videoServiceUrl}/xrpc/app.bsky.video.uploadVideo`,
-    query: { did: session.did, name: media.fileName ?? 'video.mp4' },
-    auth: { bearer: uploadToken },
-    headers: { accept: 'application/json' },
-    body: uploadBody({ media, resolved, contentType: 'video/mp4', onProgress: (sent) => onProgress?.(sent, resolved.size) }),
-    // The service deduplicates identical files (answering with the earlier job), so a repeat is
-    // harmless; a consumed stream is never re-sent anyway.
-    retry: 'idempotent',
-    timeouts: UPLOAD_TIMEOUTS,
-    // Re-uploading a video the service already processed answers 409 with that job's status.
-    acceptStatus: (status) => status === 409,
-    signal,
+  const response = await sendUpload({
+    upload: uploadBody({ media, resolved, contentType: 'video/mp4', onProgress: (sent) => onProgress?.(sent, resolved.size) }),
+    send: (body) =>
+      context.http.request({
+        method: 'POST',
+        url: `${context.videoServiceUrl}/xrpc/app.bsky.video.uploadVideo`,
+        query: { did: session.did, name: media.fileName ?? 'video.mp4' },
+        auth: { bearer: uploadToken },
+        headers: { accept: 'application/json' },
+        body,
+        // The service deduplicates identical files (answering with the earlier job), so a repeat
+        // is harmless; a consumed stream is never re-sent anyway.
+        retry: 'idempotent',
+        timeouts: UPLOAD_TIMEOUTS,
+        // Re-uploading a video the service already processed answers 409 with that job's status.
+        acceptStatus: (status) => status === 409,
+        signal,
+      }),
   });
-  if (media.stream === undefined) onProgress?.(resolved.size, resolved.size);
+  // In-memory bytes go out in one piece; report them once they are sent.
+  if (media.data !== undefined) onProgress?.(resolved.size, resolved.size);
   let body: unknown;
   try {
     body = JSON.parse(response.text());

@@ -1,0 +1,94 @@
+import { runProviderConformance } from '@letmepost/testing';
+import { describe, expect, test } from 'vitest';
+import {
+  CANARY_APP_PASSWORD,
+  DID,
+  HANDLE,
+  NOW,
+  PDS,
+  accountAuth,
+  fixture,
+  testProvider,
+} from './__fixtures__/bluesky-test-setup.js';
+import { createBluesky } from './bluesky-provider.js';
+
+const created = fixture<{ uri: string }>('create-record.json');
+
+runProviderConformance({
+  createProvider: ({ dispatcher, clock }) => createBluesky({ dispatcher, clock }),
+  now: NOW,
+  credentials: { valid: { identifier: HANDLE, appPassword: CANARY_APP_PASSWORD } },
+  publish: {
+    auth: accountAuth,
+    post: { text: 'Hello from letmepost' },
+    options: { langs: ['en'] },
+    canarySecrets: [CANARY_APP_PASSWORD],
+    writeEndpoint: {
+      origin: PDS,
+      path: '/xrpc/com.atproto.repo.createRecord',
+      success: { status: 200, body: created },
+    },
+    expected: { postId: created.uri, url: `https://bsky.app/profile/${HANDLE}/post/3ljxq6mckzs2c` },
+    rateLimit: {
+      // Bluesky's PDS: RateLimit-Reset is epoch seconds (packages/xrpc-server rate-limiter-http.ts).
+      headers: { 'ratelimit-limit': '5000', 'ratelimit-remaining': '0', 'ratelimit-reset': String(NOW / 1000 + 120), 'ratelimit-policy': '5000;w=3600' },
+      body: fixture('error-rate-limit.json'),
+      retryAfterMs: 120_000,
+    },
+    errorBodies: {
+      401: { error: 'AuthenticationRequired', message: 'Authentication Required' },
+      403: { error: 'Forbidden', message: 'Forbidden' },
+      500: { error: 'InternalServerError', message: 'Internal Server Error' },
+      502: { error: 'UpstreamFailure', message: 'Upstream Failure' },
+      503: { error: 'NotEnoughResources', message: 'Not enough resources' },
+    },
+  },
+  validation: [
+    { post: { text: 'a'.repeat(301) }, rule: 'bluesky.text.max_graphemes' },
+    // 150 graphemes but 3750 bytes.
+    { post: { text: '👨‍👩‍👧‍👦'.repeat(150) }, rule: 'bluesky.text.max_bytes' },
+    { post: { text: '' }, rule: 'bluesky.text.required' },
+    {
+      post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/png' }, { data: new Uint8Array(1), mimeType: 'video/mp4' }] },
+      rule: 'bluesky.media.mixed',
+    },
+    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'video/mp4' }, { data: new Uint8Array(1), mimeType: 'video/mp4' }] }, rule: 'bluesky.media.max_videos' },
+    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/bmp' }] }, rule: 'bluesky.media.mime_type' },
+    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'video/quicktime' }] }, rule: 'bluesky.media.mime_type' },
+    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/png', altText: 'a'.repeat(2001) }] }, rule: 'bluesky.media.alt_text_length' },
+    { post: { text: 'x', media: [{ stream: [], size: 300_000_001, mimeType: 'video/mp4' } as never] }, rule: 'bluesky.media.max_video_bytes' },
+    { post: { text: 'x', replyTo: 'https://example.com/not-a-post' }, rule: 'bluesky.reply_to.format' },
+    { post: { text: 'x', firstComment: 'a'.repeat(301) }, rule: 'bluesky.text.max_graphemes' },
+    { post: { text: 'x' }, options: { langs: ['en', 'de', 'fr', 'es'] }, rule: 'bluesky.options.invalid' },
+  ],
+});
+
+describe('spec', () => {
+  test('declares credentials auth, grapheme counting and the lexicon limits', () => {
+    const provider = testProvider();
+    expect(provider.auth).toEqual({ kind: 'credentials' });
+    expect(provider.capabilities.text).toEqual({ maxLength: 300, unit: 'graphemes', required: false });
+    expect(provider.capabilities.media).toMatchObject({ maxImages: 4, maxVideos: 1, maxImageBytes: 2_000_000, maxVideoBytes: 300_000_000, mixedImagesAndVideo: false });
+    expect(provider.accountSchema.safeParse({ did: DID, handle: HANDLE, pdsUrl: PDS }).success).toBe(true);
+  });
+
+  test('validate issues name the field inside the thread and accept a well-formed thread', () => {
+    const provider = testProvider();
+    expect(provider.validate({ post: { text: 'ok', thread: [{ text: 'fine' }, { text: 'a'.repeat(301) }] }, options: {} })).toEqual([
+      { rule: 'bluesky.text.max_graphemes', field: 'thread.1.text', message: 'Text is 301 characters (graphemes); Bluesky allows 300.' },
+    ]);
+    // 300 emoji graphemes are fine even though they are 600 UTF-16 units.
+    expect(provider.validate({ post: { text: '🦋'.repeat(300) }, options: {} })).toEqual([]);
+    // A link appended to the text (because media takes the embed) counts towards the limit.
+    expect(
+      provider.validate({
+        post: { text: 'a'.repeat(290), link: 'https://example.com/x', media: [{ data: new Uint8Array(1), mimeType: 'image/png' }] },
+        options: {},
+      }).map((issue) => issue.rule),
+    ).toEqual(['bluesky.text.max_graphemes']);
+  });
+
+  test('rejects malformed URL settings at construction', () => {
+    expect(() => createBluesky({ serviceUrl: 'ftp://example.com' })).toThrow(/serviceUrl/);
+  });
+});
