@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createExampleProvider, exampleClient, type ExampleProviderFlaws } from './__fixtures__/example-provider.js';
+import { createExampleUtilsProvider } from './__fixtures__/example-utils-provider.js';
 import {
   CONFORMANCE_NOW,
   providerConformanceChecks,
@@ -45,15 +46,21 @@ const conformanceOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOp
   validation: [{ post: { text: '' }, rule: 'mastodon.text.required' }],
 });
 
-runProviderConformance(conformanceOptions());
+runProviderConformance({ ...conformanceOptions(), name: 'example provider (plain undici)' });
+
+runProviderConformance({
+  ...conformanceOptions(),
+  name: 'example provider (on @letmepost/provider-utils)',
+  createProvider: ({ dispatcher, clock }) => createExampleUtilsProvider({ dispatcher, clock }),
+});
 
 describe('the provider kit catches broken providers', () => {
-  const failing = async (flaws: ExampleProviderFlaws, id: ProviderCheckId): Promise<unknown> => {
+  const failing = async (flaws: ExampleProviderFlaws, id: ProviderCheckId): Promise<string | undefined> => {
     const check = providerConformanceChecks(conformanceOptions(flaws)).find((candidate) => candidate.id === id);
     if (!check) throw new Error(`no check ${id}`);
     return check.run().then(
       () => undefined,
-      (error: unknown) => error,
+      (error: unknown) => String(error),
     );
   };
 
@@ -93,6 +100,18 @@ describe('the provider kit catches broken providers', () => {
   it('a create sent during a dry run', async () => {
     expect(String(await failing({ ignoreDryRun: true }, 'publish.dry-run'))).toMatch(/no create during a dry run/);
   });
+
+  it('a create re-sent after the connection dropped', async () => {
+    expect(await failing({ retryOnNetworkError: true }, 'publish.network-error')).toMatch(/sent exactly once/);
+  });
+
+  it('a dropped create reported as retryable platform_unavailable', async () => {
+    expect(await failing({ networkErrorsRetryable: true }, 'publish.network-error')).toMatch(/unexpected error code "platform_unavailable"/);
+  });
+
+  it('an abort signal that is not passed on', async () => {
+    expect(await failing({ ignoreAbort: true }, 'publish.abort')).toMatch(/settled promptly/);
+  }, 15_000);
 
   it('uses the fixed clock for expiresAt', async () => {
     // The example provider derives expiresAt from the injected clock; the kit expects now + expires_in.

@@ -76,6 +76,7 @@ export type ConformanceFailureScenario =
   | 'malformed-json'
   | 'unexpected-shape'
   | 'network-error'
+  | 'connect-error'
   | 'abort';
 
 export interface ProviderPublishConformanceOptions {
@@ -165,14 +166,76 @@ const DEFAULT_CODES: Record<ConformanceFailureScenario, readonly ErrorCode[]> = 
   503: ['publish_outcome_unknown', 'platform_unavailable'],
   'malformed-json': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
   'unexpected-shape': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
-  'network-error': ['publish_outcome_unknown', 'platform_unavailable'],
-  abort: ['publish_outcome_unknown', 'platform_unavailable'],
+  // Written, then lost: the post may exist, and a retryable code would invite a duplicate.
+  'network-error': ['publish_outcome_unknown'],
+  'connect-error': ['platform_unavailable', 'publish_outcome_unknown'],
+  abort: ['publish_outcome_unknown'],
 };
 
 interface Harness {
   mockAgent: MockAgent;
   provider: AnyProvider;
   clock: Clock;
+  /** When set, requests to this endpoint meet a transport fault after being written. */
+  fault?: { endpoint: ConformanceEndpoint; kind: 'drop' | 'hang'; onWritten?: () => void };
+  /** Requests that met the fault (they never reach the MockAgent's call history). */
+  faulted: string[];
+}
+
+/**
+ * Plays a request that was written and then lost: the handler sees the request start (so an HTTP
+ * layer that tracks "may have reached the server" knows it did), then either a socket error
+ * (`drop`, a load balancer resetting the connection) or nothing until it aborts (`hang`).
+ * MockAgent's `replyWithError` cannot play this: it reports the error before the request starts,
+ * which is a connect failure, where repeating is safe.
+ */
+function faultAfterWrite(options: { handler: Dispatcher.DispatchHandler; kind: 'drop' | 'hang'; onWritten?: () => void }): void {
+  const { handler } = options;
+  let finished = false;
+  let hangTimer: NodeJS.Timeout | undefined;
+  const fail = (error: Error) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(hangTimer);
+    handler.onResponseError?.(controller, error);
+  };
+  const controller = {
+    get aborted() {
+      return finished;
+    },
+    get paused() {
+      return false;
+    },
+    get reason() {
+      return null;
+    },
+    pause() {},
+    resume() {},
+    abort(reason: Error) {
+      fail(reason);
+    },
+  } as unknown as Dispatcher.DispatchController;
+  setImmediate(() => {
+    handler.onRequestStart?.(controller, {});
+    if (finished) return;
+    if (options.kind === 'drop') {
+      setImmediate(() => fail(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })));
+      return;
+    }
+    // Bounded, so a provider that ignores its signal fails the check instead of hanging it.
+    hangTimer = setTimeout(() => fail(Object.assign(new Error('conformance kit: no answer (the abort was ignored)'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), 5_000);
+    hangTimer.unref();
+    options.onWritten?.();
+  });
+}
+
+function dispatchMatches(endpoint: ConformanceEndpoint, options: Dispatcher.DispatchOptions): boolean {
+  const origin = options.origin === undefined ? '' : new URL(String(options.origin)).origin;
+  return (
+    origin === new URL(endpoint.origin).origin &&
+    String(options.method).toUpperCase() === (endpoint.method ?? 'POST').toUpperCase() &&
+    pathMatches(endpoint.path, options.path)
+  );
 }
 
 /**
@@ -335,7 +398,18 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
   const harness = (): Harness => {
     const mockAgent = new MockAgent({ enableCallHistory: true });
     mockAgent.disableNetConnect();
-    return { mockAgent, clock, provider: options.createProvider({ dispatcher: mockAgent, clock }) };
+    const context = { mockAgent, clock, faulted: [] as string[] } as Omit<Harness, 'provider'> & { provider?: AnyProvider };
+    const dispatcher = mockAgent.compose((dispatch) => (dispatchOptions, handler) => {
+      const fault = context.fault;
+      if (fault && dispatchMatches(fault.endpoint, dispatchOptions)) {
+        context.faulted.push(`${dispatchOptions.method} ${String(dispatchOptions.origin)}${dispatchOptions.path}`);
+        faultAfterWrite({ handler, kind: fault.kind, ...(fault.onWritten ? { onWritten: fault.onWritten } : {}) });
+        return true;
+      }
+      return dispatch(dispatchOptions, handler);
+    });
+    context.provider = options.createProvider({ dispatcher, clock });
+    return context as Harness;
   };
 
   // Each check owns a fresh MockAgent and provider and installs the tripwire for its duration.
@@ -604,14 +678,22 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       publishOptions.setup?.(mockAgent);
       const controller = new AbortController();
       arrange(context, controller);
+      const started = performance.now();
       const outcome = await publishOnce(context, scenario === 'abort' ? controller.signal : undefined);
+      if (scenario === 'abort') expect(performance.now() - started, 'publish settled promptly after the abort').toBeLessThan(2_000);
       const label = `publish answered ${scenario}`;
       const error = failureOf(outcome, label);
       expectLetmepostError(error, publishOptions.expectedCodes?.[scenario] ?? DEFAULT_CODES[scenario], label);
       if (scenario === 429) {
         expect(error.retryAfterMs, 'retryAfterMs from the rate-limit headers').toBe(publishOptions.rateLimit.retryAfterMs);
       }
-      expect(endpointCalls(mockAgent, publishOptions.writeEndpoint), `${label}: the create must be sent exactly once, never re-sent`).toHaveLength(1);
+      const attempts = [...endpointCalls(mockAgent, publishOptions.writeEndpoint).map((call) => `${call.method} ${call.fullUrl}`), ...context.faulted];
+      if (scenario === 'connect-error') {
+        // Nothing reached the platform, so repeating is safe; it must still end.
+        expect(attempts.length, `${label}: attempts`).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(attempts, `${label}: the create must be sent exactly once, never re-sent`).toHaveLength(1);
+      }
       assertCanariesAbsent({ value: error, canaries, context: label });
       if (outcome.status === 'fulfilled') assertCanariesAbsent({ value: outcome.value, canaries, context: `${label} (result)` });
     });
@@ -647,18 +729,18 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       .persist();
   });
 
-  failure('network-error', 'maps a connection dropped during the create to a LetmepostError, never re-sent', ({ mockAgent }) => {
+  failure('network-error', 'maps a connection dropped after the create was written to publish_outcome_unknown, never re-sent', (context) => {
+    context.fault = { endpoint: publishOptions.writeEndpoint, kind: 'drop' };
+  });
+
+  failure('connect-error', 'maps a connection that could not be opened to a LetmepostError', ({ mockAgent }) => {
     intercept({ mockAgent, endpoint: publishOptions.writeEndpoint })
-      .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED 203.0.113.7:443'), { code: 'ECONNREFUSED' }))
       .persist();
   });
 
-  failure('abort', 'maps an abort while the create is in flight to a LetmepostError, never re-sent', ({ mockAgent }, controller) => {
-    const success = publishOptions.writeEndpoint.success;
-    intercept({ mockAgent, endpoint: publishOptions.writeEndpoint, onDispatch: () => controller.abort() })
-      .reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) })
-      .delay(5_000)
-      .persist();
+  failure('abort', 'maps an abort while the create is in flight to publish_outcome_unknown, promptly, never re-sent', (context, controller) => {
+    context.fault = { endpoint: publishOptions.writeEndpoint, kind: 'hang', onWritten: () => controller.abort() };
   });
 
   const skip = new Set(options.skip ?? []);

@@ -32,6 +32,12 @@ export interface ExampleProviderFlaws {
   ignoreCallbackError?: boolean;
   /** Ignores the dry-run context. */
   ignoreDryRun?: boolean;
+  /** Re-sends the create when the connection fails. */
+  retryOnNetworkError?: boolean;
+  /** Does not pass the abort signal on. */
+  ignoreAbort?: boolean;
+  /** Calls every transport failure platform_unavailable (retryable), even after the create was written. */
+  networkErrorsRetryable?: boolean;
 }
 
 const credentialsSchema = z.object({ instanceUrl: z.url(), accessToken: z.string().min(1) });
@@ -214,7 +220,8 @@ export function createExampleProvider(settings: {
       if (getPublishContext()?.dryRun && !flaws.ignoreDryRun) {
         throw new LetmepostError({ code: 'not_supported', platform: 'mastodon', message: 'Writes are disabled during a dry run.' });
       }
-      const attempt = async () => {
+      let retried = false;
+      const attempt = async (): Promise<Awaited<ReturnType<typeof send>>> => {
         try {
           return await send({
             method: 'POST',
@@ -222,12 +229,16 @@ export function createExampleProvider(settings: {
             headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
             body: JSON.stringify({ status: post.text }),
             secrets,
-            ...(signal ? { signal } : {}),
+            ...(signal && !flaws.ignoreAbort ? { signal } : {}),
           });
         } catch (cause) {
+          if (flaws.retryOnNetworkError && !retried) {
+            retried = true;
+            return attempt();
+          }
           // Once dispatched, a create that fails without an answer may still have landed.
           throw new LetmepostError({
-            code: 'publish_outcome_unknown',
+            code: flaws.networkErrorsRetryable ? 'platform_unavailable' : 'publish_outcome_unknown',
             platform: 'mastodon',
             message: 'The connection ended before the instance answered; the post may exist.',
             cause,
