@@ -1,4 +1,4 @@
-import type { Media, Post, PublishWarning } from '@letmepost/core';
+import { LetmepostError, type Media, type Post, type PublishWarning } from '@letmepost/core';
 import type { LinkedInPostBody, LinkedInPostContent } from './linkedin-api.js';
 import type { LinkedInPublishOptions } from './linkedin-options.js';
 
@@ -85,6 +85,11 @@ export function planLinkedInPost(options: { post: Pick<Post, 'text' | 'link' | '
   return { shape, commentary, linkInlined, warnings };
 }
 
+/** A plan and its inputs disagree: a bug here, never the caller's input. */
+function invariant(message: string): LetmepostError {
+  return new LetmepostError({ code: 'platform_rejected', message: `LinkedIn post conversion: ${message}.`, platform: 'linkedin' });
+}
+
 /** What uploading the media produced, in post order. */
 export type LinkedInUploadedMedia =
   | { kind: 'image'; urn: string; altText?: string }
@@ -103,7 +108,7 @@ export function convertToLinkedInContent(options: {
     case 'text':
       return { warnings };
     case 'article': {
-      if (link === undefined) throw new Error('an article post needs a link');
+      if (link === undefined) throw invariant('an article post needs its link');
       let title = publishOptions.linkTitle;
       if (title === undefined) {
         // The Posts API requires a title and does not scrape the page for one.
@@ -127,7 +132,7 @@ export function convertToLinkedInContent(options: {
     case 'image':
     case 'video': {
       const [item] = uploaded;
-      if (item === undefined) throw new Error('a media post needs its upload');
+      if (item === undefined) throw invariant('a media post needs its uploaded media');
       if (item.kind === 'image') {
         return {
           content: { media: { id: item.urn, ...(item.altText !== undefined ? { altText: item.altText } : {}) } },

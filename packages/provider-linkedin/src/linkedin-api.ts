@@ -94,12 +94,11 @@ export const linkedInInitializeVideoUploadSchema = z.looseObject({
 });
 export type LinkedInInitializeVideoUpload = z.infer<typeof linkedInInitializeVideoUploadSchema>;
 
-export const LINKEDIN_MEDIA_STATUSES = ['WAITING_UPLOAD', 'PROCESSING', 'AVAILABLE', 'PROCESSING_FAILED'] as const;
-
 /** `GET /rest/videos/{urn}`. */
 export const linkedInVideoSchema = z.looseObject({
   id: z.string().optional(),
-  // Kept as a string: an unknown future status is treated as "still processing", not a crash.
+  // WAITING_UPLOAD | PROCESSING | AVAILABLE | PROCESSING_FAILED, kept as a string: an unknown
+  // future status is treated as "still processing", not a crash.
   status: z.string(),
   processingFailureReason: z.string().optional(),
 });

@@ -39,6 +39,17 @@ export function conformLinkedInTokenResponse(response: { status: number; body: u
   };
 }
 
+/** What refreshing an account LinkedIn gave no refresh token means: connect it again. */
+export function noRefreshTokenError(): LetmepostError {
+  return new LetmepostError({
+    code: 'reauth_required',
+    message: 'LinkedIn issued no refresh token for this account, so its access token cannot be renewed.',
+    platform: 'linkedin',
+    remediation:
+      'Ask the member to connect LinkedIn again before the 60-day token expires (see the account’s expiresAt). Programmatic refresh tokens are only issued to apps LinkedIn approved for them.',
+  });
+}
+
 export interface LinkedInOAuth {
   authorizationUrl(options: {
     client: ClientCredentials;
@@ -114,15 +125,7 @@ export function createLinkedInOAuth(options: {
     },
     async refresh(refreshOptions) {
       const { tokens } = refreshOptions;
-      if (tokens.refreshToken === undefined || tokens.refreshToken.length === 0) {
-        throw new LetmepostError({
-          code: 'reauth_required',
-          message: 'LinkedIn issued no refresh token for this account, so its access token cannot be renewed.',
-          platform: 'linkedin',
-          remediation:
-            'Ask the member to connect LinkedIn again before the 60-day token expires (see the account’s expiresAt). Programmatic refresh tokens are only issued to apps LinkedIn approved for them.',
-        });
-      }
+      if (tokens.refreshToken === undefined || tokens.refreshToken.length === 0) throw noRefreshTokenError();
       const refreshed = await client.refresh({
         client: refreshOptions.client,
         refreshToken: tokens.refreshToken,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { listLinkedInAccounts } from './linkedin-accounts.js';
 import { createLinkedInHttpClients, type LinkedInClient } from './linkedin-client.js';
 import { linkedInAccountDataSchema, linkedInCredentialSchema, type LinkedInCredentials } from './linkedin-credentials.js';
-import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES } from './linkedin-oauth.js';
+import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES, noRefreshTokenError } from './linkedin-oauth.js';
 import { linkedInCapabilities, linkedInPublishOptionsSchema, type LinkedInPublishOptions } from './linkedin-options.js';
 import { checkLinkedInStatus, deleteLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
 import { validateLinkedInPost } from './linkedin-validate.js';
@@ -209,13 +209,15 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
     exchangeCode: (options) => oauth.exchangeCode(options),
     listAccounts: (options) =>
       listLinkedInAccounts({ client, tokens: options.tokens, ...(options.signal !== undefined ? { signal: options.signal } : {}) }),
-    refresh: async (options) =>
-      oauth.refresh({
-        // Without a refresh token there is nothing to send, so no app credentials are needed.
-        client: options.tokens.refreshToken === undefined ? (options.client ?? defaultClient ?? { clientId: '' }) : appClient(options.client),
+    refresh: async (options) => {
+      // Checked first: without a refresh token the answer does not depend on app credentials.
+      if (!options.tokens.refreshToken) throw noRefreshTokenError();
+      return oauth.refresh({
+        client: appClient(options.client),
         tokens: options.tokens,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }),
+      });
+    },
     revoke: async (options) =>
       oauth.revoke({
         client: appClient(options.client),

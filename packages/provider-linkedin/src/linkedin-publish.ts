@@ -95,7 +95,7 @@ async function createPost(options: {
     }
     throw error;
   }
-  const postUrn = response.headers['x-restli-id'] ?? response.headers['x-linkedin-id'];
+  const postUrn = response.headers['x-restli-id'];
   if (postUrn === undefined || postUrn.length === 0) {
     return {
       status: 'unknown',
