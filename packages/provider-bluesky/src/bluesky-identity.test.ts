@@ -13,7 +13,7 @@ import {
   notFound,
   session,
   testProvider,
-} from './__fixtures__/bluesky-test-setup.js';
+} from './test-support/bluesky-test-setup.js';
 
 const didDocument = fixture('plc-did-document.json');
 const createSessionResponse = fixture('create-session.json');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { LEXICON_ROOT, createLexiconValidator } from './__fixtures__/lexicon-validator.js';
+import { LEXICON_ROOT, createLexiconValidator } from './test-support/lexicon-validator.js';
 
 // The validator that the publish tests run every recorded createRecord record through; these
 // cases prove it rejects what the official lexicons reject (a validator that cannot fail proves

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { startLoopbackServer, type LoopbackServer, type RecordedRequest } from '@letmepost/testing';
 import { afterEach, describe, expect, test } from 'vitest';
-import { DID, HANDLE, NOW, clock, session, tokens } from './__fixtures__/bluesky-test-setup.js';
+import { DID, HANDLE, NOW, clock, session, tokens } from './test-support/bluesky-test-setup.js';
 import { createBluesky } from './bluesky-provider.js';
 
 // Streamed request bodies cannot be asserted with nock (it hangs on them), so these tests run

@@ -9,7 +9,7 @@ import {
   accountAuth,
   fixture,
   testProvider,
-} from './__fixtures__/bluesky-test-setup.js';
+} from './test-support/bluesky-test-setup.js';
 import { createBluesky } from './bluesky-provider.js';
 
 const created = fixture<{ uri: string }>('create-record.json');

@@ -1,7 +1,7 @@
 import { LetmepostError, type Post, type ProviderPublishResult } from '@letmepost/core';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { createLexiconValidator } from './__fixtures__/lexicon-validator.js';
+import { createLexiconValidator } from './test-support/lexicon-validator.js';
 import {
   APPVIEW,
   CANARY_APP_PASSWORD,
@@ -19,7 +19,7 @@ import {
   session,
   testProvider,
   tokens,
-} from './__fixtures__/bluesky-test-setup.js';
+} from './test-support/bluesky-test-setup.js';
 
 const CREATED_AT = '2026-03-01T12:00:00.000Z';
 const COLLECTION = 'app.bsky.feed.post';

@@ -13,7 +13,7 @@ import {
   session,
   testProvider,
   tokens,
-} from './__fixtures__/bluesky-test-setup.js';
+} from './test-support/bluesky-test-setup.js';
 import { SessionCache, jwtExpiresAt } from './bluesky-session.js';
 
 const createSessionResponse = fixture('create-session.json');

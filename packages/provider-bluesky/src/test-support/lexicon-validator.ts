@@ -12,7 +12,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * lexicon does not declare, so a misspelt field in our records fails here.
  */
 
-/** From packages/provider-bluesky/src/__fixtures__ to /work/shared/specs/bluesky/lexicons. */
+/** From packages/provider-bluesky/src/test-support to /work/shared/specs/bluesky/lexicons. */
 export const LEXICON_ROOT = fileURLToPath(new URL('../../../../../shared/specs/bluesky/lexicons/', import.meta.url));
 
 type LexiconDef = Record<string, unknown> & { type: string };

@@ -18,7 +18,7 @@ export const APPVIEW = 'https://public.api.bsky.app';
 export const CANARY_APP_PASSWORD = 'cnry-7q2x-9zk4-w8pt';
 
 export function fixture<T = Record<string, unknown>>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')) as T;
+  return JSON.parse(readFileSync(new URL(`../__fixtures__/${name}`, import.meta.url), 'utf8')) as T;
 }
 
 export const session = fixture<{ accessJwt: string; refreshJwt: string }>('create-session.json');
