@@ -84,7 +84,7 @@ async function formOf(request: RecordedRequest): Promise<FormData> {
   return new Response(request.body, { headers: { 'content-type': String(request.headers['content-type']) } }).formData();
 }
 
-async function bytesOf(value: FormDataEntryValue | null): Promise<Buffer> {
+async function bytesOf(value: ReturnType<FormData["get"]>): Promise<Buffer> {
   expect(value).toBeInstanceOf(Blob);
   return Buffer.from(await (value as Blob).arrayBuffer());
 }
