@@ -1,0 +1,86 @@
+import type { Media, Post } from '@letmepost/core';
+import { describe, expect, it } from 'vitest';
+import { validateTwitterPost } from './twitter-validate.js';
+
+const rules = (post: Post, options: unknown = {}) =>
+  validateTwitterPost({ post, options }).map((issue) => [issue.rule, issue.field]);
+
+const png = (extra: Partial<Media> = {}): Media => ({ data: new Uint8Array(8), mimeType: 'image/png', ...extra }) as Media;
+
+describe('validateTwitterPost', () => {
+  it('accepts a post at exactly 280 weighted characters, counting URLs as 23', () => {
+    const text = `${'a'.repeat(256)} https://example.com/${'p'.repeat(400)}`;
+    expect(rules({ text })).toEqual([]);
+    expect(rules({ text: `${text}x` })).toEqual([]);
+    expect(rules({ text: `b${text}` })).toEqual([['twitter.text.max_weighted_length', 'text']]);
+  });
+
+  it('counts the appended link (and its blank line) against the limit', () => {
+    expect(rules({ text: 'a'.repeat(255), link: 'https://letmepost.dev/a-rather-long-path' })).toEqual([]);
+    expect(rules({ text: 'a'.repeat(256), link: 'https://letmepost.dev/x' })).toEqual([['twitter.text.max_weighted_length', 'text']]);
+  });
+
+  it('requires text or media in every item, naming the item', () => {
+    expect(rules({ text: '', media: [png()] })).toEqual([]);
+    expect(rules({ text: '  ', thread: [{ text: 'ok' }, { text: '' }] })).toEqual([
+      ['twitter.text.required', 'text'],
+      ['twitter.text.required', 'thread.1.text'],
+    ]);
+  });
+
+  it('checks the first comment like any post', () => {
+    expect(rules({ text: 'ok', firstComment: '字'.repeat(141) })).toEqual([['twitter.text.max_weighted_length', 'firstComment']]);
+  });
+
+  it('allows four images, or one video or GIF, never mixed', () => {
+    expect(rules({ text: 'a', media: [png(), png(), png(), png()] })).toEqual([]);
+    expect(rules({ text: 'a', media: [png(), png(), png(), png(), png()] })).toEqual([['twitter.media.max_images', 'media']]);
+    expect(rules({ text: 'a', media: [png({ mimeType: 'image/gif' }), png({ mimeType: 'image/gif' })] })).toEqual([['twitter.media.max_videos', 'media']]);
+    expect(rules({ text: 'a', thread: [{ text: 'b', media: [png({ mimeType: 'image/gif' }), png()] }] })).toEqual([['twitter.media.mixed', 'thread.0.media']]);
+  });
+
+  it('names unsupported types, empty files, oversized files and long alt text by field', () => {
+    expect(
+      rules({
+        text: 'a',
+        media: [
+          png({ mimeType: 'image/bmp' }),
+          png({ data: new Uint8Array(0) }),
+          png({ data: new Uint8Array(5 * 1024 * 1024 + 1) }),
+          png({ altText: '€'.repeat(1001) }),
+        ],
+      }),
+    ).toEqual([
+      ['twitter.media.unsupported_type', 'media.0.mimeType'],
+      ['twitter.media.empty', 'media.1'],
+      ['twitter.media.max_bytes', 'media.2'],
+      ['twitter.media.alt_text_max_length', 'media.3.altText'],
+    ]);
+    expect(rules({ text: 'a', media: [png({ altText: '€'.repeat(1000) })] })).toEqual([]);
+  });
+
+  it('checks declared stream sizes against the per-kind limit', () => {
+    const stream = (async function* empty() {})();
+    expect(rules({ text: 'a', media: [{ stream, size: 15 * 1024 * 1024, mimeType: 'image/gif' }] })).toEqual([]);
+    expect(rules({ text: 'a', media: [{ stream, size: 15 * 1024 * 1024 + 1, mimeType: 'image/gif' }] })).toEqual([['twitter.media.max_bytes', 'media.0']]);
+    expect(rules({ text: 'a', media: [{ stream, size: 512 * 1024 * 1024 + 1, mimeType: 'video/mp4' }] })).toEqual([['twitter.media.max_bytes', 'media.0']]);
+  });
+
+  it('accepts replyTo as an id or a post URL and refuses anything else', () => {
+    expect(rules({ text: 'a', replyTo: '1799999999999999999' })).toEqual([]);
+    expect(rules({ text: 'a', replyTo: 'https://twitter.com/jack/status/20' })).toEqual([]);
+    expect(rules({ text: 'a', replyTo: 'https://x.com/i/web/status/20' })).toEqual([]);
+    expect(rules({ text: 'a', replyTo: 'https://example.com/jack/status/20' })).toEqual([['twitter.reply_to.invalid', 'replyTo']]);
+  });
+
+  it('reports invalid options by path', () => {
+    expect(rules({ text: 'a' }, { replySettings: 'everyone', extra: true })).toEqual([
+      ['twitter.options.invalid', 'options.replySettings'],
+      ['twitter.options.invalid', 'options'],
+    ]);
+  });
+
+  it('reports code points X refuses', () => {
+    expect(rules({ text: 'a\uFFFEb' })).toEqual([['twitter.text.invalid_characters', 'text']]);
+  });
+});
