@@ -92,6 +92,11 @@ export function mapBlueskyError(options: { response: HttpErrorResponse; clock: C
   const videoCode = name === undefined ? undefined : VIDEO_ERRORS[name];
   if (videoCode) return error({ ...base, code: videoCode, message: says });
 
+  // A PDS that does not implement a method (third-party PDSes, older versions).
+  if (name === 'MethodNotImplemented' || name === 'XRPCNotSupported' || status === 501) {
+    return error({ ...base, code: 'not_supported', message: says, retryable: false });
+  }
+
   if (status >= 500) {
     // `createRecord` is the one write that must not be repeated blindly: a 500/502/504 can come
     // after the PDS committed the record (a 503 is refused before any work is done).
@@ -108,8 +113,6 @@ export function mapBlueskyError(options: { response: HttpErrorResponse; clock: C
   }
 
   if (status === 403) return error({ ...base, code: 'permission_denied', message: says });
-  if (status === 404 || name === 'RecordNotFound' || name === 'MethodNotImplemented' || name === 'XRPCNotSupported') {
-    return error({ ...base, code: 'not_found', message: says });
-  }
+  if (status === 404 || name === 'RecordNotFound') return error({ ...base, code: 'not_found', message: says });
   return error({ ...base, code: 'platform_rejected', message: says });
 }

@@ -66,8 +66,8 @@ const urlSetting = (name: string, value: string | undefined, fallback: string): 
     throw new LetmepostError({
       code: 'validation_failed',
       platform: 'bluesky',
-      message: `createBluesky: ${name} must be an http(s) URL.`,
-      field: name,
+      message: `createBluesky: settings.${name} must be an http(s) URL without query or credentials.`,
+      field: `settings.${name}`,
     });
   }
   return parsed.data;

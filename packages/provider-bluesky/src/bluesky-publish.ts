@@ -196,7 +196,7 @@ async function writeThread(options: {
   const items: PublishItemResult[] = [];
   let root = options.reply?.root;
   let parent = options.reply?.parent;
-  let failure: { status: 'failed' | 'unknown'; error: LetmepostError } | undefined;
+  let failure: { index: number; status: 'failed' | 'unknown'; error: LetmepostError } | undefined;
   let firstRef: StrongRef | undefined;
 
   for (const [index, record] of records.entries()) {
@@ -206,7 +206,7 @@ async function writeThread(options: {
         status: 'failed',
         error: bluesky({
           code: failure.error.code,
-          message: `Not posted: thread item ${index - 1} did not publish (${failure.error.code}).`,
+          message: `Not posted: thread item ${failure.index} did not publish (${failure.error.code}).`,
           retryable: failure.error.retryable,
         }),
       });
@@ -224,7 +224,7 @@ async function writeThread(options: {
       const mapped = LetmepostError.isInstance(error)
         ? error
         : bluesky({ code: 'platform_unavailable', message: 'Posting a thread item failed unexpectedly.', cause: error });
-      failure = { status: mapped.code === 'publish_outcome_unknown' ? 'unknown' : 'failed', error: mapped };
+      failure = { index, status: mapped.code === 'publish_outcome_unknown' ? 'unknown' : 'failed', error: mapped };
       items.push({ index, status: failure.status, error: mapped });
     }
   }

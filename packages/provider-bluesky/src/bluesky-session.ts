@@ -257,7 +257,7 @@ export async function acquireSession(options: {
     const parsed = blueskyAccountDataSchema.safeParse(auth.account.data);
     if (!parsed.success) {
       throw new LetmepostError({
-        code: 'validation_failed',
+        code: 'reauth_required',
         platform: 'bluesky',
         message: 'The stored Bluesky account lacks its DID, handle or PDS URL; reconnect it.',
         field: 'account.data',
@@ -307,6 +307,11 @@ export async function acquireSession(options: {
         if (!isCode(error, 'auth_expired')) throw error;
         const stale = current;
         const renew = async () => {
+          // Another publish may have renewed this session meanwhile; then its result is reused.
+          const latest = cache?.get(key);
+          if (latest && latest.accessJwt !== stale.accessJwt && isUsable({ expiresAt: latest.accessExpiresAt, clock: context.clock })) {
+            return latest;
+          }
           const renewed = await renewCredentialSession({ context, credentials, previous: stale, signal });
           cache?.set(key, renewed);
           return renewed;
