@@ -18,6 +18,8 @@ import { TWITTER_LIMITS, twitterOptionsSchema, validateTwitterPost } from './twi
 export interface TwitterProviderSettings extends BaseProviderSettings {
   /** X API host. Default `https://api.x.com`; point it at the sandbox or X's API Playground. */
   apiBaseUrl?: string;
+  /** Same as `apiBaseUrl`, under the name `loadConfigFromEnv` gives `TWITTER_API_BASE`. */
+  apiBase?: string;
   /** Consent page. Default `https://x.com/i/oauth2/authorize`. */
   authorizeUrl?: string;
 }
@@ -56,7 +58,7 @@ export const twitterCapabilities: ProviderCapabilities = {
  */
 export function createTwitter(settings: TwitterProviderSettings = {}): TwitterProvider {
   const clock = settings.clock ?? systemClock;
-  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
+  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? settings.apiBase ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
   const authorizeUrl = parseUrlSetting({ name: 'authorizeUrl', value: settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL });
   const defaultClient: ClientCredentials | undefined =
     settings.clientId === undefined
