@@ -294,7 +294,10 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
       if (!url.pathname.startsWith(`${basePath}/v1/`)) throw new HttpProblem(404, 'not_found', 'No such route');
       const segments = url.pathname.slice(basePath.length).split('/').filter(Boolean).map(decodeURIComponent);
       const method = request.method.toUpperCase();
-      const route = `${method} /${segments.slice(1).map((segment, index) => (index === 0 ? segment : ':')).join('/')}`;
+      // Static routes match literally; the two with a path parameter collapse it to `:`.
+      const rest = segments.slice(1);
+      const parameterized = rest.length === 2 && (rest[0] === 'platform-credentials' || rest[0] === 'accounts');
+      const route = `${method} /${parameterized ? `${rest[0]}/:` : rest.join('/')}`;
       const segment = (index: number): string => segments[index] ?? '';
 
       // The OAuth callback is reached by the user's browser coming back from the platform, so it

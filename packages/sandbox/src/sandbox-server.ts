@@ -26,7 +26,7 @@ export interface Sandbox {
   endpoints: {
     twitter: { apiBaseUrl: string; authorizeUrl: string };
     linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
-    bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string };
+    bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
   };
   setFault(platform: string, fault: SandboxFault | undefined): void;
   registerApp(app: SandboxApp): void;
@@ -146,7 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     endpoints: {
       twitter: { apiBaseUrl: `${baseUrl}/twitter`, authorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
       linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
-      bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video` },
+      bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
     },
     setFault: (platform, fault) => {
       if (fault) state.faults.set(platform, fault);
