@@ -23,9 +23,8 @@ import { blueskyOptionsSchema, type BlueskyOptions } from './bluesky-options.js'
 import { checkPublishStatus, deletePost, publishPost } from './bluesky-publish.js';
 import {
   SessionCache,
-  createSession,
   loginWithAppPassword,
-  refreshSession,
+  refreshAccountTokens,
   tokenSetFromSession,
   type BlueskySession,
   type SessionCacheSettings,
@@ -236,54 +235,8 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
       };
     },
 
-    async refresh({ tokens, account, signal }): Promise<TokenSet> {
-      const data = blueskyAccountDataSchema.safeParse(account.data);
-      if (!data.success) {
-        throw new LetmepostError({
-          code: 'reauth_required',
-          platform: 'bluesky',
-          message: 'The stored Bluesky account lacks its DID or PDS URL; reconnect it.',
-        });
-      }
-      const { did, pdsUrl } = data.data;
-      const appPassword = tokens.secrets?.appPassword;
-      const relogin = async (cause: unknown): Promise<TokenSet> => {
-        if (!appPassword) throw cause;
-        let session: BlueskySession;
-        try {
-          session = await createSession({ http, pdsUrl, identifier: did, appPassword, signal });
-        } catch (error) {
-          // A refused app password (revoked by the user) is the end of this connection.
-          if (LetmepostError.isInstance(error) && error.code === 'platform_auth_failed') {
-            throw new LetmepostError({
-              code: 'reauth_required',
-              platform: 'bluesky',
-              message: 'Bluesky refused the stored app password; it was probably revoked.',
-              status: error.status,
-              remediation: 'Create a new app password and reconnect the account.',
-              knownSecrets: [appPassword],
-              cause: error,
-            });
-          }
-          throw error;
-        }
-        if (session.did !== did) {
-          throw new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'The PDS logged in a different account.' });
-        }
-        return tokenSetFromSession({ session, appPassword });
-      };
-      if (!tokens.refreshToken) {
-        return relogin(
-          new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'No Bluesky refresh token is stored; reconnect the account.' }),
-        );
-      }
-      try {
-        const session = await refreshSession({ http, pdsUrl, refreshJwt: tokens.refreshToken, signal });
-        return tokenSetFromSession({ session, appPassword });
-      } catch (error) {
-        if (LetmepostError.isInstance(error) && error.code === 'reauth_required') return relogin(error);
-        throw error;
-      }
+    refresh({ tokens, account, signal }): Promise<TokenSet> {
+      return refreshAccountTokens({ http, tokens, account, signal });
     },
 
     validate({ post, options }) {

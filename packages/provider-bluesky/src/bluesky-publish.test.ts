@@ -488,7 +488,22 @@ describe('pass-per-request credentials', () => {
     for (const text of ['first', 'second']) {
       const result = await provider.publish({ post: { text }, auth: { type: 'credentials', credentials }, options: {} });
       expect(result.status).toBe('published');
+      expect(exposedText(result)).not.toContain(CANARY_APP_PASSWORD);
+      expect(exposedText(result)).not.toContain(session.accessJwt);
     }
+  });
+
+  test('a rate-limited login is rate_limited with the reset time, and nothing is posted', async () => {
+    const provider = testProvider({ resolveTxt });
+    nock(PLC).get(`/${DID}`).reply(200, didDocument);
+    nock(PDS)
+      .post('/xrpc/com.atproto.server.createSession')
+      .reply(429, fixture('error-rate-limit.json'), { 'ratelimit-remaining': '0', 'ratelimit-reset': String(NOW / 1000 + 300) });
+    const error = await provider
+      .publish({ post: { text: 'hi' }, auth: { type: 'credentials', credentials }, options: {} })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'rate_limited', retryAfterMs: 300_000 });
+    expect(exposedText(error)).not.toContain(CANARY_APP_PASSWORD);
   });
 
   test('concurrent publishes share a single login', async () => {

@@ -53,6 +53,15 @@ describe('refresh', () => {
     expect(next).toMatchObject({ accessToken: session.accessJwt, refreshToken: session.refreshJwt, secrets: { appPassword: CANARY_APP_PASSWORD } });
   });
 
+  test('without a stored refresh token it logs in with the app password directly', async () => {
+    const provider = testProvider();
+    nock(PDS)
+      .post('/xrpc/com.atproto.server.createSession', { identifier: DID, password: CANARY_APP_PASSWORD })
+      .reply(200, createSessionResponse);
+    const next = await provider.refresh!({ tokens: { ...tokens, refreshToken: undefined }, account });
+    expect(next.refreshToken).toBe(session.refreshJwt);
+  });
+
   test('is reauth_required when the app password was revoked too, without showing it', async () => {
     const provider = testProvider();
     nock(PDS).post('/xrpc/com.atproto.server.refreshSession').reply(400, { error: 'InvalidToken', message: 'Token could not be verified' });

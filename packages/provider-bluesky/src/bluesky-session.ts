@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LetmepostError, type Clock, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type Clock, type ProviderAccount, type PublishAuth, type TokenSet } from '@letmepost/core';
 import type { HttpClient } from '@letmepost/provider-utils';
 import { sessionResponseSchema, type SessionResponse } from './bluesky-api.js';
 import type { BlueskyContext } from './bluesky-context.js';
@@ -321,4 +321,65 @@ export async function acquireSession(options: {
       }
     },
   };
+}
+
+/**
+ * Refresh for a stored account: `refreshSession` with the refresh JWT; when that token is dead,
+ * a new login with the stored app password; when the app password is refused too (revoked),
+ * `reauth_required`. Outages and rate limits pass through unchanged, so a blip never ends a
+ * connection.
+ */
+export async function refreshAccountTokens(options: {
+  http: HttpClient;
+  tokens: TokenSet;
+  account: ProviderAccount;
+  signal?: AbortSignal;
+}): Promise<TokenSet> {
+  const { http, tokens, signal } = options;
+  const data = blueskyAccountDataSchema.safeParse(options.account.data);
+  if (!data.success) {
+    throw new LetmepostError({
+      code: 'reauth_required',
+      platform: 'bluesky',
+      message: 'The stored Bluesky account lacks its DID or PDS URL; reconnect it.',
+    });
+  }
+  const { did, pdsUrl } = data.data;
+  const appPassword = tokens.secrets?.appPassword;
+
+  const relogin = async (cause: LetmepostError): Promise<TokenSet> => {
+    if (!appPassword) throw cause;
+    let session: BlueskySession;
+    try {
+      session = await createSession({ http, pdsUrl, identifier: did, appPassword, signal });
+    } catch (error) {
+      if (!isCode(error, 'platform_auth_failed')) throw error;
+      throw new LetmepostError({
+        code: 'reauth_required',
+        platform: 'bluesky',
+        message: 'Bluesky refused the stored app password; it was probably revoked.',
+        status: (error as LetmepostError).status,
+        remediation: 'Create a new app password and reconnect the account.',
+        knownSecrets: [appPassword],
+        cause: error,
+      });
+    }
+    if (session.did !== did) {
+      throw new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'The PDS logged in a different account.' });
+    }
+    return tokenSetFromSession({ session, appPassword });
+  };
+
+  if (!tokens.refreshToken) {
+    return relogin(
+      new LetmepostError({ code: 'reauth_required', platform: 'bluesky', message: 'No Bluesky refresh token is stored; reconnect the account.' }),
+    );
+  }
+  try {
+    const session = await refreshSession({ http, pdsUrl, refreshJwt: tokens.refreshToken, signal });
+    return tokenSetFromSession({ session, appPassword });
+  } catch (error) {
+    if (LetmepostError.isInstance(error) && error.code === 'reauth_required') return relogin(error);
+    throw error;
+  }
 }
