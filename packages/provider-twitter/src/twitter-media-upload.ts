@@ -94,7 +94,7 @@ async function uploadChunked(options: {
 }): Promise<TwitterMediaData> {
   const { context, bytes, auth } = options;
   const initializeRequest: TwitterInitializeUploadRequest = {
-    media_type: bytes.mimeType,
+    media_type: bytes.mimeType.toLowerCase(),
     total_bytes: bytes.size,
     media_category: options.category,
   };

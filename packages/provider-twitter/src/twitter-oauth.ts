@@ -113,13 +113,9 @@ export function createTwitterOAuth(options: {
         });
       }
       const resolved = requireClient(client);
-      const refreshed = await clientFor(resolved).refresh({
-        client: resolved,
-        refreshToken: tokens.refreshToken,
-        signal,
-      });
+      const refreshed = await clientFor(resolved).refresh({ client: resolved, refreshToken: tokens.refreshToken, signal });
       // X rotates the refresh token; should an answer ever lack one, the old one is all there is.
-      return { ...withoutRaw(refreshed), ...(refreshed.refreshToken ? {} : { refreshToken: tokens.refreshToken }) };
+      return { ...withoutRaw(refreshed), refreshToken: refreshed.refreshToken ?? tokens.refreshToken };
     },
 
     async revoke({ tokens, client, signal }) {
