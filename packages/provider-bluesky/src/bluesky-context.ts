@@ -26,5 +26,4 @@ export interface BlueskyContext {
   video: VideoProcessingSettings;
   /** `blobUploadLimit` per PDS, from `describeServer`, with when it was read. */
   blobLimits: Map<string, { limit: number | undefined; readAt: number }>;
-  allowPrivateNetwork: boolean;
 }

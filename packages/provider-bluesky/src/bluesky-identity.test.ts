@@ -133,6 +133,13 @@ describe('connectWithCredentials', () => {
     expect(error).toMatchObject({ code: 'platform_auth_failed', field: 'identifier' });
   });
 
+  test('a service URL on a private address is refused before any request', async () => {
+    const provider = testProvider();
+    await expect(
+      provider.connectWithCredentials!({ credentials: { identifier: HANDLE, appPassword: CANARY_APP_PASSWORD, service: 'http://127.0.0.1:2583' } }),
+    ).rejects.toMatchObject({ code: 'validation_failed', field: 'service' });
+  });
+
   test('a handle nobody resolves is platform_auth_failed naming the identifier', async () => {
     const provider = testProvider();
     nock(`https://${HANDLE}`).get('/.well-known/atproto-did').reply(404, 'not found');

@@ -208,6 +208,15 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
 
   async function resolveIdentity(options: { identifier: string; service?: string; signal?: AbortSignal }): Promise<ResolvedIdentity> {
     const { identifier, service, signal } = options;
+    // `service` comes from the caller's credentials: the same SSRF rule as for DID documents.
+    if (service !== undefined && !isAllowedServiceUrl({ url: new URL(service), allowPrivateNetwork: settings.allowPrivateNetwork })) {
+      throw new LetmepostError({
+        code: 'validation_failed',
+        platform: 'bluesky',
+        message: 'service must be a public https URL (private addresses need allowPrivateNetwork).',
+        field: 'service',
+      });
+    }
     const did = isDid(identifier) ? identifier : await resolveHandle({ handle: identifier, service, signal });
     const document = await resolveDidDocument({ did, signal });
     const pdsUrl = pdsFromDidDocument({ document, allowPrivateNetwork: settings.allowPrivateNetwork });

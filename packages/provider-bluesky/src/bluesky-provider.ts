@@ -186,7 +186,6 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
       sleep: settings.videoProcessing?.sleep ?? abortableSleep,
     },
     blobLimits: new Map(),
-    allowPrivateNetwork,
   };
 
   /** Display name and avatar for the connected account; cosmetic, so failures are ignored. */
