@@ -9,7 +9,7 @@ import invalidRequest from './__fixtures__/token-invalid-request.json' with { ty
 import tokenRefreshed from './__fixtures__/token-refreshed.json' with { type: 'json' };
 import tokenResponse from './__fixtures__/token-response.json' with { type: 'json' };
 import usersMe from './__fixtures__/users-me.json' with { type: 'json' };
-import { interceptX, type WireCall } from './__fixtures__/x-wire.js';
+import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './__fixtures__/x-wire.js';
 import { createTwitter } from './twitter-provider.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -302,9 +302,23 @@ describe('connectWithCredentials (OAuth 1.0a user keys)', () => {
       tokenType: 'oauth1',
       secrets: { consumerKey: credentials.consumerKey, consumerSecret: CONSUMER_SECRET, accessTokenSecret: TOKEN_SECRET },
     });
+    // Query parameters (`user.fields=a,b`) are part of the OAuth 1.0a signature; the JSON body is not.
+    expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      'GET /2/users/me?user.fields=profile_image_url%2Cverified%2Cverified_type%2Csubscription_type',
+      'POST /2/tweets',
+    ]);
     for (const call of calls) {
-      expect(call.headers.authorization).toMatch(/^OAuth .*oauth_consumer_key="xvz1evFS4wEEPTGEFPHBog"/);
-      expect(call.headers.authorization).toContain(`oauth_token="${credentials.accessToken}"`);
+      const parameters = parseOAuthHeader(call.headers.authorization!);
+      expect(parameters).toMatchObject({ oauth_consumer_key: credentials.consumerKey, oauth_token: credentials.accessToken });
+      expect(parameters.oauth_signature).toBe(
+        referenceOAuth1Signature({
+          method: call.method,
+          url: `https://api.x.com${call.path}`,
+          oauthParameters: parameters,
+          consumerSecret: CONSUMER_SECRET,
+          tokenSecret: TOKEN_SECRET,
+        }),
+      );
     }
     expect(result.url).toBe('https://x.com/letmepost_demo/status/1445880548472328192');
     // Keys that never expire have nothing to refresh.

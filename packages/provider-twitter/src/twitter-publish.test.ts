@@ -1,6 +1,5 @@
 import { LetmepostError, type PublishAuth } from '@letmepost/core';
 import nock from 'nock';
-import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import createPostFixture from './__fixtures__/create-post.json' with { type: 'json' };
@@ -16,7 +15,7 @@ import error404 from './__fixtures__/error-404-not-found.json' with { type: 'jso
 import errorRateLimit from './__fixtures__/error-429-rate-limit.json' with { type: 'json' };
 import errorUsageCapped from './__fixtures__/error-429-usage-capped.json' with { type: 'json' };
 import error503 from './__fixtures__/error-503.json' with { type: 'json' };
-import { interceptX, type WireCall } from './__fixtures__/x-wire.js';
+import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './__fixtures__/x-wire.js';
 import type { TwitterCredentials } from './twitter-credentials.js';
 import { createTwitter } from './twitter-provider.js';
 
@@ -148,7 +147,7 @@ describe('publish: text posts', () => {
     });
     expect(parameters.oauth_nonce).toMatch(/^[A-Za-z0-9]{16,}$/);
     expect(parameters.oauth_signature).toBe(
-      referenceSignature({
+      referenceOAuth1Signature({
         method: 'POST',
         url: 'https://api.x.com/2/tweets',
         oauthParameters: parameters,
@@ -157,6 +156,27 @@ describe('publish: text posts', () => {
       }),
     );
     expect(result.url).toBe('https://x.com/i/web/status/1445880548472328192');
+  });
+
+  it('checks signatures with a reference signer that reproduces X’s documented vector', () => {
+    // developer.x.com "Creating a signature" (the 1.1 URL, a form body and a query parameter).
+    expect(
+      referenceOAuth1Signature({
+        method: 'POST',
+        url: 'https://api.twitter.com/1.1/statuses/update.json?include_entities=true',
+        oauthParameters: {
+          oauth_consumer_key: 'xvz1evFS4wEEPTGEFPHBog',
+          oauth_nonce: 'kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg',
+          oauth_signature_method: 'HMAC-SHA1',
+          oauth_timestamp: '1318622958',
+          oauth_token: '370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb',
+          oauth_version: '1.0',
+        },
+        bodyParameters: { status: 'Hello Ladies + Gentlemen, a signed OAuth request!' },
+        consumerSecret: 'kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw',
+        tokenSecret: 'LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE',
+      }),
+    ).toBe('hCtSmYh+iHYCEqBWrE7C7hYmtUk=');
   });
 
   it('refuses malformed per-request credentials naming the field, before any request', async () => {
@@ -414,34 +434,3 @@ describe('deletePost', () => {
     expect(calls).toEqual([]);
   });
 });
-
-// ---- OAuth 1.0a reference (RFC 5849), written independently of provider-utils -----------------
-
-function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function parseOAuthHeader(header: string): Record<string, string> {
-  const parameters: Record<string, string> = {};
-  for (const match of header.slice('OAuth '.length).matchAll(/([a-z_]+)="([^"]*)"/g)) {
-    parameters[match[1]!] = decodeURIComponent(match[2]!);
-  }
-  return parameters;
-}
-
-function referenceSignature(options: {
-  method: string;
-  url: string;
-  oauthParameters: Record<string, string>;
-  consumerSecret: string;
-  tokenSecret: string;
-}): string {
-  const url = new URL(options.url);
-  const pairs = [
-    ...url.searchParams.entries(),
-    ...Object.entries(options.oauthParameters).filter(([name]) => name !== 'oauth_signature'),
-  ].map(([name, value]) => `${percentEncode(name)}=${percentEncode(value)}`);
-  pairs.sort();
-  const base = [options.method, percentEncode(`${url.origin}${url.pathname}`), percentEncode(pairs.join('&'))].join('&');
-  return createHmac('sha1', `${percentEncode(options.consumerSecret)}&${percentEncode(options.tokenSecret)}`).update(base).digest('base64');
-}
