@@ -9,9 +9,11 @@ import {
   type ErrorCode,
   type Logger,
   type Media,
+  type Letmepost,
   type Post,
   type PostItem,
   type PublishResult,
+  type PublishTarget,
 } from '@letmepost/core';
 import type { z } from 'zod';
 import { camelToSnake, convertKeys, fieldPathToSnake, snakeToCamel } from './case-conversion.js';
@@ -24,35 +26,7 @@ import {
 } from './rest-schemas.js';
 
 /** The part of `createLetmepost()`'s result the REST layer drives. */
-export interface LetmepostApi {
-  connect: {
-    start(options: {
-      workspaceId: string;
-      platform: string;
-      allowQuickstartCreds?: boolean;
-      scopes?: 'write' | 'extended';
-      returnTo?: string;
-    }): Promise<{ url: string | URL; sessionId: string; expiresAt: number | Date }>;
-    completeSession(options: { platform: string; callbackUrl: string | URL }): Promise<{ accounts: Account[]; returnTo?: string }>;
-    withCredentials(options: { workspaceId: string; platform: string; credentials: unknown }): Promise<Account>;
-  };
-  accounts: {
-    list(options: { workspaceId: string }): Promise<Account[]>;
-    remove(options: { workspaceId: string; accountId: string }): Promise<unknown>;
-  };
-  appCredentials: {
-    put(options: { workspaceId: string; platform: string; clientId: string; clientSecret: string }): Promise<unknown>;
-    list(options: { workspaceId: string }): Promise<Array<{ platform: string; clientId: string; createdAt: number | Date }>>;
-    remove(options: { workspaceId: string; platform: string }): Promise<unknown>;
-  };
-  publish(options: {
-    workspaceId: string;
-    post: Post;
-    targets: unknown[];
-    idempotencyKey?: string;
-    dryRun?: boolean;
-  }): Promise<PublishResult[]>;
-}
+export type LetmepostApi = Pick<Letmepost, 'connect' | 'accounts' | 'appCredentials' | 'publish'>;
 
 export interface RestHandlerOptions {
   letmepost: LetmepostApi;
@@ -260,7 +234,7 @@ function toPost(body: CreatePostBody['post']): Post {
   };
 }
 
-function toTarget(target: CreatePostBody['targets'][number]): Record<string, unknown> {
+function toTarget(target: CreatePostBody['targets'][number]): PublishTarget {
   const options = target.options === undefined ? undefined : convertKeys({ value: target.options, convert: snakeToCamel });
   if ('account_id' in target) return { accountId: target.account_id, ...(options ? { options } : {}) };
   return {
