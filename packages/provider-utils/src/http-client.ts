@@ -1,12 +1,12 @@
 import { LetmepostError, getPublishContext, systemClock, type Clock, type PlatformId } from '@letmepost/core';
 import { Buffer } from 'node:buffer';
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import { FormData as UndiciFormData, request as undiciRequest, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
 import { trackDispatch, type DispatchState } from './dispatch-tracking.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
-import { bodyExcerpt, platformName, reissueError, safeUrlForMessage } from './http-error.js';
+import { bodyForError, platformName, reissueError, safeUrlForMessage } from './http-error.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -68,7 +68,8 @@ export interface HttpErrorResponse {
 export type HttpBody =
   | { json: unknown }
   | { form: Record<string, string> }
-  | { multipart: FormData }
+  /** Node's global `FormData` or undici's; the multipart boundary is generated. */
+  | { multipart: FormData | UndiciFormData }
   | { bytes: Uint8Array; contentType: string }
   /** Sent as it is read, never buffered; with `length` it goes out with a Content-Length. */
   | { stream: AsyncIterable<Uint8Array>; contentType: string; length?: number };
@@ -220,6 +221,14 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         // Nothing reached a socket unless undici started writing this request.
         const sent = state.started;
         if (options.signal?.aborted) throw abortedError({ sent, cause: error });
+        if (isProgrammingError(error)) {
+          throw makeError({
+            code: 'validation_failed',
+            message: `${where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: false,
+            cause: error,
+          });
+        }
         const canRepeat = !sent || retryMode !== 'create';
         if (canRepeat && attempt < retrySettings.maxAttempts && prepared.replayable()) {
           await waitBeforeRetry({ attempt });
@@ -363,7 +372,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         status: response.status,
         retryable: false,
         knownSecrets,
-        platformResponse: { status: response.status, body: bodyExcerpt(response.text()) },
+        platformResponse: { status: response.status, body: bodyForError(response.text()) },
         cause,
       });
     let parsed: unknown;
@@ -496,8 +505,11 @@ function prepareBody(body: HttpBody | undefined): PreparedBody {
     };
   }
   if ('multipart' in body) {
-    // undici sets the multipart content type with its boundary itself.
-    return { next: () => body.multipart as unknown as Dispatcher.DispatchOptions['body'], replayable: () => true };
+    // undici only serialises its own FormData class, and Node's global one is a different copy;
+    // entries (strings, Blobs, Files) are carried over by reference, nothing is read here.
+    // undici then sets the multipart content type with its boundary.
+    const form = toUndiciFormData(body.multipart);
+    return { next: () => form as unknown as Dispatcher.DispatchOptions['body'], replayable: () => true };
   }
   if ('bytes' in body) {
     return { contentType: body.contentType, next: () => body.bytes, replayable: () => true };
@@ -514,6 +526,16 @@ function prepareBody(body: HttpBody | undefined): PreparedBody {
       })() as unknown as Dispatcher.DispatchOptions['body'],
     replayable: () => !consumed,
   };
+}
+
+function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
+  if (form instanceof UndiciFormData) return form;
+  const copy = new UndiciFormData();
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') copy.append(name, value);
+    else copy.append(name, value, (value as File).name);
+  }
+  return copy;
 }
 
 function buildUrl(options: Pick<HttpRequestOptions, 'url' | 'query'>): URL {
@@ -592,7 +614,7 @@ async function readCapped(fields: {
   const { body, maxBytes } = fields;
   const declared = fields.declaredLength === undefined ? undefined : Number(fields.declaredLength);
   if (declared !== undefined && Number.isFinite(declared) && declared > maxBytes) {
-    body.destroy();
+    discard(body);
     throw new ResponseTooLargeError(maxBytes);
   }
   const pieces: Buffer[] = [];
@@ -600,7 +622,7 @@ async function readCapped(fields: {
   for await (const piece of body as AsyncIterable<Buffer>) {
     total += piece.byteLength;
     if (total > maxBytes) {
-      body.destroy();
+      discard(body);
       throw new ResponseTooLargeError(maxBytes);
     }
     pieces.push(piece);
@@ -636,7 +658,7 @@ function makeResponse(fields: {
           status: fields.status,
           retryable: false,
           knownSecrets: fields.knownSecrets,
-          platformResponse: { status: fields.status, body: bodyExcerpt(decode()) },
+          platformResponse: { status: fields.status, body: bodyForError(decode()) },
           cause: error,
         });
       }
@@ -648,14 +670,21 @@ function parseErrorBody(fields: { body: Uint8Array; contentType: string | undefi
   const text = Buffer.from(fields.body.buffer, fields.body.byteOffset, fields.body.byteLength).toString('utf8');
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  if (/json/i.test(fields.contentType ?? '') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+  // Parsed in full for `mapError`, which reads structured fields; errors keep it redacted.
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
       return JSON.parse(trimmed);
     } catch {
       // Not JSON after all: keep the text.
     }
   }
-  return bodyExcerpt(text);
+  return bodyForError(text);
+}
+
+/** Releases a response body we will not read, without an unhandled 'error' from the abort. */
+function discard(body: Dispatcher.ResponseData<unknown>['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** A short human-readable reason from the usual error fields, for messages only. */
@@ -680,6 +709,12 @@ function retryDelayFromHeaders(fields: { rateLimit: RateLimitInfo; now: number }
   if (rateLimit.retryAfterMs !== undefined) return rateLimit.retryAfterMs;
   if (rateLimit.resetAt !== undefined) return Math.max(0, rateLimit.resetAt - now);
   return undefined;
+}
+
+/** undici refusing the request itself (bad header, unsupported body): repeating cannot help. */
+function isProgrammingError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED' || error instanceof TypeError;
 }
 
 function describeNetworkError(error: unknown): string {

@@ -36,6 +36,33 @@ export function bodyExcerpt(text: string): string {
 }
 
 /**
+ * A body kept in an error: parsed JSON when it is JSON (so secret-named fields are masked by
+ * LetmepostError's redaction), with long strings and arrays cut; otherwise a text excerpt.
+ */
+export function bodyForError(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return shorten(JSON.parse(trimmed), 0);
+    } catch {
+      // Not JSON after all.
+    }
+  }
+  return bodyExcerpt(text);
+}
+
+function shorten(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}… [${value.length - 500} more characters]` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 6) return '[truncated]';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, 20).map((item) => shorten(item, depth + 1));
+    return value.length > 20 ? [...items, `[${value.length - 20} more items]`] : items;
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shorten(item, depth + 1)]));
+}
+
+/**
  * Rebuilds an error a provider's `mapError` produced so that this request's secrets are masked
  * and `platform` is set, whatever the provider remembered to pass.
  */

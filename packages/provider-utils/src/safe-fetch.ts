@@ -106,7 +106,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
         const headers = normalizeHeaders(response.headers);
         const status = response.statusCode;
         if (REDIRECT_STATUSES.has(status)) {
-          response.body.destroy();
+          discard(response.body);
           const location = headers.location;
           if (!location) throw fail({ code: 'media_unreachable', message: `${describeUrl(url)} answered ${status} without a Location.`, status });
           if (hop >= maxRedirects) {
@@ -116,7 +116,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
           continue;
         }
         if (status < 200 || status >= 300) {
-          response.body.destroy();
+          discard(response.body);
           throw fail({
             code: 'media_unreachable',
             message: `${describeUrl(url)} answered ${status}; the media could not be downloaded.`,
@@ -127,7 +127,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
         const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
         const contentLength = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
         if (contentLength !== undefined && contentLength > cap) {
-          response.body.destroy();
+          discard(response.body);
           throw fail({ code: 'media_invalid', message: `${describeUrl(url)} is ${contentLength} bytes, more than the ${cap}-byte limit.` });
         }
         const contentType = headers['content-type']?.split(';')[0]?.trim().toLowerCase();
@@ -357,8 +357,14 @@ async function* cappedBody(fields: {
     });
   } finally {
     // Also runs when the consumer stops early: release the socket.
-    if (!body.destroyed) body.destroy();
+    if (!body.destroyed) discard(body);
   }
+}
+
+/** Releases a body we will not read, without an unhandled 'error' from the abort. */
+function discard(body: Dispatcher.ResponseData<unknown>['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function normalizeHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,0 +1,71 @@
+import { describe, expect, test } from 'vitest';
+import { chunkStream, trackProgress } from './chunk.js';
+
+async function* pieces(sizes: number[]): AsyncGenerator<Uint8Array> {
+  let next = 0;
+  for (const size of sizes) {
+    const piece = new Uint8Array(size);
+    for (let index = 0; index < size; index += 1) piece[index] = (next++) % 251;
+    yield piece;
+  }
+}
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const chunk of source) out.push(Uint8Array.from(chunk));
+  return out;
+}
+
+function concat(chunks: Uint8Array[]): number[] {
+  return chunks.flatMap((chunk) => [...chunk]);
+}
+
+describe('chunkStream', () => {
+  test.each([
+    { name: 'small pieces', sizes: [3, 3, 3, 3, 3, 3, 3] },
+    { name: 'one large piece', sizes: [23] },
+    { name: 'mixed, with empty pieces', sizes: [0, 1, 9, 0, 15, 2, 4] },
+    { name: 'exact multiple', sizes: [5, 5, 5, 5] },
+  ])('$name: exact-size chunks, last shorter, bytes unchanged', async ({ sizes }) => {
+    const total = sizes.reduce((sum, size) => sum + size, 0);
+    const chunks = await collect(chunkStream({ source: pieces(sizes), chunkSize: 5 }));
+    expect(chunks.slice(0, -1).every((chunk) => chunk.byteLength === 5)).toBe(true);
+    expect(chunks.at(-1)!.byteLength).toBe(total % 5 === 0 ? 5 : total % 5);
+    expect(concat(chunks)).toEqual(concat(await collect(pieces(sizes))));
+  });
+
+  test('empty source yields nothing', async () => {
+    expect(await collect(chunkStream({ source: pieces([]), chunkSize: 4 }))).toEqual([]);
+  });
+
+  test('bounded memory: never reads more than one chunk plus one source piece ahead', async () => {
+    const pieceSize = 64 * 1024 + 7;
+    const chunkSize = 1024 * 1024;
+    let pulled = 0;
+    async function* large(): AsyncGenerator<Uint8Array> {
+      for (let index = 0; index < 1024; index += 1) {
+        pulled += pieceSize;
+        yield new Uint8Array(pieceSize);
+      }
+    }
+    let consumed = 0;
+    let maxAhead = 0;
+    for await (const chunk of chunkStream({ source: large(), chunkSize })) {
+      consumed += chunk.byteLength;
+      maxAhead = Math.max(maxAhead, pulled - consumed);
+    }
+    expect(consumed).toBe(1024 * pieceSize);
+    expect(maxAhead).toBeLessThanOrEqual(pieceSize);
+  });
+
+  test('rejects a non-positive chunk size', async () => {
+    await expect(collect(chunkStream({ source: pieces([1]), chunkSize: 0 }))).rejects.toThrow(RangeError);
+  });
+});
+
+test('trackProgress reports the running total after each piece', async () => {
+  const seen: Array<[number, number]> = [];
+  const chunks = await collect(trackProgress({ source: pieces([4, 0, 6]), totalBytes: 10, onProgress: (sent, total) => seen.push([sent, total]) }));
+  expect(chunks.map((chunk) => chunk.byteLength)).toEqual([4, 0, 6]);
+  expect(seen).toEqual([[4, 10], [4, 10], [10, 10]]);
+});
