@@ -7,12 +7,59 @@ export type WorkerMessage<RESULT> =
   | { type: 'result'; result: RESULT }
   | { type: 'failed'; error: { name: string; code?: string; message: string; stack?: string } };
 
-interface RunningWorker<RESULT> {
-  child: ChildProcess;
+/** One forked worker process, driven by the parent. */
+export interface WorkerHandle<RESULT> {
   index: number;
-  stderr: string;
+  child: ChildProcess;
+  /** Resolves once the worker has prepared (store open) and waits for `go()`. */
   ready: Promise<void>;
+  /** The worker's result; rejects when it fails or exits without one. */
   done: Promise<RESULT>;
+  /** Releases the worker from its start barrier. */
+  go(): void;
+  /** What the worker wrote to stderr so far (bounded). */
+  stderr(): string;
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<void>;
+}
+
+/**
+ * Tracks every worker a scenario forks, so that whatever happens (an assertion failing, a
+ * timeout) `killAll()` leaves no process behind.
+ */
+export interface WorkerGroup {
+  start<CONFIG, RESULT>(options: { workerUrl: URL; config: CONFIG }): WorkerHandle<RESULT>;
+  killAll(): void;
+  /** stderr of every worker that wrote any, for failure messages. */
+  describeStderr(): string;
+}
+
+export function createWorkerGroup(): WorkerGroup {
+  const handles: Array<WorkerHandle<unknown>> = [];
+  return {
+    start<CONFIG, RESULT>({ workerUrl, config }: { workerUrl: URL; config: CONFIG }): WorkerHandle<RESULT> {
+      const handle = startWorker<CONFIG, RESULT>({ workerUrl, index: handles.length, config });
+      handles.push(handle as WorkerHandle<unknown>);
+      return handle;
+    },
+    killAll() {
+      for (const handle of handles) {
+        if (handle.child.exitCode === null && handle.child.signalCode === null) handle.child.kill('SIGKILL');
+      }
+    },
+    describeStderr: () => describeStderr(handles.map((handle) => ({ index: handle.index, stderr: handle.stderr() }))),
+  };
+}
+
+/** Rejects after `timeoutMs` with `describe()` appended; `clear()` stops the timer. */
+export function deadline(timeoutMs: number, describe: () => string): { promise: Promise<never>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`The scenario did not finish within ${timeoutMs} ms.${describe()}`)), timeoutMs);
+  });
+  // Observed so an abandoned deadline is never an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, clear: () => clearTimeout(timer) };
 }
 
 /**
@@ -33,74 +80,103 @@ export async function runWorkers<CONFIG, RESULT>({
   config: (index: number) => CONFIG;
   timeoutMs: number;
 }): Promise<RESULT[]> {
-  const workers: Array<RunningWorker<RESULT>> = [];
-  const killAll = (): void => {
-    for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-  };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Worker processes did not finish within ${timeoutMs} ms.${describeStderr(workers)}`)), timeoutMs);
-  });
-
+  const group = createWorkerGroup();
+  const timeout = deadline(timeoutMs, group.describeStderr);
   try {
-    for (let index = 0; index < count; index++) workers.push(startWorker<CONFIG, RESULT>({ workerUrl, index, config: config(index) }));
-    await Promise.race([Promise.all(workers.map((worker) => worker.ready)), timeout]);
-    for (const worker of workers) worker.child.send({ type: 'go' });
-    return await Promise.race([Promise.all(workers.map((worker) => worker.done)), timeout]);
+    const workers = Array.from({ length: count }, (_, index) => group.start<CONFIG, RESULT>({ workerUrl, config: config(index) }));
+    await Promise.race([Promise.all(workers.map((worker) => worker.ready)), timeout.promise]);
+    for (const worker of workers) worker.go();
+    return await Promise.race([Promise.all(workers.map((worker) => worker.done)), timeout.promise]);
   } catch (error) {
-    killAll();
-    throw error instanceof Error && workers.length > 0 && !error.message.includes('stderr')
-      ? Object.assign(error, { message: `${error.message}${describeStderr(workers)}` })
-      : error;
+    group.killAll();
+    throw appendStderr(error, group);
   } finally {
-    clearTimeout(timer);
-    killAll();
+    timeout.clear();
+    group.killAll();
   }
 }
 
-function startWorker<CONFIG, RESULT>({ workerUrl, index, config }: { workerUrl: URL; index: number; config: CONFIG }): RunningWorker<RESULT> {
+/** Adds the workers' stderr to a failure, once. */
+export function appendStderr(error: unknown, group: WorkerGroup): unknown {
+  const stderr = group.describeStderr();
+  if (!(error instanceof Error) || stderr === '' || error.message.includes('stderr ---')) return error;
+  error.message = `${error.message}${stderr}`;
+  return error;
+}
+
+export function startWorker<CONFIG, RESULT>({
+  workerUrl,
+  index,
+  config,
+}: {
+  workerUrl: URL;
+  index: number;
+  config: CONFIG;
+}): WorkerHandle<RESULT> {
   const child = fork(fileURLToPath(workerUrl), [], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
-  const worker = { child, index, stderr: '' } as RunningWorker<RESULT>;
+  let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     // Bounded: a runaway worker must not exhaust the parent's memory.
-    if (worker.stderr.length < 20_000) worker.stderr += chunk;
+    if (stderr.length < 20_000) stderr += chunk;
   });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   let settled = false;
-  worker.ready = new Promise<void>((resolveReady, rejectReady) => {
-    worker.done = new Promise<RESULT>((resolveDone, rejectDone) => {
-      const fail = (error: Error): void => {
-        if (settled) return;
-        settled = true;
-        rejectReady(error);
-        rejectDone(error);
-      };
-      child.on('message', (message: WorkerMessage<RESULT>) => {
-        if (message.type === 'ready') resolveReady();
-        else if (message.type === 'result') {
-          settled = true;
-          resolveReady();
-          resolveDone(message.result);
-        } else if (message.type === 'failed') {
-          const error = new Error(`Worker ${index} failed: ${message.error.code ? `[${message.error.code}] ` : ''}${message.error.message}`);
-          if (message.error.stack !== undefined) error.stack = `${error.message}\n--- worker stack ---\n${message.error.stack}`;
-          fail(error);
-        }
-      });
-      child.on('error', (error) => fail(error));
-      child.on('exit', (code, signal) => {
-        fail(new Error(`Worker ${index} exited (${signal ?? `code ${code}`}) before reporting a result.`));
-      });
-    });
+  let resolveReady!: () => void;
+  let rejectReady!: (error: Error) => void;
+  let resolveDone!: (result: RESULT) => void;
+  let rejectDone!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
   });
-  // Observed here so a worker that fails before the barrier is not an unhandled rejection.
-  worker.done.catch(() => {});
+  const done = new Promise<RESULT>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  // Observed here so a worker that fails before anyone awaits it is not an unhandled rejection.
+  ready.catch(() => {});
+  done.catch(() => {});
+
+  const fail = (error: Error): void => {
+    if (settled) return;
+    settled = true;
+    rejectReady(error);
+    rejectDone(error);
+  };
+  child.on('message', (message: WorkerMessage<RESULT>) => {
+    if (message.type === 'ready') resolveReady();
+    else if (message.type === 'result') {
+      settled = true;
+      resolveReady();
+      resolveDone(message.result);
+    } else if (message.type === 'failed') {
+      const error = new Error(`Worker ${index} failed: ${message.error.code ? `[${message.error.code}] ` : ''}${message.error.message}`);
+      if (message.error.stack !== undefined) error.stack = `${error.message}\n--- worker stack ---\n${message.error.stack}`;
+      fail(error);
+    }
+  });
+  child.on('error', (error) => fail(error));
+  child.on('exit', (code, signal) => {
+    fail(new Error(`Worker ${index} exited (${signal ?? `code ${code}`}) before reporting a result.`));
+  });
   child.send({ type: 'start', index, config });
-  return worker;
+
+  return {
+    index,
+    child,
+    ready,
+    done,
+    exited,
+    go: () => {
+      if (child.connected) child.send({ type: 'go' });
+    },
+    stderr: () => stderr,
+  };
 }
 
 function describeStderr(workers: ReadonlyArray<{ index: number; stderr: string }>): string {

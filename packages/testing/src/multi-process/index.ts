@@ -4,4 +4,15 @@ export {
   runMultiProcessLockScenario,
   type MultiProcessStoreOptions,
 } from './store-scenarios.js';
+export {
+  runMultiProcessLaunchCapScenario,
+  runMultiProcessRefreshLockHolderScenario,
+  runMultiProcessRefreshScenario,
+  type MultiProcessLetmepostOptions,
+  type MultiProcessLetmepostReport,
+  type RefreshLockHolderOptions,
+  type RefreshLockHolderReport,
+} from './letmepost-scenarios.js';
+export { createLoopbackProvider, type LoopbackProviderSettings } from './loopback-provider.js';
+export { startLoopbackPlatform, type LoopbackPlatform, type LoopbackPlatformOptions, type LoopbackPlatformStats } from './loopback-platform.js';
 export type { StoreModuleReference } from './store-module.js';
