@@ -413,8 +413,8 @@ describe('video', () => {
     expect(result.status).toBe('pending');
     expect(sink.appendSizes).toEqual(Array.from({ length: 64 }, () => TWITTER_CHUNK_SIZE));
     expect(sink.segmentIndexes).toEqual(Array.from({ length: 64 }, (_, index) => String(index)));
-    // Steadily about one segment being filled plus the one being sent (4 MiB each, as chunk,
-    // Blob and encoded body), whatever has gone before; the file is 256 MiB.
+    // Steadily about one segment being filled plus the one being sent (4 MiB each, as chunk and
+    // Blob), whatever has gone before; the file is 256 MiB.
     const sorted = [...retained].sort((left, right) => left - right);
     expect(retained).toHaveLength(16);
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(24 * MIB);

@@ -1,5 +1,5 @@
 import type { Media } from '@letmepost/core';
-import { chunkStream, resolveMedia, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
+import { chunkStream, resolveMedia, type MediaBytes } from '@letmepost/provider-utils';
 import {
   twitterMediaResponseSchema,
   type TwitterInitializeUploadRequest,
@@ -72,7 +72,7 @@ async function uploadImage(options: {
   const { value } = await context.http.json({
     method: 'POST',
     url: `${context.apiBaseUrl}/2/media/upload`,
-    body: await multipartBody(form),
+    body: { multipart: form },
     auth: options.auth.http,
     secrets: options.auth.secrets,
     // An upload that is repeated only leaves an unused media id behind.
@@ -121,7 +121,7 @@ async function uploadChunked(options: {
     await context.http.request({
       method: 'POST',
       url: `${context.apiBaseUrl}/2/media/upload/${mediaId}/append`,
-      body: await multipartBody(form),
+      body: { multipart: form },
       auth: auth.http,
       secrets: auth.secrets,
       // Re-sending a segment with the same index replaces it.
@@ -185,21 +185,6 @@ export async function setTwitterAltText(options: {
     retry: 'idempotent',
     signal: options.signal,
   });
-}
-
-/**
- * Encodes a form as multipart bytes with the platform's own encoder (WHATWG `Response`).
- * provider-utils hands `{ multipart }` bodies to `undici.request`, which only takes FormData from
- * its own package instance and refuses Node's global one; bytes with the boundary in the content
- * type avoid that, keep `Content-Length` exact and can be re-sent on a retry. One segment (4 MiB)
- * is encoded at a time.
- */
-async function multipartBody(form: FormData): Promise<HttpBody> {
-  const encoded = new Response(form);
-  return {
-    bytes: new Uint8Array(await encoded.arrayBuffer()),
-    contentType: encoded.headers.get('content-type') ?? 'multipart/form-data',
-  };
 }
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
