@@ -221,7 +221,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         // Nothing reached a socket unless undici started writing this request.
         const sent = state.started;
         if (options.signal?.aborted) throw abortedError({ sent, cause: error });
-        if (isProgrammingError(error)) {
+        if (!sent && isProgrammingError(error)) {
           throw makeError({
             code: 'validation_failed',
             message: `${where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,

@@ -201,7 +201,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
       if (quirks.conform) ({ status, body } = quirks.conform({ status, body }));
 
       const isRecord = body !== null && typeof body === 'object' && !Array.isArray(body);
-      if (status === 200 && isRecord) {
+      const isOAuthError = isRecord && typeof (body as Record<string, unknown>).error === 'string';
+      if (status === 200 && isRecord && !isOAuthError) {
         const record = body as Record<string, unknown>;
         fields.capture.raw = record;
         // We are not an OpenID Connect relying party here; an ID token (LinkedIn with `openid`)
@@ -209,7 +210,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
         const { id_token: _idToken, ...forValidation } = record;
         return jsonResponse(status, forValidation);
       }
-      if (!isRecord || typeof (body as Record<string, unknown>).error !== 'string') {
+      if (!isOAuthError) {
         throw tokenStatusError({ status, body, operation: fields.operation, knownSecrets: fields.knownSecrets });
       }
       return jsonResponse(status === 200 ? 400 : status, body);
@@ -304,7 +305,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
         return fail({ code: 'platform_unavailable', message: `${name} could not complete the ${label} (${detail}).`, status: error.status, platformResponse, knownSecrets });
       }
       return fail({
-        code: operation === 'refresh' ? 'platform_rejected' : 'platform_auth_failed',
+        code: operation === 'exchange' ? 'platform_auth_failed' : 'platform_rejected',
         message: `${name} refused the ${label} (${detail}).`,
         status: error.status,
         retryable: false,

@@ -22,7 +22,7 @@ export interface LocalServer {
  * `streamBody` is set, in which case it reads the body itself.
  */
 export async function startLocalServer(
-  handler: (request: IncomingMessage, response: ServerResponse, recorded: RecordedRequest) => void | Promise<void>,
+  handler: (request: IncomingMessage, response: ServerResponse, recorded: RecordedRequest) => unknown,
   options: { streamBody?: boolean } = {},
 ): Promise<LocalServer> {
   const requests: RecordedRequest[] = [];
