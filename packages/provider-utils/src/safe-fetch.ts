@@ -144,7 +144,10 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   };
 }
 
-const blockList = buildBlockList();
+// Two lists: Node's BlockList matches IPv4 addresses against an IPv6 `::ffff:0:0/96` rule (and
+// mapped IPv6 against IPv4 rules), so mixing families in one list would block every IPv4.
+const ipv4BlockList = buildIpv4BlockList();
+const ipv6BlockList = buildIpv6BlockList();
 
 /**
  * Whether an IP address is one that user-supplied URLs must not reach: loopback, private,
@@ -155,19 +158,24 @@ const blockList = buildBlockList();
 export function isBlockedAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(bare);
-  if (family === 4) return blockList.check(bare, 'ipv4');
+  if (family === 4) return ipv4BlockList.check(bare, 'ipv4');
   if (family !== 6) return true;
-  if (blockList.check(bare, 'ipv6')) return true;
   const bytes = ipv6Bytes(bare);
   if (!bytes) return true;
+  // IPv4-mapped (::ffff:0:0/96) and IPv4-compatible (::/96): refused outright, whatever they embed.
+  if (bytes.slice(0, 10).every((byte) => byte === 0)) {
+    const marker = (bytes[10]! << 8) | bytes[11]!;
+    if (marker === 0xffff || marker === 0) return true;
+  }
+  if (ipv6BlockList.check(bare, 'ipv6')) return true;
   // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they embed.
   const isNat64 = bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes.slice(4, 12).every((byte) => byte === 0);
-  if (isNat64) return blockList.check(bytes.slice(12, 16).join('.'), 'ipv4');
-  if (bytes[0] === 0x20 && bytes[1] === 0x02) return blockList.check(bytes.slice(2, 6).join('.'), 'ipv4');
+  if (isNat64) return ipv4BlockList.check(bytes.slice(12, 16).join('.'), 'ipv4');
+  if (bytes[0] === 0x20 && bytes[1] === 0x02) return ipv4BlockList.check(bytes.slice(2, 6).join('.'), 'ipv4');
   return false;
 }
 
-function buildBlockList(): BlockList {
+function buildIpv4BlockList(): BlockList {
   const list = new BlockList();
   const ipv4: Array<[string, number]> = [
     ['0.0.0.0', 8], // "this network", unspecified
@@ -187,11 +195,12 @@ function buildBlockList(): BlockList {
     ['240.0.0.0', 4], // reserved, broadcast
   ];
   for (const [network, prefix] of ipv4) list.addSubnet(network, prefix, 'ipv4');
+  return list;
+}
+
+function buildIpv6BlockList(): BlockList {
+  const list = new BlockList();
   const ipv6: Array<[string, number]> = [
-    ['::', 128], // unspecified
-    ['::1', 128], // loopback
-    ['::ffff:0:0', 96], // IPv4-mapped
-    ['::', 96], // IPv4-compatible (deprecated)
     ['64:ff9b:1::', 48], // local-use NAT64
     ['100::', 64], // discard-only
     ['2001::', 32], // Teredo (embeds an obfuscated IPv4)
