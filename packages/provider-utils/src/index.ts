@@ -12,6 +12,12 @@
  * - `MediaBytes.reopenable` says whether `open()` may be called more than once.
  * - `trackProgress`'s `onProgress` also receives `totalBytes`.
  * - Dry-run guard: a write during a dry run throws `not_supported` (rule `http.dry_run_write`).
+ * - `defaultErrorForStatus` takes an optional second `{ platform, knownSecrets }` argument.
+ * - Extra exports: `repairTokenResponse` (a ready-made OAuth `conform`), `isBlockedAddress`,
+ *   `parseRetryAfter`, `HttpMethod`, `HttpAuth`, `HttpRetryMode`, `HttpTimeouts`,
+ *   `HttpRetrySettings`, option interfaces for every function.
+ * - OAuth: `invalid_grant` maps to `reauth_required` on refresh but `platform_auth_failed` on code
+ *   exchange (the code is dead, not an account).
  */
 export * from './chunk.js';
 export * from './http-client.js';
