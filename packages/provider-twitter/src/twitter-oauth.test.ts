@@ -9,7 +9,7 @@ import invalidRequest from './__fixtures__/token-invalid-request.json' with { ty
 import tokenRefreshed from './__fixtures__/token-refreshed.json' with { type: 'json' };
 import tokenResponse from './__fixtures__/token-response.json' with { type: 'json' };
 import usersMe from './__fixtures__/users-me.json' with { type: 'json' };
-import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './__fixtures__/x-wire.js';
+import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './test-support/x-wire.js';
 import { createTwitter } from './twitter-provider.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);

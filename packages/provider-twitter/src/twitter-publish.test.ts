@@ -15,7 +15,7 @@ import error404 from './__fixtures__/error-404-not-found.json' with { type: 'jso
 import errorRateLimit from './__fixtures__/error-429-rate-limit.json' with { type: 'json' };
 import errorUsageCapped from './__fixtures__/error-429-usage-capped.json' with { type: 'json' };
 import error503 from './__fixtures__/error-503.json' with { type: 'json' };
-import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './__fixtures__/x-wire.js';
+import { interceptX, parseOAuthHeader, referenceOAuth1Signature, type WireCall } from './test-support/x-wire.js';
 import type { TwitterCredentials } from './twitter-credentials.js';
 import { createTwitter } from './twitter-provider.js';
 
