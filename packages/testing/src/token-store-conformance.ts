@@ -22,6 +22,11 @@ export interface TokenStoreConformanceOptions {
   createStore: () => Promise<TokenStore> | TokenStore;
   /** Reads the persisted value of `key` straight from the backing storage, bypassing the store. */
   readRaw?: (key: string) => Promise<string | null> | string | null;
+  /**
+   * Close every handle at the end of its check (default `true`). Set `false` when `createStore`
+   * returns one shared instance whose `close` is final (an in-memory store).
+   */
+  closeStores?: boolean;
   /** Runs once after the whole suite (drop the database, delete the file). */
   cleanup?: () => Promise<void> | void;
   /**
@@ -93,6 +98,19 @@ function deferred<T = void>(): Deferred<T> {
   return { promise, resolve };
 }
 
+/**
+ * Waits for `signal`, failing at once if `task` settles first: a holder that failed before
+ * signalling would otherwise leave the check waiting until the test timeout.
+ */
+async function signalled<T>(signal: Promise<T>, task: Promise<unknown>, what: string): Promise<T> {
+  return Promise.race([
+    signal,
+    task.then(() => {
+      throw new Error(`${what} finished without signalling`);
+    }),
+  ]);
+}
+
 function expectConflict(outcome: Settled<unknown>, context: string): void {
   expect(outcome.status, `${context}: expected store_conflict, the call succeeded`).toBe('rejected');
   if (outcome.status !== 'rejected') return;
@@ -156,7 +174,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
             manual: manualClock !== undefined,
           });
         } finally {
-          for (const handle of handles) await handle.close?.();
+          if (options.closeStores !== false) for (const handle of handles) await handle.close?.();
         }
       },
     });
@@ -446,7 +464,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
       },
       { ttlMs: 60_000 },
     );
-    await held.promise;
+    await signalled(held.promise, first, 'the first holder');
     const second = other.withLock(
       `${ns}lock`,
       async () => {
@@ -473,7 +491,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
       },
       { ttlMs: 60_000 },
     );
-    await held.promise;
+    await signalled(held.promise, holder, 'the holder');
     let ran = false;
     const started = performance.now();
     const outcome = await settle(
@@ -506,7 +524,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
       },
       { ttlMs: 60_000 },
     );
-    await held.promise;
+    await signalled(held.promise, holder, 'the holder');
     const started = performance.now();
     const outcome = await settle(other.withLock(`${ns}lock`, async () => undefined, { ttlMs: 2 * unit }));
     expectConflict(outcome, 'lock wait with the default waitMs');
@@ -537,7 +555,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
       },
       { ttlMs: 2 * unit },
     );
-    const first = await held.promise;
+    const first = await signalled(held.promise, stale, 'the first holder');
     if (manual) await pass(3 * unit);
     const started = performance.now();
     const second = await other.withLock(`${ns}lock`, async (lease) => lease, { ttlMs: 60_000, waitMs: 60_000 });
@@ -613,7 +631,7 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
         },
         { ttlMs: 2 * unit },
       );
-      const leaseA = await aHolds.promise;
+      const leaseA = await signalled(aHolds.promise, staleHolder, 'the first holder');
       if (manual) await pass(3 * unit);
       const newHolder = other.withLock(
         `${ns}lock`,
@@ -630,6 +648,11 @@ export function tokenStoreConformanceChecks(options: TokenStoreConformanceOption
           await other.set(`${ns}data`, 'again from the current holder', { fence: leaseB });
         },
         { ttlMs: 60_000, waitMs: 60_000 },
+      );
+      // If B never gets the lock, let A go on rather than wait forever.
+      void newHolder.then(
+        () => bHolds.resolve(leaseA),
+        () => bHolds.resolve(leaseA),
       );
       await settle(staleHolder);
       aFinished.resolve();
