@@ -465,6 +465,29 @@ describe('memoryTokenStore withLock', () => {
     expect(await waiter).toBe(2);
   });
 
+  it('measures waitMs in real time, not by the injected clock', async () => {
+    const clock = manualClock();
+    const store = memoryTokenStore({ clock });
+    const holding = deferred();
+    const release = deferred();
+    const holder = store.withLock(
+      'jump',
+      async () => {
+        holding.resolve();
+        await release.promise;
+      },
+      { ttlMs: 60_000 },
+    );
+    await holding.promise;
+    const waiter = store.withLock('jump', async (lease) => lease.token, { ttlMs: 1_000, waitMs: 5_000 });
+    // The clock jumps past waitMs but not past the holder's lease: the waiter keeps waiting.
+    clock.advance(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release.resolve();
+    await holder;
+    expect(await waiter).toBe(2);
+  });
+
   it('bounds a wait in real time even when the injected clock is frozen', async () => {
     const clock = manualClock();
     const store = memoryTokenStore({ clock });

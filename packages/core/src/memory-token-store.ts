@@ -98,11 +98,7 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
     }
   };
 
-  /**
-   * Waits for a wake-up (a release) or the poll interval. The deadline is checked against both
-   * the injected clock and real time: leases expire by the injected clock, while real time keeps
-   * a frozen test clock from turning a wait into an endless loop.
-   */
+  /** Waits for a wake-up (a release) or the poll interval, whichever comes first. */
   const waitForTurn = (key: string, remainingMs: number): Promise<void> =>
     new Promise((resolve) => {
       let waiters = lockWaiters.get(key);
@@ -250,11 +246,13 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
         throw validationError({ field: 'waitMs', message: 'waitMs must be a non-negative number of milliseconds.' });
       }
 
-      const clockDeadline = clock.now() + waitMs;
-      const realDeadline = performance.now() + waitMs;
+      // Leases expire by the injected clock, but `waitMs` is a real-time budget (as in every
+      // store): a test clock that is frozen, or advanced in jumps, can neither stretch a wait
+      // forever nor cut it short.
+      const deadline = performance.now() + waitMs;
       let lease = tryAcquire(key, ttlMs);
       while (lease === undefined) {
-        const remainingMs = Math.min(clockDeadline - clock.now(), realDeadline - performance.now());
+        const remainingMs = deadline - performance.now();
         if (remainingMs <= 0) {
           throw conflict(`Timed out after ${waitMs} ms waiting for the lock on "${key}".`);
         }
