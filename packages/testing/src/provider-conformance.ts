@@ -164,8 +164,9 @@ const DEFAULT_CODES: Record<ConformanceFailureScenario, readonly ErrorCode[]> = 
   500: ['publish_outcome_unknown', 'platform_unavailable'],
   502: ['publish_outcome_unknown', 'platform_unavailable'],
   503: ['publish_outcome_unknown', 'platform_unavailable'],
-  'malformed-json': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
-  'unexpected-shape': ['publish_outcome_unknown', 'platform_unavailable', 'platform_rejected'],
+  // The platform said yes, so the post most likely exists; only its id is lost.
+  'malformed-json': ['publish_outcome_unknown'],
+  'unexpected-shape': ['publish_outcome_unknown'],
   // Written, then lost: the post may exist, and a retryable code would invite a duplicate.
   'network-error': ['publish_outcome_unknown'],
   'connect-error': ['platform_unavailable', 'publish_outcome_unknown'],
