@@ -3,7 +3,7 @@ import { Buffer } from 'node:buffer';
 import { FormData as UndiciFormData, request as undiciRequest, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
-import { trackDispatch, type DispatchState } from './dispatch-tracking.js';
+import { createDispatchState, trackingDispatcher, withDispatchState } from './dispatch-tracking.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
 import { bodyForError, platformName, reissueError, safeUrlForMessage } from './http-error.js';
@@ -11,7 +11,7 @@ import { bodyForError, platformName, reissueError, safeUrlForMessage } from './h
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpTimeouts {
-  /** TCP + TLS handshake. Default 10 s. */
+  /** TCP + TLS handshake. Default 10 s. Set on the shared pool; an injected dispatcher keeps its own. */
   connectMs?: number;
   /** From sending the request to receiving the response headers. Default 30 s. */
   headersMs?: number;
@@ -192,12 +192,12 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
 
     const timeouts = { ...DEFAULT_TIMEOUTS, ...settings.timeouts, ...options.timeouts };
     const maxResponseBytes = options.maxResponseBytes ?? settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    const baseDispatcher = settings.dispatcher ?? getSharedAgent({ connectTimeoutMs: timeouts.connectMs });
+    const dispatcher = trackingDispatcher(settings.dispatcher ?? getSharedAgent({ connectTimeoutMs: timeouts.connectMs }));
     const prepared = prepareBody(options.body);
 
     for (let attempt = 1; ; attempt += 1) {
       if (options.signal?.aborted) throw abortedError({ sent: false });
-      const state: DispatchState = { started: false };
+      const state = createDispatchState();
       const headers = buildHeaders({
         options,
         body: prepared,
@@ -208,15 +208,21 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       });
       let response: Dispatcher.ResponseData<unknown>;
       try {
-        response = await undiciRequest(url, {
-          method,
-          headers,
-          body: prepared.next(),
-          dispatcher: trackDispatch({ dispatcher: baseDispatcher, state }),
-          signal: options.signal,
-          headersTimeout: timeouts.headersMs,
-          bodyTimeout: timeouts.bodyMs,
-        } as Parameters<typeof undiciRequest>[1]);
+        response = await undiciRequest(
+          url.href,
+          withDispatchState(
+            {
+              method,
+              headers,
+              body: prepared.next(),
+              dispatcher,
+              signal: options.signal,
+              headersTimeout: timeouts.headersMs,
+              bodyTimeout: timeouts.bodyMs,
+            } as Parameters<typeof undiciRequest>[1] & object,
+            state,
+          ),
+        );
       } catch (error) {
         // Nothing reached a socket unless undici started writing this request.
         const sent = state.started;
@@ -360,26 +366,26 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       ...requestOptions,
       headers: { accept: 'application/json', ...requestOptions.headers },
     });
-    const retryMode = options.retry ?? (options.method === 'GET' || options.method === 'HEAD' ? 'safe' : 'create');
-    const knownSecrets = collectSecrets(options);
-    const where = `${options.method} ${safeUrlForMessage(buildUrl(options))}`;
     // A 2xx the client cannot read: for a create the post probably exists but its id is lost.
-    const unreadable = (message: string, cause?: unknown) =>
-      new LetmepostError({
+    const unreadable = (problem: string, cause?: unknown) => {
+      const retryMode = options.retry ?? (options.method === 'GET' || options.method === 'HEAD' ? 'safe' : 'create');
+      const where = `${options.method} ${safeUrlForMessage(buildUrl(options))}`;
+      return new LetmepostError({
         code: retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
-        message,
+        message: `${platformName(platform)} answered ${response.status} to ${where} with ${problem}`,
         platform,
         status: response.status,
         retryable: false,
-        knownSecrets,
+        knownSecrets: collectSecrets(options),
         platformResponse: { status: response.status, body: bodyForError(response.text()) },
         cause,
       });
+    };
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.text());
     } catch (error) {
-      throw unreadable(`${platformName(platform)} answered ${response.status} to ${where} with a body that is not JSON.`, error);
+      throw unreadable('a body that is not JSON.', error);
     }
     const result = schema.safeParse(parsed);
     if (!result.success) {
@@ -387,10 +393,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         .slice(0, 5)
         .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
         .join('; ');
-      throw unreadable(
-        `${platformName(platform)} answered ${response.status} to ${where} with JSON of an unexpected shape: ${issues}.`,
-        result.error,
-      );
+      throw unreadable(`JSON of an unexpected shape: ${issues}.`, result.error);
     }
     return { value: result.data, response };
   }
@@ -597,11 +600,20 @@ function buildHeaders(fields: {
   return headers;
 }
 
+/** undici already lowercases names; only repeated headers (arrays) need joining. */
 function normalizeHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  let hasList = false;
+  for (const name in raw) {
+    if (typeof raw[name] !== 'string') {
+      hasList = true;
+      break;
+    }
+  }
+  if (!hasList) return raw as Record<string, string>;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  for (const name in raw) {
+    const value = raw[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }
@@ -617,17 +629,38 @@ async function readCapped(fields: {
     discard(body);
     throw new ResponseTooLargeError(maxBytes);
   }
-  const pieces: Buffer[] = [];
-  let total = 0;
-  for await (const piece of body as AsyncIterable<Buffer>) {
-    total += piece.byteLength;
-    if (total > maxBytes) {
-      discard(body);
-      throw new ResponseTooLargeError(maxBytes);
-    }
-    pieces.push(piece);
-  }
-  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);
+  // Event listeners rather than an async iterator: this runs for every API call, and the
+  // iterator's per-chunk promise round trips are measurable next to a loopback request.
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    let total = 0;
+    const onData = (piece: Buffer) => {
+      total += piece.byteLength;
+      if (total > maxBytes) {
+        cleanup();
+        discard(body);
+        reject(new ResponseTooLargeError(maxBytes));
+        return;
+      }
+      pieces.push(piece);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+  });
 }
 
 function makeResponse(fields: {
