@@ -27,12 +27,14 @@ describe('docs/errors', () => {
     for (const code of ERROR_CODES) expect(index).toContain(`[\`${code}\`](${code}.md)`);
   });
 
-  it('has no page for a code that does not exist', () => {
-    const documented = readdirSync(docsDirectory)
+  it('lists every page in README.md, so none is orphaned or stale', () => {
+    const index = readFileSync(`${docsDirectory}README.md`, 'utf8');
+    const unlisted = readdirSync(docsDirectory)
       .filter((name) => name.endsWith('.md') && name !== 'README.md')
-      .map((name) => name.slice(0, -'.md'.length));
-    // `internal_error` is the REST handler's answer to an unexpected exception, not a LetmepostError code.
-    const known = new Set<string>([...ERROR_CODES, 'internal_error']);
-    expect(documented.filter((code) => !known.has(code))).toEqual([]);
+      .map((name) => name.slice(0, -'.md'.length))
+      // Pages for codes outside ERROR_CODES (the REST handler's own, such as `internal_error`)
+      // are fine as long as the index says what they are.
+      .filter((code) => !index.includes(`[\`${code}\`](${code}.md)`));
+    expect(unlisted).toEqual([]);
   });
 });
