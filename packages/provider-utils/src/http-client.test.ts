@@ -374,6 +374,33 @@ describe('retries of safe requests', () => {
     expect(sleeps).toEqual([3000]);
   });
 
+  test("a 503 carrying X's routine window reset is retried promptly, not parked until the reset", async () => {
+    const now = Date.UTC(2025, 0, 1);
+    let hits = 0;
+    nock(API)
+      .get('/2/users/me')
+      .times(2)
+      .reply(() => {
+        hits += 1;
+        const headers = { 'x-rate-limit-remaining': '299', 'x-rate-limit-reset': String(now / 1000 + 900) };
+        return hits === 1 ? [503, '', headers] : [200, {}, headers];
+      });
+    const { http, sleeps } = client({ clock: { now: () => now } });
+    await http.request({ method: 'GET', url: `${API}/2/users/me` });
+    expect(hits).toBe(2);
+    expect(sleeps).toEqual([125]);
+  });
+
+  test('a 429 with only a reset header gets retryAfterMs from it', async () => {
+    const now = Date.UTC(2025, 0, 1);
+    nock(API)
+      .post('/2/tweets')
+      .reply(429, { title: 'Too Many Requests' }, { 'x-rate-limit-reset': String(now / 1000 + 600) });
+    const error = await failure(client({ clock: { now: () => now } }).http.request({ method: 'POST', url: `${API}/2/tweets`, body: { json: {} } }));
+    expect(error.code).toBe('rate_limited');
+    expect(error.retryAfterMs).toBe(600_000);
+  });
+
   test('a Retry-After beyond maxDelayMs is not waited for: rate_limited with retryAfterMs', async () => {
     let hits = 0;
     nock(API)

@@ -268,24 +268,24 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
           continue;
         }
         if (accepted || AMBIGUOUS_STATUSES.has(status)) throw networkError({ error, sent: true });
-        throw makeError({
-          code: 'platform_unavailable',
-          message: `${platformName(platform)} answered ${status} to ${where}, then the connection failed while reading the body.`,
-          status,
-          cause: error,
-        });
+        // The status alone is a definite answer (e.g. 400): map it without the lost body.
+        throw defaultErrorForStatus(
+          { status, headers: responseHeaders, body: undefined, rateLimit, request: { method, url: safeUrlForMessage(url), retry: retryMode } },
+          { platform, knownSecrets },
+        );
       }
 
       if (accepted) return makeResponse({ status, headers: responseHeaders, body, rateLimit, platform, knownSecrets });
 
+      const errorRateLimit = status === 429 ? withResetAsRetryAfter({ rateLimit, now: clock.now() }) : rateLimit;
       const errorResponse: HttpErrorResponse = {
         status,
         headers: responseHeaders,
         body: parseErrorBody({ body, contentType: responseHeaders['content-type'] }),
-        rateLimit,
+        rateLimit: errorRateLimit,
         request: { method, url: safeUrlForMessage(url), retry: retryMode },
       };
-      const retryAfterMs = retryDelayFromHeaders({ rateLimit, now: clock.now() });
+      const retryAfterMs = errorRateLimit.retryAfterMs;
       if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && attempt < retrySettings.maxAttempts && prepared.replayable()) {
         if (retryAfterMs === undefined || retryAfterMs <= retrySettings.maxDelayMs) {
           await waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
@@ -737,11 +737,15 @@ function extractMessage(body: unknown): string | undefined {
   );
 }
 
-function retryDelayFromHeaders(fields: { rateLimit: RateLimitInfo; now: number }): number | undefined {
+/**
+ * On a 429 without `Retry-After`, the window reset says when to come back. Other statuses keep
+ * the reset out of it: X sends its 15-minute window reset on every answer, which says nothing
+ * about when a 503 will clear.
+ */
+function withResetAsRetryAfter(fields: { rateLimit: RateLimitInfo; now: number }): RateLimitInfo {
   const { rateLimit, now } = fields;
-  if (rateLimit.retryAfterMs !== undefined) return rateLimit.retryAfterMs;
-  if (rateLimit.resetAt !== undefined) return Math.max(0, rateLimit.resetAt - now);
-  return undefined;
+  if (rateLimit.retryAfterMs !== undefined || rateLimit.resetAt === undefined) return rateLimit;
+  return { ...rateLimit, retryAfterMs: Math.max(0, rateLimit.resetAt - now) };
 }
 
 /** undici refusing the request itself (bad header, unsupported body): repeating cannot help. */

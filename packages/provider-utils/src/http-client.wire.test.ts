@@ -264,7 +264,7 @@ describe('abort', () => {
     const error = await failure(
       client().http.request({ method: 'POST', url: `${server.origin}/2/tweets`, body: { json: {} }, signal: controller.signal }),
     );
-    expect(error.code).toBe('platform_unavailable');
+    expect(error).toMatchObject({ code: 'platform_unavailable', retryable: true, platform: 'twitter' });
     expect(error.message).toContain('aborted by the caller before it was sent');
     expect(server.requests).toHaveLength(0);
   });
@@ -281,7 +281,7 @@ describe('abort', () => {
     const error = await failure(
       client({ dispatcher }).http.request({ method: 'POST', url: 'https://api.x.com/2/tweets', body: { json: {} }, signal: controller.signal }),
     );
-    expect(error.code).toBe('platform_unavailable');
+    expect(error).toMatchObject({ code: 'platform_unavailable', retryable: true });
     expect(error.message).toContain('before it was sent');
   });
 
@@ -304,7 +304,7 @@ describe('abort', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     controller.abort();
     const error = await pending;
-    expect(error.code).toBe('platform_unavailable');
+    expect(error).toMatchObject({ code: 'platform_unavailable', retryable: true });
     expect(error.message).toContain('aborted');
     expect(server.requests).toHaveLength(1);
   });
