@@ -75,6 +75,18 @@ describe('schema', () => {
   });
 });
 
+describe(':memory:', () => {
+  it('is a working store private to its handle', async () => {
+    const first = sqliteTokenStore({ path: ':memory:' });
+    const second = sqliteTokenStore({ path: ':memory:' });
+    await first.set('k', 'v');
+    expect((await first.get('k'))?.value).toBe('v');
+    expect(await second.get('k')).toBeNull();
+    await first.close();
+    await second.close();
+  });
+});
+
 describe('fencing tokens', () => {
   it('keep growing after every handle was closed and the file reopened', async () => {
     const path = databasePath('fencing');
