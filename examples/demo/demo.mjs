@@ -64,12 +64,11 @@ export async function startDemo(options = {}) {
   } else {
     const config = loadConfigFromEnv(env);
     encryptionKey = config.encryptionKey;
-    const client = (platform) => config.platforms?.[platform] ?? {};
-    const apiBase = (platform) => config.platforms?.[platform]?.apiBase;
+    // Each platform's settings (client id/secret, API base override) spread straight in.
     providers = [
-      createTwitter({ ...client('twitter'), ...(apiBase('twitter') ? { apiBaseUrl: apiBase('twitter') } : {}) }),
-      createLinkedIn({ ...client('linkedin'), ...(apiBase('linkedin') ? { apiBaseUrl: apiBase('linkedin') } : {}) }),
-      createBluesky({ ...(apiBase('bluesky') ? { serviceUrl: apiBase('bluesky') } : {}) }),
+      createTwitter(config.platforms.twitter ?? {}),
+      createLinkedIn(config.platforms.linkedin ?? {}),
+      createBluesky(config.platforms.bluesky ?? {}),
     ];
   }
 

@@ -49,16 +49,16 @@ describe('loadConfigFromEnv', () => {
     });
     expect(config.launchCaps).toEqual({ twitter: { limit: 200 } });
     expect(config.platforms).toEqual({
-      twitter: { clientId: 'tw-id', clientSecret: 'tw-secret', apiBase: 'http://127.0.0.1:4010/twitter' },
-      facebook: { clientId: 'meta-id', clientSecret: 'meta-secret', apiBase: 'http://127.0.0.1:4010/graph', graphVersion: 'v24.0' },
+      twitter: { clientId: 'tw-id', clientSecret: 'tw-secret', apiBaseUrl: 'http://127.0.0.1:4010/twitter' },
+      facebook: { clientId: 'meta-id', clientSecret: 'meta-secret', apiBaseUrl: 'http://127.0.0.1:4010/graph', graphVersion: 'v24.0' },
       instagram: {
         clientId: 'ig-id',
         graphBase: 'http://127.0.0.1:4010/ig',
         oauthAuthorizeUrl: 'http://127.0.0.1:4010/ig/oauth/authorize',
         oauthTokenUrl: 'http://127.0.0.1:4010/ig/oauth/access_token',
       },
-      threads: { apiBase: 'http://127.0.0.1:4010/threads', apiVersion: 'v1.0' },
-      pinterest: { apiBase: 'http://127.0.0.1:4010/pinterest' },
+      threads: { apiBaseUrl: 'http://127.0.0.1:4010/threads', apiVersion: 'v1.0' },
+      pinterest: { apiBaseUrl: 'http://127.0.0.1:4010/pinterest' },
       linkedin: { apiVersion: '202605' },
     });
   });

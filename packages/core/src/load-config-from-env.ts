@@ -8,7 +8,7 @@ export interface PlatformEnvSettings {
   clientId?: string;
   clientSecret?: string;
   /** `<PLATFORM>_API_BASE`: point the provider at the sandbox or a proxy. */
-  apiBase?: string;
+  apiBaseUrl?: string;
   /** `<PLATFORM>_API_VERSION` (`THREADS_API_VERSION`, LinkedIn's `YYYYMM`...). */
   apiVersion?: string;
   /** Facebook: `META_GRAPH_VERSION`, e.g. `v24.0`. */
@@ -109,7 +109,7 @@ export function loadConfigFromEnv(env: Env): LetmepostEnvConfig {
     if (clientSecret !== undefined) settings.clientSecret = clientSecret;
 
     const apiBase = readUrl({ name: `${prefix}_API_BASE`, value: read(`${prefix}_API_BASE`), issues });
-    if (apiBase !== undefined) settings.apiBase = apiBase;
+    if (apiBase !== undefined) settings.apiBaseUrl = apiBase;
     const apiVersion = read(`${prefix}_API_VERSION`);
     if (apiVersion !== undefined) {
       if (/^[A-Za-z0-9._-]{1,32}$/.test(apiVersion)) settings.apiVersion = apiVersion;

@@ -37,6 +37,11 @@ export interface BlueskyProviderSettings extends Omit<BaseProviderSettings, 'cli
    * Logins and writes always go to the account's own PDS, found from its DID document.
    */
   serviceUrl?: string;
+  /**
+   * The generic base-URL setting every provider takes (what `loadConfigFromEnv` fills from
+   * `BLUESKY_API_BASE`); for Bluesky it is the service URL. `serviceUrl` wins when both are set.
+   */
+  apiBaseUrl?: string;
   /** Where `did:plc` documents are read. Default `https://plc.directory`. */
   plcDirectoryUrl?: string;
   /** The video service. Default `https://video.bsky.app`. */
@@ -160,7 +165,7 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
   });
   const fetcher =
     settings.mediaFetcher ?? createSafeFetcher({ dispatcher: settings.dispatcher, allowPrivateNetwork, platform: 'bluesky' });
-  const serviceUrl = urlSetting('serviceUrl', settings.serviceUrl, 'https://bsky.social');
+  const serviceUrl = urlSetting('serviceUrl', settings.serviceUrl ?? settings.apiBaseUrl, 'https://bsky.social');
   const videoServiceUrl = urlSetting('videoServiceUrl', settings.videoServiceUrl, 'https://video.bsky.app');
   const identity = createIdentityResolver({
     http,

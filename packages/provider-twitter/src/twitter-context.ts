@@ -8,4 +8,6 @@ export interface TwitterContext {
   apiBaseUrl: string;
   mediaFetcher: SafeFetcher;
   clock: Clock;
+  /** Video size cap used by preflight and upload (`maxVideoBytes` setting). */
+  maxVideoBytes: number;
 }

@@ -42,7 +42,7 @@ export async function uploadTwitterMedia(options: {
   const bytes = await resolveMedia({
     media,
     fetcher: context.mediaFetcher,
-    maxBytes: maxBytesFor(kind),
+    maxBytes: maxBytesFor(kind, context.maxVideoBytes),
     platform: 'twitter',
     signal: options.signal,
   });

@@ -113,7 +113,7 @@ describe('exchangeCode', () => {
   it('talks to the token endpoint of an overridden API host (sandbox, TWITTER_API_BASE)', async () => {
     interceptX({ calls, origin: 'http://127.0.0.1:4010', method: 'POST', path: '/x/2/oauth2/token', reply: { status: 200, body: tokenResponse } });
 
-    await provider({ apiBase: 'http://127.0.0.1:4010/x/' }).exchangeCode!({
+    await provider({ apiBaseUrl: 'http://127.0.0.1:4010/x/' }).exchangeCode!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       callbackUrl: new URL(`${REDIRECT_URI}?state=state-0123456789&code=abc`),

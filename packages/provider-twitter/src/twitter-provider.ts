@@ -18,8 +18,12 @@ import { TWITTER_LIMITS, twitterOptionsSchema, validateTwitterPost } from './twi
 export interface TwitterProviderSettings extends BaseProviderSettings {
   /** X API host. Default `https://api.x.com`; point it at the sandbox or X's API Playground. */
   apiBaseUrl?: string;
-  /** Same as `apiBaseUrl`, under the name `loadConfigFromEnv` gives `TWITTER_API_BASE`. */
-  apiBase?: string;
+  /**
+   * Largest video accepted, in bytes. Default 512 MiB, X's baseline; X lets Premium accounts post
+   * larger videos, so a host that knows its accounts are Premium may raise it (X still enforces
+   * each account's own limit).
+   */
+  maxVideoBytes?: number;
   /** Consent page. Default `https://x.com/i/oauth2/authorize`. */
   authorizeUrl?: string;
 }
@@ -58,7 +62,7 @@ export const twitterCapabilities: ProviderCapabilities = {
  */
 export function createTwitter(settings: TwitterProviderSettings = {}): TwitterProvider {
   const clock = settings.clock ?? systemClock;
-  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? settings.apiBase ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
+  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
   const authorizeUrl = parseUrlSetting({ name: 'authorizeUrl', value: settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL });
   const defaultClient: ClientCredentials | undefined =
     settings.clientId === undefined
@@ -81,7 +85,11 @@ export function createTwitter(settings: TwitterProviderSettings = {}): TwitterPr
     fetch: (options) =>
       (safeFetcher ??= createSafeFetcher({ platform: 'twitter', allowPrivateNetwork: settings.allowPrivateNetwork })).fetch(options),
   };
-  const context: TwitterContext = { http, apiBaseUrl, clock, mediaFetcher };
+  const maxVideoBytes = settings.maxVideoBytes ?? TWITTER_LIMITS.maxVideoBytes;
+  if (!Number.isSafeInteger(maxVideoBytes) || maxVideoBytes <= 0) {
+    throw new LetmepostError({ code: 'validation_failed', platform: 'twitter', field: 'maxVideoBytes', message: 'maxVideoBytes must be a positive whole number of bytes' });
+  }
+  const context: TwitterContext = { http, apiBaseUrl, clock, mediaFetcher, maxVideoBytes };
   const oauth = createTwitterOAuth({
     apiBaseUrl,
     authorizeUrl,
@@ -117,7 +125,7 @@ export function createTwitter(settings: TwitterProviderSettings = {}): TwitterPr
     connectWithCredentials: ({ credentials, signal }) =>
       connectTwitterWithCredentials({ context, credentials, signal }),
 
-    validate: ({ post, options }) => validateTwitterPost({ post, options }),
+    validate: ({ post, options }) => validateTwitterPost({ post, options, maxVideoBytes }),
     publish: ({ post, auth, options, signal, onProgress }) =>
       publishTwitterPost({
         context,

@@ -52,7 +52,7 @@ export async function publishTwitterPost(options: {
   onProgress?: (event: MediaProgressEvent) => void;
 }): Promise<ProviderPublishResult> {
   const { context, post, signal } = options;
-  const issues = validateTwitterPost({ post, options: options.options });
+  const issues = validateTwitterPost({ post, options: options.options, maxVideoBytes: context.maxVideoBytes });
   if (issues.length > 0) throw validationError(issues);
   const auth = resolveTwitterAuth(options.auth);
   const plan = convertToTwitterPost({ post });

@@ -41,12 +41,13 @@ export function twitterMediaKind(mimeType: string): TwitterMediaKind | undefined
   return undefined;
 }
 
-export function maxBytesFor(kind: TwitterMediaKind): number {
-  return kind === 'image' ? TWITTER_LIMITS.maxImageBytes : kind === 'gif' ? TWITTER_LIMITS.maxGifBytes : TWITTER_LIMITS.maxVideoBytes;
+/** `maxVideoBytes` is the account's video cap: the baseline unless the host knows it is larger (Premium). */
+export function maxBytesFor(kind: TwitterMediaKind, maxVideoBytes: number = TWITTER_LIMITS.maxVideoBytes): number {
+  return kind === 'image' ? TWITTER_LIMITS.maxImageBytes : kind === 'gif' ? TWITTER_LIMITS.maxGifBytes : maxVideoBytes;
 }
 
 /** Every preflight problem of `post` for X, without I/O. */
-export function validateTwitterPost(options: { post: Post; options: unknown }): ValidationIssue[] {
+export function validateTwitterPost(options: { post: Post; options: unknown; maxVideoBytes?: number }): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const parsedOptions = twitterOptionsSchema.safeParse(options.options ?? {});
   if (!parsedOptions.success) {
@@ -122,11 +123,12 @@ function validateMedia(options: { media: readonly Media[]; fieldPrefix: string }
       continue;
     }
     const size = 'data' in item && item.data ? item.data.byteLength : 'stream' in item && item.stream ? item.size : undefined;
-    if (size !== undefined && size > maxBytesFor(kind)) {
+    const maxBytes = maxBytesFor(kind, options.maxVideoBytes);
+    if (size !== undefined && size > maxBytes) {
       issues.push({
         rule: 'twitter.media.max_bytes',
         field,
-        message: `The ${kind} is ${size} bytes; X accepts up to ${maxBytesFor(kind)} bytes for a ${kind}.`,
+        message: `The ${kind} is ${size} bytes; X accepts up to ${maxBytes} bytes for a ${kind}.`,
       });
     }
     if (size === 0) {
