@@ -362,6 +362,23 @@ describe('refresh', () => {
   });
 });
 
+describe('canaries in code exchange errors', () => {
+  test('client secret (also as Basic credentials), code and verifier never surface', async () => {
+    const basic = Buffer.from(`client-id_1:${CLIENT_SECRET}`).toString('base64');
+    tokenEndpoint({
+      status: 400,
+      body: { error: 'invalid_request', error_description: `bad ${CLIENT_SECRET} ${VERIFIER} canary-code-123456`, seen: basic },
+    });
+    const error = await failure(
+      oauthClient().exchangeCode({ client, redirectUri: REDIRECT, callbackUrl: callback({ code: 'canary-code-123456', state: STATE }), state: STATE, codeVerifier: VERIFIER }),
+    );
+    expect(error.code).toBe('platform_auth_failed');
+    for (const surface of [error.message, JSON.stringify(error.toJSON()), inspect(error, { depth: 10 })]) {
+      for (const secret of [CLIENT_SECRET, VERIFIER, 'canary-code-123456', basic]) expect(surface).not.toContain(secret);
+    }
+  });
+});
+
 describe('revoke', () => {
   test('exact request, with token type hint', async () => {
     const { seen } = tokenEndpoint({ status: 200, body: {} }, '/oauth/v2/revoke');

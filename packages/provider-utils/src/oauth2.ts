@@ -404,7 +404,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
       requireClient(client, needsSecret);
       const callbackParameters = new URLSearchParams(callbackUrl.searchParams);
       const code = callbackParameters.get('code') ?? '';
-      const knownSecrets = secretsOf([client.clientSecret, codeVerifier, code]);
+      const knownSecrets = secretsOf([...clientSecrets(client), codeVerifier, code]);
 
       const receivedState = callbackParameters.get('state');
       if (receivedState === null || !constantTimeEqual(receivedState, state)) {
@@ -477,7 +477,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
       if (typeof refreshToken !== 'string' || refreshToken === '') {
         throw fail({ code: 'reauth_required', message: `There is no ${name} refresh token; the account must be reconnected.`, retryable: false, knownSecrets: [] });
       }
-      const knownSecrets = secretsOf([client.clientSecret, refreshToken]);
+      const knownSecrets = secretsOf([...clientSecrets(client), refreshToken]);
       const oauthClient: oauth.Client = { client_id: client.clientId };
       const additionalParameters: Record<string, string> = { ...quirks.tokenParameters };
       if (refreshOptions.scopes && refreshOptions.scopes.length > 0) additionalParameters.scope = refreshOptions.scopes.join(scopeSeparator);
@@ -500,7 +500,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
         throw fail({ code: 'not_supported', message: `${name} has no token revocation endpoint.`, retryable: false, knownSecrets: [] });
       }
       requireClient(client, needsSecret);
-      const knownSecrets = secretsOf([client.clientSecret, token]);
+      const knownSecrets = secretsOf([...clientSecrets(client), token]);
       const oauthClient: oauth.Client = { client_id: client.clientId };
       try {
         const response = await oauth.revocationRequest(authorizationServer, oauthClient, clientAuthentication(client), token, {
@@ -601,6 +601,12 @@ function constantTimeEqual(left: string, right: string): boolean {
   const a = Buffer.from(left, 'utf8');
   const b = Buffer.from(right, 'utf8');
   return a.byteLength === b.byteLength && timingSafeEqual(a, b);
+}
+
+/** The secret, and the Basic credentials built from it (a platform may echo the header back). */
+function clientSecrets(client: ClientCredentials): string[] {
+  if (!client.clientSecret) return [];
+  return [client.clientSecret, Buffer.from(`${formEncode(client.clientId)}:${formEncode(client.clientSecret)}`, 'utf8').toString('base64')];
 }
 
 function secretsOf(values: ReadonlyArray<string | undefined>): string[] {
