@@ -299,22 +299,11 @@ function responseHeaders(response: { body?: unknown; headers?: Record<string, st
   return headers;
 }
 
-function intercept(options: {
-  mockAgent: MockAgent;
-  endpoint: ConformanceEndpoint;
-  onDispatch?: () => void;
-}) {
+function intercept(options: { mockAgent: MockAgent; endpoint: ConformanceEndpoint }) {
   const matcher = options.endpoint.path;
-  const onDispatch = options.onDispatch;
   return options.mockAgent.get(new URL(options.endpoint.origin).origin).intercept({
     method: (options.endpoint.method ?? 'POST').toUpperCase(),
-    // A predicate runs while the request is being dispatched, which is the moment an abort has to
-    // land to exercise "cancelled while in flight".
-    path: (path: string) => {
-      const matched = pathMatches(matcher, path);
-      if (matched) onDispatch?.();
-      return matched;
-    },
+    path: (path: string) => pathMatches(matcher, path),
   });
 }
 
