@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { TokenStore } from '@letmepost/core';
 
 /**
@@ -21,7 +23,7 @@ export interface StoreModuleReference {
 }
 
 export async function loadStore({ storeModule, storeFactory, storeOptions }: StoreModuleReference): Promise<TokenStore> {
-  const specifier = storeModule.startsWith('/') ? new URL(`file://${storeModule}`).href : storeModule;
+  const specifier = isAbsolute(storeModule) ? pathToFileURL(storeModule).href : storeModule;
   const module = (await import(specifier)) as Record<string, unknown>;
   const factory = module[storeFactory];
   if (typeof factory !== 'function') {
