@@ -252,3 +252,21 @@ describe('status mapping', () => {
     expect(((await response.json()) as { error: { code: string; retry_after_ms: number } }).error).toMatchObject({ code: 'rate_limited', retry_after_ms: 30_500 });
   });
 });
+
+describe('platform faults from the sandbox', () => {
+  it('reports a create whose answer was lost as unknown, and a 429 as rate_limited with its reset', async () => {
+    const { accountId } = await connectTwitter();
+    sandbox.setFault('twitter', { kind: 'drop_after_record', remaining: 1 });
+    const dropped = await call({ method: 'POST', path: '/v1/posts', body: { post: { text: 'did it land?' }, targets: [{ account_id: accountId }] } });
+    expect(dropped.status).toBe(200);
+    expect(dropped.json!.data).toMatchObject([{ platform: 'twitter', status: 'unknown', error: { code: 'publish_outcome_unknown' } }]);
+    // It did land: the sandbox recorded it, which is exactly why it must not be re-sent blindly.
+    expect(sandbox.state.posts.map((post) => post.text)).toEqual(['did it land?']);
+
+    sandbox.setFault('twitter', { kind: 'rate_limit', resetSeconds: 120, remaining: 1 });
+    const limited = await call({ method: 'POST', path: '/v1/posts', body: { post: { text: 'second' }, targets: [{ account_id: accountId }] } });
+    expect(limited.json!.data).toMatchObject([{ status: 'failed', error: { code: 'rate_limited' } }]);
+    expect(limited.json!.data[0].error.retry_after_ms).toBeGreaterThan(100_000);
+    expect(sandbox.state.posts).toHaveLength(1);
+  });
+});

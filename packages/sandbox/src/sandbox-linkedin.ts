@@ -78,7 +78,16 @@ export function createLinkedInEmulator(options: { state: SandboxState; baseUrl: 
       if (!image || !image.uploaded) throw liError(422, 'UNPROCESSABLE_ENTITY', `Media ${id} is not available`);
     }
     if (state.posts.some((post) => post.platform === 'linkedin' && !post.deleted && post.authorId === String(body.author) && post.text === commentary)) {
-      throw liError(422, 'DUPLICATE_POST', 'Content is a duplicate', 0);
+      // LinkedIn names the duplicate in errorDetails.inputErrors, not in the top-level code.
+      throw new SandboxHttpError({
+        status: 422,
+        body: {
+          status: 422,
+          code: 'UNPROCESSABLE_ENTITY',
+          message: 'Content is a duplicate',
+          errorDetails: { inputErrors: [{ code: 'DUPLICATE_POST', description: 'Content is a duplicate', input: { inputPath: { fieldPath: '/commentary' } } }] },
+        },
+      });
     }
     const urn = `urn:li:share:${BigInt('7300000000000000000') + BigInt(state.posts.length + 1)}`;
     state.addPost({ platform: 'linkedin', id: urn, url: `https://www.linkedin.com/feed/update/${urn}/`, authorId: String(body.author), text: commentary, mediaIds, raw: body });
