@@ -84,3 +84,15 @@ describe('validateTwitterPost', () => {
     expect(rules({ text: 'a\uFFFEb' })).toEqual([['twitter.text.invalid_characters', 'text']]);
   });
 });
+
+describe('maxVideoBytes', () => {
+  const bigVideo = { stream: (async function* () {})(), size: 600 * 1024 * 1024, mimeType: 'video/mp4' } as const;
+
+  it('refuses a video over the 512 MiB baseline by default', () => {
+    expect(validateTwitterPost({ post: { text: 'v', media: [bigVideo] }, options: {} }).map((issue) => issue.rule)).toEqual(['twitter.media.max_bytes']);
+  });
+
+  it('accepts it when the host raised the cap for a Premium account', () => {
+    expect(validateTwitterPost({ post: { text: 'v', media: [bigVideo] }, options: {}, maxVideoBytes: 1024 * 1024 * 1024 })).toEqual([]);
+  });
+});

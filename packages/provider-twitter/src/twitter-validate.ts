@@ -89,12 +89,12 @@ export function validateTwitterPost(options: { post: Post; options: unknown; max
         message: 'Text contains U+FFFE, U+FEFF or U+FFFF, which X refuses.',
       });
     }
-    issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media` }));
+    issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media`, maxVideoBytes: options.maxVideoBytes }));
   }
   return issues;
 }
 
-function validateMedia(options: { media: readonly Media[]; fieldPrefix: string }): ValidationIssue[] {
+function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; maxVideoBytes?: number }): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const { media, fieldPrefix } = options;
   const kinds = media.map((item) => twitterMediaKind(item.mimeType));
