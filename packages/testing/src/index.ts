@@ -1,7 +1,6 @@
 export * from './assert-no-plaintext.js';
 export * from './load-fixture.js';
 export * from './loopback-server.js';
-export * from './memory-token-store.js';
 export * from './provider-conformance.js';
 export * from './token-store-conformance.js';
 export * from './multi-process/index.js';

@@ -1,20 +1,20 @@
-import type { TokenStore } from '@letmepost/core';
+import { memoryTokenStore, type TokenStore } from '@letmepost/core';
 import { describe, expect, it } from 'vitest';
-import { createMemoryTokenStore } from './memory-token-store.js';
 import { runTokenStoreConformance, tokenStoreConformanceChecks, type TokenStoreCheckId } from './token-store-conformance.js';
 
-const shared = createMemoryTokenStore();
-runTokenStoreConformance({ name: 'memory (real clock)', createStore: () => shared });
+// The reference store is core's own; one instance stands for every "process", so it is not closed.
+const shared = memoryTokenStore();
+runTokenStoreConformance({ name: 'memory (real clock)', createStore: () => shared, closeStores: false });
 
 let manualNow = Date.UTC(2025, 0, 1);
 const manualClock = { now: () => manualNow, advance: (ms: number) => void (manualNow += ms) };
-const manual = createMemoryTokenStore({ clock: manualClock });
-runTokenStoreConformance({ name: 'memory (manual clock)', createStore: () => manual, clock: manualClock, timeUnitMs: 20 });
+const manual = memoryTokenStore({ clock: manualClock });
+runTokenStoreConformance({ name: 'memory (manual clock)', createStore: () => manual, clock: manualClock, timeUnitMs: 20, closeStores: false });
 
 /** Wraps a correct store and breaks one operation. */
 function broken(patch: (store: TokenStore) => Partial<TokenStore>): () => TokenStore {
   return () => {
-    const store = createMemoryTokenStore();
+    const store = memoryTokenStore();
     return { ...store, ...patch(store) } as TokenStore;
   };
 }
