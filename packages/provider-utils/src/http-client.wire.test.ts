@@ -2,7 +2,7 @@ import { LetmepostError } from '@letmepost/core';
 import { inspect } from 'node:util';
 import { Agent, errors as undiciErrors } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
-import { closedPort, startLocalServer, type LocalServer } from './__fixtures__/local-server.js';
+import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createHttpClient, type HttpClientSettings } from './http-client.js';
 
 // Behaviour nock cannot reproduce (streamed request bodies, resets, stalls, refused connections)

@@ -1,6 +1,6 @@
 import { LetmepostError, type Media } from '@letmepost/core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startLocalServer, type LocalServer } from './__fixtures__/local-server.js';
+import { startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { resolveMedia } from './media.js';
 import { createSafeFetcher } from './safe-fetch.js';
 

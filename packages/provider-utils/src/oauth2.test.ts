@@ -3,7 +3,7 @@ import nock from 'nock';
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { closedPort, startLocalServer, type LocalServer } from './__fixtures__/local-server.js';
+import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createOAuth2Client, repairTokenResponse, type OAuth2ClientOptions } from './oauth2.js';
 
 const AUTH = 'https://auth.example.com';

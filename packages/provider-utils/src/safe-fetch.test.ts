@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import { connect } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startLocalServer, type LocalServer } from './__fixtures__/local-server.js';
+import { startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createSafeFetcher, isBlockedAddress } from './safe-fetch.js';
 
 let server: LocalServer | undefined;
