@@ -173,6 +173,21 @@ describe('redisTokenStore', () => {
     expect((await store.get('script-cache'))?.value).toBe('after');
   });
 
+  it("works on a host client that has ioredis' own keyPrefix option set", async () => {
+    const hostClient = new Redis(REDIS_URL, { keyPrefix: `${prefix}host:` });
+    try {
+      const store = redisTokenStore({ client: hostClient, keyPrefix: 'lmp:' });
+      await store.set('item:1', 'one');
+      await store.set('item:2', 'two', { ttlMs: 60_000 });
+      expect((await store.list('item:')).map((entry) => entry.value)).toEqual(['one', 'two']);
+      // Still indexed: list() must not have mistaken the entries for vanished ones.
+      expect(await admin.zrange(`${prefix}host:lmp:index`, 0, -1)).toEqual(['item:1', 'item:2']);
+      expect(await admin.hget(`${prefix}host:lmp:entry:item:1`, 'v')).toBe('one');
+    } finally {
+      hostClient.disconnect();
+    }
+  });
+
   it('leaves a host client connected on close() and quits a client it created', async () => {
     const hostClient = new Redis(REDIS_URL);
     try {

@@ -129,9 +129,12 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     });
   }
 
+  // ioredis prefixes the KEYS of a script with the client's own `keyPrefix` option, but not key
+  // names a script builds itself; `list` builds entry keys in Lua, so it needs the full prefix.
+  const clientKeyPrefix = (client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix;
   const keys = {
     entry: (key: string) => `${keyPrefix}entry:${key}`,
-    entryPrefix: `${keyPrefix}entry:`,
+    entryPrefixInScript: `${typeof clientKeyPrefix === 'string' ? clientKeyPrefix : ''}${keyPrefix}entry:`,
     index: `${keyPrefix}index`,
     lock: (key: string) => `${keyPrefix}lock:${key}`,
     fence: (key: string) => `${keyPrefix}fence:${key}`,
@@ -241,7 +244,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
           ? Buffer.from(`(${after}`)
           : Buffer.from(`[${prefix}`);
       const max = prefix === '' ? Buffer.from('+') : Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
-      const reply = (await runScript(listScript, [keys.index], [now(), keys.entryPrefix, min, max, limit ?? 0])) as ScriptReply;
+      const reply = (await runScript(listScript, [keys.index], [now(), keys.entryPrefixInScript, min, max, limit ?? 0])) as ScriptReply;
 
       const entries: StoreEntry[] = [];
       for (let index = 0; index + 3 < reply.length; index += 4) {
