@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TokenStore } from '@letmepost/core';
 import { expect } from 'vitest';
 import { runWorkers } from './child-processes.js';
 import type { StoreModuleReference } from './store-module.js';
@@ -45,7 +46,7 @@ async function runStoreWorkers(
  * Pass `readStore` to check the final entry from the parent.
  */
 export async function runMultiProcessCasScenario(
-  options: MultiProcessStoreOptions & { readStore: import('@letmepost/core').TokenStore },
+  options: MultiProcessStoreOptions & { readStore: TokenStore },
 ): Promise<{ conflicts: number }> {
   const { runKey, results } = await runStoreWorkers(options, 'cas');
   const total = (options.processes ?? 4) * (options.operationsPerProcess ?? 25);
