@@ -173,3 +173,13 @@ describe('LetmepostError', () => {
     });
   });
 });
+
+describe('inline credential redaction', () => {
+  it('masks bearer, basic and OAuth 1.0a header values but leaves prose about OAuth alone', async () => {
+    const { redactString } = await import('./redact.js');
+    expect(redactString('Authorization: Bearer abcDEF123456.xyz')).toBe('Authorization: [redacted]');
+    expect(redactString('sent Basic eC1jbGllbnQ6eC1zZWNyZXQ=')).toBe('sent [redacted]');
+    expect(redactString('OAuth oauth_consumer_key="ck", oauth_signature="sig%3D"')).toBe('[redacted]');
+    expect(redactString('The OAuth state must be the one sent; Bearer tokens expire.')).toBe('The OAuth state must be the one sent; Bearer tokens expire.');
+  });
+});

@@ -7,7 +7,10 @@ const SECRET_KEY_PATTERN =
   /(token|secret|password|passwd|authorization|api[_-]?key|cookie|session|jwt|signature|verifier|private|credential|refresh|^(auth(orization)?[_-]?)?code$)/i;
 
 const INLINE_SECRET_PATTERNS: readonly RegExp[] = [
-  /(Bearer|Basic|OAuth)\s+[^\s"',]+(?:,\s*[^\s"',]+="[^"]*")*/gi,
+  // A credential after the scheme looks like a token (8+ token characters), so prose such as
+  // "the OAuth state must be..." is left alone.
+  /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi,
+  /\bOAuth\s+(?:realm="[^"]*",\s*)?oauth_[a-z_]+="[^"]*"(?:,\s*[a-z_]+="[^"]*")*/gi,
   /\b(access_token|refresh_token|client_secret|code_verifier|code|password|app_password|api_token|bot_token)=([^&\s"']+)/gi,
   /\bbot\d{5,}:[A-Za-z0-9_-]{20,}/g,
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
