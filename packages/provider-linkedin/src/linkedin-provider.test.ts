@@ -12,7 +12,7 @@ const CLIENT_SECRET = 'linkedin-client-secret-c4n4ry-0a9b';
 
 runProviderConformance({
   createProvider: ({ dispatcher, clock }) =>
-    createLinkedIn({ clientId: '86xyz123', clientSecret: CLIENT_SECRET, dispatcher, clock, http: { retry: { maxAttempts: 1 } } }),
+    createLinkedIn({ clientId: '86xyz123', clientSecret: CLIENT_SECRET, dispatcher, clock }),
   oauth: {
     client: { clientId: '86xyz123', clientSecret: CLIENT_SECRET },
     redirectUri: 'https://app.example/v1/accounts/oauth/linkedin/callback',

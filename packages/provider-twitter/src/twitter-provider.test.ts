@@ -21,7 +21,7 @@ runProviderConformance({
   // HTTP client would count the dropped create as "never sent" and retry it (a mock artifact; a
   // real socket reports the write).
   createProvider: ({ dispatcher, clock }) =>
-    createTwitter({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dispatcher, clock, http: { retry: { maxAttempts: 1 } } }),
+    createTwitter({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dispatcher, clock }),
   oauth: {
     client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
     redirectUri: 'https://app.example/v1/accounts/oauth/twitter/callback',
