@@ -247,3 +247,50 @@ describe('linkedin emulator', () => {
     expect(created.headers.get('x-restli-id')).toMatch(/^urn:li:share:\d+$/);
   });
 });
+
+describe('fault switches over the admin API', () => {
+  async function blueskySession() {
+    const login = await fetch(`${sandbox.endpoints.bluesky.serviceUrl}/xrpc/com.atproto.server.createSession`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identifier: blueskyUser.handle, password: blueskyUser.appPassword }),
+    });
+    return (await login.json()) as { accessJwt: string; did: string };
+  }
+  const createRecord = (session: { accessJwt: string; did: string }, text: string) =>
+    fetch(`${sandbox.endpoints.bluesky.serviceUrl}/xrpc/com.atproto.repo.createRecord`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessJwt}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ repo: session.did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text, createdAt: new Date().toISOString() } }),
+    });
+  const arm = (body: unknown) =>
+    fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('answers a 5xx in the platform shape for the armed number of writes, then recovers', async () => {
+    const session = await blueskySession();
+    expect((await arm({ platform: 'bluesky', fault: { kind: 'server_error', status: 502, remaining: 2 } })).status).toBe(200);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const failed = await createRecord(session, `attempt ${attempt}`);
+      expect(failed.status).toBe(502);
+      expect(await failed.json()).toEqual({ error: 'InternalServerError', message: 'Internal Server Error' });
+    }
+    expect((await createRecord(session, 'third')).status).toBe(200);
+    expect(sandbox.state.posts.map((post) => post.text)).toEqual(['third']);
+  });
+
+  it('delays writes while a slow fault is armed, and clears with a null fault', async () => {
+    const session = await blueskySession();
+    await arm({ platform: 'bluesky', fault: { kind: 'slow', delayMs: 300 } });
+    const started = performance.now();
+    expect((await createRecord(session, 'slow one')).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    await arm({ platform: 'bluesky', fault: null });
+    expect(sandbox.state.faults.has('bluesky')).toBe(false);
+  });
+
+  it('refuses a malformed fault with a 400 naming the field', async () => {
+    const response = await arm({ platform: 'bluesky', fault: { kind: 'slow' } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain('fault.delayMs');
+  });
+});
