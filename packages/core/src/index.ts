@@ -12,6 +12,8 @@ export * from './redact.js';
 export * from './token-store.js';
 export * from './envelope-encryption.js';
 export * from './memory-token-store.js';
+/** For `TokenStore` implementers: shared argument checks, lock waiting and store errors. */
+export * from './token-store-support.js';
 export { createLetmepost, type CreateLetmepostOptions, type Letmepost } from './create-letmepost.js';
 export type { ConnectApi, ConnectCompletion, ConnectStartResult } from './connect.js';
 export type { AccountsApi } from './accounts.js';

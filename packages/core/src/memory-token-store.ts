@@ -1,5 +1,4 @@
 import { systemClock, type Clock } from './clock.js';
-import { LetmepostError } from './letmepost-error.js';
 import type {
   LockLease,
   StoreEntry,
@@ -7,6 +6,14 @@ import type {
   StoreSetOptions,
   TokenStore,
 } from './token-store.js';
+import {
+  checkStoreArguments,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
+  storeClosedError,
+  versionConflictError,
+} from './token-store-support.js';
 
 export interface MemoryTokenStoreOptions {
   /** Time source for TTLs, rolling windows and lease expiry. Defaults to `Date.now()`. */
@@ -24,8 +31,11 @@ interface LockState {
   expiresAt: number;
 }
 
-/** How often a waiter re-checks a lease that nobody released (it may expire by the clock). */
-const LOCK_POLL_INTERVAL_MS = 10;
+/**
+ * How often a waiter re-checks a lease that nobody released (it may expire by the clock). No
+ * backoff: a release wakes waiters at once, so polling only catches expiry and costs no queries.
+ */
+const LOCK_POLL = { minDelayMs: 10, maxDelayMs: 10 };
 
 /**
  * A `TokenStore` kept in this process's memory. Honours every rule of the contract, so it is the
@@ -46,9 +56,7 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   let closed = false;
 
   const assertOpen = (): void => {
-    if (closed) {
-      throw new LetmepostError({ code: 'store_unavailable', message: 'The memory token store is closed.' });
-    }
+    if (closed) throw storeClosedError({ storeName: 'memory' });
   };
 
   const readLive = (key: string): StoredValue | undefined => {
@@ -98,8 +106,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
     }
   };
 
-  /** Waits for a wake-up (a release) or the poll interval, whichever comes first. */
-  const waitForTurn = (key: string, remainingMs: number): Promise<void> =>
+  /** Waits for a wake-up (a release) or `delayMs`, whichever comes first. */
+  const waitForTurn = (key: string, delayMs: number): Promise<void> =>
     new Promise((resolve) => {
       let waiters = lockWaiters.get(key);
       if (waiters === undefined) {
@@ -113,50 +121,36 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
         if (registered.size === 0 && lockWaiters.get(key) === registered) lockWaiters.delete(key);
         resolve();
       };
-      const timer = setTimeout(wake, Math.max(1, Math.min(LOCK_POLL_INTERVAL_MS, remainingMs)));
+      const timer = setTimeout(wake, delayMs);
       registered.add(wake);
     });
-
-  const conflict = (message: string): LetmepostError =>
-    new LetmepostError({ code: 'store_conflict', message });
 
   return {
     async get(key) {
       assertOpen();
-      assertKey(key, 'key');
+      checkStoreArguments.get({ key });
       const stored = readLive(key);
       return stored === undefined ? null : toEntry(key, stored);
     },
 
     async set(key, value, setOptions: StoreSetOptions = {}) {
       assertOpen();
-      assertKey(key, 'key');
-      if (typeof value !== 'string') {
-        throw validationError({ field: 'value', message: 'A store value must be a string.' });
-      }
+      checkStoreArguments.set({ key, value, options: setOptions });
       const { expectedVersion, ttlMs, fence } = setOptions;
-      if (ttlMs !== undefined) assertPositiveDuration(ttlMs, 'ttlMs');
-      if (expectedVersion != null && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1)) {
-        throw validationError({ field: 'expectedVersion', message: 'expectedVersion must be null or a positive integer.' });
-      }
 
       if (fence !== undefined) {
         const lock = currentLock(fence.key);
         if (lock === undefined || lock.token !== fence.token) {
-          throw conflict(`The lease on "${fence.key}" with fencing token ${fence.token} no longer holds the lock.`);
+          throw leaseLostError({ fence });
         }
       }
 
       const current = readLive(key);
       if (expectedVersion === null && current !== undefined) {
-        throw conflict(`"${key}" already exists (version ${current.version}); it was expected to be absent.`);
+        throw entryExistsError({ key, currentVersion: current.version });
       }
       if (typeof expectedVersion === 'number' && current?.version !== expectedVersion) {
-        throw conflict(
-          current === undefined
-            ? `"${key}" does not exist; expected version ${expectedVersion}.`
-            : `"${key}" is at version ${current.version}; expected version ${expectedVersion}.`,
-        );
+        throw versionConflictError({ key, expectedVersion, currentVersion: current?.version ?? null });
       }
 
       const stored: StoredValue = {
@@ -171,12 +165,12 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     async delete(key, deleteOptions = {}) {
       assertOpen();
-      assertKey(key, 'key');
+      checkStoreArguments.delete({ key, options: deleteOptions });
       const current = readLive(key);
       if (current === undefined) return false;
       const { expectedVersion } = deleteOptions;
       if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw conflict(`"${key}" is at version ${current.version}; expected version ${expectedVersion}.`);
+        throw versionConflictError({ key, expectedVersion, currentVersion: current.version });
       }
       entries.delete(key);
       return true;
@@ -184,13 +178,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     async list(prefix, listOptions = {}) {
       assertOpen();
-      if (typeof prefix !== 'string') {
-        throw validationError({ field: 'prefix', message: 'The list prefix must be a string.' });
-      }
+      checkStoreArguments.list({ prefix, options: listOptions });
       const { limit, after } = listOptions;
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-        throw validationError({ field: 'limit', message: 'limit must be a positive integer.' });
-      }
       const keys: string[] = [];
       for (const key of entries.keys()) {
         if (key.startsWith(prefix) && (after === undefined || compareKeys(key, after) > 0)) keys.push(key);
@@ -207,15 +196,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     async increment(key, incrementOptions): Promise<StoreIncrementResult> {
       assertOpen();
-      assertKey(key, 'key');
+      checkStoreArguments.increment({ key, options: incrementOptions });
       const { windowMs, amount = 1, limit } = incrementOptions;
-      assertPositiveDuration(windowMs, 'windowMs');
-      if (!Number.isSafeInteger(amount)) {
-        throw validationError({ field: 'amount', message: 'amount must be an integer.' });
-      }
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-        throw validationError({ field: 'limit', message: 'limit must be a non-negative integer.' });
-      }
 
       const now = clock.now();
       const windowStart = now - windowMs;
@@ -238,35 +220,20 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     async withLock(key, fn, lockOptions) {
       assertOpen();
-      assertKey(key, 'key');
-      const { ttlMs } = lockOptions;
-      assertPositiveDuration(ttlMs, 'ttlMs');
-      const waitMs = lockOptions.waitMs ?? ttlMs;
-      if (!Number.isFinite(waitMs) || waitMs < 0) {
-        throw validationError({ field: 'waitMs', message: 'waitMs must be a non-negative number of milliseconds.' });
-      }
-
-      // Leases expire by the injected clock, but `waitMs` is a real-time budget (as in every
-      // store): a test clock that is frozen, or advanced in jumps, can neither stretch a wait
-      // forever nor cut it short.
-      const deadline = performance.now() + waitMs;
-      let lease = tryAcquire(key, ttlMs);
-      while (lease === undefined) {
-        const remainingMs = deadline - performance.now();
-        if (remainingMs <= 0) {
-          throw conflict(`Timed out after ${waitMs} ms waiting for the lock on "${key}".`);
-        }
-        await waitForTurn(key, remainingMs);
-        assertOpen();
-        lease = tryAcquire(key, ttlMs);
-      }
-
-      const held = lease;
-      try {
-        return await fn({ ...held });
-      } finally {
-        release(held);
-      }
+      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
+      return runWithLockLease({
+        key,
+        waitMs,
+        fn,
+        tryAcquire: () => {
+          // `close()` wakes every waiter, which then fails here instead of taking a lease.
+          assertOpen();
+          return tryAcquire(key, ttlMs);
+        },
+        release,
+        retry: LOCK_POLL,
+        pause: (delayMs) => waitForTurn(key, delayMs),
+      });
     },
 
     async close() {
@@ -296,20 +263,4 @@ function compareKeys(left: string, right: string): number {
     return leftPoint < rightPoint ? -1 : 1;
   }
   return left.length - right.length;
-}
-
-function assertKey(key: unknown, field: string): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw validationError({ field, message: 'A store key must be a non-empty string.' });
-  }
-}
-
-function assertPositiveDuration(value: unknown, field: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw validationError({ field, message: `${field} must be a positive number of milliseconds.` });
-  }
-}
-
-function validationError({ field, message }: { field: string; message: string }): LetmepostError {
-  return new LetmepostError({ code: 'validation_failed', field, message });
 }
