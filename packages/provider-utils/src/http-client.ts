@@ -1,12 +1,12 @@
 import { LetmepostError, getPublishContext, systemClock, type Clock, type PlatformId } from '@letmepost/core';
 import { Buffer } from 'node:buffer';
-import { FormData as UndiciFormData, request as undiciRequest, type Dispatcher } from 'undici';
+import { FormData as UndiciFormData, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
-import { createDispatchState, trackingDispatcher, withDispatchState } from './dispatch-tracking.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
 import { bodyForError, platformName, reissueError, safeUrlForMessage } from './http-error.js';
+import { encodeMultipart, type MultipartPart } from './multipart.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -68,8 +68,12 @@ export interface HttpErrorResponse {
 export type HttpBody =
   | { json: unknown }
   | { form: Record<string, string> }
-  /** Node's global `FormData` or undici's; the multipart boundary is generated. */
-  | { multipart: FormData | UndiciFormData }
+  /**
+   * `multipart/form-data`, boundary generated. Prefer parts: they go out with an exact
+   * Content-Length and file parts are sent from the caller's bytes without a copy (a `FormData`
+   * copies every file into a Blob, then again into the encoded body).
+   */
+  | { multipart: readonly MultipartPart[] | FormData | UndiciFormData }
   | { bytes: Uint8Array; contentType: string }
   /** Sent as it is read, never buffered; with `length` it goes out with a Content-Length. */
   | { stream: AsyncIterable<Uint8Array>; contentType: string; length?: number };
@@ -160,245 +164,28 @@ const AMBIGUOUS_STATUSES: ReadonlySet<number> = new Set([500, 502, 504]);
  * - A write while a dry run is active → `not_supported` (rule `http.dry_run_write`), nothing sent.
  */
 export function createHttpClient(settings: HttpClientSettings): HttpClient {
-  const clock = settings.clock ?? systemClock;
-  const platform = settings.platform;
-  const retrySettings = {
-    maxAttempts: Math.max(1, settings.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
-    baseDelayMs: settings.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
-    maxDelayMs: settings.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
-    random: settings.retry?.random ?? Math.random,
-    sleep: settings.retry?.sleep ?? abortableSleep,
+  const client: ClientState = {
+    platform: settings.platform,
+    clock: settings.clock ?? systemClock,
+    dispatcher: settings.dispatcher,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...settings.timeouts },
+    maxResponseBytes: settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    retry: {
+      maxAttempts: Math.max(1, settings.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
+      baseDelayMs: settings.retry?.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+      maxDelayMs: settings.retry?.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+      random: settings.retry?.random ?? Math.random,
+      sleep: settings.retry?.sleep ?? abortableSleep,
+    },
+    userAgent: settings.userAgent ?? DEFAULT_USER_AGENT,
+    headers: lowercaseHeaders(settings.headers),
+    mapError: settings.mapError,
   };
-
-  async function request(options: HttpRawRequestOptions): Promise<HttpResponse> {
-    const method = options.method;
-    const retryMode: HttpRetryMode = options.retry ?? (method === 'GET' || method === 'HEAD' ? 'safe' : 'create');
-    const isWrite = options.isWrite ?? !(method === 'GET' || method === 'HEAD');
-    const url = buildUrl(options);
-    const knownSecrets = collectSecrets(options);
-    const where = `${method} ${safeUrlForMessage(url)}`;
-    const makeError = (fields: Omit<ConstructorParameters<typeof LetmepostError>[0], 'platform' | 'knownSecrets'>) =>
-      new LetmepostError({ ...fields, platform, knownSecrets });
-
-    if (isWrite && getPublishContext()?.dryRun) {
-      throw makeError({
-        code: 'not_supported',
-        message: `Refused to send ${where}: a dry run is active, and this request could write.`,
-        rule: 'http.dry_run_write',
-        retryable: false,
-        remediation: 'Dry runs only validate; publish without dryRun to send.',
-      });
-    }
-
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...settings.timeouts, ...options.timeouts };
-    const maxResponseBytes = options.maxResponseBytes ?? settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    const dispatcher = trackingDispatcher(settings.dispatcher ?? getSharedAgent({ connectTimeoutMs: timeouts.connectMs }));
-    const prepared = prepareBody(options.body);
-
-    for (let attempt = 1; ; attempt += 1) {
-      if (options.signal?.aborted) throw abortedError({ sent: false });
-      const state = createDispatchState();
-      const headers = buildHeaders({
-        options,
-        body: prepared,
-        url,
-        method,
-        clientHeaders: settings.headers,
-        userAgent: settings.userAgent ?? DEFAULT_USER_AGENT,
-      });
-      let response: Dispatcher.ResponseData<unknown>;
-      try {
-        response = await undiciRequest(
-          url.href,
-          withDispatchState(
-            {
-              method,
-              headers,
-              body: prepared.next(),
-              dispatcher,
-              signal: options.signal,
-              headersTimeout: timeouts.headersMs,
-              bodyTimeout: timeouts.bodyMs,
-            } as Parameters<typeof undiciRequest>[1] & object,
-            state,
-          ),
-        );
-      } catch (error) {
-        // Nothing reached a socket unless undici started writing this request.
-        const sent = state.started;
-        if (options.signal?.aborted) throw abortedError({ sent, cause: error });
-        if (!sent && isProgrammingError(error)) {
-          throw makeError({
-            code: 'validation_failed',
-            message: `${where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
-            retryable: false,
-            cause: error,
-          });
-        }
-        const canRepeat = !sent || retryMode !== 'create';
-        if (canRepeat && attempt < retrySettings.maxAttempts && prepared.replayable()) {
-          await waitBeforeRetry({ attempt });
-          continue;
-        }
-        throw networkError({ error, sent });
-      }
-
-      const responseHeaders = normalizeHeaders(response.headers);
-      const rateLimit = parseRateLimit({ headers: responseHeaders, now: clock.now() });
-      const status = response.statusCode;
-      const accepted = (status >= 200 && status < 300) || options.acceptStatus?.(status) === true;
-
-      let body: Uint8Array;
-      try {
-        body = await readCapped({ body: response.body, maxBytes: maxResponseBytes, declaredLength: responseHeaders['content-length'] });
-      } catch (error) {
-        if (options.signal?.aborted) throw abortedError({ sent: true, cause: error });
-        if (error instanceof ResponseTooLargeError) {
-          throw makeError({
-            code: accepted && retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
-            message: `${platformName(platform)} answered ${status} to ${where} with a body larger than ${maxResponseBytes} bytes; it was not read.`,
-            status,
-            retryable: false,
-            cause: error,
-          });
-        }
-        // The status line arrived, so the request was processed; only its answer was lost.
-        if (retryMode !== 'create' && attempt < retrySettings.maxAttempts) {
-          await waitBeforeRetry({ attempt });
-          continue;
-        }
-        if (accepted || AMBIGUOUS_STATUSES.has(status)) throw networkError({ error, sent: true });
-        // The status alone is a definite answer (e.g. 400): map it without the lost body.
-        throw defaultErrorForStatus(
-          { status, headers: responseHeaders, body: undefined, rateLimit, request: { method, url: safeUrlForMessage(url), retry: retryMode } },
-          { platform, knownSecrets },
-        );
-      }
-
-      if (accepted) return makeResponse({ status, headers: responseHeaders, body, rateLimit, platform, knownSecrets });
-
-      const errorRateLimit = status === 429 ? withResetAsRetryAfter({ rateLimit, now: clock.now() }) : rateLimit;
-      const errorResponse: HttpErrorResponse = {
-        status,
-        headers: responseHeaders,
-        body: parseErrorBody({ body, contentType: responseHeaders['content-type'] }),
-        rateLimit: errorRateLimit,
-        request: { method, url: safeUrlForMessage(url), retry: retryMode },
-      };
-      const retryAfterMs = errorRateLimit.retryAfterMs;
-      if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && attempt < retrySettings.maxAttempts && prepared.replayable()) {
-        if (retryAfterMs === undefined || retryAfterMs <= retrySettings.maxDelayMs) {
-          await waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
-          continue;
-        }
-      }
-
-      const mapped = settings.mapError?.(errorResponse);
-      const error = mapped
-        ? reissueError({ error: mapped, platform, knownSecrets })
-        : defaultErrorForStatus(errorResponse, { platform, knownSecrets });
-      if (retryMode === 'create' && AMBIGUOUS_STATUSES.has(status) && (mapped === undefined || mapped.code === 'platform_unavailable')) {
-        throw makeError({
-          code: 'publish_outcome_unknown',
-          message: `${platformName(platform)} answered ${status} to ${where}; the post may or may not have been created, so it was not sent again.`,
-          status,
-          retryable: false,
-          platformResponse: { status, body: errorResponse.body },
-          remediation: 'Check the account for the post before publishing it again.',
-          cause: error,
-        });
-      }
-      throw error;
-    }
-
-    function abortedError(fields: { sent: boolean; cause?: unknown }): LetmepostError {
-      if (fields.sent && retryMode === 'create') {
-        return makeError({
-          code: 'publish_outcome_unknown',
-          message: `${where} was aborted by the caller after it was sent; the platform may have processed it.`,
-          retryable: false,
-          remediation: 'Check the account for the post before publishing it again.',
-          cause: fields.cause ?? options.signal?.reason,
-        });
-      }
-      return makeError({
-        code: 'platform_unavailable',
-        message: `${where} was aborted by the caller ${fields.sent ? 'while waiting for the answer' : 'before it was sent'}.`,
-        retryable: true,
-        cause: fields.cause ?? options.signal?.reason,
-      });
-    }
-
-    function networkError(fields: { error: unknown; sent: boolean }): LetmepostError {
-      const description = describeNetworkError(fields.error);
-      if (fields.sent && retryMode === 'create') {
-        return makeError({
-          code: 'publish_outcome_unknown',
-          message: `${where} failed after it was sent (${description}); the post may or may not have been created, so it was not sent again.`,
-          retryable: false,
-          remediation: 'Check the account for the post before publishing it again.',
-          cause: fields.error,
-        });
-      }
-      return makeError({
-        code: 'platform_unavailable',
-        message: `${platformName(platform)} could not be reached for ${where} (${description}).`,
-        retryable: true,
-        cause: fields.error,
-      });
-    }
-
-    async function waitBeforeRetry(fields: { attempt: number; atLeastMs?: number }): Promise<void> {
-      const ceiling = Math.min(retrySettings.maxDelayMs, retrySettings.baseDelayMs * 2 ** (fields.attempt - 1));
-      const jittered = Math.floor(retrySettings.random() * ceiling);
-      const ms = Math.max(jittered, fields.atLeastMs ?? 0);
-      try {
-        await retrySettings.sleep({ ms, signal: options.signal });
-      } catch (error) {
-        throw abortedError({ sent: false, cause: error });
-      }
-    }
-  }
-
-  async function json<T>(options: HttpJsonRequestOptions<T>): Promise<{ value: T; response: HttpResponse }> {
-    const { schema, ...requestOptions } = options;
-    const response = await request({
-      ...requestOptions,
-      headers: { accept: 'application/json', ...requestOptions.headers },
-    });
-    // A 2xx the client cannot read: for a create the post probably exists but its id is lost.
-    const unreadable = (problem: string, cause?: unknown) => {
-      const retryMode = options.retry ?? (options.method === 'GET' || options.method === 'HEAD' ? 'safe' : 'create');
-      const where = `${options.method} ${safeUrlForMessage(buildUrl(options))}`;
-      return new LetmepostError({
-        code: retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
-        message: `${platformName(platform)} answered ${response.status} to ${where} with ${problem}`,
-        platform,
-        status: response.status,
-        retryable: false,
-        knownSecrets: collectSecrets(options),
-        platformResponse: { status: response.status, body: bodyForError(response.text()) },
-        cause,
-      });
-    };
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.text());
-    } catch (error) {
-      throw unreadable('a body that is not JSON.', error);
-    }
-    const result = schema.safeParse(parsed);
-    if (!result.success) {
-      const issues = result.error.issues
-        .slice(0, 5)
-        .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-        .join('; ');
-      throw unreadable(`JSON of an unexpected shape: ${issues}.`, result.error);
-    }
-    return { value: result.data, response };
-  }
-
-  return { platform, request, json };
+  return {
+    platform: client.platform,
+    request: (options) => send({ client, options }),
+    json: (options) => sendJson({ client, options }),
+  };
 }
 
 /**
@@ -472,6 +259,450 @@ export function defaultErrorForStatus(
   });
 }
 
+// ---- the request loop --------------------------------------------------------------------------
+
+/** What every request of one client shares, resolved once in `createHttpClient`. */
+interface ClientState {
+  platform: PlatformId;
+  clock: Clock;
+  dispatcher: Dispatcher | undefined;
+  timeouts: Required<HttpTimeouts>;
+  maxResponseBytes: number;
+  retry: Required<HttpRetrySettings>;
+  userAgent: string;
+  /** Client-wide headers with lowercase names. */
+  headers: Record<string, string> | undefined;
+  mapError: HttpClientSettings['mapError'];
+}
+
+/**
+ * One request as seen by its error paths. Everything only an error needs (the message's
+ * `METHOD url`, the secrets to mask) is computed on first use: a request that succeeds never
+ * pays for it.
+ */
+class RequestScope {
+  readonly method: HttpMethod;
+  readonly retryMode: HttpRetryMode;
+  readonly url: URL;
+  readonly #client: ClientState;
+  readonly #options: HttpRequestOptions;
+  #knownSecrets: readonly string[] | undefined;
+
+  constructor(client: ClientState, options: HttpRequestOptions) {
+    this.#client = client;
+    this.#options = options;
+    this.method = options.method;
+    this.retryMode = options.retry ?? (isReadOnly(options.method) ? 'safe' : 'create');
+    this.url = buildUrl(options);
+  }
+
+  get platform(): PlatformId {
+    return this.#client.platform;
+  }
+
+  get knownSecrets(): readonly string[] {
+    return (this.#knownSecrets ??= collectSecrets(this.#options));
+  }
+
+  /** `POST https://api.x.com/2/tweets`: origin and path only, never the query. */
+  get where(): string {
+    return `${this.method} ${safeUrlForMessage(this.url)}`;
+  }
+
+  error(fields: Omit<ConstructorParameters<typeof LetmepostError>[0], 'platform' | 'knownSecrets'>): LetmepostError {
+    return new LetmepostError({ ...fields, platform: this.#client.platform, knownSecrets: this.knownSecrets });
+  }
+
+  aborted(fields: { sent: boolean; cause?: unknown }): LetmepostError {
+    const cause = fields.cause ?? this.#options.signal?.reason;
+    if (fields.sent && this.retryMode === 'create') {
+      return this.error({
+        code: 'publish_outcome_unknown',
+        message: `${this.where} was aborted by the caller after it was sent; the platform may have processed it.`,
+        retryable: false,
+        remediation: 'Check the account for the post before publishing it again.',
+        cause,
+      });
+    }
+    return this.error({
+      code: 'platform_unavailable',
+      message: `${this.where} was aborted by the caller ${fields.sent ? 'while waiting for the answer' : 'before it was sent'}.`,
+      retryable: true,
+      cause,
+    });
+  }
+
+  network(fields: { error: unknown; sent: boolean }): LetmepostError {
+    const description = describeNetworkError(fields.error);
+    if (fields.sent && this.retryMode === 'create') {
+      return this.error({
+        code: 'publish_outcome_unknown',
+        message: `${this.where} failed after it was sent (${description}); the post may or may not have been created, so it was not sent again.`,
+        retryable: false,
+        remediation: 'Check the account for the post before publishing it again.',
+        cause: fields.error,
+      });
+    }
+    return this.error({
+      code: 'platform_unavailable',
+      message: `${platformName(this.#client.platform)} could not be reached for ${this.where} (${description}).`,
+      retryable: true,
+      cause: fields.error,
+    });
+  }
+
+  errorResponse(fields: { status: number; headers: Record<string, string>; body: unknown; rateLimit: RateLimitInfo }): HttpErrorResponse {
+    return { ...fields, request: { method: this.method, url: safeUrlForMessage(this.url), retry: this.retryMode } };
+  }
+}
+
+async function send(fields: { client: ClientState; options: HttpRawRequestOptions; accept?: string }): Promise<HttpResponse> {
+  const { client, options } = fields;
+  const scope = new RequestScope(client, options);
+  const { method, retryMode, url } = scope;
+
+  if ((options.isWrite ?? !isReadOnly(method)) && getPublishContext()?.dryRun) {
+    throw scope.error({
+      code: 'not_supported',
+      message: `Refused to send ${scope.where}: a dry run is active, and this request could write.`,
+      rule: 'http.dry_run_write',
+      retryable: false,
+      remediation: 'Dry runs only validate; publish without dryRun to send.',
+    });
+  }
+
+  const timeouts = options.timeouts === undefined ? client.timeouts : { ...client.timeouts, ...options.timeouts };
+  const maxResponseBytes = options.maxResponseBytes ?? client.maxResponseBytes;
+  const dispatcher = client.dispatcher ?? getSharedAgent({ connectTimeoutMs: timeouts.connectMs });
+  const prepared = prepareBody(options.body);
+  const { signal } = options;
+  const retry = client.retry;
+  // What undici's `request()` would derive from the URL, computed once for every attempt.
+  const origin = url.origin;
+  const path = `${url.pathname}${url.search}`;
+
+  const waitBeforeRetry = async (wait: { attempt: number; atLeastMs?: number }): Promise<void> => {
+    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (wait.attempt - 1));
+    const ms = Math.max(Math.floor(retry.random() * ceiling), wait.atLeastMs ?? 0);
+    try {
+      await retry.sleep({ ms, signal });
+    } catch (error) {
+      throw scope.aborted({ sent: false, cause: error });
+    }
+  };
+
+  for (let attempt = 1; ; attempt += 1) {
+    if (signal?.aborted) throw scope.aborted({ sent: false });
+    const exchange = new Exchange({ maxBytes: maxResponseBytes, signal, expectBody: method !== 'HEAD' });
+    const dispatchOptions: Dispatcher.DispatchOptions = {
+      origin,
+      path,
+      method,
+      headers: buildHeaders({ client, options, body: prepared, url, accept: fields.accept }),
+      body: bodyForAttempt(prepared),
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.bodyMs,
+    };
+    try {
+      dispatcher.dispatch(dispatchOptions, exchange);
+    } catch (error) {
+      // undici's own dispatchers report through the handler; others may throw.
+      exchange.onResponseError(undefined, error as Error);
+    }
+
+    try {
+      await exchange.done;
+    } catch (error) {
+      if (exchange.status === 0) {
+        // No answer. Nothing reached a socket unless undici started writing this request.
+        const sent = exchange.started;
+        if (signal?.aborted) throw scope.aborted({ sent, cause: error });
+        if (!sent && isProgrammingError(error)) {
+          throw scope.error({
+            code: 'validation_failed',
+            message: `${scope.where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: false,
+            cause: error,
+          });
+        }
+        const canRepeat = !sent || retryMode !== 'create';
+        if (canRepeat && attempt < retry.maxAttempts && prepared.replayable()) {
+          await waitBeforeRetry({ attempt });
+          continue;
+        }
+        throw scope.network({ error, sent });
+      }
+
+      // The status line arrived, so the request was processed; only (part of) its body was lost.
+      const status = exchange.status;
+      const accepted = isAccepted(status, options);
+      if (signal?.aborted) throw scope.aborted({ sent: true, cause: error });
+      if (error instanceof ResponseTooLargeError) {
+        throw scope.error({
+          code: accepted && retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
+          message: `${platformName(client.platform)} answered ${status} to ${scope.where} with a body larger than ${maxResponseBytes} bytes; it was not read.`,
+          status,
+          retryable: false,
+          cause: error,
+        });
+      }
+      if (retryMode !== 'create' && attempt < retry.maxAttempts && prepared.replayable()) {
+        await waitBeforeRetry({ attempt });
+        continue;
+      }
+      if (accepted || AMBIGUOUS_STATUSES.has(status)) throw scope.network({ error, sent: true });
+      // The status alone is a definite answer (e.g. 400): map it without the lost body.
+      const headers = normalizeHeaders(exchange.headers);
+      throw defaultErrorForStatus(
+        scope.errorResponse({ status, headers, body: undefined, rateLimit: parseRateLimit({ headers, now: client.clock.now() }) }),
+        { platform: client.platform, knownSecrets: scope.knownSecrets },
+      );
+    }
+
+    const status = exchange.status;
+    const headers = normalizeHeaders(exchange.headers);
+    const receivedAt = client.clock.now();
+    if (isAccepted(status, options)) return new CollectedResponse({ status, headers, body: exchange.body, receivedAt, scope });
+
+    const rateLimit = parseRateLimit({ headers, now: receivedAt });
+    const errorRateLimit = status === 429 ? withResetAsRetryAfter({ rateLimit, now: receivedAt }) : rateLimit;
+    const errorResponse = scope.errorResponse({
+      status,
+      headers,
+      body: parseErrorBody({ body: exchange.body }),
+      rateLimit: errorRateLimit,
+    });
+    const retryAfterMs = errorRateLimit.retryAfterMs;
+    if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && attempt < retry.maxAttempts && prepared.replayable()) {
+      if (retryAfterMs === undefined || retryAfterMs <= retry.maxDelayMs) {
+        await waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
+        continue;
+      }
+    }
+
+    const knownSecrets = scope.knownSecrets;
+    const mapped = client.mapError?.(errorResponse);
+    const error = mapped
+      ? reissueError({ error: mapped, platform: client.platform, knownSecrets })
+      : defaultErrorForStatus(errorResponse, { platform: client.platform, knownSecrets });
+    if (retryMode === 'create' && AMBIGUOUS_STATUSES.has(status) && (mapped === undefined || mapped.code === 'platform_unavailable')) {
+      throw scope.error({
+        code: 'publish_outcome_unknown',
+        message: `${platformName(client.platform)} answered ${status} to ${scope.where}; the post may or may not have been created, so it was not sent again.`,
+        status,
+        retryable: false,
+        platformResponse: { status, body: errorResponse.body },
+        remediation: 'Check the account for the post before publishing it again.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+async function sendJson<T>(fields: { client: ClientState; options: HttpJsonRequestOptions<T> }): Promise<{ value: T; response: HttpResponse }> {
+  const { options } = fields;
+  const response = await send({ client: fields.client, options, accept: 'application/json' });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response.text());
+  } catch (error) {
+    throw unreadableError({ client: fields.client, options, response, problem: 'a body that is not JSON.', cause: error });
+  }
+  const result = options.schema.safeParse(parsed);
+  if (!result.success) {
+    const issues = result.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw unreadableError({ client: fields.client, options, response, problem: `JSON of an unexpected shape: ${issues}.`, cause: result.error });
+  }
+  return { value: result.data, response };
+}
+
+/** A 2xx the client cannot read: for a create the post probably exists but its id is lost. */
+function unreadableError(fields: {
+  client: ClientState;
+  options: HttpRequestOptions;
+  response: HttpResponse;
+  problem: string;
+  cause: unknown;
+}): LetmepostError {
+  const { options, response } = fields;
+  const scope = new RequestScope(fields.client, options);
+  return scope.error({
+    code: scope.retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
+    message: `${platformName(fields.client.platform)} answered ${response.status} to ${scope.where} with ${fields.problem}`,
+    status: response.status,
+    retryable: false,
+    platformResponse: { status: response.status, body: bodyForError(response.text()) },
+    cause: fields.cause,
+  });
+}
+
+function isReadOnly(method: HttpMethod): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+function isAccepted(status: number, options: HttpRawRequestOptions): boolean {
+  return (status >= 200 && status < 300) || options.acceptStatus?.(status) === true;
+}
+
+/**
+ * Receives one attempt's answer straight from undici's dispatcher. This is what undici's
+ * `request()` does, minus what it costs on every call and we never use: an AsyncResource, a
+ * Readable stream for the body, and its per-chunk events. It also knows what `request()` does
+ * not tell: whether undici began writing the request (`onRequestStart` runs on a connected
+ * socket right before the request line is written), which separates "never sent, safe to
+ * repeat" from "may have reached the platform".
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  /** undici began writing the request: from here on it may have reached the platform. */
+  started = false;
+  /** 0 until a final (non-1xx) status line arrived. */
+  status = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  body: Uint8Array = EMPTY_BODY;
+  readonly done: Promise<void>;
+
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: unknown;
+  #abortRequested = false;
+  #pieces: Buffer[] = [];
+  #received = 0;
+  readonly #maxBytes: number;
+  readonly #expectBody: boolean;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: (() => void) | undefined;
+
+  constructor(options: { maxBytes: number; signal: AbortSignal | undefined; expectBody: boolean }) {
+    this.#maxBytes = options.maxBytes;
+    this.#expectBody = options.expectBody;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const { signal } = options;
+    if (signal !== undefined) {
+      this.#signal = signal;
+      this.#onAbort = () => this.#abort(signal.reason);
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Aborted while queued or connecting: undici writes nothing once the controller aborts here.
+    if (this.#abortRequested) controller.abort(this.#abortReason as Error);
+    else this.started = true;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.started = true;
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+    const declared = headers['content-length'];
+    if (this.#expectBody && typeof declared === 'string' && Number(declared) > this.#maxBytes) {
+      // Refused before reading: aborting drops the connection instead of downloading the body.
+      controller.abort(new ResponseTooLargeError(this.#maxBytes));
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#received += chunk.byteLength;
+    if (this.#received > this.#maxBytes) {
+      controller.abort(new ResponseTooLargeError(this.#maxBytes));
+      return;
+    }
+    this.#pieces.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#removeAbortListener();
+    const pieces = this.#pieces;
+    this.body = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY_BODY : Buffer.concat(pieces, this.#received);
+    this.#pieces = [];
+    this.#resolve();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#removeAbortListener();
+    this.#pieces = [];
+    this.#reject(error);
+  }
+
+  #abort(reason: unknown): void {
+    if (this.#settled) return;
+    if (this.#controller !== undefined) this.#controller.abort(reason as Error);
+    else {
+      this.#abortRequested = true;
+      this.#abortReason = reason;
+    }
+  }
+
+  #removeAbortListener(): void {
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+
+/** A 2xx (or accepted) answer with its whole body in memory. */
+class CollectedResponse implements HttpResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array;
+  // Private: the scope can reach the request's credentials, which inspect() must never show.
+  readonly #scope: RequestScope;
+  readonly #receivedAt: number;
+  #text: string | undefined;
+  #rateLimit: RateLimitInfo | undefined;
+
+  constructor(fields: { status: number; headers: Record<string, string>; body: Uint8Array; receivedAt: number; scope: RequestScope }) {
+    this.status = fields.status;
+    this.headers = fields.headers;
+    this.body = fields.body;
+    this.#receivedAt = fields.receivedAt;
+    this.#scope = fields.scope;
+  }
+
+  /** Parsed on first read: most callers never look. */
+  get rateLimit(): RateLimitInfo {
+    return (this.#rateLimit ??= parseRateLimit({ headers: this.headers, now: this.#receivedAt }));
+  }
+
+  text(): string {
+    return (this.#text ??= decodeUtf8(this.body));
+  }
+
+  json(): unknown {
+    try {
+      return JSON.parse(this.text());
+    } catch (error) {
+      throw this.#scope.error({
+        code: 'platform_unavailable',
+        message: `${platformName(this.#scope.platform)} answered ${this.status} with a body that is not JSON.`,
+        status: this.status,
+        retryable: false,
+        platformResponse: { status: this.status, body: bodyForError(this.text()) },
+        cause: error,
+      });
+    }
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 // ---- internals -------------------------------------------------------------------------------
 
 class ResponseTooLargeError extends Error {
@@ -486,49 +717,69 @@ interface PreparedBody {
   contentLength?: number;
   /** Form parameters, signed by OAuth 1.0a. */
   formParameters?: Record<string, string>;
-  /** The body for the next attempt. */
-  next(): Dispatcher.DispatchOptions['body'];
+  /** What every attempt sends, for bodies that can be sent again. */
+  payload: Dispatcher.DispatchOptions['body'];
+  /** A single-use source, wrapped per attempt so that its first read is noticed. */
+  stream?: AsyncIterable<Uint8Array>;
+  /** The single-use source has started to be read. */
+  consumed: boolean;
   /** Whether another attempt can send the body again (a stream already read cannot). */
   replayable(): boolean;
 }
 
+function replayable(this: PreparedBody): boolean {
+  return !this.consumed;
+}
+
 function prepareBody(body: HttpBody | undefined): PreparedBody {
-  if (body === undefined) return { next: () => null, replayable: () => true };
-  if ('json' in body) {
-    const text = JSON.stringify(body.json);
-    return { contentType: 'application/json', next: () => text, replayable: () => true };
-  }
+  if (body === undefined) return { payload: null, consumed: false, replayable };
+  if ('json' in body) return { contentType: 'application/json', payload: JSON.stringify(body.json), consumed: false, replayable };
   if ('form' in body) {
-    const text = new URLSearchParams(body.form).toString();
     return {
       contentType: 'application/x-www-form-urlencoded',
       formParameters: body.form,
-      next: () => text,
-      replayable: () => true,
+      payload: new URLSearchParams(body.form).toString(),
+      consumed: false,
+      replayable,
     };
   }
   if ('multipart' in body) {
+    const { multipart } = body;
+    if (Array.isArray(multipart)) {
+      // Laid out once; file parts are sent from the caller's own bytes on every attempt.
+      const encoded = encodeMultipart({ parts: multipart as readonly MultipartPart[] });
+      return {
+        contentType: encoded.contentType,
+        contentLength: encoded.contentLength,
+        payload: encoded.chunks as unknown as Dispatcher.DispatchOptions['body'],
+        consumed: false,
+        replayable,
+      };
+    }
     // undici only serialises its own FormData class, and Node's global one is a different copy;
     // entries (strings, Blobs, Files) are carried over by reference, nothing is read here.
     // undici then sets the multipart content type with its boundary.
-    const form = toUndiciFormData(body.multipart);
-    return { next: () => form as unknown as Dispatcher.DispatchOptions['body'], replayable: () => true };
+    const form = toUndiciFormData(multipart as FormData | UndiciFormData);
+    return { payload: form as unknown as Dispatcher.DispatchOptions['body'], consumed: false, replayable };
   }
-  if ('bytes' in body) {
-    return { contentType: body.contentType, next: () => body.bytes, replayable: () => true };
-  }
-  let consumed = false;
-  const source = body.stream;
+  if ('bytes' in body) return { contentType: body.contentType, payload: body.bytes, consumed: false, replayable };
   return {
     contentType: body.contentType,
     ...(body.length === undefined ? {} : { contentLength: body.length }),
-    next: () =>
-      (async function* tracked() {
-        consumed = true;
-        yield* source;
-      })() as unknown as Dispatcher.DispatchOptions['body'],
-    replayable: () => !consumed,
+    payload: null,
+    stream: body.stream,
+    consumed: false,
+    replayable,
   };
+}
+
+function bodyForAttempt(prepared: PreparedBody): Dispatcher.DispatchOptions['body'] {
+  const source = prepared.stream;
+  if (source === undefined) return prepared.payload;
+  return (async function* tracked() {
+    prepared.consumed = true;
+    yield* source;
+  })() as unknown as Dispatcher.DispatchOptions['body'];
 }
 
 function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
@@ -566,20 +817,28 @@ function collectSecrets(options: Pick<HttpRequestOptions, 'auth' | 'secrets'>): 
   return secrets.filter((secret) => secret.length > 0);
 }
 
+function lowercaseHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  const lowercased: Record<string, string> = {};
+  for (const name in headers) lowercased[name.toLowerCase()] = headers[name]!;
+  return lowercased;
+}
+
 function buildHeaders(fields: {
+  client: ClientState;
   options: HttpRawRequestOptions;
   body: PreparedBody;
   url: URL;
-  method: HttpMethod;
-  clientHeaders: Record<string, string> | undefined;
-  userAgent: string;
+  /** Default `accept`, below the request's own headers. */
+  accept: string | undefined;
 }): Record<string, string> {
-  const { options, body, url, method } = fields;
-  const headers: Record<string, string> = { 'user-agent': fields.userAgent };
-  for (const source of [fields.clientHeaders, options.headers]) {
-    if (!source) continue;
-    for (const [name, value] of Object.entries(source)) headers[name.toLowerCase()] = value;
-  }
+  const { options, body } = fields;
+  const headers: Record<string, string> = { 'user-agent': fields.client.userAgent };
+  const clientHeaders = fields.client.headers;
+  if (clientHeaders !== undefined) for (const name in clientHeaders) headers[name] = clientHeaders[name]!;
+  if (fields.accept !== undefined) headers.accept = fields.accept;
+  const own = options.headers;
+  if (own !== undefined) for (const name in own) headers[name.toLowerCase()] = own[name]!;
   if (body.contentType !== undefined && headers['content-type'] === undefined) headers['content-type'] = body.contentType;
   if (body.contentLength !== undefined) headers['content-length'] = String(body.contentLength);
   const auth = options.auth;
@@ -590,8 +849,8 @@ function buildHeaders(fields: {
     } else {
       // A fresh nonce and timestamp per attempt: a retried request must not look like a replay.
       headers.authorization = oauth1AuthorizationHeader({
-        method,
-        url,
+        method: options.method,
+        url: fields.url,
         credentials: auth.oauth1,
         ...(body.formParameters === undefined ? {} : { bodyParameters: body.formParameters }),
       });
@@ -618,89 +877,8 @@ function normalizeHeaders(raw: Record<string, string | string[] | undefined>): R
   return headers;
 }
 
-async function readCapped(fields: {
-  body: Dispatcher.ResponseData<unknown>["body"];
-  maxBytes: number;
-  declaredLength: string | undefined;
-}): Promise<Uint8Array> {
-  const { body, maxBytes } = fields;
-  const declared = fields.declaredLength === undefined ? undefined : Number(fields.declaredLength);
-  if (declared !== undefined && Number.isFinite(declared) && declared > maxBytes) {
-    discard(body);
-    throw new ResponseTooLargeError(maxBytes);
-  }
-  // Event listeners rather than an async iterator: this runs for every API call, and the
-  // iterator's per-chunk promise round trips are measurable next to a loopback request.
-  return new Promise<Uint8Array>((resolve, reject) => {
-    const pieces: Buffer[] = [];
-    let total = 0;
-    const onData = (piece: Buffer) => {
-      total += piece.byteLength;
-      if (total > maxBytes) {
-        cleanup();
-        discard(body);
-        reject(new ResponseTooLargeError(maxBytes));
-        return;
-      }
-      pieces.push(piece);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-  });
-}
-
-function makeResponse(fields: {
-  status: number;
-  headers: Record<string, string>;
-  body: Uint8Array;
-  rateLimit: RateLimitInfo;
-  platform: PlatformId;
-  knownSecrets: readonly string[];
-}): HttpResponse {
-  const { body } = fields;
-  let text: string | undefined;
-  const decode = () => (text ??= Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  return {
-    status: fields.status,
-    headers: fields.headers,
-    body,
-    rateLimit: fields.rateLimit,
-    text: decode,
-    json() {
-      try {
-        return JSON.parse(decode());
-      } catch (error) {
-        throw new LetmepostError({
-          code: 'platform_unavailable',
-          message: `${platformName(fields.platform)} answered ${fields.status} with a body that is not JSON.`,
-          platform: fields.platform,
-          status: fields.status,
-          retryable: false,
-          knownSecrets: fields.knownSecrets,
-          platformResponse: { status: fields.status, body: bodyForError(decode()) },
-          cause: error,
-        });
-      }
-    },
-  };
-}
-
-function parseErrorBody(fields: { body: Uint8Array; contentType: string | undefined }): unknown {
-  const text = Buffer.from(fields.body.buffer, fields.body.byteOffset, fields.body.byteLength).toString('utf8');
+function parseErrorBody(fields: { body: Uint8Array }): unknown {
+  const text = decodeUtf8(fields.body);
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   // Parsed in full for `mapError`, which reads structured fields; errors keep it redacted.
@@ -712,12 +890,6 @@ function parseErrorBody(fields: { body: Uint8Array; contentType: string | undefi
     }
   }
   return bodyForError(text);
-}
-
-/** Releases a response body we will not read, without an unhandled 'error' from the abort. */
-function discard(body: Dispatcher.ResponseData<unknown>['body']): void {
-  body.on('error', () => {});
-  body.destroy();
 }
 
 /** A short human-readable reason from the usual error fields, for messages only. */

@@ -22,6 +22,7 @@
 export * from './chunk.js';
 export * from './http-client.js';
 export * from './media.js';
+export * from './multipart.js';
 export * from './oauth1.js';
 export * from './oauth2.js';
 export * from './rate-limit.js';
