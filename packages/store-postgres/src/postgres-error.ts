@@ -1,4 +1,4 @@
-import { LetmepostError } from '@letmepost/core';
+import { LetmepostError, storeUnreachableError } from '@letmepost/core';
 
 /**
  * Maps what `pg` throws to a `LetmepostError`, from structured fields only: the SQLSTATE `code`
@@ -59,14 +59,7 @@ export function toStoreError(error: unknown, { knownSecrets }: { knownSecrets: r
 
   // Anything else `pg` throws is about the transport: refused or reset sockets, DNS failures,
   // a pool that timed out waiting for a connection, a connection terminated mid-query.
-  const errno = errnoCode(error);
-  return new LetmepostError({
-    code: 'store_unavailable',
-    message: errno === undefined ? 'Could not reach PostgreSQL.' : `Could not reach PostgreSQL (${errno}).`,
-    retryable: true,
-    cause: error,
-    knownSecrets,
-  });
+  return storeUnreachableError({ backend: 'PostgreSQL', cause: error, knownSecrets });
 }
 
 /**
@@ -77,21 +70,4 @@ function serverErrorCode(error: unknown): string | undefined {
   if (error === null || typeof error !== 'object') return undefined;
   const { code, severity } = error as { code?: unknown; severity?: unknown };
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string' ? code : undefined;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const { code } = error as { code?: unknown };
-  return typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) ? code : undefined;
-}
-
-/** The password of a `postgres://user:password@host/db` URL, so it can be masked in messages. */
-export function connectionStringSecrets(connectionString: string | undefined): string[] {
-  if (connectionString === undefined) return [];
-  try {
-    const password = decodeURIComponent(new URL(connectionString).password);
-    return password === '' ? [] : [password, encodeURIComponent(password)];
-  } catch {
-    return [];
-  }
 }

@@ -2,9 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   LetmepostError,
+  checkStoreArguments,
+  connectionUrlSecrets,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
   silentLogger,
+  storeClosedError,
+  versionConflictError,
+  wholeMilliseconds,
   type Clock,
   type LockLease,
+  type LockRetryOptions,
   type Logger,
   type StoreEntry,
   type StoreIncrementResult,
@@ -12,19 +21,8 @@ import {
   type TokenStore,
 } from '@letmepost/core';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { acquireWithBackoff, type LockRetryOptions } from './lock-wait.js';
-import { connectionStringSecrets, toStoreError } from './postgres-error.js';
+import { toStoreError } from './postgres-error.js';
 import { postgresTables, runMigrations, type PostgresTables } from './postgres-schema.js';
-import {
-  assertDeleteArguments,
-  assertIncrementArguments,
-  assertKey,
-  assertListArguments,
-  assertLockArguments,
-  assertSetArguments,
-  validationError,
-  wholeMilliseconds,
-} from './store-arguments.js';
 
 export interface PostgresTokenStoreOptions {
   /**
@@ -85,6 +83,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_TABLE_PREFIX_LENGTH = 40;
 const SWEEP_BATCH_SIZE = 1000;
 
+function invalidOption({ field, message }: { field: string; message: string }): LetmepostError {
+  return new LetmepostError({ code: 'validation_failed', field, message });
+}
+
 /**
  * The current time in epoch milliseconds, always bound as `$1`: the injected clock's reading,
  * or NULL to use the server's clock. `statement_timestamp()` is fixed for the whole statement, so
@@ -100,33 +102,33 @@ const NOW = `coalesce($1::bigint, floor(extract(epoch from statement_timestamp()
 export function postgresTokenStore(options: PostgresTokenStoreOptions): PostgresTokenStore {
   const { pool: hostPool, connectionString, poolConfig, clock, lockRetry } = options ?? {};
   if (hostPool === undefined && connectionString === undefined) {
-    throw validationError({ field: 'pool', message: 'Pass either an existing `pool` or a `connectionString`.' });
+    throw invalidOption({ field: 'pool', message: 'Pass either an existing `pool` or a `connectionString`.' });
   }
   if (hostPool !== undefined && connectionString !== undefined) {
-    throw validationError({ field: 'connectionString', message: 'Pass either `pool` or `connectionString`, not both.' });
+    throw invalidOption({ field: 'connectionString', message: 'Pass either `pool` or `connectionString`, not both.' });
   }
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
-    throw validationError({ field: 'connectionString', message: 'connectionString must be a non-empty string.' });
+    throw invalidOption({ field: 'connectionString', message: 'connectionString must be a non-empty string.' });
   }
   const schema = options.schema ?? 'public';
   const tablePrefix = options.tablePrefix ?? 'letmepost_';
   if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > 63) {
-    throw validationError({ field: 'schema', message: 'schema must be a plain SQL identifier (letters, digits, underscores).' });
+    throw invalidOption({ field: 'schema', message: 'schema must be a plain SQL identifier (letters, digits, underscores).' });
   }
   if (typeof tablePrefix !== 'string' || (tablePrefix !== '' && !IDENTIFIER.test(tablePrefix)) || tablePrefix.length > MAX_TABLE_PREFIX_LENGTH) {
-    throw validationError({
+    throw invalidOption({
       field: 'tablePrefix',
       message: `tablePrefix must be letters, digits and underscores, at most ${MAX_TABLE_PREFIX_LENGTH} characters.`,
     });
   }
   const cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
   if (cleanupIntervalMs !== false && (typeof cleanupIntervalMs !== 'number' || !(cleanupIntervalMs >= 0))) {
-    throw validationError({ field: 'cleanupIntervalMs', message: 'cleanupIntervalMs must be a number of milliseconds or false.' });
+    throw invalidOption({ field: 'cleanupIntervalMs', message: 'cleanupIntervalMs must be a number of milliseconds or false.' });
   }
 
   const logger = options.logger ?? silentLogger;
   const knownSecrets = [
-    ...connectionStringSecrets(connectionString),
+    ...connectionUrlSecrets({ url: connectionString }),
     ...(typeof poolConfig?.password === 'string' && poolConfig.password !== '' ? [poolConfig.password] : []),
   ];
   const ownsPool = hostPool === undefined;
@@ -152,9 +154,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
   const nowParameter = (): number | null => (clock === undefined ? null : Math.floor(clock.now()));
 
   const assertOpen = (): void => {
-    if (closed) {
-      throw new LetmepostError({ code: 'store_unavailable', message: 'The PostgreSQL token store is closed.', retryable: false });
-    }
+    if (closed) throw storeClosedError({ storeName: 'PostgreSQL' });
   };
 
   const migrate = async (): Promise<void> => {
@@ -260,8 +260,6 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
       });
   };
 
-  const conflict = (message: string): LetmepostError => new LetmepostError({ code: 'store_conflict', message });
-
   /**
    * Writes an entry in one statement whose row condition is the compare-and-set: the update
    * happens only if the stored row is in the expected state when the statement locks it, and no
@@ -324,7 +322,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
   };
 
   const get = async (key: string): Promise<StoreEntry | null> => {
-    assertKey(key, 'key');
+    checkStoreArguments.get({ key });
     const result = await run<EntryRow & { value: string }>(
       `SELECT value, version, expires_at FROM ${tables.entries}
        WHERE key = $2 AND (expires_at IS NULL OR expires_at > ${NOW})`,
@@ -339,7 +337,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     get,
 
     async set(key, value, setOptions: StoreSetOptions = {}) {
-      assertSetArguments(key, value, setOptions);
+      checkStoreArguments.set({ key, value, options: setOptions });
       const { expectedVersion, fence } = setOptions;
       const ttlMs = setOptions.ttlMs === undefined ? null : wholeMilliseconds(setOptions.ttlMs);
       const write = (runner: Queryable) => writeEntry(runner, { key, value, expectedVersion, ttlMs });
@@ -355,24 +353,21 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
                 [nowParameter(), fence.key, fence.token],
               );
               if (lease.rowCount === 0) {
-                throw conflict(`The lease on "${fence.key}" with fencing token ${fence.token} no longer holds the lock.`);
+                throw leaseLostError({ fence });
               }
               return write(client);
             });
 
       if (row === undefined) {
-        throw conflict(
-          expectedVersion === null
-            ? `"${key}" already exists; it was expected to be absent.`
-            : `"${key}" is not at version ${expectedVersion}: it changed or no longer exists.`,
-        );
+        // One conditional statement matched nothing; which version it found is not known.
+        throw typeof expectedVersion === 'number' ? versionConflictError({ key, expectedVersion }) : entryExistsError({ key });
       }
       maybeSweep();
       return toEntry(key, value, row);
     },
 
     async delete(key, deleteOptions = {}) {
-      assertDeleteArguments(key, deleteOptions);
+      checkStoreArguments.delete({ key, options: deleteOptions });
       const expectedVersion = deleteOptions.expectedVersion ?? null;
       // Removes the live entry if its version matches, and an expired one in passing; `live`
       // tells which of the two was deleted.
@@ -389,11 +384,11 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
       // Nothing live was deleted: the key is absent (not an error) or at another version.
       const current = await get(key);
       if (current === null) return false;
-      throw conflict(`"${key}" is at version ${current.version}; expected version ${expectedVersion}.`);
+      throw versionConflictError({ key, expectedVersion, currentVersion: current.version });
     },
 
     async list(prefix, listOptions = {}) {
-      assertListArguments(prefix, listOptions);
+      checkStoreArguments.list({ prefix, options: listOptions });
       const pattern = `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
       const result = await run<EntryRow & { key: string; value: string }>(
         `SELECT key, value, version, expires_at FROM ${tables.entries}
@@ -408,7 +403,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     },
 
     async increment(key, incrementOptions): Promise<StoreIncrementResult> {
-      assertIncrementArguments(key, incrementOptions);
+      checkStoreArguments.increment({ key, options: incrementOptions });
       const { amount = 1, limit } = incrementOptions;
       const windowMs = wholeMilliseconds(incrementOptions.windowMs);
 
@@ -456,28 +451,22 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     },
 
     async withLock(key, fn, lockOptions) {
-      assertLockArguments(key, lockOptions);
-      const ttlMs = wholeMilliseconds(lockOptions.ttlMs);
-      const waitMs = lockOptions.waitMs ?? lockOptions.ttlMs;
-      const lease = await acquireWithBackoff({
-        tryAcquire: () => tryAcquireLease(key, ttlMs),
+      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
+      const leaseMs = wholeMilliseconds(ttlMs);
+      return runWithLockLease({
+        key,
         waitMs,
-        clock,
-        retry: lockRetry,
-      });
-      if (lease === undefined) throw conflict(`Timed out after ${waitMs} ms waiting for the lock on "${key}".`);
-
-      try {
-        return await fn({ ...lease });
-      } finally {
-        // A failed release is not the caller's problem: the lease ends at its TTL regardless.
-        await releaseLease(lease).catch((error: unknown) => {
+        fn,
+        tryAcquire: () => tryAcquireLease(key, leaseMs),
+        release: releaseLease,
+        onReleaseError: (error) => {
           logger.log('warn', 'Releasing a letmepost lock failed; it will expire at the end of its lease.', {
             key,
             error: toStoreError(error, { knownSecrets }).message,
           });
-        });
-      }
+        },
+        retry: lockRetry,
+      });
     },
 
     async close() {

@@ -1,2 +1,2 @@
 export { redisTokenStore, type RedisTokenStore, type RedisTokenStoreOptions } from './redis-token-store.js';
-export type { LockRetryOptions } from './lock-wait.js';
+export type { LockRetryOptions } from '@letmepost/core';

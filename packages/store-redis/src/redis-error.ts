@@ -1,4 +1,4 @@
-import { LetmepostError } from '@letmepost/core';
+import { LetmepostError, storeUnreachableError } from '@letmepost/core';
 
 /** Error-reply prefixes that describe a passing state of the server (loading, failover, busy). */
 const TRANSIENT_REPLY_CODES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'READONLY', 'OOM']);
@@ -45,14 +45,7 @@ export function toStoreError(error: unknown, { knownSecrets }: { knownSecrets: r
 
   // Anything else is about the connection: refused or reset sockets, DNS failures, a command
   // that ran out of reconnection attempts, a client that was closed.
-  const errno = errnoCode(error);
-  return new LetmepostError({
-    code: 'store_unavailable',
-    message: errno === undefined ? 'Could not reach Redis.' : `Could not reach Redis (${errno}).`,
-    retryable: true,
-    cause: error,
-    knownSecrets,
-  });
+  return storeUnreachableError({ backend: 'Redis', cause: error, knownSecrets });
 }
 
 /** The code of a server error reply (`ReplyError` from redis-errors), e.g. `NOSCRIPT`. */
@@ -62,21 +55,4 @@ export function redisReplyCode(error: unknown): string | undefined {
   if (name !== 'ReplyError' || typeof message !== 'string') return undefined;
   const code = /^[A-Z][A-Z_-]*(?=\s|$)/.exec(message)?.[0];
   return code ?? 'ERR';
-}
-
-function errnoCode(error: unknown): string | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
-  const { code } = error as { code?: unknown };
-  return typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) ? code : undefined;
-}
-
-/** The password of a `redis://user:password@host:6379` URL, so it can be masked in messages. */
-export function redisUrlSecrets(url: string | undefined): string[] {
-  if (url === undefined) return [];
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === '' ? [] : [password, encodeURIComponent(password)];
-  } catch {
-    return [];
-  }
 }

@@ -2,9 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   LetmepostError,
+  checkStoreArguments,
+  connectionUrlSecrets,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
   silentLogger,
+  storeClosedError,
+  versionConflictError,
+  wholeMilliseconds,
   type Clock,
   type LockLease,
+  type LockRetryOptions,
   type Logger,
   type StoreEntry,
   type StoreIncrementResult,
@@ -12,8 +21,7 @@ import {
   type TokenStore,
 } from '@letmepost/core';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { acquireWithBackoff, type LockRetryOptions } from './lock-wait.js';
-import { redisReplyCode, redisUrlSecrets, toStoreError } from './redis-error.js';
+import { redisReplyCode, toStoreError } from './redis-error.js';
 import {
   acquireScript,
   deleteScript,
@@ -24,16 +32,6 @@ import {
   setScript,
   type RedisScript,
 } from './redis-scripts.js';
-import {
-  assertDeleteArguments,
-  assertIncrementArguments,
-  assertKey,
-  assertListArguments,
-  assertLockArguments,
-  assertSetArguments,
-  validationError,
-  wholeMilliseconds,
-} from './store-arguments.js';
 
 export interface RedisTokenStoreOptions {
   /**
@@ -76,6 +74,10 @@ type ScriptReply = Array<string | number | null>;
  */
 const INJECTED_CLOCK_EXPIRY_GRACE_MS = 60_000;
 
+function invalidOption({ field, message }: { field: string; message: string }): LetmepostError {
+  return new LetmepostError({ code: 'validation_failed', field, message });
+}
+
 /**
  * A `TokenStore` on Redis, for hosts that run several instances against one Redis. Every
  * compound operation is a single Lua script, so each check-and-write is atomic on the server.
@@ -91,22 +93,22 @@ const INJECTED_CLOCK_EXPIRY_GRACE_MS = 60_000;
 export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
   const { client: hostClient, url, redisOptions, clock, lockRetry } = options ?? {};
   if (hostClient === undefined && url === undefined) {
-    throw validationError({ field: 'client', message: 'Pass either an existing ioredis `client` or a `url`.' });
+    throw invalidOption({ field: 'client', message: 'Pass either an existing ioredis `client` or a `url`.' });
   }
   if (hostClient !== undefined && url !== undefined) {
-    throw validationError({ field: 'url', message: 'Pass either `client` or `url`, not both.' });
+    throw invalidOption({ field: 'url', message: 'Pass either `client` or `url`, not both.' });
   }
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
-    throw validationError({ field: 'url', message: 'url must be a redis:// or rediss:// URL.' });
+    throw invalidOption({ field: 'url', message: 'url must be a redis:// or rediss:// URL.' });
   }
   const keyPrefix = options.keyPrefix ?? 'letmepost:';
   if (typeof keyPrefix !== 'string') {
-    throw validationError({ field: 'keyPrefix', message: 'keyPrefix must be a string.' });
+    throw invalidOption({ field: 'keyPrefix', message: 'keyPrefix must be a string.' });
   }
 
   const logger = options.logger ?? silentLogger;
   const knownSecrets = [
-    ...redisUrlSecrets(url),
+    ...connectionUrlSecrets({ url }),
     ...(typeof redisOptions?.password === 'string' && redisOptions.password !== '' ? [redisOptions.password] : []),
   ];
   const ownsClient = hostClient === undefined;
@@ -150,9 +152,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
   const now = (): string => (clock === undefined ? '' : String(Math.floor(clock.now())));
 
   const assertOpen = (): void => {
-    if (closed) {
-      throw new LetmepostError({ code: 'store_unavailable', message: 'The Redis token store is closed.', retryable: false });
-    }
+    if (closed) throw storeClosedError({ storeName: 'Redis' });
   };
 
   /**
@@ -173,8 +173,6 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     }
   };
 
-  const conflict = (message: string): LetmepostError => new LetmepostError({ code: 'store_conflict', message });
-
   const toEntry = (key: string, value: string, version: number, expiresAt: number): StoreEntry =>
     expiresAt < 0 ? { key, value, version } : { key, value, version, expiresAt };
 
@@ -185,13 +183,13 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
   return {
     async get(key) {
-      assertKey(key, 'key');
+      checkStoreArguments.get({ key });
       const reply = (await runScript(getScript, [keys.entry(key), keys.index], [now(), key])) as ScriptReply | null;
       return reply === null ? null : toEntry(key, String(reply[0]), Number(reply[1]), Number(reply[2]));
     },
 
     async set(key, value, setOptions: StoreSetOptions = {}) {
-      assertSetArguments(key, value, setOptions);
+      checkStoreArguments.set({ key, value, options: setOptions });
       const { expectedVersion, fence } = setOptions;
       const mode = expectedVersion === null ? 'create' : typeof expectedVersion === 'number' ? 'cas' : 'any';
       const scriptKeys = [keys.entry(key), keys.index, ...(fence === undefined ? [] : [keys.lock(fence.key)])];
@@ -208,32 +206,23 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
       if (reply[0] === 1) return toEntry(key, value, Number(reply[1]), Number(reply[2]));
       const current = Number(reply[2]);
-      switch (reply[1]) {
-        case 'fence':
-          throw conflict(`The lease on "${fence?.key}" with fencing token ${fence?.token} no longer holds the lock.`);
-        case 'exists':
-          throw conflict(`"${key}" already exists (version ${current}); it was expected to be absent.`);
-        default:
-          throw conflict(
-            current < 0
-              ? `"${key}" does not exist; expected version ${expectedVersion}.`
-              : `"${key}" is at version ${current}; expected version ${expectedVersion}.`,
-          );
-      }
+      if (reply[1] === 'fence' && fence !== undefined) throw leaseLostError({ fence });
+      if (reply[1] === 'exists') throw entryExistsError({ key, currentVersion: current });
+      throw versionConflictError({ key, expectedVersion: Number(expectedVersion), currentVersion: current < 0 ? null : current });
     },
 
     async delete(key, deleteOptions = {}) {
-      assertDeleteArguments(key, deleteOptions);
+      checkStoreArguments.delete({ key, options: deleteOptions });
       const { expectedVersion } = deleteOptions;
       const reply = (await runScript(deleteScript, [keys.entry(key), keys.index], [now(), key, expectedVersion ?? ''])) as ScriptReply;
       if (reply[0] === -1) {
-        throw conflict(`"${key}" is at version ${reply[1]}; expected version ${expectedVersion}.`);
+        throw versionConflictError({ key, expectedVersion: Number(expectedVersion), currentVersion: Number(reply[1]) });
       }
       return reply[0] === 1;
     },
 
     async list(prefix, listOptions = {}) {
-      assertListArguments(prefix, listOptions);
+      checkStoreArguments.list({ prefix, options: listOptions });
       const { after, limit } = listOptions;
       // Members compare as UTF-8 bytes, so the range is computed on bytes too: start after
       // `after` when it lies at or past the prefix, else at the prefix itself. The end is the
@@ -254,7 +243,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     },
 
     async increment(key, incrementOptions): Promise<StoreIncrementResult> {
-      assertIncrementArguments(key, incrementOptions);
+      checkStoreArguments.increment({ key, options: incrementOptions });
       const { amount = 1, limit } = incrementOptions;
       const reply = (await runScript(incrementScript, [keys.counter(key), keys.counterSequence], [
         now(),
@@ -267,28 +256,24 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     },
 
     async withLock(key, fn, lockOptions) {
-      assertLockArguments(key, lockOptions);
-      const ttlMs = wholeMilliseconds(lockOptions.ttlMs);
-      const waitMs = lockOptions.waitMs ?? lockOptions.ttlMs;
-      const lease = await acquireWithBackoff({
-        tryAcquire: () => tryAcquireLease(key, ttlMs),
+      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
+      const leaseMs = wholeMilliseconds(ttlMs);
+      return runWithLockLease({
+        key,
         waitMs,
-        clock,
-        retry: lockRetry,
-      });
-      if (lease === undefined) throw conflict(`Timed out after ${waitMs} ms waiting for the lock on "${key}".`);
-
-      try {
-        return await fn({ ...lease });
-      } finally {
-        // A failed release is not the caller's problem: the lease ends at its TTL regardless.
-        await runScript(releaseScript, [keys.lock(key)], [lease.token]).catch((error: unknown) => {
+        fn,
+        tryAcquire: () => tryAcquireLease(key, leaseMs),
+        release: async (lease) => {
+          await runScript(releaseScript, [keys.lock(key)], [lease.token]);
+        },
+        onReleaseError: (error) => {
           logger.log('warn', 'Releasing a letmepost lock failed; it will expire at the end of its lease.', {
             key,
             error: toStoreError(error, { knownSecrets }).message,
           });
-        });
-      }
+        },
+        retry: lockRetry,
+      });
     },
 
     async close() {
