@@ -16,3 +16,4 @@ export {
 export { createLoopbackProvider, type LoopbackProviderSettings } from './loopback-provider.js';
 export { startLoopbackPlatform, type LoopbackPlatform, type LoopbackPlatformOptions, type LoopbackPlatformStats } from './loopback-platform.js';
 export type { StoreModuleReference } from './store-module.js';
+export { runKeyRotationScenario, type KeyRotationScenarioOptions, type KeyRotationScenarioReport } from './key-rotation-scenario.js';
