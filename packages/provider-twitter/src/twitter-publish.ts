@@ -11,7 +11,6 @@ import {
 import { Buffer } from 'node:buffer';
 import { z } from 'zod';
 import {
-  convertToTwitterPost,
   parseTwitterPostId,
   toCreatePostRequest,
   twitterPostUrl,
@@ -23,7 +22,7 @@ import type { TwitterContext } from './twitter-context.js';
 import { resolveTwitterAuth, type TwitterCredentials, type TwitterRequestAuth } from './twitter-credentials.js';
 import { asReplyRestricted, mediaProcessingError } from './twitter-error.js';
 import { getTwitterMediaStatus, setTwitterAltText, uploadTwitterMedia } from './twitter-media-upload.js';
-import { parseTwitterOptions, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
+import { preflightTwitterPost, twitterOptionsSchema } from './twitter-validate.js';
 
 /** One post ready to create: its media already uploaded. */
 interface PreparedItem {
@@ -52,11 +51,10 @@ export async function publishTwitterPost(options: {
   onProgress?: (event: MediaProgressEvent) => void;
 }): Promise<ProviderPublishResult> {
   const { context, post, signal } = options;
-  const issues = validateTwitterPost({ post, options: options.options, maxVideoBytes: context.maxVideoBytes });
-  if (issues.length > 0) throw validationError(issues);
+  const preflight = preflightTwitterPost({ post, options: options.options, maxVideoBytes: context.maxVideoBytes });
+  if (preflight.issues.length > 0) throw validationError(preflight.issues);
   const auth = resolveTwitterAuth(options.auth);
-  const plan = convertToTwitterPost({ post });
-  const publishOptions = parseTwitterOptions(options.options);
+  const { plan, options: publishOptions } = preflight;
 
   const prepared: PreparedItem[] = [];
   const pending: { mediaId: string; progressPercent?: number; checkAfterSecs?: number }[] = [];
@@ -193,7 +191,7 @@ async function createTwitterPosts(options: {
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
   const { state, auth } = options;
-  const [root, ...replies] = state.items;
+  const root = state.items[0];
   if (root === undefined) throw new Error('A post plan always has a root item.');
 
   let rootId: string;
@@ -210,10 +208,12 @@ async function createTwitterPosts(options: {
   }
 
   const url = (postId: string) => twitterPostUrl({ postId, username: auth.username });
-  const items: PublishItemResult[] = [{ index: root.index, status: 'published', postId: rootId, url: url(rootId) }];
+  const rootUrl = url(rootId);
+  const items: PublishItemResult[] = [{ index: root.index, status: 'published', postId: rootId, url: rootUrl }];
   let previousId = rootId;
   let stoppedBy: { index: number; error: LetmepostError } | undefined;
-  for (const item of replies) {
+  for (let position = 1; position < state.items.length; position += 1) {
+    const item = state.items[position]!;
     if (stoppedBy) {
       items.push({ index: item.index, status: 'failed', error: notSentError({ index: item.index, stoppedBy }) });
       continue;
@@ -242,7 +242,7 @@ async function createTwitterPosts(options: {
       message: `${published} of ${items.length} posts were published on X; item ${stoppedBy.index} failed (${stoppedBy.error.code}) and the items after it were not sent.`,
     });
   }
-  return { status: 'published', postId: rootId, url: url(rootId), items, warnings };
+  return { status: 'published', postId: rootId, url: rootUrl, items, warnings };
 }
 
 async function createPost(options: {

@@ -21,6 +21,10 @@ describe('twitterWeightedLength', () => {
     ['CJK punctuation and ideographs', '故人西辞黄鹤楼，', 16],
     ['General Punctuation spaces weigh 1', '\u2000\u2001\u200A\u2010\u2014\u2032', 6],
     ['a 64-character label is not a domain', 'randomurlrandomurlrandomurlrandomurlrandomurlrandomurlrandomurls.com', 68],
+    // Not from the conformance file: the ASCII-only fast path must still see emoji built on ASCII.
+    ['keycap bases alone are plain ASCII', '#*0123456789', 12],
+    ['keycap sequences are one emoji each', '#\uFE0F\u20E3 1\uFE0F\u20E3', 5],
+    ['a URL followed by an emoji', 'https://test.com 🔥', 26],
     ['directional isolates around a URL with an Arabic TLD', '\u2066\u202Ahttp://foobar.پاکستان/\u202C\u2069', 31],
   ])('counts %s', (_name, text, expected) => {
     expect(twitterWeightedLength(text)).toBe(expected);

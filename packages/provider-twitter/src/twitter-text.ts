@@ -52,10 +52,13 @@ export interface ParsedTwitterText {
 
 // U+FFFE, U+FEFF and U+FFFF make X refuse the post outright (twitter-text `invalidChars`).
 const INVALID_CHARACTERS = /[\uFFFE\uFEFF\uFFFF]/;
+const ASCII_ONLY = /^[\x00-\x7F]*$/;
 
 // Built through the constructor: the `v` flag (Unicode sets, needed for `\p{RGI_Emoji}`, which
 // matches whole ZWJ, flag, keycap and skin-tone sequences) is newer than the compile target.
-const EMOJI_PATTERN = new RegExp('\\p{RGI_Emoji}', 'gv');
+// Built on first use: parsing it expands thousands of sequences, which plain-ASCII posts never need.
+let emojiPattern: RegExp | undefined;
+const getEmojiPattern = (): RegExp => (emojiPattern ??= new RegExp('\\p{RGI_Emoji}', 'gv'));
 
 /**
  * Parses a post's text the way X does before accepting it: NFC normalization, URL detection
@@ -63,29 +66,33 @@ const EMOJI_PATTERN = new RegExp('\\p{RGI_Emoji}', 'gv');
  */
 export function parseTwitterText(options: { text: string; config?: TwitterTextConfig }): ParsedTwitterText {
   const config = options.config ?? twitterTextConfigV3;
-  const text = options.text.normalize('NFC');
+  // Most posts are plain ASCII: NFC leaves it unchanged, it holds none of the refused code points,
+  // and every RGI emoji contains a non-ASCII code point (U+FE0F, U+20E3, ZWJ, a pictograph...),
+  // so the normalization and the (large) emoji pattern are only run for other text.
+  const ascii = ASCII_ONLY.test(options.text);
+  const text = ascii ? options.text : options.text.normalize('NFC');
   const urls = extractTwitterUrls({ text, normalized: true });
-  const urlsByStart = new Map(urls.map((url) => [url.start, url]));
-  const emojiEndsByStart = new Map<number, number>();
-  if (config.emojiParsingEnabled) {
-    for (const match of text.matchAll(EMOJI_PATTERN)) {
-      emojiEndsByStart.set(match.index, match.index + match[0].length);
-    }
-  }
+  const emojis = ascii || !config.emojiParsingEnabled ? [] : [...text.matchAll(getEmojiPattern())];
 
+  // URLs and emoji come in text order, so one cursor into each replaces per-position lookups.
   let weighted = 0;
   let index = 0;
+  let nextUrl = 0;
+  let nextEmoji = 0;
   while (index < text.length) {
-    const url = urlsByStart.get(index);
-    if (url) {
+    const url = urls[nextUrl];
+    if (url !== undefined && url.start === index) {
       weighted += config.transformedUrlLength * config.scale;
       index = url.end;
+      nextUrl += 1;
       continue;
     }
-    const emojiEnd = emojiEndsByStart.get(index);
-    if (emojiEnd !== undefined) {
+    let emoji = emojis[nextEmoji];
+    while (emoji !== undefined && emoji.index < index) emoji = emojis[(nextEmoji += 1)];
+    if (emoji !== undefined && emoji.index === index) {
       weighted += config.defaultWeight;
-      index = emojiEnd;
+      index += emoji[0].length;
+      nextEmoji += 1;
       continue;
     }
     const codePoint = text.codePointAt(index) ?? 0;
@@ -94,7 +101,7 @@ export function parseTwitterText(options: { text: string; config?: TwitterTextCo
   }
 
   const weightedLength = weighted / config.scale;
-  const hasInvalidCharacters = INVALID_CHARACTERS.test(text);
+  const hasInvalidCharacters = !ascii && INVALID_CHARACTERS.test(text);
   return {
     weightedLength,
     maxWeightedLength: config.maxWeightedLength,

@@ -1,6 +1,6 @@
 import type { Media, Post, ValidationIssue } from '@letmepost/core';
 import { z } from 'zod';
-import { convertToTwitterPost, type TwitterPublishOptions } from './convert-to-twitter-post.js';
+import { convertToTwitterPost, type TwitterPostPlan, type TwitterPublishOptions } from './convert-to-twitter-post.js';
 import { TWITTER_REPLY_SETTINGS } from './twitter-api.js';
 import { parseTwitterText } from './twitter-text.js';
 
@@ -46,8 +46,24 @@ export function maxBytesFor(kind: TwitterMediaKind, maxVideoBytes: number = TWIT
   return kind === 'image' ? TWITTER_LIMITS.maxImageBytes : kind === 'gif' ? TWITTER_LIMITS.maxGifBytes : maxVideoBytes;
 }
 
+/** What publishing needs from a preflight: the problems, and the post laid out for X. */
+export interface TwitterPreflight {
+  issues: ValidationIssue[];
+  plan: TwitterPostPlan;
+  /** The validated options, `{}` when they are invalid (and `issues` says why). */
+  options: TwitterPublishOptions;
+}
+
 /** Every preflight problem of `post` for X, without I/O. */
 export function validateTwitterPost(options: { post: Post; options: unknown; maxVideoBytes?: number }): ValidationIssue[] {
+  return preflightTwitterPost(options).issues;
+}
+
+/**
+ * Validates `post` and lays it out in one pass, so a publish does not convert and check the same
+ * post twice.
+ */
+export function preflightTwitterPost(options: { post: Post; options: unknown; maxVideoBytes?: number }): TwitterPreflight {
   const issues: ValidationIssue[] = [];
   const parsedOptions = twitterOptionsSchema.safeParse(options.options ?? {});
   if (!parsedOptions.success) {
@@ -61,7 +77,8 @@ export function validateTwitterPost(options: { post: Post; options: unknown; max
   }
 
   const { post } = options;
-  if (post.replyTo !== undefined && convertToTwitterPost({ post: { text: '', replyTo: post.replyTo } }).replyToPostId === undefined) {
+  const plan = convertToTwitterPost({ post });
+  if (post.replyTo !== undefined && plan.replyToPostId === undefined) {
     issues.push({
       rule: 'twitter.reply_to.invalid',
       field: 'replyTo',
@@ -69,7 +86,7 @@ export function validateTwitterPost(options: { post: Post; options: unknown; max
     });
   }
 
-  for (const item of convertToTwitterPost({ post }).items) {
+  for (const item of plan.items) {
     const textField = item.role === 'first-comment' ? 'firstComment' : `${item.fieldPrefix}text`;
     const parsed = parseTwitterText({ text: item.text });
     if (item.text.trim() === '' && item.media.length === 0) {
@@ -89,9 +106,11 @@ export function validateTwitterPost(options: { post: Post; options: unknown; max
         message: 'Text contains U+FFFE, U+FEFF or U+FFFF, which X refuses.',
       });
     }
-    issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media`, maxVideoBytes: options.maxVideoBytes }));
+    if (item.media.length > 0) {
+      issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media`, maxVideoBytes: options.maxVideoBytes }));
+    }
   }
-  return issues;
+  return { issues, plan, options: parsedOptions.success ? parsedOptions.data : {} };
 }
 
 function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; maxVideoBytes?: number }): ValidationIssue[] {
@@ -143,9 +162,4 @@ function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; 
     }
   }
   return issues;
-}
-
-export function parseTwitterOptions(value: unknown): TwitterPublishOptions {
-  const result = twitterOptionsSchema.safeParse(value ?? {});
-  return result.success ? result.data : {};
 }
