@@ -146,6 +146,29 @@ describe('failures', () => {
     expect((await rejection(store.set('k', 'v'))).code).toBe('store_unavailable');
   });
 
+  it('bad arguments are validation_failed naming the field, and nothing is written', async () => {
+    const path = databasePath('arguments');
+    const store = sqliteTokenStore({ path });
+    await expect(store.get('')).rejects.toMatchObject({ code: 'validation_failed', field: 'key' });
+    // SQLite would store U+FFFD in place of a lone surrogate: a different key than the one given.
+    await expect(store.set('lone \ud800', 'x')).rejects.toMatchObject({ code: 'validation_failed', field: 'key' });
+    await expect(store.set('k', 'x', { ttlMs: 0 })).rejects.toMatchObject({ code: 'validation_failed', field: 'ttlMs' });
+    await expect(store.set('k', 'x', { expectedVersion: 1.5 })).rejects.toMatchObject({ code: 'validation_failed', field: 'expectedVersion' });
+    await expect(store.delete('k', { expectedVersion: 0 })).rejects.toMatchObject({ code: 'validation_failed', field: 'expectedVersion' });
+    await expect(store.list('', { limit: 0 })).rejects.toMatchObject({ code: 'validation_failed', field: 'limit' });
+    await expect(store.increment('c', { windowMs: 1_000, amount: 0.5 })).rejects.toMatchObject({ code: 'validation_failed', field: 'amount' });
+    await expect(store.withLock('l', async () => 1, { ttlMs: 1_000, waitMs: -1 })).rejects.toMatchObject({
+      code: 'validation_failed',
+      field: 'waitMs',
+    });
+    await store.close();
+    const raw = new DatabaseSync(path, { readOnly: true });
+    for (const table of ['letmepost_entries', 'letmepost_counter_events', 'letmepost_locks']) {
+      expect(raw.prepare(`SELECT count(*) AS n FROM ${table}`).get()?.n, table).toBe(0);
+    }
+    raw.close();
+  });
+
   it('an unopenable path is store_unavailable', () => {
     expect(() => sqliteTokenStore({ path: join(tmpdir(), 'letmepost-no-such-dir', 'x', 'store.db') })).toThrow(
       expect.objectContaining({ code: 'store_unavailable' }),

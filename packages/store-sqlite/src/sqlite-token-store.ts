@@ -1,7 +1,13 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   LetmepostError,
+  checkStoreArguments,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
+  storeClosedError,
   systemClock,
+  versionConflictError,
   type Clock,
   type LockLease,
   type StoreEntry,
@@ -83,8 +89,6 @@ interface LockRow {
   holder_token: number | null;
   expires_at: number | null;
 }
-
-const conflict = (message: string) => new LetmepostError({ code: 'store_conflict', message });
 
 function unavailable(cause: unknown): LetmepostError {
   const errcode = (cause as { errcode?: number } | null)?.errcode;
@@ -190,7 +194,7 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
    * read a version and then both write.
    */
   const transaction = <T>(body: () => T): T => {
-    if (closed) throw new LetmepostError({ code: 'store_unavailable', message: 'The SQLite store is closed.' });
+    if (closed) throw storeClosedError({ storeName: 'SQLite' });
     try {
       database.exec('BEGIN IMMEDIATE');
     } catch (error) {
@@ -207,7 +211,7 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
   };
 
   const read = <T>(body: () => T): T => {
-    if (closed) throw new LetmepostError({ code: 'store_unavailable', message: 'The SQLite store is closed.' });
+    if (closed) throw storeClosedError({ storeName: 'SQLite' });
     try {
       return body();
     } catch (error) {
@@ -245,6 +249,7 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     sweep,
 
     async get(key) {
+      checkStoreArguments.get({ key });
       return read(() => {
         const row = liveEntry(key, clock.now());
         return row ? toEntry(row) : null;
@@ -252,20 +257,21 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     },
 
     async set(key: string, value: string, setOptions: StoreSetOptions = {}) {
+      checkStoreArguments.set({ key, value, options: setOptions });
       const entry = transaction(() => {
         const now = clock.now();
         const fence = setOptions.fence;
         if (fence) {
           const lock = statements.getLock.get(fence.key) as LockRow | undefined;
           if (lock?.holder_token !== fence.token || lock.expires_at === null || lock.expires_at <= now) {
-            throw conflict(`The lock on "${fence.key}" is no longer held by lease ${fence.token}.`);
+            throw leaseLostError({ fence });
           }
         }
         const current = liveEntry(key, now);
         const expected = setOptions.expectedVersion;
-        if (expected === null && current) throw conflict(`"${key}" already exists.`);
+        if (expected === null && current) throw entryExistsError({ key, currentVersion: current.version });
         if (typeof expected === 'number' && current?.version !== expected) {
-          throw conflict(`"${key}" is ${current ? `at version ${current.version}` : 'absent'}, not at version ${expected}.`);
+          throw versionConflictError({ key, expectedVersion: expected, currentVersion: current?.version ?? null });
         }
         const row: EntryRow = {
           key,
@@ -281,14 +287,16 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     },
 
     async delete(key, deleteOptions = {}) {
+      checkStoreArguments.delete({ key, options: deleteOptions });
       const removed = transaction(() => {
         const current = liveEntry(key, clock.now());
         if (!current) {
           statements.deleteEntry.run(key);
           return false;
         }
-        if (deleteOptions.expectedVersion !== undefined && current.version !== deleteOptions.expectedVersion) {
-          throw conflict(`"${key}" is at version ${current.version}, not at version ${deleteOptions.expectedVersion}.`);
+        const { expectedVersion } = deleteOptions;
+        if (expectedVersion !== undefined && current.version !== expectedVersion) {
+          throw versionConflictError({ key, expectedVersion, currentVersion: current.version });
         }
         statements.deleteEntry.run(key);
         return true;
@@ -298,20 +306,22 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     },
 
     async list(prefix, listOptions = {}) {
+      checkStoreArguments.list({ prefix, options: listOptions });
       return read(() => {
         const upper = prefixUpperBound(prefix);
         const parameters: Array<string | number> = [prefix];
         if (upper !== undefined) parameters.push(upper);
         if (listOptions.after !== undefined) parameters.push(listOptions.after);
         parameters.push(clock.now());
-        if (listOptions.limit !== undefined) parameters.push(Math.max(0, Math.floor(listOptions.limit)));
+        if (listOptions.limit !== undefined) parameters.push(listOptions.limit);
         const statement = listStatement(upper !== undefined, listOptions.after !== undefined, listOptions.limit !== undefined);
         return (statement.all(...parameters) as unknown as EntryRow[]).map(toEntry);
       });
     },
 
     async increment(key, incrementOptions): Promise<StoreIncrementResult> {
-      const amount = Math.trunc(incrementOptions.amount ?? 1);
+      checkStoreArguments.increment({ key, options: incrementOptions });
+      const amount = incrementOptions.amount ?? 1;
       const result = transaction((): StoreIncrementResult => {
         const now = clock.now();
         statements.pruneEvents.run(key, now - incrementOptions.windowMs);
@@ -340,30 +350,20 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     },
 
     async withLock(key, fn, lockOptions) {
-      const waitMs = lockOptions.waitMs ?? lockOptions.ttlMs;
-      const deadline = performance.now() + waitMs;
-      let lease = tryAcquire(key, lockOptions.ttlMs);
-      // Poll with capped exponential backoff and jitter, holding no transaction while waiting.
-      for (let delay = 4; !lease; delay = Math.min(delay * 1.5, 100)) {
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw conflict(`Timed out after ${waitMs} ms waiting for the lock on "${key}".`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(delay * (0.5 + Math.random()), remaining)));
-        lease = tryAcquire(key, lockOptions.ttlMs);
-      }
-      try {
-        return await fn(lease);
-      } finally {
-        const held = lease;
+      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
+      // Each attempt is its own short transaction: nothing is held while waiting.
+      return runWithLockLease({
+        key,
+        waitMs,
+        fn,
+        tryAcquire: () => tryAcquire(key, ttlMs),
         // Releases only our own grant: a lease that expired and was taken over leaves the new
-        // holder alone. A failed release is not worth failing the caller for: the lease expires.
-        if (!closed) {
-          try {
-            transaction(() => statements.releaseLock.run(held.key, held.token));
-          } catch {
-            // The lease runs out at expiresAt.
-          }
-        }
-      }
+        // holder alone. A failed release (or a handle closed meanwhile) is ignored: the lease
+        // runs out at its expiresAt.
+        release: (lease) => {
+          transaction(() => statements.releaseLock.run(lease.key, lease.token));
+        },
+      });
     },
 
     async close() {
