@@ -16,4 +16,5 @@ export {
 export { createLoopbackProvider, type LoopbackProviderSettings } from './loopback-provider.js';
 export { startLoopbackPlatform, type LoopbackPlatform, type LoopbackPlatformOptions, type LoopbackPlatformStats } from './loopback-platform.js';
 export type { StoreModuleReference } from './store-module.js';
+export { runMultiProcessLetmepostSuite, runMultiProcessStoreSuite, type MultiProcessSuiteOptions } from './multi-process-suites.js';
 export { runKeyRotationScenario, type KeyRotationScenarioOptions, type KeyRotationScenarioReport } from './key-rotation-scenario.js';
