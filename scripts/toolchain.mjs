@@ -22,8 +22,10 @@ const shimDirectory = join(toolchainDirectory, 'bin');
 const wanted = JSON.stringify({ node: NODE_VERSION, pnpm: PNPM_VERSION, nodePackage });
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  const { allowFailure = false, ...spawnOptions } = options;
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...spawnOptions });
   if (result.error) throw result.error;
+  if (allowFailure) return result.status ?? 1;
   if (result.status !== 0) {
     process.stderr.write(`\n${command} ${args.join(' ')} exited with ${result.status ?? result.signal}\n`);
     process.exit(result.status ?? 1);
@@ -50,14 +52,14 @@ function ensureToolchain() {
   writeFileSync(stampFile, wanted);
 }
 
-function pnpm(args, extraEnvironment = {}) {
+function pnpm(args, extraEnvironment = {}, options = {}) {
   const environment = {
     ...process.env,
     ...extraEnvironment,
     PATH: `${shimDirectory}:${nodeBinDirectory}:${process.env.PATH ?? ''}`,
     npm_config_engine_strict: 'false',
   };
-  run(join(nodeBinDirectory, 'node'), [pnpmEntry, ...args], { env: environment });
+  return run(join(nodeBinDirectory, 'node'), [pnpmEntry, ...args], { env: environment, ...options });
 }
 
 const task = process.argv[2] ?? 'test';
@@ -65,9 +67,12 @@ ensureToolchain();
 pnpm(['install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only']);
 
 switch (task) {
-  case 'test':
-    pnpm(['run', 'test:all']);
-    break;
+  case 'test': {
+    const status = pnpm(['run', 'test:all'], {}, { allowFailure: true });
+    // The closing "N passed, N failed" line is printed whether or not something failed.
+    const summary = run(join(nodeBinDirectory, 'node'), [join(root, 'scripts', 'summarize-tests.mjs')], { allowFailure: true });
+    process.exit(status !== 0 ? status : summary);
+  }
   case 'demo':
     pnpm(['turbo', 'run', 'build', '--filter=letmepost-demo...', '--output-logs=errors-only']);
     pnpm(['--filter', 'letmepost-demo', 'run', 'start']);
