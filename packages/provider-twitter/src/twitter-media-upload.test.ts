@@ -364,6 +364,41 @@ describe('video', () => {
     expect(result.status).toBe('pending');
   });
 
+  it('re-sends a failed APPEND with the same segment bytes before reading the next segment', async () => {
+    const size = TWITTER_CHUNK_SIZE + 10_000;
+    const pieces: Uint8Array[] = [];
+    for await (const piece of patternBytes(size)) pieces.push(piece);
+    const content = Buffer.concat(pieces);
+    const server = await fakeX([
+      route('POST', '/2/media/upload/initialize', () => ({ status: 200, body: mediaInitialize })),
+      sequence('POST', `/2/media/upload/${VIDEO_ID}/append`, [{ status: 503, body: { title: 'Service Unavailable' } }, { status: 200 }, { status: 200 }]),
+      route('POST', `/2/media/upload/${VIDEO_ID}/finalize`, () => ({ status: 200, body: mediaFinalizePending })),
+    ]);
+
+    // The segments share one buffer (chunkStream's reuseBuffer): had the next segment been read
+    // into it before the retry went out, the retry would carry the wrong bytes.
+    const result = await twitterFor(server).publish({
+      post: { text: 'retry', media: [{ stream: patternBytes(size), size, mimeType: 'video/mp4' }] },
+      auth,
+      options: {},
+    });
+
+    const appends = await Promise.all(
+      server.requests
+        .filter((request) => request.url.endsWith('/append'))
+        .map(async (request) => {
+          expect(Number(request.headers['content-length'])).toBe(request.body.byteLength);
+          const form = await formOf(request);
+          return { index: String(form.get('segment_index')), bytes: await bytesOf(form.get('media')) };
+        }),
+    );
+    expect(appends.map((append) => append.index)).toEqual(['0', '0', '1']);
+    expect(appends[0]!.bytes.equals(content.subarray(0, TWITTER_CHUNK_SIZE))).toBe(true);
+    expect(appends[1]!.bytes.equals(content.subarray(0, TWITTER_CHUNK_SIZE))).toBe(true);
+    expect(appends[2]!.bytes.equals(content.subarray(TWITTER_CHUNK_SIZE))).toBe(true);
+    expect(result.status).toBe('pending');
+  });
+
   it('streams a video from a URL', async () => {
     const size = TWITTER_CHUNK_SIZE + 1;
     const video = Buffer.alloc(size, 7);

@@ -66,13 +66,15 @@ async function uploadImage(options: {
   const { context, bytes } = options;
   // Images are at most 5 MB, so one multipart request with the whole file is the cheap path.
   const content = await collect(bytes.open());
-  const form = new FormData();
-  form.append('media', new Blob([content], { type: bytes.mimeType }), bytes.fileName ?? 'media');
-  form.append('media_category', 'tweet_image');
   const { value } = await context.http.json({
     method: 'POST',
     url: `${context.apiBaseUrl}/2/media/upload`,
-    body: { multipart: form },
+    body: {
+      multipart: [
+        { name: 'media', data: content, fileName: bytes.fileName ?? 'media', contentType: bytes.mimeType.toLowerCase() },
+        { name: 'media_category', value: 'tweet_image' },
+      ],
+    },
     auth: options.auth.http,
     secrets: options.auth.secrets,
     // An upload that is repeated only leaves an unused media id behind.
@@ -114,14 +116,19 @@ async function uploadChunked(options: {
   const chunkSize = Math.max(TWITTER_CHUNK_SIZE, Math.ceil(bytes.size / MAX_SEGMENTS));
   let segmentIndex = 0;
   let bytesSent = 0;
-  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize })) {
-    const form = new FormData();
-    form.append('segment_index', String(segmentIndex));
-    form.append('media', new Blob([chunk as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'segment');
+  // One segment buffer for the whole file: each APPEND (with its retries) is awaited before the
+  // next segment is read into the same buffer, which is what `reuseBuffer` requires. The
+  // segment goes into the multipart body by reference, so a 4 MiB segment costs no other copy.
+  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize, reuseBuffer: true })) {
     await context.http.request({
       method: 'POST',
       url: `${context.apiBaseUrl}/2/media/upload/${mediaId}/append`,
-      body: { multipart: form },
+      body: {
+        multipart: [
+          { name: 'segment_index', value: String(segmentIndex) },
+          { name: 'media', data: chunk, fileName: 'segment', contentType: 'application/octet-stream' },
+        ],
+      },
       auth: auth.http,
       secrets: auth.secrets,
       // Re-sending a segment with the same index replaces it.
@@ -187,13 +194,15 @@ export async function setTwitterAltText(options: {
   });
 }
 
-async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+/** The whole file in one array; in-memory media (one piece) is used as it is, not copied. */
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const pieces: Uint8Array[] = [];
   let total = 0;
   for await (const piece of source) {
     pieces.push(piece);
     total += piece.byteLength;
   }
+  if (pieces.length === 1) return pieces[0]!;
   const content = new Uint8Array(total);
   let offset = 0;
   for (const piece of pieces) {

@@ -58,6 +58,58 @@ describe('chunkStream', () => {
     expect(maxAhead).toBeLessThanOrEqual(pieceSize);
   });
 
+  test('without reuseBuffer every assembled chunk is its own buffer (a consumer may keep it)', async () => {
+    const kept: Uint8Array[] = [];
+    for await (const chunk of chunkStream({ source: pieces([3, 3, 3, 3]), chunkSize: 4 })) kept.push(chunk);
+    expect(new Set(kept.map((chunk) => chunk.buffer)).size).toBe(kept.length);
+    expect(concat(kept)).toEqual(concat(await collect(pieces([3, 3, 3, 3]))));
+  });
+
+  test('reuseBuffer: one buffer for every chunk, refilled only once the consumer asks for the next', async () => {
+    const expected = concat(await collect(pieces([3, 3, 3, 3, 3])));
+    let pulledPieces = 0;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const piece of pieces([3, 3, 3, 3, 3])) {
+        pulledPieces += 1;
+        yield piece;
+      }
+    }
+    const buffers = new Set<ArrayBufferLike>();
+    const seen: number[][] = [];
+    let previous: { chunk: Uint8Array; bytes: number[] } | undefined;
+    let offset = 0;
+    const chunks = chunkStream({ source: counted(), chunkSize: 4, reuseBuffer: true });
+    for (;;) {
+      const next = await chunks.next();
+      if (previous && next.done !== true && next.value.buffer === previous.chunk.buffer) {
+        // The contract made visible: a kept chunk changes under the consumer once it moves on.
+        expect([...previous.chunk]).not.toEqual(previous.bytes);
+      }
+      if (next.done === true) break;
+      const chunk = next.value;
+      // While the consumer holds a chunk, nothing more is read from the source into the buffer.
+      const pulledWhileHeld = pulledPieces;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(pulledPieces).toBe(pulledWhileHeld);
+      expect([...chunk]).toEqual(expected.slice(offset, offset + chunk.byteLength));
+      offset += chunk.byteLength;
+      buffers.add(chunk.buffer);
+      seen.push([...chunk]);
+      previous = { chunk, bytes: [...chunk] };
+    }
+    expect(seen.map((chunk) => chunk.length)).toEqual([4, 4, 4, 3]);
+    expect(seen.flat()).toEqual(expected);
+    expect(buffers.size).toBe(1);
+  });
+
+  test('reuseBuffer still hands over whole-chunk source pieces as views, not copies', async () => {
+    const big = new Uint8Array(8).map((_, index) => index);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of chunkStream({ source: (async function* () { yield big; })(), chunkSize: 4, reuseBuffer: true })) chunks.push(chunk);
+    expect(chunks.map((chunk) => chunk.buffer)).toEqual([big.buffer, big.buffer]);
+    expect(chunks.map((chunk) => [...chunk])).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+  });
+
   test('rejects a non-positive chunk size', async () => {
     await expect(collect(chunkStream({ source: pieces([1]), chunkSize: 0 }))).rejects.toThrow(RangeError);
   });

@@ -2,15 +2,27 @@ export interface ChunkStreamOptions {
   source: AsyncIterable<Uint8Array>;
   /** Bytes per chunk; every chunk but the last has exactly this size. */
   chunkSize: number;
+  /**
+   * Assemble every chunk in one buffer, reused, instead of a fresh one per chunk. A chunk is then
+   * valid only until the consumer asks for the next one: by then it must be completely done with
+   * it — sent, answered, any retry finished. A sequential upload loop (`for await` over the
+   * chunks, awaiting each part's request before the next iteration) meets this; a consumer that
+   * keeps chunks, or sends several at once, must not set it. Default false.
+   *
+   * Without it a long upload allocates a new chunk-sized buffer per part, and the garbage piles
+   * up outside the JavaScript heap faster than V8 collects it.
+   */
+  reuseBuffer?: boolean;
 }
 
 /**
  * Re-slices a byte stream into fixed-size chunks for chunked uploads (X APPEND segments,
  * LinkedIn/YouTube parts). Holds at most one chunk plus one source piece in memory, whatever the
- * total size.
+ * total size. Source pieces that already span whole chunks are yielded as views, without a copy.
  */
 export async function* chunkStream(options: ChunkStreamOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { chunkSize } = options;
+  const reuseBuffer = options.reuseBuffer === true;
   if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
     throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
   }
@@ -30,9 +42,10 @@ export async function* chunkStream(options: ChunkStreamOptions): AsyncGenerator<
       filled += take;
       offset += take;
       if (filled === chunkSize) {
-        // The consumer may keep the chunk (e.g. a pending retry), so a fresh buffer follows.
         yield buffer;
-        buffer = undefined;
+        // Unless told otherwise, the consumer may keep the chunk (a pending retry), so a fresh
+        // buffer follows. Reaching this line means the consumer asked for the next chunk.
+        if (!reuseBuffer) buffer = undefined;
         filled = 0;
         while (piece.byteLength - offset >= chunkSize) {
           yield piece.subarray(offset, offset + chunkSize);

@@ -194,6 +194,40 @@ describe('failures after sending', () => {
   });
 });
 
+describe('answers', () => {
+  test('a body arriving in several pieces is returned whole, in order', async () => {
+    server = await startLocalServer(async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      for (const piece of ['{"data":', '{"id":"17",', '"text":"héllo"}}']) {
+        response.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      response.end();
+    });
+    const response = await client().http.request({ method: 'GET', url: `${server.origin}/2/tweets/17` });
+    expect(response.headers['transfer-encoding']).toBe('chunked');
+    expect(response.json()).toEqual({ data: { id: '17', text: 'héllo' } });
+    expect(response.body.byteLength).toBe(Buffer.byteLength('{"data":{"id":"17","text":"héllo"}}'));
+  });
+
+  test('a HEAD answer declaring a length above the byte cap is fine: no body comes with it', async () => {
+    server = await startLocalServer((_request, response) => response.writeHead(200, { 'content-length': String(64 * 1024 * 1024) }).end());
+    const response = await client({ maxResponseBytes: 1024 }).http.request({ method: 'HEAD', url: `${server.origin}/video.mp4` });
+    expect(response.status).toBe(200);
+    expect(response.body.byteLength).toBe(0);
+  });
+
+  test('a declared length above the byte cap is refused before the body is read', async () => {
+    server = await startLocalServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(2048) });
+      response.write('{"a":"');
+    });
+    const error = await failure(client({ maxResponseBytes: 1024 }).http.request({ method: 'GET', url: `${server.origin}/big` }));
+    expect(error.code).toBe('platform_unavailable');
+    expect(error.message).toContain('larger than 1024 bytes');
+  });
+});
+
 describe('failures before sending (safe to repeat for every method)', () => {
   test('connection refused on a create: retried, then platform_unavailable (retryable), never unknown', async () => {
     const port = await closedPort();

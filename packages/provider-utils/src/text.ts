@@ -1,4 +1,6 @@
-const graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Created on first use: building a segmenter loads ICU's break rules (about 3 MiB of RSS), which
+// a process that never counts graphemes (an X-only host, say) should not pay for.
+let graphemeSegmenter: Intl.Segmenter | undefined;
 const utf8Encoder = new TextEncoder();
 
 /**
@@ -7,6 +9,7 @@ const utf8Encoder = new TextEncoder();
  */
 export function countGraphemes(text: string): number {
   let count = 0;
+  graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const _segment of graphemeSegmenter.segment(text)) count += 1;
   return count;
 }
