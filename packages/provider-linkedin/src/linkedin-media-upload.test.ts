@@ -35,6 +35,8 @@ interface LoopbackBehaviour {
   uploadBase?: string;
   imageInitialize?: { status: number; body: unknown };
   uploadStatus?: number;
+  /** Video part answered 503 once before it is accepted. */
+  failPartOnce?: number;
 }
 
 const servers: LoopbackServer[] = [];
@@ -71,7 +73,13 @@ async function startLinkedIn(behaviour: LoopbackBehaviour = {}): Promise<LinkedI
         return send(response, 200, JSON.parse(JSON.stringify(videoInitialize).replaceAll('{{uploadUrl}}', `${server.url}/dms-uploads/video`)));
       }
       const part = /^\/dms-uploads\/video\/part-(\d+)$/.exec(url.pathname);
-      if (request.method === 'PUT' && part) return send(response, 200, undefined, { etag: `"etag-part-${part[1]}"` });
+      if (request.method === 'PUT' && part) {
+        if (Number(part[1]) === behaviour.failPartOnce) {
+          behaviour.failPartOnce = undefined;
+          return send(response, 503, { status: 503, message: 'try again' });
+        }
+        return send(response, 200, undefined, { etag: `"etag-part-${part[1]}"` });
+      }
       if (route === 'POST /rest/videos' && url.searchParams.get('action') === 'finalizeUpload') return send(response, 200);
       if (route === `GET /rest/videos/${encodeURIComponent(VIDEO_URN)}`) {
         const next = videoStatuses.length > 1 ? videoStatuses.shift() : videoStatuses[0];
@@ -299,6 +307,29 @@ describe('Videos API', () => {
     expect((post?.json() as { content: unknown }).content).toEqual({ media: { id: VIDEO_URN, title: 'Demo' } });
     expect(result).toMatchObject({ status: 'published', postId: POST_URN });
     expect(progress.map((event) => event.bytesSent)).toEqual([4_194_304, 8_388_608, size]);
+  });
+
+  it('re-sends a failed part with its own bytes before reading the next part into the shared buffer', async () => {
+    const linkedIn = await startLinkedIn({ failPartOnce: 1 });
+    const bytes = new Uint8Array(randomBytes(size));
+    const result = await provider(linkedIn, { http: { retry: { maxAttempts: 3, sleep: async () => {} } } }).publish({
+      post: { text: 'Watch', media: [{ stream: pieces(bytes, 65_536), size, mimeType: 'video/mp4' }] },
+      auth,
+      options: {},
+    });
+
+    const parts = linkedIn.requests({ method: 'PUT', path: /^\/dms-uploads\/video\// });
+    expect(parts.map((part) => part.url)).toEqual([
+      '/dms-uploads/video/part-0',
+      '/dms-uploads/video/part-1',
+      '/dms-uploads/video/part-1',
+      '/dms-uploads/video/part-2',
+    ]);
+    const expected = (start: number, end: number) => Buffer.from(bytes.subarray(start, end));
+    expect(parts[1]!.body.equals(expected(4_194_304, 8_388_608))).toBe(true);
+    expect(parts[2]!.body.equals(expected(4_194_304, 8_388_608))).toBe(true);
+    expect(Buffer.compare(Buffer.concat([parts[0]!.body, parts[2]!.body, parts[3]!.body]), Buffer.from(bytes))).toBe(0);
+    expect(result).toMatchObject({ status: 'published' });
   });
 
   it('answers pending while LinkedIn processes the video, then checkStatus posts it once available', async () => {

@@ -161,7 +161,9 @@ export async function uploadLinkedInVideo(options: UploadCommon): Promise<string
   const etags: string[] = [];
   let bytesSent = 0;
   let index = 0;
-  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize: partSize })) {
+  // One part buffer for the whole video: each PUT (with its retries) is awaited before the next
+  // part is read into it, which is what `reuseBuffer` requires.
+  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize: partSize, reuseBuffer: true })) {
     const part = parts[index];
     if (part === undefined || chunk.byteLength !== part.length) {
       throw new LetmepostError({
