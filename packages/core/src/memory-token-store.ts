@@ -220,15 +220,14 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
 
     async withLock(key, fn, lockOptions) {
       assertOpen();
-      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
       return runWithLockLease({
         key,
-        waitMs,
+        options: lockOptions,
         fn,
         tryAcquire: () => {
           // `close()` wakes every waiter, which then fails here instead of taking a lease.
           assertOpen();
-          return tryAcquire(key, ttlMs);
+          return tryAcquire(key, lockOptions.ttlMs);
         },
         release,
         retry: LOCK_POLL,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LetmepostError } from './letmepost-error.js';
+import type { Logger } from './logger.js';
 import type { LockLease } from './token-store.js';
 import {
   checkStoreArguments,
@@ -9,6 +10,7 @@ import {
   runWithLockLease,
   storeClosedError,
   storeUnreachableError,
+  storeValidationError,
   versionConflictError,
 } from './token-store-support.js';
 
@@ -86,7 +88,7 @@ describe('runWithLockLease', () => {
     const released: LockLease[] = [];
     const result = await runWithLockLease({
       key: 'lock',
-      waitMs: 0,
+      options: { ttlMs: 60_000, waitMs: 0 },
       tryAcquire: () => granted,
       release: (held) => {
         released.push(held);
@@ -102,36 +104,48 @@ describe('runWithLockLease', () => {
     expect(released).toEqual([lease(7)]);
   });
 
-  it("rethrows fn's error after releasing, and reports (not throws) a failed release", async () => {
+  it("rethrows fn's error after releasing, and logs (not throws) a failed release", async () => {
     const failure = new Error('fn failed');
-    const releaseFailure = new Error('release failed');
-    const reported: unknown[] = [];
+    const releaseFailure = storeUnreachableError({ backend: 'PostgreSQL', cause: { code: 'ECONNRESET' } });
+    const logged: unknown[][] = [];
+    const logger: Logger = { log: (...entry) => logged.push(entry) };
     const error = await rejectionOf(
       runWithLockLease({
         key: 'lock',
-        waitMs: 0,
+        options: { ttlMs: 60_000, waitMs: 0 },
         tryAcquire: async () => lease(1),
         release: async () => {
           throw releaseFailure;
         },
-        onReleaseError: (reason) => reported.push(reason),
+        logger,
         fn: async () => {
           throw failure;
         },
       }),
     );
     expect(error).toBe(failure);
-    expect(reported).toEqual([releaseFailure]);
-    // Without a handler a failed release is ignored: the lease runs out at its expiresAt.
+    expect(logged).toEqual([
+      [
+        'warn',
+        'Releasing a letmepost lock failed; it will expire at the end of its lease.',
+        { key: 'lock', error: 'Could not reach PostgreSQL (ECONNRESET).' },
+      ],
+    ]);
+
+    // A raw driver error may quote connection details: only its name is logged.
+    const canary = 'release-canary-7d1f';
     await expect(
       runWithLockLease({
         key: 'lock',
-        waitMs: 0,
+        options: { ttlMs: 60_000, waitMs: 0 },
         tryAcquire: () => lease(2),
-        release: () => Promise.reject(releaseFailure),
+        release: () => Promise.reject(new TypeError(`socket to ${canary} closed`)),
+        logger,
         fn: async () => 'kept',
       }),
     ).resolves.toBe('kept');
+    expect(logged[1]?.[2]).toEqual({ key: 'lock', error: 'TypeError' });
+    expect(JSON.stringify(logged)).not.toContain(canary);
   });
 
   it('retries with growing, capped pauses until the lease is free', async () => {
@@ -139,7 +153,7 @@ describe('runWithLockLease', () => {
     let attempts = 0;
     const token = await runWithLockLease({
       key: 'lock',
-      waitMs: 60_000,
+      options: { ttlMs: 60_000, waitMs: 60_000 },
       retry: { minDelayMs: 5, maxDelayMs: 20 },
       tryAcquire: () => (++attempts < 6 ? undefined : lease(attempts)),
       pause: async (delayMs) => {
@@ -165,7 +179,7 @@ describe('runWithLockLease', () => {
     const error = await rejectionOf(
       runWithLockLease({
         key: 'busy',
-        waitMs: 60,
+        options: { ttlMs: 60_000, waitMs: 60 },
         tryAcquire: () => {
           attempts += 1;
           return undefined;
@@ -191,7 +205,7 @@ describe('runWithLockLease', () => {
     const error = await rejectionOf(
       runWithLockLease({
         key: 'busy',
-        waitMs: 0,
+        options: { ttlMs: 60_000, waitMs: 0 },
         tryAcquire: () => {
           attempts += 1;
           return undefined;
@@ -204,10 +218,28 @@ describe('runWithLockLease', () => {
     expect(attempts).toBe(1);
   });
 
+  it('checks its arguments before the first attempt', async () => {
+    let attempts = 0;
+    const error = await rejectionOf(
+      runWithLockLease({
+        key: 'k',
+        options: { ttlMs: 0 },
+        tryAcquire: () => {
+          attempts += 1;
+          return lease(1);
+        },
+        release: () => {},
+        fn: async () => 1,
+      }),
+    );
+    expect(error).toMatchObject({ code: 'validation_failed', field: 'ttlMs' });
+    expect(attempts).toBe(0);
+  });
+
   it('lets an error of tryAcquire through unchanged', async () => {
     const unavailable = storeClosedError({ storeName: 'test' });
     const error = await rejectionOf(
-      runWithLockLease({ key: 'k', waitMs: 1_000, tryAcquire: () => Promise.reject(unavailable), release: () => {}, fn: async () => 1 }),
+      runWithLockLease({ key: 'k', options: { ttlMs: 1_000 }, tryAcquire: () => Promise.reject(unavailable), release: () => {}, fn: async () => 1 }),
     );
     expect(error).toBe(unavailable);
   });
@@ -231,6 +263,15 @@ describe('store errors', () => {
       ['store_conflict', true, '"k" does not exist; expected version 1.'],
       ['store_conflict', true, '"k" is not at version 1: it changed or no longer exists.'],
     ]);
+  });
+
+  it('report a bad option as validation_failed naming the field', () => {
+    expect(storeValidationError({ field: 'schema', message: 'schema must be an identifier.' })).toMatchObject({
+      code: 'validation_failed',
+      field: 'schema',
+      retryable: false,
+      message: 'schema must be an identifier.',
+    });
   });
 
   it('report a closed store as store_unavailable that retrying will not fix', () => {

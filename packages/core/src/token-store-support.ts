@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LetmepostError } from './letmepost-error.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { LockLease, StoreSetOptions } from './token-store.js';
 
 /**
@@ -12,7 +13,8 @@ import type { LockLease, StoreSetOptions } from './token-store.js';
 /** Matches an unpaired UTF-16 surrogate, which cannot be encoded as UTF-8 without being altered. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-function validationError({ field, message }: { field: string; message: string }): LetmepostError {
+/** A bad argument or store option (`validation_failed` naming the field). */
+export function storeValidationError({ field, message }: { field: string; message: string }): LetmepostError {
   return new LetmepostError({ code: 'validation_failed', field, message });
 }
 
@@ -24,23 +26,23 @@ function validationError({ field, message }: { field: string; message: string })
  */
 function assertStorableText({ text, field }: { text: string; field: string }): void {
   if (text.includes('\u0000')) {
-    throw validationError({ field, message: `${field} must not contain the NUL character (U+0000).` });
+    throw storeValidationError({ field, message: `${field} must not contain the NUL character (U+0000).` });
   }
   if (LONE_SURROGATE.test(text)) {
-    throw validationError({ field, message: `${field} must be well-formed Unicode (it has an unpaired surrogate).` });
+    throw storeValidationError({ field, message: `${field} must be well-formed Unicode (it has an unpaired surrogate).` });
   }
 }
 
 function assertKey({ key, field }: { key: unknown; field: string }): void {
   if (typeof key !== 'string' || key.length === 0) {
-    throw validationError({ field, message: 'A store key must be a non-empty string.' });
+    throw storeValidationError({ field, message: 'A store key must be a non-empty string.' });
   }
   assertStorableText({ text: key, field });
 }
 
 function assertPositiveDuration({ value, field }: { value: unknown; field: string }): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw validationError({ field, message: `${field} must be a positive number of milliseconds.` });
+    throw storeValidationError({ field, message: `${field} must be a positive number of milliseconds.` });
   }
 }
 
@@ -56,18 +58,18 @@ export const checkStoreArguments = {
   set({ key, value, options }: { key: string; value: string; options: StoreSetOptions }): void {
     assertKey({ key, field: 'key' });
     if (typeof value !== 'string') {
-      throw validationError({ field: 'value', message: 'A store value must be a string.' });
+      throw storeValidationError({ field: 'value', message: 'A store value must be a string.' });
     }
     assertStorableText({ text: value, field: 'value' });
     const { expectedVersion, ttlMs, fence } = options;
     if (ttlMs !== undefined) assertPositiveDuration({ value: ttlMs, field: 'ttlMs' });
     if (expectedVersion != null && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1)) {
-      throw validationError({ field: 'expectedVersion', message: 'expectedVersion must be null or a positive integer.' });
+      throw storeValidationError({ field: 'expectedVersion', message: 'expectedVersion must be null or a positive integer.' });
     }
     if (fence !== undefined) {
       assertKey({ key: fence?.key, field: 'fence.key' });
       if (!Number.isSafeInteger(fence.token) || fence.token < 1) {
-        throw validationError({ field: 'fence.token', message: 'fence.token must be a positive integer.' });
+        throw storeValidationError({ field: 'fence.token', message: 'fence.token must be a positive integer.' });
       }
     }
   },
@@ -76,22 +78,22 @@ export const checkStoreArguments = {
     assertKey({ key, field: 'key' });
     const { expectedVersion } = options;
     if (expectedVersion !== undefined && (!Number.isSafeInteger(expectedVersion) || expectedVersion < 1)) {
-      throw validationError({ field: 'expectedVersion', message: 'expectedVersion must be a positive integer.' });
+      throw storeValidationError({ field: 'expectedVersion', message: 'expectedVersion must be a positive integer.' });
     }
   },
 
   list({ prefix, options }: { prefix: string; options: { limit?: number; after?: string } }): void {
     if (typeof prefix !== 'string') {
-      throw validationError({ field: 'prefix', message: 'The list prefix must be a string.' });
+      throw storeValidationError({ field: 'prefix', message: 'The list prefix must be a string.' });
     }
     assertStorableText({ text: prefix, field: 'prefix' });
     const { limit, after } = options;
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-      throw validationError({ field: 'limit', message: 'limit must be a positive integer.' });
+      throw storeValidationError({ field: 'limit', message: 'limit must be a positive integer.' });
     }
     if (after !== undefined) {
       if (typeof after !== 'string') {
-        throw validationError({ field: 'after', message: 'after must be a string key.' });
+        throw storeValidationError({ field: 'after', message: 'after must be a string key.' });
       }
       assertStorableText({ text: after, field: 'after' });
     }
@@ -102,10 +104,10 @@ export const checkStoreArguments = {
     const { windowMs, amount, limit } = options ?? ({} as typeof options);
     assertPositiveDuration({ value: windowMs, field: 'windowMs' });
     if (amount !== undefined && !Number.isSafeInteger(amount)) {
-      throw validationError({ field: 'amount', message: 'amount must be an integer.' });
+      throw storeValidationError({ field: 'amount', message: 'amount must be an integer.' });
     }
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw validationError({ field: 'limit', message: 'limit must be a non-negative integer.' });
+      throw storeValidationError({ field: 'limit', message: 'limit must be a non-negative integer.' });
     }
   },
 
@@ -115,7 +117,7 @@ export const checkStoreArguments = {
     assertPositiveDuration({ value: options?.ttlMs, field: 'ttlMs' });
     const { ttlMs, waitMs = ttlMs } = options;
     if (typeof waitMs !== 'number' || !Number.isFinite(waitMs) || waitMs < 0) {
-      throw validationError({ field: 'waitMs', message: 'waitMs must be a non-negative number of milliseconds.' });
+      throw storeValidationError({ field: 'waitMs', message: 'waitMs must be a non-negative number of milliseconds.' });
     }
     return { ttlMs, waitMs };
   },
@@ -134,8 +136,8 @@ export interface LockRetryOptions {
 }
 
 /**
- * The body of `withLock`: takes the lease, runs `fn` with a copy of it, and releases it, however
- * `fn` ends. While the lock is busy, `tryAcquire` is retried after pauses that grow exponentially
+ * The body of `withLock`: checks the arguments, takes the lease, runs `fn` with a copy of it, and
+ * releases it, however `fn` ends. While the lock is busy, `tryAcquire` is retried after pauses that grow exponentially
  * with full jitter, so several processes queued on one key do not retry in lockstep and a
  * long-held lock costs a handful of queries rather than a busy loop. After `waitMs` the caller
  * gets `store_conflict`.
@@ -146,30 +148,33 @@ export interface LockRetryOptions {
  */
 export async function runWithLockLease<RESULT>({
   key,
-  waitMs,
+  options,
   fn,
   tryAcquire,
   release,
-  onReleaseError,
+  logger = silentLogger,
   retry = {},
   pause = (delayMs) => sleep(delayMs),
 }: {
   key: string;
-  waitMs: number;
+  /** As given to `withLock`; `waitMs` defaults to `ttlMs`. */
+  options: { ttlMs: number; waitMs?: number };
   fn: (lease: LockLease) => Promise<RESULT>;
-  /** One attempt to take the lease; `undefined` while someone else holds it. */
+  /** One attempt to take a lease of `options.ttlMs`; `undefined` while someone else holds it. */
   tryAcquire: () => Promise<LockLease | undefined> | LockLease | undefined;
   /** Ends the lease, unless it ran out and was taken over meanwhile. */
   release: (lease: LockLease) => Promise<void> | void;
   /**
-   * A failed release is reported here and not thrown, since the lease ends at its `expiresAt`
-   * regardless and the caller's result (or error) matters more. Ignored by default.
+   * Warned when a release fails. The failure is not thrown: the lease ends at its `expiresAt`
+   * regardless, and the caller's result (or error) matters more. `release` should throw
+   * `LetmepostError`s, whose messages are safe to log; of anything else only the name is logged.
    */
-  onReleaseError?: ((error: unknown) => void) | undefined;
+  logger?: Logger | undefined;
   retry?: LockRetryOptions | undefined;
   /** Waits between attempts; a store that learns of releases may resolve it early. */
   pause?: ((delayMs: number) => Promise<void>) | undefined;
 }): Promise<RESULT> {
+  const { waitMs } = checkStoreArguments.withLock({ key, options });
   const minDelayMs = retry.minDelayMs ?? 10;
   const maxDelayMs = Math.max(minDelayMs, retry.maxDelayMs ?? 100);
   const deadline = performance.now() + waitMs;
@@ -196,7 +201,10 @@ export async function runWithLockLease<RESULT>({
     try {
       await release(held);
     } catch (error) {
-      onReleaseError?.(error);
+      logger.log('warn', 'Releasing a letmepost lock failed; it will expire at the end of its lease.', {
+        key,
+        error: LetmepostError.isInstance(error) ? error.message : error instanceof Error ? error.name : typeof error,
+      });
     }
   }
 }

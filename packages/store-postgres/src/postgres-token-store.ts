@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  LetmepostError,
   checkStoreArguments,
   connectionUrlSecrets,
   entryExistsError,
@@ -9,6 +8,7 @@ import {
   runWithLockLease,
   silentLogger,
   storeClosedError,
+  storeValidationError,
   versionConflictError,
   wholeMilliseconds,
   type Clock,
@@ -83,10 +83,6 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_TABLE_PREFIX_LENGTH = 40;
 const SWEEP_BATCH_SIZE = 1000;
 
-function invalidOption({ field, message }: { field: string; message: string }): LetmepostError {
-  return new LetmepostError({ code: 'validation_failed', field, message });
-}
-
 /**
  * The current time in epoch milliseconds, always bound as `$1`: the injected clock's reading,
  * or NULL to use the server's clock. `statement_timestamp()` is fixed for the whole statement, so
@@ -102,28 +98,28 @@ const NOW = `coalesce($1::bigint, floor(extract(epoch from statement_timestamp()
 export function postgresTokenStore(options: PostgresTokenStoreOptions): PostgresTokenStore {
   const { pool: hostPool, connectionString, poolConfig, clock, lockRetry } = options ?? {};
   if (hostPool === undefined && connectionString === undefined) {
-    throw invalidOption({ field: 'pool', message: 'Pass either an existing `pool` or a `connectionString`.' });
+    throw storeValidationError({ field: 'pool', message: 'Pass either an existing `pool` or a `connectionString`.' });
   }
   if (hostPool !== undefined && connectionString !== undefined) {
-    throw invalidOption({ field: 'connectionString', message: 'Pass either `pool` or `connectionString`, not both.' });
+    throw storeValidationError({ field: 'connectionString', message: 'Pass either `pool` or `connectionString`, not both.' });
   }
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
-    throw invalidOption({ field: 'connectionString', message: 'connectionString must be a non-empty string.' });
+    throw storeValidationError({ field: 'connectionString', message: 'connectionString must be a non-empty string.' });
   }
   const schema = options.schema ?? 'public';
   const tablePrefix = options.tablePrefix ?? 'letmepost_';
   if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > 63) {
-    throw invalidOption({ field: 'schema', message: 'schema must be a plain SQL identifier (letters, digits, underscores).' });
+    throw storeValidationError({ field: 'schema', message: 'schema must be a plain SQL identifier (letters, digits, underscores).' });
   }
   if (typeof tablePrefix !== 'string' || (tablePrefix !== '' && !IDENTIFIER.test(tablePrefix)) || tablePrefix.length > MAX_TABLE_PREFIX_LENGTH) {
-    throw invalidOption({
+    throw storeValidationError({
       field: 'tablePrefix',
       message: `tablePrefix must be letters, digits and underscores, at most ${MAX_TABLE_PREFIX_LENGTH} characters.`,
     });
   }
   const cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000;
   if (cleanupIntervalMs !== false && (typeof cleanupIntervalMs !== 'number' || !(cleanupIntervalMs >= 0))) {
-    throw invalidOption({ field: 'cleanupIntervalMs', message: 'cleanupIntervalMs must be a number of milliseconds or false.' });
+    throw storeValidationError({ field: 'cleanupIntervalMs', message: 'cleanupIntervalMs must be a number of milliseconds or false.' });
   }
 
   const logger = options.logger ?? silentLogger;
@@ -451,20 +447,14 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     },
 
     async withLock(key, fn, lockOptions) {
-      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
-      const leaseMs = wholeMilliseconds(ttlMs);
       return runWithLockLease({
         key,
-        waitMs,
+        options: lockOptions,
         fn,
-        tryAcquire: () => tryAcquireLease(key, leaseMs),
+        tryAcquire: () => tryAcquireLease(key, wholeMilliseconds(lockOptions.ttlMs)),
         release: releaseLease,
-        onReleaseError: (error) => {
-          logger.log('warn', 'Releasing a letmepost lock failed; it will expire at the end of its lease.', {
-            key,
-            error: toStoreError(error, { knownSecrets }).message,
-          });
-        },
+        // `run` maps a failed release to a LetmepostError, whose message is safe to log.
+        logger,
         retry: lockRetry,
       });
     },

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  LetmepostError,
   checkStoreArguments,
   connectionUrlSecrets,
   entryExistsError,
@@ -9,6 +8,7 @@ import {
   runWithLockLease,
   silentLogger,
   storeClosedError,
+  storeValidationError,
   versionConflictError,
   wholeMilliseconds,
   type Clock,
@@ -74,10 +74,6 @@ type ScriptReply = Array<string | number | null>;
  */
 const INJECTED_CLOCK_EXPIRY_GRACE_MS = 60_000;
 
-function invalidOption({ field, message }: { field: string; message: string }): LetmepostError {
-  return new LetmepostError({ code: 'validation_failed', field, message });
-}
-
 /**
  * A `TokenStore` on Redis, for hosts that run several instances against one Redis. Every
  * compound operation is a single Lua script, so each check-and-write is atomic on the server.
@@ -93,17 +89,17 @@ function invalidOption({ field, message }: { field: string; message: string }): 
 export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStore {
   const { client: hostClient, url, redisOptions, clock, lockRetry } = options ?? {};
   if (hostClient === undefined && url === undefined) {
-    throw invalidOption({ field: 'client', message: 'Pass either an existing ioredis `client` or a `url`.' });
+    throw storeValidationError({ field: 'client', message: 'Pass either an existing ioredis `client` or a `url`.' });
   }
   if (hostClient !== undefined && url !== undefined) {
-    throw invalidOption({ field: 'url', message: 'Pass either `client` or `url`, not both.' });
+    throw storeValidationError({ field: 'url', message: 'Pass either `client` or `url`, not both.' });
   }
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
-    throw invalidOption({ field: 'url', message: 'url must be a redis:// or rediss:// URL.' });
+    throw storeValidationError({ field: 'url', message: 'url must be a redis:// or rediss:// URL.' });
   }
   const keyPrefix = options.keyPrefix ?? 'letmepost:';
   if (typeof keyPrefix !== 'string') {
-    throw invalidOption({ field: 'keyPrefix', message: 'keyPrefix must be a string.' });
+    throw storeValidationError({ field: 'keyPrefix', message: 'keyPrefix must be a string.' });
   }
 
   const logger = options.logger ?? silentLogger;
@@ -256,22 +252,16 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     },
 
     async withLock(key, fn, lockOptions) {
-      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
-      const leaseMs = wholeMilliseconds(ttlMs);
       return runWithLockLease({
         key,
-        waitMs,
+        options: lockOptions,
         fn,
-        tryAcquire: () => tryAcquireLease(key, leaseMs),
+        tryAcquire: () => tryAcquireLease(key, wholeMilliseconds(lockOptions.ttlMs)),
         release: async (lease) => {
           await runScript(releaseScript, [keys.lock(key)], [lease.token]);
         },
-        onReleaseError: (error) => {
-          logger.log('warn', 'Releasing a letmepost lock failed; it will expire at the end of its lease.', {
-            key,
-            error: toStoreError(error, { knownSecrets }).message,
-          });
-        },
+        // `runScript` maps a failed release to a LetmepostError, whose message is safe to log.
+        logger,
         retry: lockRetry,
       });
     },

@@ -350,13 +350,12 @@ export function sqliteTokenStore(options: SqliteTokenStoreOptions): SqliteTokenS
     },
 
     async withLock(key, fn, lockOptions) {
-      const { ttlMs, waitMs } = checkStoreArguments.withLock({ key, options: lockOptions });
-      // Each attempt is its own short transaction: nothing is held while waiting.
       return runWithLockLease({
         key,
-        waitMs,
+        options: lockOptions,
         fn,
-        tryAcquire: () => tryAcquire(key, ttlMs),
+        // Each attempt is its own short transaction: nothing is held while waiting.
+        tryAcquire: () => tryAcquire(key, lockOptions.ttlMs),
         // Releases only our own grant: a lease that expired and was taken over leaves the new
         // holder alone. A failed release (or a handle closed meanwhile) is ignored: the lease
         // runs out at its expiresAt.
