@@ -137,10 +137,10 @@ export interface LockRetryOptions {
 
 /**
  * The body of `withLock`: checks the arguments, takes the lease, runs `fn` with a copy of it, and
- * releases it, however `fn` ends. While the lock is busy, `tryAcquire` is retried after pauses that grow exponentially
- * with full jitter, so several processes queued on one key do not retry in lockstep and a
- * long-held lock costs a handful of queries rather than a busy loop. After `waitMs` the caller
- * gets `store_conflict`.
+ * releases it, however `fn` ends. While the lock is busy, `tryAcquire` is retried after pauses
+ * that grow exponentially with full jitter, so several processes queued on one key do not retry
+ * in lockstep and a long-held lock costs a handful of queries rather than a busy loop. After
+ * `waitMs` the caller gets `store_conflict`.
  *
  * `waitMs` is real time (`performance.now()`), not the store's clock: a test clock that stands
  * still must not turn a wait into an endless loop, nor may one that jumps cut it short. A lease is
