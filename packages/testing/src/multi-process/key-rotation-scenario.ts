@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -34,8 +35,8 @@ export interface KeyRotationScenarioOptions extends StoreModuleReference {
   /** Entries per `list` page in every rotation run. Default 250. */
   batchSize?: number;
   /**
-   * The first run is SIGKILLed on its first progress report with at least this many records
-   * re-wrapped. Default 30 % of `records`.
+   * The first run is SIGKILLed half a page after its first progress report with at least this
+   * many records re-wrapped. Default 30 % of `records`.
    */
   interruptAfter?: number;
   /** For the whole scenario. Default 120 000 ms. */
@@ -70,7 +71,7 @@ export interface KeyRotationScenarioReport {
     /** The resumed rotation inside its process (without process start). */
     resumedRunMs: number;
     confirmationRunMs: number;
-    /** Reading every record four times: after seeding, after the kill (opening each), after the rotation (opening each), at the end. */
+    /** Reading every record four times: after seeding, after the kill and after the rotation (opening each), at the end. */
     storeScansMs: number;
     /** Accounts, publishes and connect flows through `createLetmepost` with only the new key. */
     letmepostChecksMs: number;
@@ -87,7 +88,7 @@ const TTL_TOLERANCE_MS = 1_000;
  * (a PostgreSQL statement, a Redis script) land before the store is read.
  */
 const SETTLE_AFTER_KILL_MS = 250;
-const MAX_KILL_DELAY_MS = 2_000;
+const POLL_INTERVAL_MS = 2;
 
 /**
  * The accounts connected through the real OAuth flow, each on its own loopback platform (each
@@ -115,9 +116,11 @@ const workerUrl = (): URL => new URL('./key-rotation-worker.js', import.meta.url
  *    real OAuth flow (loopback platforms), their workspaces' OAuth apps, a pending connect session
  *    (a TTL entry), and workspace OAuth apps in bulk up to `records` sealed records, so every
  *    envelope is sealed by core itself with core's associated data.
- * 2. Runs the rotation (new key current, old key previous) in a child process and SIGKILLs it
- *    once it reports `interruptAfter` records re-wrapped, while it writes the next page. Every
- *    record must then open under the mixed keyring, with both keys in use.
+ * 2. Runs the rotation (new key current, old key previous) in a child process; once it has
+ *    reported `interruptAfter` records re-wrapped and the store shows it half way through the
+ *    next page, SIGKILLs it among that page's writes. Every record must then open under the
+ *    mixed keyring, each wholly under one key, the re-wrapped ones exactly those up to where
+ *    the process died.
  * 3. Resumes in a second child process after the last reported key, then checks that every
  *    envelope in the store carries the new key id, that every record opens with a keyring holding
  *    only the new key to the same plaintext as before, that nothing else in any record changed
@@ -198,31 +201,32 @@ export async function runKeyRotationScenario(options: KeyRotationScenarioOptions
     await within(first.ready);
     let lastProgress: RotateEncryptionKeyProgress | undefined;
     let progressReports = 0;
-    let killScheduled = false;
-    let killedAt: number | undefined;
-    const killed = new Promise<void>((resolve) => {
+    const thresholdReached = new Promise<RotateEncryptionKeyProgress>((resolve) => {
       first.child.on('message', (message: unknown) => {
         if (!isProgressMessage(message)) return;
         progressReports += 1;
         lastProgress = message.progress;
-        if (killScheduled || message.progress.rewrapped < interruptAfter) return;
-        killScheduled = true;
-        // Half a page after the report, so the process dies among that page's writes rather
-        // than while it lists the page.
-        const halfPageMs = message.elapsedMs / progressReports / 2;
-        setTimeout(() => {
-          first.child.kill('SIGKILL');
-          killedAt = performance.now();
-          resolve();
-        }, Math.min(halfPageMs, MAX_KILL_DELAY_MS));
+        if (message.progress.rewrapped >= interruptAfter) resolve(message.progress);
       });
     });
     const releasedAt = performance.now();
     first.go();
-    const outcome = await within(Promise.race([killed.then(() => 'killed' as const), first.done.then(() => 'finished' as const)]));
-    if (outcome === 'finished') {
+    const threshold = await within(Promise.race([thresholdReached, first.done.then(() => undefined)]));
+    // The kill must land among the writes of the page after the report, not while the process
+    // lists it: wait until the record half a page further on is re-wrapped, then kill at once.
+    const sealedKeys = [...before.entries].filter(([, entry]) => entry.keyId !== undefined).map(([key]) => key);
+    const target = threshold === undefined ? undefined : sealedKeys[Math.min(threshold.rewrapped + Math.floor(batchSize / 2), records - 1)]!;
+    if (target !== undefined) {
+      // A store that lost that write must not hold the scenario until its deadline: the next
+      // report ends the wait too.
+      await within(untilRewrapped({ store, key: target, keyId: newKey.id, child: first.child, movedOn: () => lastProgress !== threshold }));
+    }
+    const finished = threshold === undefined || first.child.exitCode !== null;
+    first.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    if (finished) {
       throw new Error(
-        `The first rotation run finished before it reported ${interruptAfter} records re-wrapped, so nothing was interrupted; lower interruptAfter or raise records.`,
+        `The first rotation run finished before it could be interrupted at ${interruptAfter} records; lower interruptAfter or raise records.`,
       );
     }
     await within(first.exited);
@@ -300,7 +304,7 @@ export async function runKeyRotationScenario(options: KeyRotationScenarioOptions
       confirmation,
       timings: {
         seedMs: Math.round(seedMs),
-        interruptedRunMs: Math.round(killedAt! - releasedAt),
+        interruptedRunMs: Math.round(killedAt - releasedAt),
         resumedRunMs: Math.round(resumed.elapsedMs),
         confirmationRunMs: Math.round(confirmationRunMs),
         storeScansMs: Math.round(storeScansMs),
@@ -347,6 +351,29 @@ function parseScenarioOptions(options: KeyRotationScenarioOptions): {
     throw invalid('timeoutMs', 'timeoutMs must be a positive integer.');
   }
   return { records, batchSize, interruptAfter, timeoutMs };
+}
+
+/** Polls one record until it is wrapped with `keyId`, the rotation reports again, or its process has ended. */
+async function untilRewrapped({
+  store,
+  key,
+  keyId,
+  child,
+  movedOn,
+}: {
+  store: TokenStore;
+  key: string;
+  keyId: string;
+  child: ChildProcess;
+  movedOn: () => boolean;
+}): Promise<void> {
+  // Bounded by the scenario deadline the caller races this against; the count is a backstop.
+  for (let attempt = 0; attempt < 1_000_000; attempt++) {
+    if (child.exitCode !== null || child.signalCode !== null || movedOn()) return;
+    const entry = await store.get(key);
+    if (entry?.value.includes(`lmp1.${keyId}.`)) return;
+    await sleep(POLL_INTERVAL_MS);
+  }
 }
 
 function isProgressMessage(message: unknown): message is KeyRotationProgressMessage {
