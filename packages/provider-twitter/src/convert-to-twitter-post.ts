@@ -71,11 +71,14 @@ export function parseTwitterPostId(value: string): string | undefined {
   return STATUS_URL.exec(trimmed)?.[1];
 }
 
+// X handles are letters, digits and underscores, which need no escaping.
+const HANDLE = /^[A-Za-z0-9_]+$/;
+
 /** The public URL of a post; the handle-free form when the handle is unknown. */
 export function twitterPostUrl(options: { postId: string; username?: string }): string {
   return options.username === undefined
     ? `https://x.com/i/web/status/${options.postId}`
-    : `https://x.com/${encodeURIComponent(options.username)}/status/${options.postId}`;
+    : `https://x.com/${HANDLE.test(options.username) ? options.username : encodeURIComponent(options.username)}/status/${options.postId}`;
 }
 
 /** The `POST /2/tweets` body of one planned item. */

@@ -73,6 +73,7 @@ export function parseTwitterText(options: { text: string; config?: TwitterTextCo
   const text = ascii ? options.text : options.text.normalize('NFC');
   const urls = extractTwitterUrls({ text, normalized: true });
   const emojis = ascii || !config.emojiParsingEnabled ? [] : [...text.matchAll(getEmojiPattern())];
+  const asciiWeights = asciiWeightsOf(config);
 
   // URLs and emoji come in text order, so one cursor into each replaces per-position lookups.
   let weighted = 0;
@@ -96,7 +97,7 @@ export function parseTwitterText(options: { text: string; config?: TwitterTextCo
       continue;
     }
     const codePoint = text.codePointAt(index) ?? 0;
-    weighted += weightOf({ codePoint, config });
+    weighted += codePoint < 128 ? asciiWeights[codePoint]! : weightOf({ codePoint, config });
     index += codePoint > 0xffff ? 2 : 1;
   }
 
@@ -114,6 +115,18 @@ export function parseTwitterText(options: { text: string; config?: TwitterTextCo
 /** Weighted length of `text` under twitter-text v3 (X's 280-character count). */
 export function twitterWeightedLength(text: string): number {
   return parseTwitterText({ text }).weightedLength;
+}
+
+const asciiWeightTables = new WeakMap<TwitterTextConfig, readonly number[]>();
+
+/** The weights of the 128 ASCII code points under `config`, computed once per config. */
+function asciiWeightsOf(config: TwitterTextConfig): readonly number[] {
+  let table = asciiWeightTables.get(config);
+  if (table === undefined) {
+    table = Array.from({ length: 128 }, (_, codePoint) => weightOf({ codePoint, config }));
+    asciiWeightTables.set(config, table);
+  }
+  return table;
 }
 
 function weightOf(options: { codePoint: number; config: TwitterTextConfig }): number {
@@ -155,6 +168,8 @@ const MAX_HOST_LENGTH = 253;
 export function extractTwitterUrls(options: { text: string; normalized?: boolean }): TwitterUrlEntity[] {
   const text = options.normalized ? options.text : options.text.normalize('NFC');
   const urls: TwitterUrlEntity[] = [];
+  // Every host this scanner accepts has at least two dot-separated labels (see matchHost).
+  if (!text.includes('.')) return urls;
   let index = 0;
   while (index < text.length) {
     const previous = index > 0 ? text[index - 1]! : '';
