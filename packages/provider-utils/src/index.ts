@@ -18,6 +18,9 @@
  *   `HttpRetrySettings`, option interfaces for every function.
  * - OAuth: `invalid_grant` maps to `reauth_required` on refresh but `platform_auth_failed` on code
  *   exchange (the code is dead, not an account).
+ * - `HttpBody.multipart` also takes `MultipartPart[]` (exact length, file bytes by reference);
+ *   `encodeMultipart` is exported. `chunkStream` takes `reuseBuffer` (one buffer for every chunk).
+ * - `HttpResponse.rateLimit` is computed on first read (a getter), from the time of the answer.
  */
 export * from './chunk.js';
 export * from './http-client.js';
