@@ -351,6 +351,18 @@ class RequestScope {
     });
   }
 
+  /** Full-jitter exponential backoff, at least `atLeastMs` (a `Retry-After`); abortable. */
+  async waitBeforeRetry(wait: { attempt: number; atLeastMs?: number }): Promise<void> {
+    const retry = this.#client.retry;
+    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (wait.attempt - 1));
+    const ms = Math.max(Math.floor(retry.random() * ceiling), wait.atLeastMs ?? 0);
+    try {
+      await retry.sleep({ ms, signal: this.#options.signal });
+    } catch (error) {
+      throw this.aborted({ sent: false, cause: error });
+    }
+  }
+
   errorResponse(fields: { status: number; headers: Record<string, string>; body: unknown; rateLimit: RateLimitInfo }): HttpErrorResponse {
     return { ...fields, request: { method: this.method, url: safeUrlForMessage(this.url), retry: this.retryMode } };
   }
@@ -380,16 +392,6 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
   // What undici's `request()` would derive from the URL, computed once for every attempt.
   const origin = url.origin;
   const path = `${url.pathname}${url.search}`;
-
-  const waitBeforeRetry = async (wait: { attempt: number; atLeastMs?: number }): Promise<void> => {
-    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (wait.attempt - 1));
-    const ms = Math.max(Math.floor(retry.random() * ceiling), wait.atLeastMs ?? 0);
-    try {
-      await retry.sleep({ ms, signal });
-    } catch (error) {
-      throw scope.aborted({ sent: false, cause: error });
-    }
-  };
 
   for (let attempt = 1; ; attempt += 1) {
     if (signal?.aborted) throw scope.aborted({ sent: false });
@@ -427,7 +429,7 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
         }
         const canRepeat = !sent || retryMode !== 'create';
         if (canRepeat && attempt < retry.maxAttempts && prepared.replayable()) {
-          await waitBeforeRetry({ attempt });
+          await scope.waitBeforeRetry({ attempt });
           continue;
         }
         throw scope.network({ error, sent });
@@ -447,7 +449,7 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
         });
       }
       if (retryMode !== 'create' && attempt < retry.maxAttempts && prepared.replayable()) {
-        await waitBeforeRetry({ attempt });
+        await scope.waitBeforeRetry({ attempt });
         continue;
       }
       if (accepted || AMBIGUOUS_STATUSES.has(status)) throw scope.network({ error, sent: true });
@@ -475,7 +477,7 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
     const retryAfterMs = errorRateLimit.retryAfterMs;
     if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && attempt < retry.maxAttempts && prepared.replayable()) {
       if (retryAfterMs === undefined || retryAfterMs <= retry.maxDelayMs) {
-        await waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
+        await scope.waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
         continue;
       }
     }
