@@ -6,7 +6,7 @@ import {
   type PublishAuth,
   type TokenSet,
 } from '@letmepost/core';
-import { createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
+import { abortableSleep, createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { profileResponseSchema } from './bluesky-api.js';
 import type { BlueskyContext, VideoProcessingSettings } from './bluesky-context.js';
@@ -127,22 +127,6 @@ function parseOptions(options: unknown): BlueskyOptions {
     message: `Invalid Bluesky options: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}.`,
     field: issues[0]?.field,
     issues,
-  });
-}
-
-function abortableSleep(options: { ms: number; signal?: AbortSignal }): Promise<void> {
-  const { ms, signal } = options;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

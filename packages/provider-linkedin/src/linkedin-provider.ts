@@ -1,6 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { LetmepostError, systemClock, type ClientCredentials, type ProviderV1 } from '@letmepost/core';
-import { createSafeFetcher, type BaseProviderSettings, type SafeFetcher } from '@letmepost/provider-utils';
+import { abortableSleep, createSafeFetcher, type BaseProviderSettings, type SafeFetcher } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { listLinkedInAccounts } from './linkedin-accounts.js';
 import { createLinkedInHttpClients, type LinkedInClient } from './linkedin-client.js';
@@ -109,11 +108,6 @@ function parseInput<T>(options: { schema: z.ZodType<T, unknown>; value: unknown;
   });
 }
 
-const sleep = async (options: { ms: number; signal?: AbortSignal }): Promise<void> => {
-  if (options.ms <= 0) return;
-  await delay(options.ms, undefined, options.signal !== undefined ? { signal: options.signal } : {});
-};
-
 export type LinkedInProvider = ProviderV1<LinkedInCredentials, LinkedInPublishOptions>;
 
 /**
@@ -155,7 +149,7 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
       attempts: parsed.identityRetry?.attempts ?? 3,
       delayMs: parsed.identityRetry?.delayMs ?? 1000,
     },
-    sleep,
+    sleep: abortableSleep,
   };
 
   const oauth = createLinkedInOAuth({

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { LetmepostError, getPublishContext, systemClock, type Clock, type PlatformId } from '@letmepost/core';
 import { Buffer } from 'node:buffer';
 import { FormData as UndiciFormData, type Dispatcher } from 'undici';
@@ -948,19 +949,12 @@ function describeNetworkError(error: unknown): string {
   return error instanceof Error ? error.name : 'network error';
 }
 
-async function abortableSleep(options: { ms: number; signal?: AbortSignal }): Promise<void> {
+/** Waits `ms`, rejecting with the signal's reason as soon as it aborts. Shared by providers' polling loops. */
+export async function abortableSleep(options: { ms: number; signal?: AbortSignal }): Promise<void> {
   const { ms, signal } = options;
-  if (ms <= 0) return;
-  signal?.throwIfAborted();
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  if (ms <= 0) {
+    signal?.throwIfAborted();
+    return;
+  }
+  await delay(ms, undefined, signal === undefined ? {} : { signal });
 }
