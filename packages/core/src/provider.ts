@@ -76,6 +76,24 @@ export interface ProviderPublishOptions<CREDENTIALS, OPTIONS> {
 
 export type ProviderPublishResult = Omit<PublishResult, 'platform' | 'accountId' | 'dryRun'>;
 
+export interface AuthorizationUrlOptions {
+  client: ClientCredentials;
+  redirectUri: string;
+  state: string;
+  codeChallenge: string;
+  scopes: readonly string[];
+}
+
+export interface ExchangeCodeOptions {
+  client: ClientCredentials;
+  redirectUri: string;
+  /** The full callback URL as received, so error/state parameters are checked too. */
+  callbackUrl: URL;
+  state: string;
+  codeVerifier: string;
+  signal?: AbortSignal;
+}
+
 export interface ConnectedAccountGrant {
   account: ProviderAccount;
   tokens: TokenSet;
@@ -103,23 +121,9 @@ export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown> {
   /** The instance-wide app from settings, used for quickstart connects. */
   readonly defaultClient?: ClientCredentials;
 
-  authorizationUrl?(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    state: string;
-    codeChallenge: string;
-    scopes: readonly string[];
-  }): URL;
+  authorizationUrl?(options: AuthorizationUrlOptions): URL;
 
-  exchangeCode?(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    /** The full callback URL as received, so error/state parameters are checked too. */
-    callbackUrl: URL;
-    state: string;
-    codeVerifier: string;
-    signal?: AbortSignal;
-  }): Promise<TokenSet>;
+  exchangeCode?(options: ExchangeCodeOptions): Promise<TokenSet>;
 
   /** Accounts a fresh grant gives access to (one member, or several Pages/blogs/channels). */
   listAccounts?(options: { tokens: TokenSet; client: ClientCredentials; signal?: AbortSignal }): Promise<ProviderAccount[]>;

@@ -1,4 +1,4 @@
-import { LetmepostError, type ClientCredentials, type Clock, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type AuthorizationUrlOptions, type ClientCredentials, type Clock, type ExchangeCodeOptions, type TokenSet } from '@letmepost/core';
 import { createOAuth2Client, repairTokenResponse, type HttpTimeouts, type OAuth2Client, type OAuth2TokenSet } from '@letmepost/provider-utils';
 import type { Dispatcher } from 'undici';
 
@@ -51,21 +51,8 @@ export function noRefreshTokenError(): LetmepostError {
 }
 
 export interface LinkedInOAuth {
-  authorizationUrl(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    state: string;
-    codeChallenge: string;
-    scopes: readonly string[];
-  }): URL;
-  exchangeCode(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    callbackUrl: URL;
-    state: string;
-    codeVerifier: string;
-    signal?: AbortSignal;
-  }): Promise<TokenSet>;
+  authorizationUrl(options: AuthorizationUrlOptions): URL;
+  exchangeCode(options: ExchangeCodeOptions): Promise<TokenSet>;
   refresh(options: { client: ClientCredentials; tokens: TokenSet; signal?: AbortSignal }): Promise<TokenSet>;
   revoke(options: { client: ClientCredentials; tokens: TokenSet; signal?: AbortSignal }): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import {
   LetmepostError,
+  type AuthorizationUrlOptions,
   type ClientCredentials,
+  type ExchangeCodeOptions,
   type Clock,
   type ConnectedAccountGrant,
   type ProviderAccount,
@@ -25,21 +27,8 @@ export const TWITTER_WRITE_SCOPES = ['tweet.read', 'tweet.write', 'users.read', 
 export const TWITTER_EXTENDED_SCOPES = [...TWITTER_WRITE_SCOPES, 'tweet.moderate.write', 'like.read', 'follows.read'] as const;
 
 export interface TwitterOAuth {
-  authorizationUrl(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    state: string;
-    codeChallenge: string;
-    scopes: readonly string[];
-  }): URL;
-  exchangeCode(options: {
-    client: ClientCredentials;
-    redirectUri: string;
-    callbackUrl: URL;
-    state: string;
-    codeVerifier: string;
-    signal?: AbortSignal;
-  }): Promise<TokenSet>;
+  authorizationUrl(options: AuthorizationUrlOptions): URL;
+  exchangeCode(options: ExchangeCodeOptions): Promise<TokenSet>;
   refresh(options: { tokens: TokenSet; client?: ClientCredentials; signal?: AbortSignal }): Promise<TokenSet>;
   revoke(options: { tokens: TokenSet; client?: ClientCredentials; signal?: AbortSignal }): Promise<void>;
 }
