@@ -3,7 +3,7 @@
 // and points every provider at it through the same base-URL settings a real host would leave at
 // their defaults.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createLetmepost, loadConfigFromEnv } from '@letmepost/core';
@@ -74,7 +74,11 @@ export async function startDemo(options = {}) {
 
   const dataDirectory = options.dataDirectory ?? join(process.cwd(), '.data');
   mkdirSync(dataDirectory, { recursive: true });
-  const store = sqliteTokenStore({ path: join(dataDirectory, useSandbox ? `demo-sandbox-${port}.sqlite` : 'demo.sqlite') });
+  const storePath = join(dataDirectory, useSandbox ? `demo-sandbox-${port}.sqlite` : 'demo.sqlite');
+  // The sandbox and its encryption key live only as long as this process, so a sandbox store
+  // from an earlier run could be neither decrypted nor used: start it empty.
+  if (useSandbox) for (const suffix of ['', '-wal', '-shm']) rmSync(`${storePath}${suffix}`, { force: true });
+  const store = sqliteTokenStore({ path: storePath });
   const letmepost = createLetmepost({ providers, store, encryptionKey, baseUrl });
 
   const handler = createRestHandler({
