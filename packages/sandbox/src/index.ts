@@ -5,3 +5,4 @@ export { SandboxState } from './sandbox-state.js';
 export { blueskyUser } from './sandbox-bluesky.js';
 export { twitterUser } from './sandbox-twitter.js';
 export { linkedinOrganization, linkedinUser } from './sandbox-linkedin.js';
+export type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';

@@ -345,6 +345,19 @@ export function createBlueskyEmulator(options: { state: SandboxState; baseUrl: (
         case 'GET com.atproto.server.getServiceAuth':
           getServiceAuth(request, response);
           break;
+        case 'GET app.bsky.feed.getPosts': {
+          // AppView: public, hydrated views; URIs it does not know are left out, not errors.
+          const uris = request.url.searchParams.getAll('uris');
+          if (uris.length > 25) throw xrpcError(400, 'InvalidRequest', 'uris must not have more than 25 elements');
+          const posts = uris.flatMap((uri) => {
+            const record = records.get(uri);
+            const author = record ? users.find((user) => user.did === record.did) : undefined;
+            if (!record || !author) return [];
+            return [{ uri, cid: record.cid, author: { did: author.did, handle: author.handle }, record: record.value, indexedAt: new Date(state.now()).toISOString(), replyCount: 0, repostCount: 0, likeCount: 0, quoteCount: 0 }];
+          });
+          sendJson({ response, status: 200, body: { posts } });
+          break;
+        }
         case 'GET app.bsky.actor.getProfile': {
           const actor = request.url.searchParams.get('actor');
           const user = users.find((candidate) => candidate.did === actor || candidate.handle === actor);

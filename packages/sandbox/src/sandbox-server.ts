@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { createBlueskyEmulator } from './sandbox-bluesky.js';
 import { SandboxHttpError, escapeHtml, readJson, sendHtml, sendJson, type SandboxRequest } from './sandbox-http.js';
 import { createLinkedInEmulator } from './sandbox-linkedin.js';
+import type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
 import { SandboxState, type SandboxApp, type SandboxFault } from './sandbox-state.js';
-import { createTwitterEmulator } from './sandbox-twitter.js';
+import { createTwitterEmulator, twitterUser } from './sandbox-twitter.js';
 
 export interface SandboxOptions {
   /** 0 picks a free port. */
@@ -14,6 +15,10 @@ export interface SandboxOptions {
   host?: '127.0.0.1' | '::1' | 'localhost';
   /** OAuth apps known to the emulated platforms (client id, secret, exact redirect URIs). */
   apps?: SandboxApp[];
+  /** X OAuth 1.0a user-context credentials (consumer key/secret + access token/secret) to accept. */
+  twitterOAuth1?: SandboxOAuth1Credentials[];
+  /** LinkedIn video part size; LinkedIn uses 4 MiB, tests shrink it to get several parts from a few KB. */
+  linkedinVideoPartBytes?: number;
   now?: () => number;
   /** Bluesky access JWT lifetime; short values let tests exercise refresh. */
   blueskyAccessLifetimeSeconds?: number;
@@ -30,6 +35,7 @@ export interface Sandbox {
   };
   setFault(platform: string, fault: SandboxFault | undefined): void;
   registerApp(app: SandboxApp): void;
+  registerTwitterOAuth1(credentials: SandboxOAuth1Credentials): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,14 @@ const appSchema = z.object({
   clientSecret: z.string().min(1),
   redirectUris: z.array(z.string().url()).min(1),
   name: z.string().optional(),
+});
+
+const oauth1Schema = z.object({
+  consumerKey: z.string().min(1),
+  consumerSecret: z.string().min(1),
+  accessToken: z.string().min(1),
+  accessTokenSecret: z.string().min(1),
+  userId: z.string().regex(/^\d+$/).optional(),
 });
 
 function receivedPage(state: SandboxState): string {
@@ -78,10 +92,11 @@ function receivedPage(state: SandboxState): string {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState(options.now ? { now: options.now } : {});
   for (const app of options.apps ?? []) state.registerApp(app);
+  for (const credentials of options.twitterOAuth1 ?? []) state.registerOAuth1Credentials(credentials);
   let baseUrl = '';
   const emulators = [
     createTwitterEmulator({ state }),
-    createLinkedInEmulator({ state, baseUrl: () => baseUrl }),
+    createLinkedInEmulator({ state, baseUrl: () => baseUrl, ...(options.linkedinVideoPartBytes ? { videoPartBytes: options.linkedinVideoPartBytes } : {}) }),
     createBlueskyEmulator({ state, baseUrl: () => baseUrl, ...(options.blueskyAccessLifetimeSeconds ? { accessLifetimeSeconds: options.blueskyAccessLifetimeSeconds } : {}) }),
   ];
 
@@ -105,6 +120,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     if (url.pathname === '/_sandbox/apps' && method === 'POST') {
       state.registerApp(appSchema.parse(await readJson({ request })) as SandboxApp);
+      sendJson({ response, status: 201, body: { ok: true } });
+      return;
+    }
+    if (url.pathname === '/_sandbox/twitter/oauth1' && method === 'POST') {
+      const parsed = oauth1Schema.parse(await readJson({ request }));
+      state.registerOAuth1Credentials({ ...parsed, userId: parsed.userId ?? twitterUser.id });
       sendJson({ response, status: 201, body: { ok: true } });
       return;
     }
@@ -153,6 +174,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       else state.faults.delete(platform);
     },
     registerApp: (app) => state.registerApp(app),
+    registerTwitterOAuth1: (credentials) => state.registerOAuth1Credentials(credentials),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,3 +1,5 @@
+import type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
+
 export interface SandboxApp {
   platform: string;
   clientId: string;
@@ -60,6 +62,8 @@ export class SandboxState {
   readonly events: ReceivedEvent[] = [];
   readonly posts: SandboxPost[] = [];
   readonly faults = new Map<string, SandboxFault>();
+  /** X OAuth 1.0a user-context credentials the emulated API accepts signatures from. */
+  readonly oauth1Credentials: SandboxOAuth1Credentials[] = [];
   refreshCount = 0;
   refreshRejections = 0;
   private readonly clock: () => number;
@@ -89,6 +93,12 @@ export class SandboxState {
     const index = this.apps.findIndex((candidate) => candidate.platform === app.platform && candidate.clientId === app.clientId);
     if (index >= 0) this.apps.splice(index, 1);
     this.apps.push(app);
+  }
+
+  registerOAuth1Credentials(credentials: SandboxOAuth1Credentials): void {
+    const index = this.oauth1Credentials.findIndex((candidate) => candidate.consumerKey === credentials.consumerKey && candidate.accessToken === credentials.accessToken);
+    if (index >= 0) this.oauth1Credentials.splice(index, 1);
+    this.oauth1Credentials.push(credentials);
   }
 
   /** Takes the platform's current fault, if any, counting it down. */

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { applyWriteFault, dropConnection, type FaultShape } from './sandbox-faults.js';
 import { SandboxHttpError, bearerToken, readBody, readJson, sendJson, type SandboxRequest } from './sandbox-http.js';
 import { createOAuthServer } from './sandbox-oauth.js';
+import { createOAuth1Verifier } from './sandbox-oauth1.js';
 import type { SandboxState } from './sandbox-state.js';
 
 export const twitterUser = { id: '1500000000000000001', username: 'sandbox_x_user', name: 'Sandbox X User' };
@@ -60,13 +61,20 @@ export function createTwitterEmulator(options: { state: SandboxState }) {
   let sequence = 1_900_000_000_000_000_000n;
   const nextId = () => String((sequence += 1n));
 
+  const verifyOAuth1 = createOAuth1Verifier({ credentials: () => state.oauth1Credentials, now: () => state.now() });
+
   function authenticate(request: SandboxRequest, requiredScopes: string[]): string {
     const header = request.headers.authorization ?? '';
     if (/^OAuth\s/i.test(header)) {
-      const consumerKey = /oauth_consumer_key="([^"]+)"/.exec(header)?.[1];
-      const hasSignature = /oauth_signature="[^"]+"/.test(header) && /oauth_token="[^"]+"/.test(header);
-      if (!consumerKey || !hasSignature) throw new SandboxHttpError({ status: 401, body: problem(401, 'Unauthorized', 'Unauthorized') });
-      return twitterUser.id;
+      // The v2 endpoints emulated here take JSON or multipart bodies, which OAuth 1.0a does not
+      // sign, so only the query string and the oauth_* parameters enter the base string.
+      const verification = verifyOAuth1({ method: request.method, url: request.url, authorization: header });
+      if (!verification.ok) {
+        state.record({ platform: 'twitter', kind: 'auth', summary: `OAuth 1.0a rejected (${verification.reason})` });
+        throw new SandboxHttpError({ status: 401, body: problem(401, 'Unauthorized', 'Unauthorized') });
+      }
+      // OAuth 1.0a carries the app's permission level, not scopes; sandbox apps are read+write.
+      return verification.credentials.userId;
     }
     const token = bearerToken(request);
     const stored = token ? state.accessTokens.get(token) : undefined;
