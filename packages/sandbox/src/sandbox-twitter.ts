@@ -219,6 +219,7 @@ export function createTwitterEmulator(options: { state: SandboxState }) {
     if (!item || item.ownerId !== userId) throw new SandboxHttpError({ status: 400, body: problem(400, 'Invalid Request', 'Invalid media id', 'https://api.x.com/2/problems/invalid-request') });
     if (typeof altText !== 'string' || altText.length > 1000) throw new SandboxHttpError({ status: 400, body: problem(400, 'Invalid Request', 'alt_text must be at most 1000 characters', 'https://api.x.com/2/problems/invalid-request') });
     item.altText = altText;
+    state.record({ platform: 'twitter', kind: 'media', summary: `alt text for ${item.id}`, detail: { id: item.id, altText } });
     sendJson({ response, status: 200, body: { data: { id: item.id, associated_metadata: true, alt_text: { text: altText } } } });
   }
 
