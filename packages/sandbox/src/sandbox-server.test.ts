@@ -248,6 +248,48 @@ describe('linkedin emulator', () => {
   });
 });
 
+describe('linkedin images and comments', () => {
+  const headers = { authorization: 'Bearer li-token', 'content-type': 'application/json', 'linkedin-version': '202610', 'x-restli-protocol-version': '2.0.0' };
+  beforeEach(() => {
+    sandbox.state.accessTokens.set('li-token', { platform: 'linkedin', userId: 'sbxMember01', scopes: ['openid', 'profile', 'w_member_social'], expiresAt: Date.now() + 60_000 });
+  });
+
+  it('reports an image WAITING_UPLOAD until its bytes arrive, then AVAILABLE', async () => {
+    const api = sandbox.endpoints.linkedin.apiBaseUrl;
+    const initialized = await fetch(`${api}/rest/images?action=initializeUpload`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ initializeUploadRequest: { owner: 'urn:li:person:sbxMember01' } }),
+    });
+    const { value } = (await initialized.json()) as { value: { uploadUrl: string; image: string } };
+    const status = async () => (await (await fetch(`${api}/rest/images/${encodeURIComponent(value.image)}`, { headers })).json()) as { status: string; owner: string };
+    expect(await status()).toMatchObject({ status: 'WAITING_UPLOAD', owner: 'urn:li:person:sbxMember01' });
+    expect((await fetch(value.uploadUrl, { method: 'PUT', headers: { authorization: 'Bearer li-token' }, body: Buffer.alloc(100) })).status).toBe(201);
+    expect((await status()).status).toBe('AVAILABLE');
+  });
+
+  it('answers 404 to a comment on a post that does not exist', async () => {
+    const target = 'urn:li:share:7300000000000000999';
+    const response = await fetch(`${sandbox.endpoints.linkedin.apiBaseUrl}/rest/socialActions/${encodeURIComponent(target)}/comments`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ actor: 'urn:li:person:sbxMember01', object: target, message: { text: 'hi' } }),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('X OAuth 1.0a credentials over the admin API', () => {
+  it('registers a consumer and token pair, refusing an incomplete one', async () => {
+    const register = (body: unknown) =>
+      fetch(`${sandbox.url}/_sandbox/twitter/oauth1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await register({ consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at' })).status).toBe(400);
+    expect((await register({ consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'ts' })).status).toBe(201);
+    expect(sandbox.state.oauth1Credentials).toEqual([{ consumerKey: 'ck', consumerSecret: 'cs', accessToken: 'at', accessTokenSecret: 'ts', userId: '1500000000000000001' }]);
+  });
+});
+
 describe('fault switches over the admin API', () => {
   async function blueskySession() {
     const login = await fetch(`${sandbox.endpoints.bluesky.serviceUrl}/xrpc/com.atproto.server.createSession`, {
