@@ -241,19 +241,34 @@ export function createBlueskyEmulator(options: { state: SandboxState; baseUrl: (
     sendJson({ response, status: 200, body: { token } });
   }
 
-  function serviceUser(request: SandboxRequest): BlueskyUser {
+  /** The did:web the sandbox host answers to (PDS and video service share one host and port). */
+  const hostDid = () => {
+    const { hostname, port } = new URL(options.baseUrl());
+    return `did:web:${hostname}${port ? `%3A${port}` : ''}`;
+  };
+
+  /**
+   * Service auth as the video service checks it (@atproto/xrpc-server): a live token from a
+   * known issuer, for this audience, bound to the called method with `lxm`.
+   */
+  function serviceUser(request: SandboxRequest, lexiconMethod: string): BlueskyUser {
     const token = bearerToken(request);
     const payload = token ? verifyJwt(token) : undefined;
     if (!payload || payload.scope !== 'service' || (typeof payload.exp === 'number' && payload.exp * 1000 <= state.now())) {
       throw xrpcError(401, 'AuthenticationRequired', 'Service auth token required');
     }
+    if (payload.aud !== hostDid()) throw xrpcError(401, 'BadJwtAudience', `jwt audience does not match service did: ${String(payload.aud)}`);
+    if (payload.lxm !== lexiconMethod) throw xrpcError(401, 'BadJwtLexiconMethod', `bad jwt lexicon method ("lxm"). must match: ${lexiconMethod}`);
     const user = users.find((candidate) => candidate.did === payload.iss);
     if (!user) throw xrpcError(401, 'AuthenticationRequired', 'Unknown issuer');
     return user;
   }
 
   async function uploadVideo(request: SandboxRequest, response: ServerResponse): Promise<void> {
-    const user = serviceUser(request);
+    // The service writes the processed blob into the account's repo, so the token is for uploadBlob.
+    const user = serviceUser(request, 'com.atproto.repo.uploadBlob');
+    if (request.url.searchParams.get('did') !== user.did) throw xrpcError(400, 'InvalidRequest', 'Params must have the property "did" of the uploading account');
+    if (!request.url.searchParams.get('name')) throw xrpcError(400, 'InvalidRequest', 'Params must have the property "name"');
     const body = await readBody({ request: request.raw, maxBytes: VIDEO_LIMIT_BYTES, keepBytes: 0 });
     const cid = fakeCid(body.sha256);
     const mimeType = request.headers['content-type'] ?? 'video/mp4';
@@ -304,7 +319,7 @@ export function createBlueskyEmulator(options: { state: SandboxState; baseUrl: (
         if (method === 'POST' && nsid === 'app.bsky.video.uploadVideo') await uploadVideo(request, response);
         else if (method === 'GET' && nsid === 'app.bsky.video.getJobStatus') getJobStatus(request, response);
         else if (method === 'GET' && nsid === 'app.bsky.video.getUploadLimits') {
-          serviceUser(request);
+          serviceUser(request, 'app.bsky.video.getUploadLimits');
           sendJson({ response, status: 200, body: { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 * 1024 * 1024 } });
         } else return false;
         return true;
