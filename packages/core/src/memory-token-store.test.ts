@@ -1,36 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from './clock.js';
 import { LetmepostError } from './letmepost-error.js';
 import { memoryTokenStore } from './memory-token-store.js';
+import { deferred, errorOf, manualClock } from './test-support/test-provider.js';
 import type { LockLease } from './token-store.js';
-
-function manualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (LetmepostError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
 
 describe('memoryTokenStore versions and compare-and-set', () => {
   it('starts at version 1 and adds exactly 1 per set', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { createHttpClient, defaultErrorForStatus, type HttpClientSettings } from './http-client.js';
 import { oauth1PercentEncode, oauth1Signature } from './oauth1.js';
+import { failure } from './test-support/letmepost-failure.js';
 
 const API = 'https://api.example.com';
 const CANARY_TOKEN = 'canary-bearer-9f8e7d6c5b4a';
@@ -26,16 +27,6 @@ function client(overrides: Partial<HttpClientSettings> = {}) {
     ...overrides,
   });
   return { http, sleeps };
-}
-
-async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(LetmepostError.isInstance(error)).toBe(true);
-    return error as LetmepostError;
-  }
-  throw new Error('expected a failure');
 }
 
 function expectNoSecrets(error: LetmepostError, secrets: readonly string[]) {

@@ -4,6 +4,7 @@ import { Agent, errors as undiciErrors } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createHttpClient, type HttpClientSettings } from './http-client.js';
+import { failure } from './test-support/letmepost-failure.js';
 
 // Behaviour nock cannot reproduce (streamed request bodies, resets, stalls, refused connections)
 // against a real server on 127.0.0.1.
@@ -27,16 +28,6 @@ function client(overrides: Partial<HttpClientSettings> = {}) {
     ...overrides,
   });
   return { http, sleeps };
-}
-
-async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(LetmepostError.isInstance(error)).toBe(true);
-    return error as LetmepostError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('streamed request bodies', () => {

@@ -1,8 +1,9 @@
-import { LetmepostError, type Media } from '@letmepost/core';
+import type { Media } from '@letmepost/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { resolveMedia } from './media.js';
 import { createSafeFetcher } from './safe-fetch.js';
+import { failure } from './test-support/letmepost-failure.js';
 
 let server: LocalServer | undefined;
 afterEach(async () => {
@@ -16,16 +17,6 @@ async function readAll(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const pieces: Uint8Array[] = [];
   for await (const piece of source) pieces.push(piece);
   return Buffer.concat(pieces);
-}
-
-async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(LetmepostError.isInstance(error)).toBe(true);
-    return error as LetmepostError;
-  }
-  throw new Error('expected a failure');
 }
 
 async function* generate(sizes: number[]): AsyncGenerator<Uint8Array> {

@@ -1,10 +1,10 @@
-import { LetmepostError } from '@letmepost/core';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createOAuth2Client, repairTokenResponse, type OAuth2ClientOptions } from './oauth2.js';
+import { failure } from './test-support/letmepost-failure.js';
 
 const AUTH = 'https://auth.example.com';
 const NOW = Date.UTC(2025, 5, 1);
@@ -35,16 +35,6 @@ function callback(parameters: Record<string, string | undefined>): URL {
   const url = new URL(REDIRECT);
   for (const [key, value] of Object.entries(parameters)) if (value !== undefined) url.searchParams.set(key, value);
   return url;
-}
-
-async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(LetmepostError.isInstance(error)).toBe(true);
-    return error as LetmepostError;
-  }
-  throw new Error('expected a failure');
 }
 
 interface Seen {

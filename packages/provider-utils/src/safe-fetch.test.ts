@@ -1,10 +1,10 @@
-import { LetmepostError } from '@letmepost/core';
 import type { LookupFunction } from 'node:net';
 import { connect } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createSafeFetcher, isBlockedAddress } from './safe-fetch.js';
+import { failure } from './test-support/letmepost-failure.js';
 
 let server: LocalServer | undefined;
 const agents: Agent[] = [];
@@ -13,16 +13,6 @@ afterEach(async () => {
   server = undefined;
   await Promise.all(agents.splice(0).map((agent) => agent.destroy()));
 });
-
-async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(LetmepostError.isInstance(error)).toBe(true);
-    return error as LetmepostError;
-  }
-  throw new Error('expected a failure');
-}
 
 async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const pieces: Uint8Array[] = [];
