@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import type { MediaProgressEvent, PublishAuth } from '@letmepost/core';
 import { startLoopbackServer, type LoopbackServer, type RecordedRequest } from '@letmepost/testing';
@@ -307,6 +311,31 @@ describe('Videos API', () => {
     expect((post?.json() as { content: unknown }).content).toEqual({ media: { id: VIDEO_URN, title: 'Demo' } });
     expect(result).toMatchObject({ status: 'published', postId: POST_URN });
     expect(progress.map((event) => event.bytesSent)).toEqual([4_194_304, 8_388_608, size]);
+  });
+
+  it('reads a video file stream from its descriptor straight into the part buffer', async () => {
+    const linkedIn = await startLinkedIn();
+    const bytes = new Uint8Array(randomBytes(size));
+    const directory = await mkdtemp(join(tmpdir(), 'letmepost-linkedin-'));
+    try {
+      const path = join(directory, 'clip.mp4');
+      await writeFile(path, bytes);
+      const stream = createReadStream(path);
+      const result = await provider(linkedIn).publish({
+        post: { text: 'Watch', media: [{ stream, size, mimeType: 'video/mp4' }] },
+        auth,
+        options: {},
+      });
+      const parts = linkedIn.requests({ method: 'PUT', path: /^\/dms-uploads\/video\// });
+      expect(parts.map((part) => part.body.byteLength)).toEqual([4_194_304, 4_194_304, 1_048_576]);
+      expect(Buffer.compare(Buffer.concat(parts.map((part) => part.body)), Buffer.from(bytes))).toBe(0);
+      // Never read through the stream (a fresh buffer per read); closed afterwards all the same.
+      expect(stream.bytesRead).toBe(0);
+      expect(stream.destroyed).toBe(true);
+      expect(result).toMatchObject({ status: 'published', postId: POST_URN });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('re-sends a failed part with its own bytes before reading the next part into the shared buffer', async () => {

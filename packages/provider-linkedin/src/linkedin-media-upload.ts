@@ -1,5 +1,5 @@
 import { LetmepostError, type Media } from '@letmepost/core';
-import { chunkStream, resolveMedia, trackProgress, type MediaBytes } from '@letmepost/provider-utils';
+import { chunkReader, resolveMedia, trackProgress, type MediaBytes } from '@letmepost/provider-utils';
 import {
   linkedInInitializeImageUploadSchema,
   linkedInInitializeVideoUploadSchema,
@@ -162,8 +162,9 @@ export async function uploadLinkedInVideo(options: UploadCommon): Promise<string
   let bytesSent = 0;
   let index = 0;
   // One part buffer for the whole video: each PUT (with its retries) is awaited before the next
-  // part is read into it, which is what `reuseBuffer` requires.
-  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize: partSize, reuseBuffer: true })) {
+  // part is read into it, which is what `reuseBuffer` requires. A file stream is read straight
+  // into it.
+  for await (const chunk of chunkReader({ reader: bytes.openReader(), chunkSize: partSize, reuseBuffer: true })) {
     const part = parts[index];
     if (part === undefined || chunk.byteLength !== part.length) {
       throw new LetmepostError({

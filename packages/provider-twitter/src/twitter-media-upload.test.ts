@@ -336,7 +336,7 @@ describe('video', () => {
     expect(error).toMatchObject({ code: 'validation_failed', field: 'resumeToken' });
   });
 
-  it('streams a video file from disk without reading it whole', async () => {
+  it('streams a video file from disk without reading it whole, straight into the segment buffer', async () => {
     tempDirectory = await mkdtemp(join(tmpdir(), 'letmepost-x-'));
     const path = join(tempDirectory, 'clip.mp4');
     const size = TWITTER_CHUNK_SIZE + 10_000;
@@ -349,11 +349,16 @@ describe('video', () => {
       route('POST', `/2/media/upload/${VIDEO_ID}/finalize`, () => ({ status: 200, body: mediaFinalizePending })),
     ]);
 
+    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
     const result = await twitterFor(server).publish({
-      post: { text: 'clip', media: [{ stream: createReadStream(path, { highWaterMark: 256 * 1024 }), size, mimeType: 'video/quicktime' }] },
+      post: { text: 'clip', media: [{ stream, size, mimeType: 'video/quicktime' }] },
       auth,
       options: {},
     });
+    // Read from the file's descriptor into the segment, not through the stream (whose every read
+    // would allocate a buffer); the stream is closed afterwards as if read to its end.
+    expect(stream.bytesRead).toBe(0);
+    expect(stream.destroyed).toBe(true);
 
     expect(server.requests[0]!.json()).toEqual({ media_type: 'video/quicktime', total_bytes: size, media_category: 'tweet_video' });
     const appended = await Promise.all(

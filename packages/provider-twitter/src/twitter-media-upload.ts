@@ -1,5 +1,5 @@
 import type { Media } from '@letmepost/core';
-import { chunkStream, resolveMedia, type MediaBytes } from '@letmepost/provider-utils';
+import { chunkReader, resolveMedia, type MediaBytes } from '@letmepost/provider-utils';
 import {
   twitterMediaResponseSchema,
   type TwitterInitializeUploadRequest,
@@ -117,9 +117,10 @@ async function uploadChunked(options: {
   let segmentIndex = 0;
   let bytesSent = 0;
   // One segment buffer for the whole file: each APPEND (with its retries) is awaited before the
-  // next segment is read into the same buffer, which is what `reuseBuffer` requires. The
-  // segment goes into the multipart body by reference, so a 4 MiB segment costs no other copy.
-  for await (const chunk of chunkStream({ source: bytes.open(), chunkSize, reuseBuffer: true })) {
+  // next segment is read into the same buffer, which is what `reuseBuffer` requires. A file
+  // stream is read straight into it, and the segment goes into the multipart body by reference,
+  // so a 4 MiB segment costs no other copy and a 1 GiB file no per-read garbage.
+  for await (const chunk of chunkReader({ reader: bytes.openReader(), chunkSize, reuseBuffer: true })) {
     await context.http.request({
       method: 'POST',
       url: `${context.apiBaseUrl}/2/media/upload/${mediaId}/append`,

@@ -1,3 +1,5 @@
+import type { MediaReader } from './media.js';
+
 export interface ChunkStreamOptions {
   source: AsyncIterable<Uint8Array>;
   /** Bytes per chunk; every chunk but the last has exactly this size. */
@@ -71,5 +73,47 @@ export async function* trackProgress(options: TrackProgressOptions): AsyncGenera
     yield piece;
     bytesSent += piece.byteLength;
     options.onProgress?.(bytesSent, options.totalBytes);
+  }
+}
+
+
+export interface ChunkReaderOptions {
+  reader: MediaReader;
+  /** Bytes per chunk; every chunk but the last has exactly this size. */
+  chunkSize: number;
+  /**
+   * Read every chunk into one buffer, reused, instead of a fresh one per chunk; the same
+   * contract as `chunkStream`'s `reuseBuffer`: a chunk is valid only until the consumer asks
+   * for the next one. Default false.
+   */
+  reuseBuffer?: boolean;
+}
+
+/**
+ * Fixed-size chunks for part-by-part uploads, read from a `MediaReader` into buffers this
+ * function owns, so a file source is read straight into the chunk (no per-read allocation).
+ * Closes the reader when done, failed or abandoned.
+ */
+export async function* chunkReader(options: ChunkReaderOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const { reader, chunkSize } = options;
+  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
+    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
+  }
+  let buffer: Uint8Array | undefined;
+  try {
+    for (;;) {
+      if (buffer === undefined || options.reuseBuffer !== true) buffer = new Uint8Array(chunkSize);
+      let filled = 0;
+      while (filled < chunkSize) {
+        const read = await reader.read(filled === 0 ? buffer : buffer.subarray(filled));
+        if (read === 0) break;
+        filled += read;
+      }
+      if (filled === 0) return;
+      yield filled === chunkSize ? buffer : buffer.subarray(0, filled);
+      if (filled < chunkSize) return;
+    }
+  } finally {
+    await reader.close();
   }
 }

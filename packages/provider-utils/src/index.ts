@@ -1,7 +1,7 @@
 /**
  * @letmepost/provider-utils — what every provider shares.
  *
- * Follows /work/plan/PROVIDER-UTILS-API.md, with these (additive) refinements:
+ * The shared layer under every provider, with these refinements over the first API sketch:
  * - `HttpRequestOptions` also takes per-request `timeouts` and `maxResponseBytes`;
  *   `HttpErrorResponse.request` also carries the `retry` mode; `HttpClientSettings.headers`.
  * - `HttpRetrySettings` adds injectable `random` (jitter) and `sleep`.
@@ -20,6 +20,8 @@
  *   exchange (the code is dead, not an account).
  * - `HttpBody.multipart` also takes `MultipartPart[]` (exact length, file bytes by reference);
  *   `encodeMultipart` is exported. `chunkStream` takes `reuseBuffer` (one buffer for every chunk).
+ * - `MediaBytes.openReader()` + `chunkReader`: part uploads read into one caller-owned buffer;
+ *   an unread `fs.createReadStream` is read from its file descriptor into it (no per-read garbage).
  * - `HttpResponse.rateLimit` is computed on first read (a getter), from the time of the answer.
  */
 export * from './chunk.js';

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import fs, { ReadStream } from 'node:fs';
+import { promisify } from 'node:util';
 import { LetmepostError, type Media, type PlatformId } from '@letmepost/core';
 import type { SafeFetcher } from './safe-fetch.js';
 
@@ -10,6 +13,28 @@ export interface MediaBytes {
   reopenable: boolean;
   /** Streams the bytes; yields exactly `size` bytes or throws `media_invalid`. */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * Like `open()`, but the caller supplies the memory: each `read` fills the caller's buffer.
+   * For part-by-part uploads that send every part from one reused buffer. A Node file stream
+   * (`fs.createReadStream`) that nobody has read yet is then read straight from its file into
+   * that buffer, so a 1 GiB upload allocates nothing per read, where the stream itself would
+   * allocate a fresh 64 KiB buffer per read (1 GiB of garbage for V8 to collect, which it does
+   * late: peak memory grows by tens of MiB). Other sources are copied in from `open()`.
+   * Counts toward the same single use as `open()` for caller streams.
+   */
+  openReader(): MediaReader;
+}
+
+/** Reads media into buffers the caller owns. */
+export interface MediaReader {
+  /**
+   * Fills `target` from its start with the next bytes and resolves with how many were written:
+   * `target.byteLength` until the last read, which may be shorter, then 0 once all `size` bytes
+   * have been read. Throws `media_invalid` when the source holds more or fewer bytes than `size`.
+   */
+  read(target: Uint8Array): Promise<number>;
+  /** Releases the source (closes the file, stops the stream). Safe to call more than once. */
+  close(): Promise<void>;
 }
 
 export interface ResolveMediaOptions {
@@ -45,14 +70,11 @@ export async function resolveMedia(options: ResolveMediaOptions): Promise<MediaB
     const data = media.data;
     if (!(data instanceof Uint8Array)) throw fail({ code: 'media_invalid', message: 'media.data must be a Uint8Array.', field: 'data' });
     if (maxBytes !== undefined && data.byteLength > maxBytes) throw tooLarge(data.byteLength);
-    return {
-      ...common,
-      size: data.byteLength,
-      reopenable: true,
-      open: () => (async function* bytes() {
+    const open = () =>
+      (async function* bytes() {
         yield data;
-      })(),
-    };
+      })();
+    return { ...common, size: data.byteLength, reopenable: true, open, openReader: () => iterableReader(open()) };
   }
 
   if (media.stream !== undefined) {
@@ -63,16 +85,24 @@ export async function resolveMedia(options: ResolveMediaOptions): Promise<MediaB
     if (maxBytes !== undefined && size > maxBytes) throw tooLarge(size);
     const source = media.stream;
     let opened = false;
+    const claim = () => {
+      if (opened) {
+        throw fail({ code: 'media_invalid', message: 'This media stream was already read; a stream can be uploaded only once.', field: 'stream' });
+      }
+      opened = true;
+    };
+    const streamed = () => exactSize({ source: toAsyncIterable(source), size, fail, what: 'The media stream' });
     return {
       ...common,
       size,
       reopenable: false,
       open() {
-        if (opened) {
-          throw fail({ code: 'media_invalid', message: 'This media stream was already read; a stream can be uploaded only once.', field: 'stream' });
-        }
-        opened = true;
-        return exactSize({ source: toAsyncIterable(source), size, fail, what: 'The media stream' });
+        claim();
+        return streamed();
+      },
+      openReader() {
+        claim();
+        return isUnreadFileStream(source) ? fileStreamReader({ stream: source, size, fail, fallback: streamed }) : iterableReader(streamed());
       },
     };
   }
@@ -92,10 +122,11 @@ export async function resolveMedia(options: ResolveMediaOptions): Promise<MediaB
       pending = undefined;
     }
     const knownSize = size;
-    return {
+    const resolved: MediaBytes = {
       ...common,
       size: knownSize,
       reopenable: true,
+      openReader: () => iterableReader(resolved.open()),
       open() {
         if (pending) {
           const body = pending;
@@ -108,6 +139,7 @@ export async function resolveMedia(options: ResolveMediaOptions): Promise<MediaB
         })();
       },
     };
+    return resolved;
   }
 
   throw fail({ code: 'media_invalid', message: 'Media needs exactly one of url, data or stream.' });
@@ -161,4 +193,131 @@ async function drain(source: AsyncIterable<Uint8Array>, options: { limit?: numbe
     if (options.limit !== undefined && total > options.limit) break;
   }
   return total;
+}
+
+/** Copies an iterable's pieces into the caller's buffers; the source's own checks still apply. */
+function iterableReader(source: AsyncIterable<Uint8Array>): MediaReader {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending: Uint8Array | undefined;
+  let finished = false;
+  return {
+    async read(target) {
+      let written = 0;
+      while (written < target.byteLength && !finished) {
+        if (pending === undefined || pending.byteLength === 0) {
+          const next = await iterator.next();
+          if (next.done === true) finished = true;
+          else pending = next.value;
+          continue;
+        }
+        const take = Math.min(pending.byteLength, target.byteLength - written);
+        target.set(take === pending.byteLength ? pending : pending.subarray(0, take), written);
+        pending = take === pending.byteLength ? undefined : pending.subarray(take);
+        written += take;
+      }
+      return written;
+    },
+    async close() {
+      if (finished) return;
+      finished = true;
+      pending = undefined;
+      await iterator.return?.();
+    },
+  };
+}
+
+const readAt = promisify(fs.read);
+const fstat = promisify(fs.fstat);
+
+/**
+ * A Node file stream nobody has started reading, that reads the real file system (a stream
+ * given its own `fs` implementation keeps going through it). Its file descriptor can then be
+ * read at known positions without the stream, giving the same bytes the stream would give.
+ */
+function isUnreadFileStream(source: unknown): source is ReadStream {
+  if (!(source instanceof ReadStream)) return false;
+  // The implementation a stream reads through sits under a module-private symbol.
+  const implementation = Object.getOwnPropertySymbols(source).find((symbol) => symbol.description === 'kFs');
+  return (
+    implementation !== undefined &&
+    (source as unknown as Record<symbol, unknown>)[implementation] === fs &&
+    source.bytesRead === 0 &&
+    source.readableLength === 0 &&
+    source.readableFlowing !== true &&
+    source.readableEncoding === null &&
+    !source.destroyed
+  );
+}
+
+/**
+ * Reads a file stream's bytes from its descriptor at explicit positions into the caller's
+ * buffer. The stream opens (and finally closes) the descriptor as it would have; it just never
+ * reads. A source that turns out not to be a regular file (a pipe, a device: no positions) is
+ * read through the stream after all.
+ */
+function fileStreamReader(fields: {
+  stream: ReadStream;
+  size: number;
+  fail: (fields: { code: 'media_invalid'; message: string; field?: string }) => LetmepostError;
+  fallback: () => AsyncIterable<Uint8Array>;
+}): MediaReader {
+  const { stream, size, fail } = fields;
+  // Set by createReadStream, though not in its type declarations.
+  const state = stream as ReadStream & { fd: number | null; start?: number; end?: number };
+  // createReadStream's `start` / `end` (inclusive) bound what the stream would have read.
+  const start = typeof state.start === 'number' ? state.start : 0;
+  const end = typeof state.end === 'number' ? state.end : Number.POSITIVE_INFINITY;
+  let mode: { kind: 'file'; descriptor: number } | { kind: 'stream'; reader: MediaReader } | undefined;
+  let consumed = 0;
+  let closed = false;
+
+  const prepare = async (): Promise<NonNullable<typeof mode>> => {
+    if (stream.pending) await once(stream, 'ready');
+    const descriptor = state.fd;
+    const stats = typeof descriptor === 'number' ? await fstat(descriptor) : undefined;
+    if (typeof descriptor !== 'number' || stats === undefined || !stats.isFile()) {
+      return { kind: 'stream', reader: iterableReader(fields.fallback()) };
+    }
+    const available = Math.max(0, Math.min(stats.size, end + 1) - start);
+    if (available > size) {
+      throw fail({ code: 'media_invalid', message: `The media stream has more bytes than its declared size of ${size}.`, field: 'size' });
+    }
+    return { kind: 'file', descriptor };
+  };
+
+  return {
+    async read(target) {
+      if (closed) return 0;
+      mode ??= await prepare();
+      if (mode.kind === 'stream') return mode.reader.read(target);
+      let written = 0;
+      while (written < target.byteLength && consumed < size) {
+        const length = Math.min(target.byteLength - written, size - consumed);
+        const { bytesRead } = await readAt(mode.descriptor, target, written, length, start + consumed);
+        if (bytesRead === 0) {
+          throw fail({
+            code: 'media_invalid',
+            message: `The media stream ended after ${consumed} bytes, short of its declared size of ${size}.`,
+            field: 'size',
+          });
+        }
+        written += bytesRead;
+        consumed += bytesRead;
+      }
+      return written;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (mode?.kind === 'stream') await mode.reader.close();
+      // Closes the descriptor, as reading the stream to its end would have (unless the caller
+      // opened it with autoClose: false, and so closes it itself).
+      if (!stream.destroyed) {
+        // A stream still opening may yet fail to open; nobody wants its bytes any more, so that
+        // error must not surface as an unhandled 'error' event.
+        stream.on('error', () => undefined);
+        stream.destroy();
+      }
+    },
+  };
 }
