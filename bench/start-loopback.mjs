@@ -10,6 +10,12 @@ export async function startLoopbackSandbox() {
   const info = JSON.parse(line);
   return {
     ...info,
+    /** Requests the TLS front received since the last call, by HTTP version (`{ '2.0': 258 }`). */
+    async tlsProtocols() {
+      child.send('protocols');
+      const [reply] = await once(child, 'message');
+      return reply.protocols;
+    },
     async stop() {
       child.send('stop');
       await once(child, 'exit');
