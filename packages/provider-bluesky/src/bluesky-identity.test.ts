@@ -1,4 +1,7 @@
 import { LetmepostError } from '@letmepost/core';
+import dns from 'node:dns';
+import { syncBuiltinESMExports } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -131,6 +134,51 @@ describe('connectWithCredentials', () => {
       .catch((caught: unknown) => caught);
     expect(LetmepostError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'platform_auth_failed', field: 'identifier' });
+  });
+
+  test('refuses a PDS whose host name resolves to a private address, checked in the connection\'s own DNS lookup', async () => {
+    // A listener to prove nothing connects, and a name that only DNS shows to be 127.0.0.1: the
+    // literal-address check cannot see it, the guarded connection pool must.
+    let connections = 0;
+    const listener = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as AddressInfo).port;
+    const host = 'pds.rebind.example';
+    const realLookup = dns.lookup;
+    const lookups: string[] = [];
+    dns.lookup = ((hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
+      if (hostname !== host) return (realLookup as (...args: unknown[]) => void)(hostname, options, callback);
+      lookups.push(hostname);
+      const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+      if (all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as typeof dns.lookup;
+    syncBuiltinESMExports();
+    nock.enableNetConnect(`${host}:${port}`);
+    try {
+      const provider = testProvider();
+      nock(PLC)
+        .get(`/${DID}`)
+        .reply(200, { ...didDocument, service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: `https://${host}:${port}` }] });
+      const error = await provider
+        .connectWithCredentials!({ credentials: { identifier: DID, appPassword: CANARY_APP_PASSWORD } })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'validation_failed', rule: 'http.blocked_address', retryable: false });
+      expect((error as Error).message).toBe(
+        `POST https://${host}:${port}/xrpc/com.atproto.server.createSession was not sent: ${host} resolves to 127.0.0.1, a private or internal address, which Bluesky requests may not reach.`,
+      );
+      expect(lookups).toEqual([host]);
+      expect(connections).toBe(0);
+      expect(exposedText(error)).not.toContain(CANARY_APP_PASSWORD);
+    } finally {
+      dns.lookup = realLookup;
+      syncBuiltinESMExports();
+      nock.disableNetConnect();
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   test('a service URL on a private address is refused before any request', async () => {

@@ -4,6 +4,7 @@ import { Buffer } from 'node:buffer';
 import { FormData as UndiciFormData, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
+import { findBlockedAddressError } from './safe-fetch.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
 import { bodyForError, platformName, reissueError, safeUrlForMessage } from './http-error.js';
@@ -424,6 +425,18 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
           throw scope.error({
             code: 'validation_failed',
             message: `${scope.where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: false,
+            cause: error,
+          });
+        }
+        // A guarded pool refused the host's address in its DNS lookup, before any connection:
+        // nothing was sent, and it is policy, not a network blip, so no retry.
+        const refusal = findBlockedAddressError(error);
+        if (refusal !== undefined) {
+          throw scope.error({
+            code: 'validation_failed',
+            rule: 'http.blocked_address',
+            message: `${scope.where} was not sent: ${refusal.message}.`,
             retryable: false,
             cause: error,
           });

@@ -1,9 +1,11 @@
 import { LetmepostError } from '@letmepost/core';
+import type { LookupFunction } from 'node:net';
 import { inspect } from 'node:util';
 import { Agent, errors as undiciErrors } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createHttpClient, type HttpClientSettings } from './http-client.js';
+import { createGuardedAgent } from './safe-fetch.js';
 import { failure } from './test-support/letmepost-failure.js';
 
 // Behaviour nock cannot reproduce (streamed request bodies, resets, stalls, refused connections)
@@ -228,6 +230,45 @@ describe('failures before sending (safe to repeat for every method)', () => {
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('connection refused');
     expect(sleeps).toEqual([50, 100]);
+  });
+
+  test('over https too (where undici first probes for HTTP/2): connection refused on a create is retried, never unknown', async () => {
+    const port = await closedPort();
+    const { http, sleeps } = client({ retry: { maxAttempts: 3, baseDelayMs: 100, random: () => 0.5, sleep: async ({ ms }) => void sleeps.push(ms) } });
+    const error = await failure(http.request({ method: 'POST', url: `https://127.0.0.1:${port}/2/tweets`, body: { json: {} } }));
+    expect(error.code).toBe('platform_unavailable');
+    expect(error.message).toContain('connection refused');
+    expect(sleeps).toEqual([50, 100]);
+  });
+
+  test('a guarded pool refusing the address (DNS says 127.0.0.1): validation_failed at once, no retry, nothing connects', async () => {
+    const live = await startLocalServer((_request, response) => response.writeHead(201).end('{}'));
+    server = live;
+    const lookups: string[] = [];
+    const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      lookups.push(hostname);
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as unknown as LookupFunction;
+    const guarded = createGuardedAgent({ lookup, purpose: 'test requests' });
+    dispatchers.push(guarded);
+    const { http, sleeps } = client({ dispatcher: guarded, retry: { maxAttempts: 3, random: () => 0, sleep: async ({ ms }) => void sleeps.push(ms) } });
+    const url = `http://internal.example.test:${new URL(live.origin).port}/2/tweets`;
+    const error = await failure(http.request({ method: 'POST', url, body: { json: { text: 'hi' } } }));
+    expect(error).toMatchObject({ code: 'validation_failed', rule: 'http.blocked_address', retryable: false, platform: 'twitter' });
+    expect(error.message).toBe(
+      `POST ${new URL(url).origin}/2/tweets was not sent: internal.example.test resolves to 127.0.0.1, a private or internal address, which test requests may not reach.`,
+    );
+    expect(lookups).toEqual(['internal.example.test']);
+    expect(sleeps).toEqual([]);
+    expect(live.requests).toHaveLength(0);
+
+    // The same lookup through a pool that allows private networks connects.
+    const open = createGuardedAgent({ lookup, allowPrivateNetwork: true });
+    dispatchers.push(open);
+    const response = await client({ dispatcher: open }).http.request({ method: 'POST', url, body: { json: { text: 'hi' } } });
+    expect(response.status).toBe(201);
+    expect(live.requests).toHaveLength(1);
   });
 
   test('connection refused then up: a create goes out exactly once', async () => {

@@ -148,7 +148,7 @@ describe('openReader on an unread fs.createReadStream', () => {
   test('a stream abandoned while it is still opening does not raise an unhandled error', async () => {
     const stream = createReadStream(join(directory, 'never-there.bin'));
     const media = await resolve({ stream, size: 10, mimeType: 'video/mp4' });
-    const closed = new Promise((resolve) => stream.once('close', resolve));
+    const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
     await media.openReader().close();
     // The open fails after the close; with no listener of its own that 'error' would be uncaught.
     await closed;

@@ -73,12 +73,12 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   let ownAgent: Agent | undefined;
   const dispatcher = (): Dispatcher =>
     options.dispatcher ??
-    (ownAgent ??= new Agent({
-      connect: {
-        timeout: idleTimeoutMs,
-        ...(allowPrivateNetwork ? (options.lookup ? { lookup: options.lookup } : {}) : { lookup: guardedLookup(options.lookup ?? dnsLookup) }),
-      },
-      keepAliveTimeout: 4_000,
+    (ownAgent ??= createGuardedAgent({
+      allowPrivateNetwork,
+      connectTimeoutMs: idleTimeoutMs,
+      keepAliveTimeoutMs: 4_000,
+      purpose: 'media URLs',
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
     }));
 
   const fail = (fields: { code: 'media_unreachable' | 'media_invalid'; message: string; status?: number; retryable?: boolean; cause?: unknown }) =>
@@ -234,11 +234,50 @@ function ipv6Bytes(address: string): number[] | undefined {
   return bytes.length === 16 && bytes.every((byte) => Number.isInteger(byte)) ? bytes : undefined;
 }
 
+export interface GuardedAgentOptions {
+  /** Allow loopback, private, link-local and other internal addresses. Default false. */
+  allowPrivateNetwork?: boolean;
+  /** DNS resolution to wrap (tests, split-horizon DNS); each answer is checked. */
+  lookup?: LookupFunction;
+  /** Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Default 4 s. */
+  keepAliveTimeoutMs?: number;
+  /** Names, in the refusal's message, what may not reach the address (`media URLs`). */
+  purpose?: string;
+}
+
+/**
+ * An undici `Agent` that will not connect to loopback, private, link-local or other internal
+ * addresses (unless allowed): every address a connection is about to use is checked inside that
+ * connection's own DNS lookup, so DNS rebinding cannot slip past a pre-check. For hosts that end
+ * users choose (media URLs, a Bluesky PDS named in a DID document). A refused connection fails
+ * with an error whose `code` is `ELETMEPOST_BLOCKED_ADDRESS` (see `findBlockedAddressError`).
+ * Literal IP hosts never reach a lookup, so callers check those themselves (`isBlockedAddress`).
+ */
+export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
+  const lookup = options.allowPrivateNetwork === true ? options.lookup : guardedLookup({ base: options.lookup ?? dnsLookup, purpose: options.purpose ?? 'letmepost' });
+  return new Agent({
+    connect: { timeout: options.connectTimeoutMs ?? 10_000, ...(lookup === undefined ? {} : { lookup }) },
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+  });
+}
+
+/** The refusal, when an error (or one of its causes) is a connection `createGuardedAgent` refused. */
+export function findBlockedAddressError(error: unknown): Error | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if ((current as NodeJS.ErrnoException).code === BLOCKED_ADDRESS_CODE) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /**
  * Wraps a DNS lookup so that a connection can only be made to addresses that pass the check.
  * It runs for every connection undici opens, redirects and reconnects included.
  */
-function guardedLookup(base: LookupFunction | typeof dnsLookup): LookupFunction {
+function guardedLookup(fields: { base: LookupFunction | typeof dnsLookup; purpose: string }): LookupFunction {
+  const { base, purpose } = fields;
   return ((hostname: string, lookupOptions: Parameters<LookupFunction>[1], callback: Parameters<LookupFunction>[2]) => {
     (base as LookupFunction)(hostname, lookupOptions, (error, address, family) => {
       if (error) {
@@ -251,7 +290,7 @@ function guardedLookup(base: LookupFunction | typeof dnsLookup): LookupFunction 
       const blocked = addresses.find((entry) => isBlockedAddress(entry.address));
       if (blocked || addresses.length === 0) {
         const refusal = Object.assign(
-          new Error(`${hostname} resolves to ${blocked ? blocked.address : 'no address'}, which media URLs may not reach`),
+          new Error(`${hostname} resolves to ${blocked ? `${blocked.address}, a private or internal address,` : 'no address,'} which ${purpose} may not reach`),
           { code: BLOCKED_ADDRESS_CODE, hostname },
         ) as NodeJS.ErrnoException;
         callback(refusal, '', 4);
