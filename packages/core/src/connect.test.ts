@@ -165,6 +165,33 @@ describe('connect.start', () => {
     );
     expect(badReturn.field).toBe('returnTo');
   });
+
+  it('with returnToOrigins, refuses a returnTo elsewhere before anything is stored, and accepts its own origins', async () => {
+    const harness = createHarness({ providers: [createTestProvider()], returnToOrigins: ['https://app.example.com', 'http://localhost:3000'] });
+    const start = (returnTo: string) =>
+      harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'linkedin', allowQuickstartCreds: true, returnTo });
+    for (const elsewhere of ['https://evil.example/steal', 'https://app.example.com.evil.example/', 'http://app.example.com/settings', 'https://app.example.com:8443/']) {
+      const refused = await errorOf(start(elsewhere));
+      expect(refused).toMatchObject({ code: 'validation_failed', field: 'returnTo' });
+      expect(refused.message).toBe('returnTo must be on one of the origins allowed by returnToOrigins (https://app.example.com, http://localhost:3000).');
+    }
+    expect(await harness.dump()).toBe('');
+    await start('https://app.example.com/settings/accounts?tab=social');
+    await start('http://localhost:3000/done');
+    expect((await harness.store.list('')).length).toBe(2);
+  });
+
+  it('refuses returnToOrigins entries that are not bare origins, naming the entry', async () => {
+    for (const [entry, field] of [
+      ['https://app.example.com/', 'returnToOrigins.0'],
+      ['https://app.example.com/settings', 'returnToOrigins.0'],
+      ['app.example.com', 'returnToOrigins.0'],
+      ['ftp://files.example.com', 'returnToOrigins.0'],
+    ] as const) {
+      const error = await errorOf(Promise.resolve().then(() => createHarness({ providers: [createTestProvider()], returnToOrigins: [entry] })));
+      expect(error).toMatchObject({ code: 'validation_failed', field });
+    }
+  });
 });
 
 describe('connect.complete', () => {

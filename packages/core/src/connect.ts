@@ -252,6 +252,13 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     async start(options) {
       const input = parseInput({ schema: startSchema, input: options });
       const { workspaceId, platform } = input;
+      if (input.returnTo !== undefined && context.returnToOrigins !== undefined && !context.returnToOrigins.has(new URL(input.returnTo).origin)) {
+        throw new LetmepostError({
+          code: 'validation_failed',
+          field: 'returnTo',
+          message: `returnTo must be on one of the origins allowed by returnToOrigins (${[...context.returnToOrigins].join(', ')}).`,
+        });
+      }
       const provider = requireOAuthProvider({ context, platform });
       const { client, clientSource } = await resolveConnectClient({
         context,

@@ -45,6 +45,13 @@ export interface CreateLetmepostOptions {
   publishConcurrency?: number;
   /** How long an idempotency key remembers its results. Default 24 hours. */
   idempotencyTtlMs?: number;
+  /**
+   * Origins that `connect.start`'s `returnTo` may point at, e.g. `['https://app.example.com']`.
+   * The OAuth callback sends the user's browser to `returnTo`, so if end users can choose it,
+   * list your own origins here; otherwise anyone could turn your callback into a redirect to
+   * their site. Unset: any absolute http(s) URL (fine while only your backend picks `returnTo`).
+   */
+  returnToOrigins?: readonly string[];
 }
 
 export interface Letmepost {
@@ -120,6 +127,13 @@ const optionsSchema = z.object({
     .optional(),
   publishConcurrency: z.number().int().min(1).max(64).optional(),
   idempotencyTtlMs: z.number().int().positive().optional(),
+  returnToOrigins: z
+    .array(
+      z
+        .string()
+        .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value, 'must be an origin: scheme, host and port only, like https://app.example.com'),
+    )
+    .optional(),
 });
 
 /**
@@ -163,6 +177,7 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
     launchCaps,
     publishConcurrency: input.publishConcurrency ?? 4,
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    ...(input.returnToOrigins === undefined ? {} : { returnToOrigins: new Set(input.returnToOrigins) }),
   };
   const refresher = createRefresher({ context });
 

@@ -38,6 +38,8 @@ export interface LetmepostContext {
   readonly launchCaps: ReadonlyMap<PlatformId, LaunchCap>;
   readonly publishConcurrency: number;
   readonly idempotencyTtlMs: number;
+  /** Where `returnTo` may point; absent: anywhere http(s). */
+  readonly returnToOrigins?: ReadonlySet<string>;
 }
 
 export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {

@@ -27,6 +27,7 @@ beforeEach(async () => {
     encryptionKey: randomBytes(32).toString('base64'),
     baseUrl: BASE,
     policy: { canStoreAppCredentials: ({ platform }) => !refusedPlatforms.has(platform) },
+    returnToOrigins: ['https://app.test'],
   });
   handler = createRestHandler({
     letmepost,
@@ -155,6 +156,13 @@ describe('connect and accounts', () => {
     const callback = await handler(new Request(approved.headers.get('location')!));
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toMatch(/^https:\/\/app\.test\/settings\?connected=acc_/);
+  });
+
+  it('refuses a return_to outside the allowed origins with 422 naming return_to', async () => {
+    await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'twitter', client_id: 'x-client', client_secret: SECRET } });
+    const refused = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'twitter', return_to: 'https://evil.test/collect' } });
+    expect(refused.status).toBe(422);
+    expect(refused.json!.error).toMatchObject({ code: 'validation_failed', field: 'return_to' });
   });
 
   it('needs workspace app credentials unless quickstart is allowed', async () => {
