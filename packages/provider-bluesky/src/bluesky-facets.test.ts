@@ -37,6 +37,19 @@ describe('detectFacets', () => {
     expect(facets).toEqual([{ type: 'link', uri: 'https://example.com/page#section', byteStart: 5, byteEnd: 37 }]);
   });
 
+  test('a bare domain with a known TLD is a link to https://, covering the text as written', () => {
+    const text = 'see example.com/page, or docs.bsky.app. (wiki.example.org) café.fr';
+    expect(detectFacets({ text })).toEqual([
+      { type: 'link', uri: 'https://example.com/page', byteStart: 4, byteEnd: 20 },
+      { type: 'link', uri: 'https://docs.bsky.app', byteStart: 25, byteEnd: 38 },
+      { type: 'link', uri: 'https://wiki.example.org', byteStart: 41, byteEnd: 57 },
+    ]);
+  });
+
+  test('leaves file names, version numbers and upper-case TLDs alone, as the Bluesky app does', () => {
+    expect(detectFacets({ text: 'open notes.txt, run v1.2.3 or node.js, visit EXAMPLE.COM' })).toEqual([]);
+  });
+
   test('drops tags longer than 64 graphemes', () => {
     expect(detectFacets({ text: `#${'a'.repeat(65)}` })).toEqual([]);
     expect(detectFacets({ text: `#${'a'.repeat(64)}` })).toHaveLength(1);

@@ -1,12 +1,13 @@
 import type { PublishWarning } from '@letmepost/core';
-import { countGraphemes, utf8ByteLength } from '@letmepost/provider-utils';
+import { countGraphemes, isTopLevelDomain, utf8ByteLength } from '@letmepost/provider-utils';
 import type { Facet, FacetFeature } from './bluesky-api.js';
 import { handleSchema } from './bluesky-credentials.js';
 
 /**
  * Rich-text detection for post text, matching what `@atproto/api`'s `RichText.detectFacets` finds
- * so posts look the same as ones made in the Bluesky app: `@handle` mentions, `http(s)://` links
- * and `#hashtags`. Offsets are UTF-8 byte positions (the lexicon's `byteSlice`), never string
+ * so posts look the same as ones made in the Bluesky app: `@handle` mentions, `http(s)://` links,
+ * bare domains with a known top-level domain (`example.com/page`, linked as `https://…`) and
+ * `#hashtags`. Offsets are UTF-8 byte positions (the lexicon's `byteSlice`), never string
  * indexes, which count UTF-16 units and drift after any emoji or non-Latin character.
  */
 
@@ -17,7 +18,9 @@ export type DetectedFacet = {
 } & ({ type: 'mention'; handle: string } | { type: 'link'; uri: string } | { type: 'tag'; tag: string });
 
 const MENTION_PATTERN = /(^|\s|\()@([a-zA-Z0-9.-]+)\b/g;
-const LINK_PATTERN = /(^|\s|\()(https?:\/\/\S+)/gi;
+// From `@atproto/api` (rich-text/util.ts): a URL with its scheme, or a bare domain (letters first)
+// followed by anything up to the next space.
+const LINK_PATTERN = /(^|\s|\()((https?:\/\/\S+)|((?<domain>[a-z][a-z0-9]*(\.[a-z0-9]+)+)\S*))/gim;
 // From `@atproto/api` (rich-text/util.ts): a `#` or full-width `＃` after a space or the start,
 // then a word that is not only digits; zero-width characters end it.
 const TAG_PATTERN =
@@ -45,11 +48,25 @@ export function detectFacets(options: { text: string }): DetectedFacet[] {
   for (const match of text.matchAll(LINK_PATTERN)) {
     let uri = match[2] ?? '';
     const start = match.index + (match[1] ?? '').length;
+    const domain = match.groups?.['domain'];
+    if (domain !== undefined) {
+      // A bare domain is a link only when its last label is a real TLD (`file.txt` is not), as
+      // written: the Bluesky app does not link `EXAMPLE.COM` either.
+      if (!isTopLevelDomain(domain.slice(domain.lastIndexOf('.') + 1))) continue;
+    }
+    let end = start + uri.length;
     // Sentence punctuation after a URL belongs to the sentence, as in the Bluesky app.
-    if (/[.,;:!?]$/.test(uri)) uri = uri.slice(0, -1);
-    if (uri.endsWith(')') && !uri.includes('(')) uri = uri.slice(0, -1);
+    if (/[.,;:!?]$/.test(uri)) {
+      uri = uri.slice(0, -1);
+      end -= 1;
+    }
+    if (uri.endsWith(')') && !uri.includes('(')) {
+      uri = uri.slice(0, -1);
+      end -= 1;
+    }
+    // The facet covers the text as written; the link it carries has a scheme.
+    if (domain !== undefined) uri = `https://${uri}`;
     if (!URL.canParse(uri)) continue;
-    const end = start + uri.length;
     found.push({ type: 'link', uri, start, end, byteStart: byteOffset(start), byteEnd: byteOffset(end) });
   }
 

@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { countryCodeTlds, genericTlds } from './twitter-tlds.js';
+import { countryCodeTopLevelDomains, isTopLevelDomain } from '@letmepost/provider-utils';
 
 /**
  * How X weighs text, in the format of twitter-text's `config/v3.json`: every code point weighs
@@ -213,7 +213,7 @@ function matchUrlAt(options: { text: string; start: number; previous: string }):
   }
   if (text[end] === '?') end = matchQuery({ text, start: end });
 
-  if (!protocol && !hasPath && host.labelCount === 2 && countryCodeTlds.has(host.tld) && !SPECIAL_COUNTRY_CODES.has(host.tld)) {
+  if (!protocol && !hasPath && host.labelCount === 2 && countryCodeTopLevelDomains().has(host.tld) && !SPECIAL_COUNTRY_CODES.has(host.tld)) {
     // `example.de` on its own reads as text; `example.de/page` or `www.example.de` is a link.
     return undefined;
   }
@@ -297,7 +297,7 @@ function matchTld(options: { label: string; withProtocol: boolean }): string | u
   // Longest listed TLD that prefixes the label: `com` in `com日本語` (CJK text right after a URL).
   for (let length = Math.min(label.length, 24); length >= 2; length -= 1) {
     const candidate = lower.slice(0, length);
-    if (genericTlds.has(candidate) || countryCodeTlds.has(candidate)) return label.slice(0, length);
+    if (isTopLevelDomain(candidate)) return label.slice(0, length);
   }
   if (options.withProtocol) {
     // With an explicit scheme X links any alphabetic TLD; the list above predates most new gTLDs.

@@ -34,3 +34,4 @@ export * from './rate-limit.js';
 export * from './safe-fetch.js';
 export * from './settings.js';
 export * from './text.js';
+export * from './top-level-domains.js';

@@ -1,8 +1,8 @@
 /**
- * Top-level domains twitter-text recognises (its `tld_lib.yml`, Apache-2.0, from the IANA root
- * zone). Only URLs written without `http(s)://` need the list: X links `example.com` because
- * `com` is a known TLD, but not `file.txt`. Country codes are kept apart because a bare
- * `name.cc` with no path is not linked (see `isLinkedWithoutProtocol`).
+ * Top-level domains, as twitter-text lists them (its `tld_lib.yml`, Apache-2.0, from the IANA
+ * root zone). Only links written without `http(s)://` need the list: X and the Bluesky app link
+ * `example.com` because `com` is a known TLD, but not `file.txt`. Country codes are kept apart
+ * because X does not link a bare `name.cc` with no path.
  */
 const COUNTRY_CODE_TLDS =
   'ac ad ae af ag ai al am an ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm bn bo bq ' +
@@ -95,5 +95,20 @@ const GENERIC_TLDS =
   '手机 手表 政务 政府 新闻 时尚 書籍 机构 淡马锡 游戏 点看 珠宝 移动 组织机构 网址 网店 网站 网络 联通 诺基亚 谷歌 购物 集团 電訊盈科 飞利浦 食品 餐厅 香格里拉 닷넷 ' +
   '닷컴 삼성 ';
 
-export const countryCodeTlds: ReadonlySet<string> = new Set(COUNTRY_CODE_TLDS.trim().split(' '));
-export const genericTlds: ReadonlySet<string> = new Set(GENERIC_TLDS.trim().split(' '));
+let countryCodes: ReadonlySet<string> | undefined;
+let generic: ReadonlySet<string> | undefined;
+
+/** Country-code TLDs (`uk`, `de`, `рф`), lower case. Built on first use. */
+export function countryCodeTopLevelDomains(): ReadonlySet<string> {
+  return (countryCodes ??= new Set(COUNTRY_CODE_TLDS.trim().split(' ')));
+}
+
+/** Generic TLDs (`com`, `org`, `app`), lower case. Built on first use. */
+export function genericTopLevelDomains(): ReadonlySet<string> {
+  return (generic ??= new Set(GENERIC_TLDS.trim().split(' ')));
+}
+
+/** Whether `label` (lower case, without dots) is a top-level domain in the root zone. */
+export function isTopLevelDomain(label: string): boolean {
+  return genericTopLevelDomains().has(label) || countryCodeTopLevelDomains().has(label);
+}
