@@ -1,14 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { chunkStream, trackProgress } from './chunk.js';
+import { patternPieces } from './test-support/pattern-pieces.js';
 
-async function* pieces(sizes: number[]): AsyncGenerator<Uint8Array> {
-  let next = 0;
-  for (const size of sizes) {
-    const piece = new Uint8Array(size);
-    for (let index = 0; index < size; index += 1) piece[index] = (next++) % 251;
-    yield piece;
-  }
-}
+const pieces = patternPieces;
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];

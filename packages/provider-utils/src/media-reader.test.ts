@@ -7,6 +7,7 @@ import { chunkReader, chunkStream } from './chunk.js';
 import { resolveMedia, type MediaBytes } from './media.js';
 import { createSafeFetcher } from './safe-fetch.js';
 import { failure } from './test-support/letmepost-failure.js';
+import { patternPieces } from './test-support/pattern-pieces.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'letmepost-media-reader-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -178,14 +179,7 @@ describe('openReader on an unread fs.createReadStream', () => {
 });
 
 describe('openReader on other sources', () => {
-  async function* pieces(sizes: number[]): AsyncGenerator<Uint8Array> {
-    let next = 0;
-    for (const size of sizes) {
-      const piece = new Uint8Array(size);
-      for (let index = 0; index < size; index += 1) piece[index] = (next++) % 251;
-      yield piece;
-    }
-  }
+  const pieces = patternPieces;
 
   test.each([
     { name: 'small pieces', sizes: [3, 3, 3, 3, 3, 3, 3] },
