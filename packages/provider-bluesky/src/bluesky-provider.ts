@@ -6,7 +6,7 @@ import {
   type PublishAuth,
   type TokenSet,
 } from '@letmepost/core';
-import { abortableSleep, createGuardedAgent, createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
+import { abortableSleep, createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { profileResponseSchema } from './bluesky-api.js';
 import type { BlueskyContext, VideoProcessingSettings } from './bluesky-context.js';
@@ -137,17 +137,12 @@ function parseOptions(options: unknown): BlueskyOptions {
 export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyProvider {
   const clock = settings.clock ?? systemClock;
   const allowPrivateNetwork = settings.allowPrivateNetwork ?? false;
-  // Logins and writes go to the PDS that the account's DID document names, which its owner
-  // controls: a name there could resolve to an internal address. Unless the host brings its own
-  // pool (and so its own rules), every Bluesky connection is checked inside its DNS lookup.
-  const dispatcher =
-    settings.dispatcher ??
-    (allowPrivateNetwork
-      ? undefined
-      : createGuardedAgent({ purpose: 'Bluesky requests', connectTimeoutMs: settings.http?.timeouts?.connectMs, keepAliveTimeoutMs: 10_000 }));
   const http = createHttpClient({
     platform: 'bluesky',
-    dispatcher,
+    dispatcher: settings.dispatcher,
+    // Logins and writes go to the PDS that the account's DID document names, which its owner
+    // controls: a name there could resolve to an internal address.
+    refusePrivateAddresses: !allowPrivateNetwork,
     clock,
     timeouts: settings.http?.timeouts,
     retry: settings.http?.retry,

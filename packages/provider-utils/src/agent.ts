@@ -1,19 +1,27 @@
 import { Agent, type Dispatcher } from 'undici';
+import { guardedLookup } from './blocked-address.js';
 
-// One pool per connect timeout (in practice one): sockets are kept alive and shared by every
-// client in the process, so a publish fan-out reuses TLS sessions instead of re-handshaking.
-const sharedAgents = new Map<number, Agent>();
+// One pool per connect timeout (in practice one), and one more for each client that refuses
+// private addresses: sockets are kept alive and shared by every client in the process, so a
+// publish fan-out reuses TLS sessions instead of re-handshaking.
+const sharedAgents = new Map<string, Agent>();
 
-export function getSharedAgent(options: { connectTimeoutMs: number }): Dispatcher {
-  let agent = sharedAgents.get(options.connectTimeoutMs);
+export function getSharedAgent(options: {
+  connectTimeoutMs: number;
+  /** When set, the pool's connections refuse private addresses (`guardedLookup`), naming this. */
+  refusePrivateAddressesFor?: string;
+}): Dispatcher {
+  const purpose = options.refusePrivateAddressesFor;
+  const key = `${options.connectTimeoutMs}|${purpose ?? ''}`;
+  let agent = sharedAgents.get(key);
   if (!agent) {
     agent = new Agent({
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       connections: 128,
-      connect: { timeout: options.connectTimeoutMs },
+      connect: { timeout: options.connectTimeoutMs, ...(purpose === undefined ? {} : { lookup: guardedLookup({ purpose }) }) },
     });
-    sharedAgents.set(options.connectTimeoutMs, agent);
+    sharedAgents.set(key, agent);
   }
   return agent;
 }

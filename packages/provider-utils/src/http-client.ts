@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer';
 import { FormData as UndiciFormData, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
-import { findBlockedAddressError } from './safe-fetch.js';
+import { findBlockedAddressError } from './blocked-address.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
 import { bodyForError, platformName, reissueError, safeUrlForMessage } from './http-error.js';
@@ -54,6 +54,13 @@ export interface HttpClientSettings {
    * returning `undefined` falls back to `defaultErrorForStatus`.
    */
   mapError?: (response: HttpErrorResponse) => LetmepostError | undefined;
+  /**
+   * For platforms whose hosts end users choose (a Bluesky PDS named in a DID document): the
+   * shared pool then refuses loopback, private, link-local and metadata addresses inside each
+   * connection's DNS lookup, as `validation_failed` (rule `http.blocked_address`), never retried.
+   * An injected `dispatcher` keeps its own rules. Default false.
+   */
+  refusePrivateAddresses?: boolean;
 }
 
 /** A non-2xx answer, as handed to `mapError`. */
@@ -170,6 +177,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     platform: settings.platform,
     clock: settings.clock ?? systemClock,
     dispatcher: settings.dispatcher,
+    refusePrivateAddresses: settings.refusePrivateAddresses === true,
     timeouts: { ...DEFAULT_TIMEOUTS, ...settings.timeouts },
     maxResponseBytes: settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     retry: {
@@ -268,6 +276,7 @@ interface ClientState {
   platform: PlatformId;
   clock: Clock;
   dispatcher: Dispatcher | undefined;
+  refusePrivateAddresses: boolean;
   timeouts: Required<HttpTimeouts>;
   maxResponseBytes: number;
   retry: Required<HttpRetrySettings>;
@@ -387,7 +396,12 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
 
   const timeouts = options.timeouts === undefined ? client.timeouts : { ...client.timeouts, ...options.timeouts };
   const maxResponseBytes = options.maxResponseBytes ?? client.maxResponseBytes;
-  const dispatcher = client.dispatcher ?? getSharedAgent({ connectTimeoutMs: timeouts.connectMs });
+  const dispatcher =
+    client.dispatcher ??
+    getSharedAgent({
+      connectTimeoutMs: timeouts.connectMs,
+      ...(client.refusePrivateAddresses ? { refusePrivateAddressesFor: `${platformName(client.platform)} requests` } : {}),
+    });
   const prepared = prepareBody(options.body);
   const { signal } = options;
   const retry = client.retry;

@@ -5,7 +5,7 @@ import { Agent, errors as undiciErrors } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closedPort, startLocalServer, type LocalServer } from './test-support/local-server.js';
 import { createHttpClient, type HttpClientSettings } from './http-client.js';
-import { createGuardedAgent } from './safe-fetch.js';
+import { guardedLookup } from './blocked-address.js';
 import { failure } from './test-support/letmepost-failure.js';
 
 // Behaviour nock cannot reproduce (streamed request bodies, resets, stalls, refused connections)
@@ -250,7 +250,7 @@ describe('failures before sending (safe to repeat for every method)', () => {
       if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(null, '127.0.0.1', 4);
     }) as unknown as LookupFunction;
-    const guarded = createGuardedAgent({ lookup, purpose: 'test requests' });
+    const guarded = new Agent({ connect: { lookup: guardedLookup({ lookup, purpose: 'test requests' }) } });
     dispatchers.push(guarded);
     const { http, sleeps } = client({ dispatcher: guarded, retry: { maxAttempts: 3, random: () => 0, sleep: async ({ ms }) => void sleeps.push(ms) } });
     const url = `http://internal.example.test:${new URL(live.origin).port}/2/tweets`;
@@ -264,7 +264,7 @@ describe('failures before sending (safe to repeat for every method)', () => {
     expect(live.requests).toHaveLength(0);
 
     // The same lookup through a pool that allows private networks connects.
-    const open = createGuardedAgent({ lookup, allowPrivateNetwork: true });
+    const open = new Agent({ connect: { lookup } });
     dispatchers.push(open);
     const response = await client({ dispatcher: open }).http.request({ method: 'POST', url, body: { json: { text: 'hi' } } });
     expect(response.status).toBe(201);

@@ -24,6 +24,7 @@
  *   an unread `fs.createReadStream` is read from its file descriptor into it (no per-read garbage).
  * - `HttpResponse.rateLimit` is computed on first read (a getter), from the time of the answer.
  */
+export * from './blocked-address.js';
 export * from './chunk.js';
 export * from './http-client.js';
 export * from './media.js';

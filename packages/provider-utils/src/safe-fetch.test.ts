@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startLocalServer, type LocalServer } from './test-support/local-server.js';
-import { createSafeFetcher, isBlockedAddress } from './safe-fetch.js';
+import { isBlockedAddress } from './blocked-address.js';
+import { createSafeFetcher } from './safe-fetch.js';
 import { failure } from './test-support/letmepost-failure.js';
 
 let server: LocalServer | undefined;

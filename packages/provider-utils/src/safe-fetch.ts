@@ -1,7 +1,7 @@
 import { LetmepostError, type PlatformId } from '@letmepost/core';
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { findBlockedAddressError, findInErrorChain, guardedLookup, isBlockedAddress } from './blocked-address.js';
 
 export interface SafeFetchResponse {
   /** Always 2xx: other answers throw `media_unreachable`. */
@@ -52,7 +52,6 @@ const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-const BLOCKED_ADDRESS_CODE = 'ELETMEPOST_BLOCKED_ADDRESS';
 
 /**
  * A fetcher for URLs that end users supply (media to upload). Only http/https; every address a
@@ -70,16 +69,13 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const platform = options.platform;
+  const lookup = allowPrivateNetwork
+    ? options.lookup
+    : guardedLookup({ purpose: 'media URLs', ...(options.lookup === undefined ? {} : { lookup: options.lookup }) });
   let ownAgent: Agent | undefined;
   const dispatcher = (): Dispatcher =>
     options.dispatcher ??
-    (ownAgent ??= createGuardedAgent({
-      allowPrivateNetwork,
-      connectTimeoutMs: idleTimeoutMs,
-      keepAliveTimeoutMs: 4_000,
-      purpose: 'media URLs',
-      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
-    }));
+    (ownAgent ??= new Agent({ connect: { timeout: idleTimeoutMs, ...(lookup === undefined ? {} : { lookup }) }, keepAliveTimeout: 4_000 }));
 
   const fail = (fields: { code: 'media_unreachable' | 'media_invalid'; message: string; status?: number; retryable?: boolean; cause?: unknown }) =>
     new LetmepostError({ ...fields, ...(platform === undefined ? {} : { platform }) });
@@ -144,163 +140,6 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   };
 }
 
-// Two lists: Node's BlockList matches IPv4 addresses against an IPv6 `::ffff:0:0/96` rule (and
-// mapped IPv6 against IPv4 rules), so mixing families in one list would block every IPv4.
-const ipv4BlockList = buildIpv4BlockList();
-const ipv6BlockList = buildIpv6BlockList();
-
-/**
- * Whether an IP address is one that user-supplied URLs must not reach: loopback, private,
- * link-local (cloud metadata), CGNAT, multicast, unspecified, reserved/documentation ranges,
- * IPv4-mapped/compatible IPv6, and IPv6 transition forms (NAT64, 6to4) embedding such an IPv4.
- * Anything that does not parse as an IP address is blocked too.
- */
-export function isBlockedAddress(address: string): boolean {
-  const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const family = isIP(bare);
-  if (family === 4) return ipv4BlockList.check(bare, 'ipv4');
-  if (family !== 6) return true;
-  const bytes = ipv6Bytes(bare);
-  if (!bytes) return true;
-  // IPv4-mapped (::ffff:0:0/96) and IPv4-compatible (::/96): refused outright, whatever they embed.
-  if (bytes.slice(0, 10).every((byte) => byte === 0)) {
-    const marker = (bytes[10]! << 8) | bytes[11]!;
-    if (marker === 0xffff || marker === 0) return true;
-  }
-  if (ipv6BlockList.check(bare, 'ipv6')) return true;
-  // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they embed.
-  const isNat64 = bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes.slice(4, 12).every((byte) => byte === 0);
-  if (isNat64) return ipv4BlockList.check(bytes.slice(12, 16).join('.'), 'ipv4');
-  if (bytes[0] === 0x20 && bytes[1] === 0x02) return ipv4BlockList.check(bytes.slice(2, 6).join('.'), 'ipv4');
-  return false;
-}
-
-function buildIpv4BlockList(): BlockList {
-  const list = new BlockList();
-  const ipv4: Array<[string, number]> = [
-    ['0.0.0.0', 8], // "this network", unspecified
-    ['10.0.0.0', 8], // private
-    ['100.64.0.0', 10], // CGNAT (also Alibaba's metadata 100.100.100.200)
-    ['127.0.0.0', 8], // loopback
-    ['169.254.0.0', 16], // link-local, cloud metadata 169.254.169.254
-    ['172.16.0.0', 12], // private
-    ['192.0.0.0', 24], // IETF protocol assignments (Oracle metadata 192.0.0.192)
-    ['192.0.2.0', 24], // documentation
-    ['192.88.99.0', 24], // 6to4 relay anycast
-    ['192.168.0.0', 16], // private
-    ['198.18.0.0', 15], // benchmarking
-    ['198.51.100.0', 24], // documentation
-    ['203.0.113.0', 24], // documentation
-    ['224.0.0.0', 4], // multicast
-    ['240.0.0.0', 4], // reserved, broadcast
-  ];
-  for (const [network, prefix] of ipv4) list.addSubnet(network, prefix, 'ipv4');
-  return list;
-}
-
-function buildIpv6BlockList(): BlockList {
-  const list = new BlockList();
-  const ipv6: Array<[string, number]> = [
-    ['64:ff9b:1::', 48], // local-use NAT64
-    ['100::', 64], // discard-only
-    ['2001::', 32], // Teredo (embeds an obfuscated IPv4)
-    ['2001:db8::', 32], // documentation
-    ['fc00::', 7], // unique local (AWS metadata fd00:ec2::254)
-    ['fe80::', 10], // link-local
-    ['fec0::', 10], // site-local (deprecated)
-    ['ff00::', 8], // multicast
-  ];
-  for (const [network, prefix] of ipv6) list.addSubnet(network, prefix, 'ipv6');
-  return list;
-}
-
-function ipv6Bytes(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  const tail: number[] = [];
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted?.[1]) {
-    tail.push(...dotted[1].split('.').map(Number));
-    text = `${text.slice(0, -dotted[1].length)}0:0`;
-  }
-  const [headText = '', tailText] = text.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)));
-  const headGroups = parse(headText);
-  const tailGroups = tailText === undefined ? [] : parse(tailText);
-  const fill = 8 - headGroups.length - tailGroups.length;
-  if (fill < 0 || (tailText === undefined && fill !== 0)) return undefined;
-  const groups = [...headGroups, ...new Array<number>(fill).fill(0), ...tailGroups];
-  const bytes = groups.flatMap((group) => [(group >> 8) & 0xff, group & 0xff]);
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
-  return bytes.length === 16 && bytes.every((byte) => Number.isInteger(byte)) ? bytes : undefined;
-}
-
-export interface GuardedAgentOptions {
-  /** Allow loopback, private, link-local and other internal addresses. Default false. */
-  allowPrivateNetwork?: boolean;
-  /** DNS resolution to wrap (tests, split-horizon DNS); each answer is checked. */
-  lookup?: LookupFunction;
-  /** Default 10 s. */
-  connectTimeoutMs?: number;
-  /** Default 4 s. */
-  keepAliveTimeoutMs?: number;
-  /** Names, in the refusal's message, what may not reach the address (`media URLs`). */
-  purpose?: string;
-}
-
-/**
- * An undici `Agent` that will not connect to loopback, private, link-local or other internal
- * addresses (unless allowed): every address a connection is about to use is checked inside that
- * connection's own DNS lookup, so DNS rebinding cannot slip past a pre-check. For hosts that end
- * users choose (media URLs, a Bluesky PDS named in a DID document). A refused connection fails
- * with an error whose `code` is `ELETMEPOST_BLOCKED_ADDRESS` (see `findBlockedAddressError`).
- * Literal IP hosts never reach a lookup, so callers check those themselves (`isBlockedAddress`).
- */
-export function createGuardedAgent(options: GuardedAgentOptions = {}): Agent {
-  const lookup = options.allowPrivateNetwork === true ? options.lookup : guardedLookup({ base: options.lookup ?? dnsLookup, purpose: options.purpose ?? 'letmepost' });
-  return new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 10_000, ...(lookup === undefined ? {} : { lookup }) },
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
-  });
-}
-
-/** The refusal, when an error (or one of its causes) is a connection `createGuardedAgent` refused. */
-export function findBlockedAddressError(error: unknown): Error | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
-    if ((current as NodeJS.ErrnoException).code === BLOCKED_ADDRESS_CODE) return current;
-    current = current.cause;
-  }
-  return undefined;
-}
-
-/**
- * Wraps a DNS lookup so that a connection can only be made to addresses that pass the check.
- * It runs for every connection undici opens, redirects and reconnects included.
- */
-function guardedLookup(fields: { base: LookupFunction | typeof dnsLookup; purpose: string }): LookupFunction {
-  const { base, purpose } = fields;
-  return ((hostname: string, lookupOptions: Parameters<LookupFunction>[1], callback: Parameters<LookupFunction>[2]) => {
-    (base as LookupFunction)(hostname, lookupOptions, (error, address, family) => {
-      if (error) {
-        callback(error, address, family);
-        return;
-      }
-      const addresses: LookupAddress[] = Array.isArray(address)
-        ? (address as LookupAddress[])
-        : [{ address: address as string, family: typeof family === 'number' ? family : isIP(address as string) }];
-      const blocked = addresses.find((entry) => isBlockedAddress(entry.address));
-      if (blocked || addresses.length === 0) {
-        const refusal = Object.assign(
-          new Error(`${hostname} resolves to ${blocked ? `${blocked.address}, a private or internal address,` : 'no address,'} which ${purpose} may not reach`),
-          { code: BLOCKED_ADDRESS_CODE, hostname },
-        ) as NodeJS.ErrnoException;
-        callback(refusal, '', 4);
-        return;
-      }
-      callback(null, address, family);
-    });
-  }) as LookupFunction;
-}
-
 function parseMediaUrl(raw: string, fail: (fields: { code: 'media_unreachable'; message: string }) => LetmepostError): URL {
   let url: URL;
   try {
@@ -333,8 +172,7 @@ function describeFetchFailure(fields: {
   const { error, url } = fields;
   if (LetmepostError.isInstance(error)) return error;
   if (fields.aborted) return fields.fail({ code: 'media_unreachable', message: `Downloading ${describeUrl(url)} was aborted.`, cause: error });
-  const code = findCode(error);
-  if (code === BLOCKED_ADDRESS_CODE) {
+  if (findBlockedAddressError(error) !== undefined) {
     return fields.fail({
       code: 'media_unreachable',
       message: `${describeUrl(url)} resolves to an address media URLs may not reach (loopback, private or metadata).`,
@@ -351,6 +189,7 @@ function describeFetchFailure(fields: {
     UND_ERR_HEADERS_TIMEOUT: 'the server did not answer in time',
     UND_ERR_SOCKET: 'the connection closed',
   };
+  const code = findCode(error);
   const reason = (code && reasons[code]) ?? 'the download failed';
   return fields.fail({
     code: 'media_unreachable',
@@ -360,20 +199,9 @@ function describeFetchFailure(fields: {
   });
 }
 
-/** The connect error may be wrapped (undici, AggregateError from happy eyeballs). */
+/** The first `code` in a failure's chain (undici and happy eyeballs wrap connect errors). */
 function findCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    const errors = (current as { errors?: unknown[] }).errors;
-    if (Array.isArray(errors) && errors.length > 0) {
-      const inner = errors.map((item) => findCode(item)).find((item) => item !== undefined);
-      if (inner) return inner;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return findInErrorChain(error, (candidate) => typeof candidate.code === 'string')?.code as string | undefined;
 }
 
 async function* cappedBody(fields: {
