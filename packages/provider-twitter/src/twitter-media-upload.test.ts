@@ -380,7 +380,7 @@ describe('video', () => {
       route('POST', `/2/media/upload/${VIDEO_ID}/finalize`, () => ({ status: 200, body: mediaFinalizePending })),
     ]);
 
-    // The segments share one buffer (chunkStream's reuseBuffer): had the next segment been read
+    // The segments share one buffer (chunkReader's reuseBuffer): had the next segment been read
     // into it before the retry went out, the retry would carry the wrong bytes.
     const result = await twitterFor(server).publish({
       post: { text: 'retry', media: [{ stream: patternBytes(size), size, mimeType: 'video/mp4' }] },

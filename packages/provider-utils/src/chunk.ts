@@ -1,11 +1,11 @@
 import type { MediaReader } from './media.js';
 
-export interface ChunkStreamOptions {
-  source: AsyncIterable<Uint8Array>;
+export interface ChunkReaderOptions {
+  reader: MediaReader;
   /** Bytes per chunk; every chunk but the last has exactly this size. */
   chunkSize: number;
   /**
-   * Assemble every chunk in one buffer, reused, instead of a fresh one per chunk. A chunk is then
+   * Read every chunk into one buffer, reused, instead of a fresh one per chunk. A chunk is then
    * valid only until the consumer asks for the next one: by then it must be completely done with
    * it — sent, answered, any retry finished. A sequential upload loop (`for await` over the
    * chunks, awaiting each part's request before the next iteration) meets this; a consumer that
@@ -18,81 +18,10 @@ export interface ChunkStreamOptions {
 }
 
 /**
- * Re-slices a byte stream into fixed-size chunks for chunked uploads (X APPEND segments,
- * LinkedIn/YouTube parts). Holds at most one chunk plus one source piece in memory, whatever the
- * total size. Source pieces that already span whole chunks are yielded as views, without a copy.
- */
-export async function* chunkStream(options: ChunkStreamOptions): AsyncGenerator<Uint8Array, void, undefined> {
-  const { chunkSize } = options;
-  const reuseBuffer = options.reuseBuffer === true;
-  if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-    throw new RangeError(`chunkSize must be a positive integer, got ${String(chunkSize)}`);
-  }
-  let buffer: Uint8Array | undefined;
-  let filled = 0;
-  for await (const piece of options.source) {
-    let offset = 0;
-    // A source piece that already spans whole chunks is sliced without copying.
-    while (filled === 0 && piece.byteLength - offset >= chunkSize) {
-      yield piece.subarray(offset, offset + chunkSize);
-      offset += chunkSize;
-    }
-    while (offset < piece.byteLength) {
-      buffer ??= new Uint8Array(chunkSize);
-      const take = Math.min(chunkSize - filled, piece.byteLength - offset);
-      buffer.set(piece.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled === chunkSize) {
-        yield buffer;
-        // Unless told otherwise, the consumer may keep the chunk (a pending retry), so a fresh
-        // buffer follows. Reaching this line means the consumer asked for the next chunk.
-        if (!reuseBuffer) buffer = undefined;
-        filled = 0;
-        while (piece.byteLength - offset >= chunkSize) {
-          yield piece.subarray(offset, offset + chunkSize);
-          offset += chunkSize;
-        }
-      }
-    }
-  }
-  if (buffer && filled > 0) yield buffer.subarray(0, filled);
-}
-
-export interface TrackProgressOptions {
-  source: AsyncIterable<Uint8Array>;
-  totalBytes: number;
-  /** Called after each piece has been handed on, with the running total. */
-  onProgress?: (bytesSent: number, totalBytes: number) => void;
-}
-
-/** Passes bytes through unchanged and reports how many have gone by. */
-export async function* trackProgress(options: TrackProgressOptions): AsyncGenerator<Uint8Array, void, undefined> {
-  let bytesSent = 0;
-  for await (const piece of options.source) {
-    yield piece;
-    bytesSent += piece.byteLength;
-    options.onProgress?.(bytesSent, options.totalBytes);
-  }
-}
-
-
-export interface ChunkReaderOptions {
-  reader: MediaReader;
-  /** Bytes per chunk; every chunk but the last has exactly this size. */
-  chunkSize: number;
-  /**
-   * Read every chunk into one buffer, reused, instead of a fresh one per chunk; the same
-   * contract as `chunkStream`'s `reuseBuffer`: a chunk is valid only until the consumer asks
-   * for the next one. Default false.
-   */
-  reuseBuffer?: boolean;
-}
-
-/**
- * Fixed-size chunks for part-by-part uploads, read from a `MediaReader` into buffers this
- * function owns, so a file source is read straight into the chunk (no per-read allocation).
- * Closes the reader when done, failed or abandoned.
+ * Fixed-size chunks for part-by-part uploads (X APPEND segments, LinkedIn/YouTube parts), read
+ * from a `MediaReader` into buffers this function owns, so a file source is read straight into
+ * the chunk (no per-read allocation). Holds one chunk, plus at most one source piece for other
+ * sources, whatever the total size. Closes the reader when done, failed or abandoned.
  */
 export async function* chunkReader(options: ChunkReaderOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { reader, chunkSize } = options;
@@ -115,5 +44,22 @@ export async function* chunkReader(options: ChunkReaderOptions): AsyncGenerator<
     }
   } finally {
     await reader.close();
+  }
+}
+
+export interface TrackProgressOptions {
+  source: AsyncIterable<Uint8Array>;
+  totalBytes: number;
+  /** Called after each piece has been handed on, with the running total. */
+  onProgress?: (bytesSent: number, totalBytes: number) => void;
+}
+
+/** Passes bytes through unchanged and reports how many have gone by. */
+export async function* trackProgress(options: TrackProgressOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  let bytesSent = 0;
+  for await (const piece of options.source) {
+    yield piece;
+    bytesSent += piece.byteLength;
+    options.onProgress?.(bytesSent, options.totalBytes);
   }
 }

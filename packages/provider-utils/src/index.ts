@@ -19,9 +19,10 @@
  * - OAuth: `invalid_grant` maps to `reauth_required` on refresh but `platform_auth_failed` on code
  *   exchange (the code is dead, not an account).
  * - `HttpBody.multipart` also takes `MultipartPart[]` (exact length, file bytes by reference);
- *   `encodeMultipart` is exported. `chunkStream` takes `reuseBuffer` (one buffer for every chunk).
- * - `MediaBytes.openReader()` + `chunkReader`: part uploads read into one caller-owned buffer;
- *   an unread `fs.createReadStream` is read from its file descriptor into it (no per-read garbage).
+ *   `encodeMultipart` is exported.
+ * - Chunking is `MediaBytes.openReader()` + `chunkReader` (instead of a `chunkStream` over
+ *   `open()`): part uploads read into one buffer (`reuseBuffer`); an unread
+ *   `fs.createReadStream` is read from its file descriptor into it (no per-read garbage).
  * - `HttpResponse.rateLimit` is computed on first read (a getter), from the time of the answer.
  */
 export * from './blocked-address.js';
