@@ -7,20 +7,16 @@
 // swaps in a source that yields one reused 64 KiB buffer (no file, no per-read allocation).
 import { createReadStream } from 'node:fs';
 import { createTwitter } from '@letmepost/provider-twitter';
+import { reusedBufferSource } from './reused-buffer-source.mjs';
 
 const SIZE = Number(process.env.BENCH_VIDEO_BYTES);
 const FILE = process.env.BENCH_FILE;
 const SOURCE = process.env.BENCH_SOURCE ?? 'file';
 const MIB = 2 ** 20;
 
-async function* reusedBuffer() {
-  const piece = new Uint8Array(64 * 1024);
-  for (let offset = 0; offset < SIZE; offset += piece.byteLength) yield piece.subarray(0, Math.min(piece.byteLength, SIZE - offset));
-}
-
 // X's baseline cap is 512 MiB; Premium accounts may upload more, which is what this exercises.
 const provider = createTwitter({ apiBaseUrl: process.env.BENCH_TWITTER_API_BASE_URL, maxVideoBytes: 2 * SIZE });
-const stream = SOURCE === 'reused' ? reusedBuffer() : createReadStream(FILE);
+const stream = SOURCE === 'reused' ? reusedBufferSource(SIZE) : createReadStream(FILE);
 const rssBefore = process.memoryUsage().rss;
 const peakRssBefore = process.resourceUsage().maxRSS * 1024;
 // Sampled, so an approximation; says how much of the peak is ArrayBuffers (the segment buffer)

@@ -9,6 +9,7 @@
 // BENCH_SOURCE (`reused`: one reused 64 KiB buffer instead of the file). Prints one JSON line.
 import { open } from 'node:fs/promises';
 import { Agent, request } from 'undici';
+import { reusedBufferSource } from './reused-buffer-source.mjs';
 
 const SIZE = Number(process.env.BENCH_VIDEO_BYTES);
 const SOURCE = process.env.BENCH_SOURCE ?? 'file';
@@ -16,11 +17,6 @@ const SEGMENT = 4 * 1024 * 1024;
 const MIB = 2 ** 20;
 const apiBaseUrl = process.env.BENCH_TWITTER_API_BASE_URL;
 const accessToken = process.env.BENCH_ACCESS_TOKEN;
-
-async function* reusedBuffer() {
-  const piece = new Uint8Array(64 * 1024);
-  for (let offset = 0; offset < SIZE; offset += piece.byteLength) yield piece.subarray(0, Math.min(piece.byteLength, SIZE - offset));
-}
 
 const agent = new Agent({ keepAliveTimeout: 10_000 });
 const authorization = `Bearer ${accessToken}`;
@@ -65,7 +61,7 @@ try {
 
   if (SOURCE === 'reused') {
     let filled = 0;
-    for await (const piece of reusedBuffer()) {
+    for await (const piece of reusedBufferSource(SIZE)) {
       let offset = 0;
       while (offset < piece.byteLength) {
         const take = Math.min(SEGMENT - filled, piece.byteLength - offset);
