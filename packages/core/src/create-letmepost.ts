@@ -130,8 +130,9 @@ const optionsSchema = z.object({
   returnToOrigins: z
     .array(
       z
-        .string()
-        .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value, 'must be an origin: scheme, host and port only, like https://app.example.com'),
+        .url({ protocol: /^https?$/, message: 'must be an absolute http(s) origin' })
+        // As for baseUrl, this check also runs after a failed format check.
+        .refine((value) => !URL.canParse(value) || new URL(value).origin === value, 'must be an origin: scheme, host and port only, like https://app.example.com'),
     )
     .optional(),
 });
