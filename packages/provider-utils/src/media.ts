@@ -145,28 +145,35 @@ export async function resolveMedia(options: ResolveMediaOptions): Promise<MediaB
   throw fail({ code: 'media_invalid', message: 'Media needs exactly one of url, data or stream.' });
 }
 
+type FailMediaInvalid = (fields: { code: 'media_invalid'; message: string; field?: string }) => LetmepostError;
+
+/** The `media_invalid` for a source that holds more (`received` unset) or fewer bytes than declared. */
+function sizeMismatch(fields: { fail: FailMediaInvalid; what: string; size: number; received?: number }): LetmepostError {
+  const { what, size, received } = fields;
+  return fields.fail({
+    code: 'media_invalid',
+    message:
+      received === undefined
+        ? `${what} has more bytes than its declared size of ${size}.`
+        : `${what} ended after ${received} bytes, short of its declared size of ${size}.`,
+    field: 'size',
+  });
+}
+
 /** Passes a source through, failing as soon as it is longer, or at its end if shorter, than `size`. */
 async function* exactSize(fields: {
   source: AsyncIterable<Uint8Array>;
   size: number;
   what: string;
-  fail: (fields: { code: 'media_invalid'; message: string; field?: string }) => LetmepostError;
+  fail: FailMediaInvalid;
 }): AsyncGenerator<Uint8Array, void, undefined> {
   let received = 0;
   for await (const piece of fields.source) {
     received += piece.byteLength;
-    if (received > fields.size) {
-      throw fields.fail({ code: 'media_invalid', message: `${fields.what} has more bytes than its declared size of ${fields.size}.`, field: 'size' });
-    }
+    if (received > fields.size) throw sizeMismatch(fields);
     yield piece;
   }
-  if (received !== fields.size) {
-    throw fields.fail({
-      code: 'media_invalid',
-      message: `${fields.what} ended after ${received} bytes, short of its declared size of ${fields.size}.`,
-      field: 'size',
-    });
-  }
+  if (received !== fields.size) throw sizeMismatch({ ...fields, received });
 }
 
 function toAsyncIterable(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
@@ -258,7 +265,7 @@ function isUnreadFileStream(source: unknown): source is ReadStream {
 function fileStreamReader(fields: {
   stream: ReadStream;
   size: number;
-  fail: (fields: { code: 'media_invalid'; message: string; field?: string }) => LetmepostError;
+  fail: FailMediaInvalid;
   fallback: () => AsyncIterable<Uint8Array>;
 }): MediaReader {
   const { stream, size, fail } = fields;
@@ -279,9 +286,7 @@ function fileStreamReader(fields: {
       return { kind: 'stream', reader: iterableReader(fields.fallback()) };
     }
     const available = Math.max(0, Math.min(stats.size, end + 1) - start);
-    if (available > size) {
-      throw fail({ code: 'media_invalid', message: `The media stream has more bytes than its declared size of ${size}.`, field: 'size' });
-    }
+    if (available > size) throw sizeMismatch({ fail, what: 'The media stream', size });
     return { kind: 'file', descriptor };
   };
 
@@ -294,13 +299,7 @@ function fileStreamReader(fields: {
       while (written < target.byteLength && consumed < size) {
         const length = Math.min(target.byteLength - written, size - consumed);
         const { bytesRead } = await readAt(mode.descriptor, target, written, length, start + consumed);
-        if (bytesRead === 0) {
-          throw fail({
-            code: 'media_invalid',
-            message: `The media stream ended after ${consumed} bytes, short of its declared size of ${size}.`,
-            field: 'size',
-          });
-        }
+        if (bytesRead === 0) throw sizeMismatch({ fail, what: 'The media stream', size, received: consumed });
         written += bytesRead;
         consumed += bytesRead;
       }
