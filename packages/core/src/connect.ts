@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Account, ClientCredentials } from './account.js';
-import { clientCredentialsSchema, platformSchema, saveConnectedAccount, stripUndefined, workspaceIdSchema } from './accounts.js';
+import { clientCredentialsSchema, platformSchema, saveConnectedGrant, stripUndefined, workspaceIdSchema } from './accounts.js';
 import { readWorkspaceClient } from './app-credentials.js';
 import {
   issuesFromZod,
@@ -207,20 +207,15 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
           remediation: 'Check that the user picked at least one page, channel or account on the consent screen.',
         });
       }
-      accounts = [];
-      for (const providerAccount of granted) {
-        const { tokens: accountTokens, ...described } = providerAccount;
-        accounts.push(
-          await saveConnectedAccount({
-            context,
-            workspaceId: session.workspaceId,
-            platform,
-            providerAccount: described,
-            tokens: accountTokens ?? tokens,
-            client,
-          }),
-        );
-      }
+      // One consent, one grant: every account it yields draws on it.
+      accounts = await saveConnectedGrant({
+        context,
+        workspaceId: session.workspaceId,
+        platform,
+        accounts: granted,
+        tokens,
+        client,
+      });
     } catch (error) {
       const failure = toLetmepostError({ error, platform, fallbackCode: 'platform_auth_failed', knownSecrets });
       context.log('warn', 'letmepost.connect.failed', {
@@ -340,15 +335,16 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
           credentials,
           signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS)]) : AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS),
         });
-        const { tokens: accountTokens, ...described } = grant.account;
-        const account = await saveConnectedAccount({
+        const [account] = await saveConnectedGrant({
           context,
           workspaceId,
           platform,
-          providerAccount: described,
-          tokens: accountTokens ?? grant.tokens,
+          accounts: [grant.account],
+          tokens: grant.tokens,
           client: undefined,
+          grantData: grant.grantData,
         });
+        if (account === undefined) throw new LetmepostError({ code: 'store_unavailable', platform, message: 'The connected account was not saved.' });
         context.log('info', 'letmepost.connect.completed', { workspaceId, platform, accountIds: [account.id], method: 'credentials' });
         return account;
       } catch (error) {
