@@ -273,7 +273,7 @@ export function createHarness(
     clock,
   });
   for (const provider of options.providers) (provider as Partial<TestProvider>).bindClock?.(clock);
-  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(TEST_ENCRYPTION_KEY) });
+  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(options.encryptionKey ?? TEST_ENCRYPTION_KEY) });
   return {
     letmepost,
     store,
