@@ -16,6 +16,11 @@ export interface LoopbackProviderSettings {
    */
   ignoreRefreshAbort?: boolean;
   stalledRefreshTimeoutMs?: number;
+  /**
+   * Accounts one consent yields, all sharing its tokens (a member and the pages they manage).
+   * Default 1.
+   */
+  accounts?: number;
 }
 
 const publishAnswerSchema = z.object({ id: z.string().min(1) });
@@ -76,7 +81,12 @@ export function createLoopbackProvider(settings: LoopbackProviderSettings): Prov
 
     exchangeCode: async (options) => withoutRaw(await oauth.exchangeCode(options)),
 
-    listAccounts: async () => [{ platformAccountId: 'loopback-user-1', kind: 'person', username: 'loopback' }],
+    listAccounts: async () =>
+      Array.from({ length: settings.accounts ?? 1 }, (_, index) =>
+        index === 0
+          ? { platformAccountId: 'loopback-user-1', kind: 'person' as const, username: 'loopback' }
+          : { platformAccountId: `loopback-page-${index}`, kind: 'page' as const, displayName: `Loopback page ${index}` },
+      ),
 
     refresh: async ({ tokens, client, signal }) => {
       if (tokens.refreshToken === undefined || client === undefined) {
