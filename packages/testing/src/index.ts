@@ -4,3 +4,4 @@ export * from './loopback-server.js';
 export * from './provider-conformance.js';
 export * from './token-store-conformance.js';
 export * from './multi-process/index.js';
+export * from './grant-store-faults.js';
