@@ -4,7 +4,6 @@ import {
   addGrantMember,
   grantKey,
   grantMembers,
-  grantRecordSchema,
   loadedGrantFrom,
   newGrantId,
   openGrantClient,
@@ -32,6 +31,7 @@ import {
   decodeRecord,
   encodeRecord,
   isStoreConflict,
+  listAllEntries,
   nextVersion,
   openField,
   sealField,
@@ -216,20 +216,19 @@ export async function saveConnectedGrant({
   client: ClientCredentials | undefined;
   grantData?: Record<string, unknown> | undefined;
 }): Promise<Account[]> {
+  const provider = requireProvider({ context, platform });
   const described = granted.map((providerAccount) => {
-    const accountPlatform = platform;
-    const provider = requireProvider({ context, platform: accountPlatform });
     const { tokens: accountTokens, ...rest } = providerAccount;
     const dataResult = provider.accountSchema.safeParse(rest.data ?? {});
     if (!dataResult.success) {
       throw new LetmepostError({
         code: 'platform_auth_failed',
-        platform: accountPlatform,
-        message: `The ${accountPlatform} provider described an account whose data does not match its accountSchema.`,
+        platform,
+        message: `The ${platform} provider described an account whose data does not match its accountSchema.`,
         issues: issuesFromZod({ error: dataResult.error, pathPrefix: 'data' }),
       });
     }
-    return { platform: accountPlatform, account: { ...rest, data: dataResult.data }, accountTokens };
+    return { platform, account: { ...rest, data: dataResult.data }, accountTokens };
   });
 
   // Claim every (workspace, platform account) pair first: two callbacks finishing at once for
@@ -432,31 +431,19 @@ const byIdOptionsSchema = z.object({
   accountId: z.string().min(1, 'must not be empty').max(256),
 });
 
-async function listAll({ context, prefix }: { context: LetmepostContext; prefix: string }): Promise<StoreEntry[]> {
-  const entries: StoreEntry[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await context.store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
-    entries.push(...page);
-    if (page.length < 200) break;
-    after = page[page.length - 1]?.key;
-  }
-  return entries;
-}
-
 export function createAccountsApi({ context }: { context: LetmepostContext }): AccountsApi {
   return {
     async list(options) {
       const { workspaceId } = parseInput({ schema: listOptionsSchema, input: options });
       const accountsPrefix = storeKeys.accountsPrefix({ workspaceId });
-      let entries = await listAll({ context, prefix: accountsPrefix });
+      let entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
       if (entries.some((entry) => isLegacyAccountEntry(entry))) {
         await migrateLegacyAccounts({ context, workspaceId });
-        entries = await listAll({ context, prefix: accountsPrefix });
+        entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
       }
       const grants = new Map<string, LoadedGrant>();
-      for (const entry of await listAll({ context, prefix: storeKeys.grantsPrefix({ workspaceId }) })) {
-        const grant = { key: entry.key, version: entry.version, record: decodeRecord({ entry, schema: grantRecordSchema }) };
+      for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.grantsPrefix({ workspaceId }) })) {
+        const grant = loadedGrantFrom(entry);
         grants.set(grant.record.id, grant);
       }
       return entries

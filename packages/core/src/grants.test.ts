@@ -60,10 +60,9 @@ describe('grants', () => {
     expect(provider.calls.revoke).toHaveLength(0);
     expect((await publishTo(harness, member!.id))[0]?.status).toBe('published');
     expect((await publishTo(harness, second!.id))[0]?.status).toBe('published');
-    expect((await harness.letmepost.accounts.list({ workspaceId: 'ws-1' })).map((account) => account.id)).toEqual([
-      member!.id,
-      second!.id,
-    ]);
+    expect((await harness.letmepost.accounts.list({ workspaceId: 'ws-1' })).map((account) => account.id).sort()).toEqual(
+      [member!.id, second!.id].sort(),
+    );
 
     await harness.letmepost.accounts.remove({ workspaceId: 'ws-1', accountId: member!.id });
     expect(provider.calls.revoke).toHaveLength(0);

@@ -3,7 +3,7 @@ import type { ClientCredentials, TokenSet } from './account.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { generateId } from './pkce.js';
 import { PLATFORM_IDS } from './platform-id.js';
-import { decodeRecord, encodeRecord, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, listAllEntries, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
 import type { LockLease, StoreEntry } from './token-store.js';
 
 /** Lease on a grant while it is refreshed or rewritten; longer than any refresh may take. */
@@ -234,18 +234,10 @@ export async function grantMembers({
   grantId: string;
 }): Promise<string[]> {
   const prefix = storeKeys.grantMembersPrefix({ workspaceId, grantId });
-  const members: string[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await context.store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
-    for (const entry of page) {
-      decodeRecord({ entry, schema: membershipSchema });
-      members.push(decodeURIComponent(entry.key.slice(prefix.length)));
-    }
-    if (page.length < 200) break;
-    after = page[page.length - 1]?.key;
-  }
-  return members;
+  return (await listAllEntries({ store: context.store, prefix })).map((entry) => {
+    decodeRecord({ entry, schema: membershipSchema });
+    return decodeURIComponent(entry.key.slice(prefix.length));
+  });
 }
 
 /** JSON drops undefined anyway; stripping keeps records comparable in tests and smaller. */

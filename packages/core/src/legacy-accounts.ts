@@ -10,7 +10,7 @@ import {
   writeGrant,
 } from './grants.js';
 import type { LetmepostContext } from './letmepost-context.js';
-import { decodeRecord, encodeRecord, isStoreConflict, openField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, isStoreConflict, listAllEntries, openField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
 /** Long enough to migrate a workspace of a few thousand accounts. */
@@ -88,24 +88,17 @@ export async function migrateLegacyAccounts({ context, workspaceId }: { context:
 }
 
 async function readLegacyAccounts({ context, workspaceId }: { context: LetmepostContext; workspaceId: string }): Promise<LegacyAccount[]> {
-  const prefix = storeKeys.accountsPrefix({ workspaceId });
   const found: LegacyAccount[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await context.store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
-    for (const entry of page) {
-      if (!isLegacyAccountEntry(entry)) continue;
-      const record = decodeRecord({ entry, schema: legacyAccountRecordSchema });
-      // v1 seals are bound to the record's key and field only (`lmp1.`), so no version is given.
-      const tokens = openField({ cipher: context.cipher, key: entry.key, field: 'tokens', ciphertext: record.tokens, schema: tokenSetSchema });
-      const client =
-        record.client === undefined
-          ? undefined
-          : openField({ cipher: context.cipher, key: entry.key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
-      found.push({ entry, record, tokens, client });
-    }
-    if (page.length < 200) break;
-    after = page[page.length - 1]?.key;
+  for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.accountsPrefix({ workspaceId }) })) {
+    if (!isLegacyAccountEntry(entry)) continue;
+    const record = decodeRecord({ entry, schema: legacyAccountRecordSchema });
+    // v1 seals are bound to the record's key and field only (`lmp1.`), so no version is given.
+    const tokens = openField({ cipher: context.cipher, key: entry.key, field: 'tokens', ciphertext: record.tokens, schema: tokenSetSchema });
+    const client =
+      record.client === undefined
+        ? undefined
+        : openField({ cipher: context.cipher, key: entry.key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
+    found.push({ entry, record, tokens, client });
   }
   return found;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
-import type { StoreEntry } from './token-store.js';
+import type { StoreEntry, TokenStore } from './token-store.js';
 
 /**
  * How core lays its state out on a `TokenStore`. Every value is a JSON document with a `v`
@@ -181,4 +181,16 @@ function corruptRecord({ key, detail }: { key: string; detail: string }): Letmep
 
 export function isStoreConflict(error: unknown): boolean {
   return LetmepostError.isInstance(error) && error.code === 'store_conflict';
+}
+
+/** Every entry under `prefix`, read page by page so no single `list` call is unbounded. */
+export async function listAllEntries({ store, prefix }: { store: TokenStore; prefix: string }): Promise<StoreEntry[]> {
+  const entries: StoreEntry[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
+    entries.push(...page);
+    if (page.length < 200) return entries;
+    after = page[page.length - 1]?.key;
+  }
 }

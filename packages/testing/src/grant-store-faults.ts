@@ -11,6 +11,7 @@ import {
 } from '@letmepost/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { TEXT_ONLY_CAPABILITIES } from './multi-process/loopback-provider.js';
 
 export interface GrantStoreFaultSuiteOptions {
   /** Suite title, e.g. `postgres`. */
@@ -60,25 +61,7 @@ function rotatingPlatform({ now }: { now: () => number }): RotatingPlatform {
       credentialSchema: z.object({ accessToken: z.string() }),
       accountSchema: z.looseObject({}),
       optionsSchema: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
-      capabilities: {
-        text: { maxLength: 500, unit: 'characters', required: true },
-        media: {
-          maxItems: 0,
-          maxImages: 0,
-          maxVideos: 0,
-          imageMimeTypes: [],
-          videoMimeTypes: [],
-          mixedImagesAndVideo: false,
-          altText: false,
-          ingest: 'push',
-        },
-        thread: false,
-        replyTo: false,
-        firstComment: false,
-        link: 'inline',
-        deletePost: false,
-        pending: false,
-      },
+      capabilities: TEXT_ONLY_CAPABILITIES,
       connectWithCredentials: async () => ({
         account: { platformAccountId: 'rotating-user', kind: 'person' },
         tokens: { ...current, expiresAt: now() + HOUR },

@@ -1,4 +1,4 @@
-import { LetmepostError, type PlatformId, type ProviderV1, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type PlatformId, type ProviderCapabilities, type ProviderV1, type TokenSet } from '@letmepost/core';
 import { createHttpClient, createOAuth2Client } from '@letmepost/provider-utils';
 import { z } from 'zod';
 
@@ -22,6 +22,27 @@ export interface LoopbackProviderSettings {
    */
   accounts?: number;
 }
+
+/** A platform that takes plain text posts of up to 500 characters and nothing else. */
+export const TEXT_ONLY_CAPABILITIES: ProviderCapabilities = {
+  text: { maxLength: 500, unit: 'characters', required: true },
+  media: {
+    maxItems: 0,
+    maxImages: 0,
+    maxVideos: 0,
+    imageMimeTypes: [],
+    videoMimeTypes: [],
+    mixedImagesAndVideo: false,
+    altText: false,
+    ingest: 'push',
+  },
+  thread: false,
+  replyTo: false,
+  firstComment: false,
+  link: 'inline',
+  deletePost: false,
+  pending: false,
+};
 
 const publishAnswerSchema = z.object({ id: z.string().min(1) });
 const credentialSchema = z.object({ accessToken: z.string().min(1) });
@@ -57,25 +78,7 @@ export function createLoopbackProvider(settings: LoopbackProviderSettings): Prov
     accountSchema: z.looseObject({}),
     optionsSchema: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
     defaultClient: { clientId: settings.clientId, clientSecret: settings.clientSecret },
-    capabilities: {
-      text: { maxLength: 500, unit: 'characters', required: true },
-      media: {
-        maxItems: 0,
-        maxImages: 0,
-        maxVideos: 0,
-        imageMimeTypes: [],
-        videoMimeTypes: [],
-        mixedImagesAndVideo: false,
-        altText: false,
-        ingest: 'push',
-      },
-      thread: false,
-      replyTo: false,
-      firstComment: false,
-      link: 'inline',
-      deletePost: false,
-      pending: false,
-    },
+    capabilities: TEXT_ONLY_CAPABILITIES,
 
     authorizationUrl: (options) => oauth.authorizationUrl(options),
 
