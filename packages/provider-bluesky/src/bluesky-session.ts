@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LetmepostError, type Clock, type ProviderAccount, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type Clock, type PublishAuth, type TokenSet } from '@letmepost/core';
 import type { HttpClient } from '@letmepost/provider-utils';
 import { sessionResponseSchema, type SessionResponse } from './bluesky-api.js';
 import type { BlueskyContext } from './bluesky-context.js';

@@ -146,8 +146,6 @@ describe('exchangeCode', () => {
 });
 
 describe('refresh', () => {
-  const account = { platformAccountId: 'urn:li:person:782bbtaQ', kind: 'person' as const, data: { urn: 'urn:li:person:782bbtaQ' } };
-
   it('without a refresh token answers reauth_required with a remediation, sending nothing', async () => {
     const error = await provider()
       .refresh!({ tokens: { accessToken: 'AQX-old', expiresAt: NOW + 1000 } })

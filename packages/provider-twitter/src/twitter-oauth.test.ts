@@ -159,7 +159,6 @@ describe('exchangeCode', () => {
 
 describe('refresh', () => {
   const tokens: TokenSet = { accessToken: ACCESS_TOKEN, refreshToken: OLD_REFRESH_TOKEN, tokenType: 'bearer', expiresAt: NOW - 1 };
-  const account = { platformAccountId: '1346889436626259968', username: 'letmepost_demo' };
 
   it('refreshes with the refresh token and returns the rotated pair', async () => {
     interceptX({ calls, method: 'POST', path: '/2/oauth2/token', reply: { status: 200, body: tokenRefreshed } });

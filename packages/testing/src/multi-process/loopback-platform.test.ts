@@ -51,7 +51,6 @@ describe('loopback platform and provider', () => {
     platform = await startLoopbackPlatform();
     const { tokens, client } = await connect(platform);
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: platform.url, clientId: platform.clientId, clientSecret: platform.clientSecret });
-    const account = { platformAccountId: 'loopback-user-1' };
 
     const refreshed = await provider.refresh!({ tokens, client });
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
@@ -84,7 +83,6 @@ describe('loopback platform and provider', () => {
     platform = await startLoopbackPlatform();
     const { tokens, client } = await connect(platform);
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: platform.url, clientId: platform.clientId, clientSecret: platform.clientSecret });
-    const account = { platformAccountId: 'loopback-user-1' };
 
     const hold = platform.holdNextRefresh();
     const held = provider.refresh!({ tokens, client }).catch((error: unknown) => error);
