@@ -16,7 +16,7 @@ import { LetmepostError } from './letmepost-error.js';
 import { generateId, generatePkcePair, generateState, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider, ScopeSet } from './provider.js';
-import { redactString } from './redact.js';
+import { redactThenShorten } from './redact.js';
 import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
 
 /** How long a user has to consent at the platform before the session is gone. */
@@ -152,6 +152,8 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     const errorCode = callbackUrl.searchParams.get('error');
     if (errorCode !== null) {
       const description = callbackUrl.searchParams.get('error_description');
+      // A platform echoing the callback's own credentials in its prose must not pass them on.
+      const callbackSecrets = [state, callbackUrl.searchParams.get('code') ?? ''];
       context.log('warn', 'letmepost.connect.failed', {
         workspaceId: session.workspaceId,
         platform,
@@ -161,8 +163,8 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       throw new LetmepostError({
         code: 'platform_auth_failed',
         platform,
-        message: `${provider.displayName} did not grant access (${redactString(errorCode).slice(0, 100)})${
-          description ? `: ${redactString(description).slice(0, 300)}` : '.'
+        message: `${provider.displayName} did not grant access (${redactThenShorten({ text: errorCode, maxLength: 100, knownSecrets: callbackSecrets })})${
+          description ? `: ${redactThenShorten({ text: description, maxLength: 300, knownSecrets: callbackSecrets })}` : '.'
         }`,
         remediation: errorCode === 'access_denied' ? 'The user declined; start a new connect session to try again.' : undefined,
         platformResponse: { error: errorCode, error_description: description ?? undefined },
