@@ -57,15 +57,24 @@ export function requireProvider({
 }): AnyProvider {
   const provider = context.providers.get(platform);
   if (provider === undefined) {
+    // The caller can act on this (pick an installed platform), so it is a validation failure
+    // naming what is installed, not a `not_supported` the caller cannot change.
     throw new LetmepostError({
-      code: 'not_supported',
+      code: 'validation_failed',
       platform,
       field,
-      message: `No provider for "${platform}" is registered.`,
-      remediation: `Pass the ${platform} provider in createLetmepost({ providers }).`,
+      rule: 'platform.not_installed',
+      message: `No provider for "${platform}" is installed; installed: ${installedPlatforms({ context })}.`,
+      remediation: `Use one of the installed platforms, or pass the ${platform} provider in createLetmepost({ providers }).`,
     });
   }
   return provider;
+}
+
+/** The installed platforms, for messages: `twitter, linkedin` (or `none`). */
+export function installedPlatforms({ context }: { context: LetmepostContext }): string {
+  const platforms = [...context.providers.keys()];
+  return platforms.length === 0 ? 'none' : platforms.join(', ');
 }
 
 /** Zod issues as letmepost issues, with paths like `targets.1.credentials.pageId`. */

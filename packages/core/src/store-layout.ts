@@ -54,7 +54,42 @@ export const storeKeys = {
   accountLock: ({ accountId }: { accountId: string }) => `lock/refresh/${segment(accountId)}`,
 } as const;
 
+/**
+ * A lone (unpaired) UTF-16 surrogate has no UTF-8 form: `encodeURIComponent` throws a raw
+ * `URIError` on it, and stores would write it differently. In a `u` regex a paired surrogate is
+ * one code point, so `\p{Surrogate}` matches only a lone one.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+export function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/**
+ * A caller-chosen id that becomes a store key segment (workspace, account, idempotency key):
+ * non-empty, at most `maxLength` characters, and well-formed text. Checked at every boundary,
+ * so a bad id is `validation_failed` naming its field.
+ */
+export function storeIdSchema({ maxLength }: { maxLength: number }) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(maxLength)
+    .refine(isWellFormedText, 'must be well-formed text (it contains an unpaired UTF-16 surrogate)');
+}
+
+/**
+ * Percent-encodes one segment. Ids from outside pass `storeIdSchema` first; this guard is for
+ * values from elsewhere (a platform's account id), so a bad one is a typed error, never a URIError.
+ */
 function segment(value: string): string {
+  if (!isWellFormedText(value)) {
+    throw new LetmepostError({
+      code: 'validation_failed',
+      rule: 'store.key_malformed',
+      message: 'An id used in a store key contains an unpaired UTF-16 surrogate, which has no UTF-8 form.',
+    });
+  }
   return encodeURIComponent(value);
 }
 
