@@ -17,6 +17,8 @@ import {
 } from '@letmepost/core';
 import type { z } from 'zod';
 import { camelToSnake, convertKeys, fieldPathToSnake, snakeToCamel } from './case-conversion.js';
+import { HttpProblem } from './http-problem.js';
+import { decodePathSegment, parseJsonBody, readBodyWithinCap } from './request-body.js';
 import {
   createAccountBody,
   createConnectSessionBody,
@@ -57,16 +59,6 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   platform_unavailable: 502,
   store_unavailable: 503,
 };
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function json(options: { status: number; body: Record<string, unknown>; requestId: string; headers?: Record<string, string> }): Response {
   const headers = new Headers(options.headers);
@@ -123,16 +115,7 @@ async function readJson<T>(options: { request: Request; schema: z.ZodType<T>; ma
   if (!contentType.toLowerCase().startsWith('application/json')) {
     throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
-  const buffer = await request.arrayBuffer();
-  if (buffer.byteLength > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(buffer));
-  } catch {
-    throw new LetmepostError({ code: 'validation_failed', message: 'The body is not valid JSON', field: 'body' });
-  }
+  const parsed = parseJsonBody({ bytes: await readBodyWithinCap({ request, maxBodyBytes }) });
   const result = schema.safeParse(parsed);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => ({
@@ -266,7 +249,11 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
     try {
       const url = new URL(request.url);
       if (!url.pathname.startsWith(`${basePath}/v1/`)) throw new HttpProblem(404, 'not_found', 'No such route');
-      const segments = url.pathname.slice(basePath.length).split('/').filter(Boolean).map(decodeURIComponent);
+      const segments = url.pathname
+        .slice(basePath.length)
+        .split('/')
+        .filter(Boolean)
+        .map((segment) => decodePathSegment({ segment }));
       const method = request.method.toUpperCase();
       // Static routes match literally; the two with a path parameter collapse it to `:`.
       const rest = segments.slice(1);
