@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { LetmepostError } from '@letmepost/core';
 import { HttpProblem } from './http-problem.js';
 
@@ -36,13 +37,7 @@ export async function readBodyWithinCap({ request, maxBodyBytes }: { request: Re
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return Buffer.concat(chunks, received);
 }
 
 /**
