@@ -42,8 +42,9 @@ export function toNodeListener(handler: FetchHandler, options: { trustProxy?: bo
       const webResponse = await handler(webRequest);
       response.statusCode = webResponse.status;
       webResponse.headers.forEach((value, name) => response.setHeader(name, value));
-      // The handler answered without reading the whole body (413): the rest is never read, so
-      // the connection cannot carry another request and closes once the answer is out.
+      // The handler answered without reading the whole body (a 413 at the cap, or a 401/404
+      // before reading it): rather than read and discard a body that may never end, the
+      // connection closes once the answer is out.
       if (hasBody && !request.readableEnded && parsedBody === undefined) response.setHeader('connection', 'close');
       if (webResponse.body) {
         for await (const chunk of webResponse.body as unknown as AsyncIterable<Uint8Array>) response.write(chunk);
