@@ -68,7 +68,10 @@ export interface HttpErrorResponse {
   status: number;
   /** Lowercase names. */
   headers: Record<string, string>;
-  /** Parsed JSON when the body is JSON, otherwise the text (possibly truncated). */
+  /**
+   * Parsed JSON when the body is JSON, otherwise the text (possibly truncated). The request's
+   * secrets are already masked inside every string, so a mapper may quote and shorten it.
+   */
   body: unknown;
   rateLimit: RateLimitInfo;
   request: { method: HttpMethod; url: string; retry: HttpRetryMode };
