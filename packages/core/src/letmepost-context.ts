@@ -42,10 +42,6 @@ export interface LetmepostContext {
   readonly returnToOrigins?: ReadonlySet<string>;
 }
 
-export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {
-  return `${context.baseUrl}/v1/accounts/oauth/${platform}/callback`;
-}
-
 export function requireProvider({
   context,
   platform,
