@@ -46,8 +46,12 @@ if (redirects.length > 0) {
   for (const { displayName, redirectUri } of redirects) process.stdout.write(`  ${displayName}: ${redirectUri}\n`);
 }
 process.stdout.write('Press Ctrl+C to stop.\n');
+// Ctrl+C may arrive twice (from the terminal and forwarded by scripts/toolchain.mjs): close once.
+let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
     void demo.close().then(() => process.exit(0));
   });
 }
