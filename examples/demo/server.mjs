@@ -52,6 +52,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;
+    process.stdout.write('Stopping the demo...\n');
     void demo.close().then(() => process.exit(0));
   });
 }
