@@ -67,6 +67,8 @@ describe('demo page in headless Chromium', () => {
     await page.click('[data-testid="deny"]');
     await page.waitForSelector('#banner[data-kind="error"]');
     expect(await page.textContent('#banner')).toContain('platform_auth_failed');
+    expect(await page.textContent('#banner .hint')).toBe('How to fix: The user declined; start a new connect session to try again.');
+    expect(await page.getAttribute('#banner .doc-link', 'href')).toMatch(/\/platform_auth_failed\.md$/);
     expect(await page.$$('#accounts-list tr')).toHaveLength(0);
   });
 
@@ -89,6 +91,12 @@ describe('demo page in headless Chromium', () => {
     await page.waitForSelector('#banner[data-kind="error"]');
     expect(await page.textContent('#banner')).toContain('state_invalid');
     expect(await page.$$('#accounts-list tr[data-platform="twitter"]')).toHaveLength(1);
+  });
+
+  it('links a connect error to http(s) docs only, whatever the query string says', async () => {
+    await page.goto(`${demo.url}/?connect_error=platform_auth_failed&message=x&doc_url=${encodeURIComponent('javascript:alert(1)')}`);
+    await page.waitForSelector('#banner[data-kind="error"]');
+    expect(await page.$$('#banner .doc-link')).toHaveLength(0);
   });
 
   it('connects Bluesky with an app password', async () => {
