@@ -5,7 +5,6 @@ import { readWorkspaceClient } from './app-credentials.js';
 import {
   issuesFromZod,
   parseInput,
-  redirectUriFor,
   requireProvider,
   secretStrings,
   toLetmepostError,
@@ -17,6 +16,7 @@ import { generateId, generatePkcePair, generateState, sha256Base64Url } from './
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider, ScopeSet } from './provider.js';
 import { redactThenShorten } from './redact.js';
+import { redirectUriFor } from './redirect-uris.js';
 import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
 
 /** How long a user has to consent at the platform before the session is gone. */
@@ -194,7 +194,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     try {
       const tokens = await provider.exchangeCode({
         client,
-        redirectUri: redirectUriFor({ context, platform }),
+        redirectUri: redirectUriFor({ baseUrl: context.baseUrl, platform }),
         callbackUrl,
         state,
         codeVerifier,
@@ -284,7 +284,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
 
       const url = provider.authorizationUrl({
         client,
-        redirectUri: redirectUriFor({ context, platform }),
+        redirectUri: redirectUriFor({ baseUrl: context.baseUrl, platform }),
         state,
         codeChallenge: pkce.codeChallenge,
         scopes,

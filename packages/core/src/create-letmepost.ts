@@ -19,6 +19,7 @@ import type { AnyProvider } from './provider.js';
 import { createPublish, type PublishOptions } from './publish.js';
 import type { PublishResult } from './publish-result.js';
 import { createRefresher } from './refresh.js';
+import { redirectUris, type RedirectUri } from './redirect-uris.js';
 import type { TokenStore } from './token-store.js';
 
 export interface CreateLetmepostOptions {
@@ -60,6 +61,11 @@ export interface Letmepost {
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
+  /**
+   * The redirect URI to register with each installed OAuth provider's app, from `baseUrl`
+   * (setup help: print it at startup). Providers connected with credentials are not listed.
+   */
+  redirectUris(): RedirectUri[];
 }
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
@@ -187,5 +193,6 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
     accounts: createAccountsApi({ context }),
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
+    redirectUris: () => redirectUris({ baseUrl: context.baseUrl, providers: input.providers }),
   };
 }

@@ -21,4 +21,5 @@ export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
 export type { LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
+export { redirectUriFor, redirectUris, type RedirectUri } from './redirect-uris.js';
 export { loadConfigFromEnv, type LetmepostEnvConfig, type PlatformEnvSettings } from './load-config-from-env.js';

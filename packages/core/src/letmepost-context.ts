@@ -42,10 +42,6 @@ export interface LetmepostContext {
   readonly returnToOrigins?: ReadonlySet<string>;
 }
 
-export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {
-  return `${context.baseUrl}/v1/accounts/oauth/${platform}/callback`;
-}
-
 export function requireProvider({
   context,
   platform,
@@ -113,6 +109,11 @@ export function validationFailed({
     field: first?.field,
     rule: first?.rule,
     issues,
+    // Said with the error, so a host can show the fix next to the message without a table of its own.
+    remediation:
+      code === 'preflight_failed'
+        ? 'Nothing was sent to any target. Change the post so it meets every rule listed in issues, or leave out the target that refuses it, then publish again.'
+        : 'Correct every field listed in issues and send the call again.',
   });
 }
 

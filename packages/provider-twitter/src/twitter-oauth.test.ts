@@ -68,8 +68,8 @@ describe('authorizationUrl', () => {
     });
   });
 
-  it('honours an authorizeUrl override (sandbox)', () => {
-    const url = provider({ authorizeUrl: 'http://127.0.0.1:4010/i/oauth2/authorize' }).authorizationUrl!({
+  it('honours an oauthAuthorizeUrl override (sandbox)', () => {
+    const url = provider({ oauthAuthorizeUrl: 'http://127.0.0.1:4010/i/oauth2/authorize' }).authorizationUrl!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       state: 'state-0123456789',

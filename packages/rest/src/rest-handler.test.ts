@@ -169,6 +169,9 @@ describe('connect and accounts', () => {
     const response = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'twitter' } });
     expect(response.status).toBe(422);
     expect(response.json!.error.code).toBe('app_credentials_missing');
+    // The fix travels with the error, so a page can show it next to the docs link.
+    expect(response.json!.error.remediation).toContain('allowQuickstartCreds');
+    expect(response.json!.error.doc_url).toMatch(/app_credentials_missing\.md$/);
   });
 
   it('connects Bluesky with snake_case credentials and hides accounts from other workspaces', async () => {

@@ -84,6 +84,7 @@ function errorResponse(options: { error: unknown; requestId: string; logger: Log
       message: error.message,
       doc_url: error.docUrl,
     };
+    if (error.remediation) body.remediation = error.remediation;
     if (error.field) body.field = fieldPathToSnake(error.field);
     if (error.rule) body.rule = error.rule;
     if (error.platform) body.platform = error.platform;
@@ -162,6 +163,7 @@ function serializeError(error: LetmepostError | undefined): Record<string, unkno
     code: error.code,
     message: error.message,
     doc_url: error.docUrl,
+    ...(error.remediation ? { remediation: error.remediation } : {}),
     ...(error.rule ? { rule: error.rule } : {}),
     ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
   };
