@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Account, ClientCredentials, ProviderAccount, TokenSet } from './account.js';
 import {
+  accountRecordSchema,
   clientCredentialsSchema,
   platformIndexSchema,
   platformSchema,
@@ -45,15 +46,10 @@ export interface ConnectStartResult {
 }
 
 /** One account a grant offers, as shown to the user who chooses which to keep. Never a secret. */
-export interface ConnectCandidate {
+export interface ConnectCandidate
+  extends Pick<Account, 'platformAccountId' | 'kind' | 'username' | 'displayName' | 'avatarUrl' | 'profileUrl'> {
   /** The platform it publishes through (an Instagram account yielded by a Facebook login). */
   platform: PlatformId;
-  platformAccountId: string;
-  kind?: ProviderAccount['kind'];
-  username?: string;
-  displayName?: string;
-  avatarUrl?: string;
-  profileUrl?: string;
   /** Already connected in this workspace as this account id; choosing it reconnects it. */
   existingAccountId?: string;
 }
@@ -154,16 +150,9 @@ const connectSessionRecordSchema = z.object({
   expiresAt: z.number(),
 });
 
-const candidateSchema = z.object({
-  platform: platformSchema,
-  platformAccountId: z.string(),
-  kind: z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']).optional(),
-  username: z.string().optional(),
-  displayName: z.string().optional(),
-  avatarUrl: z.string().optional(),
-  profileUrl: z.string().optional(),
-  existingAccountId: z.string().optional(),
-});
+const candidateSchema = accountRecordSchema
+  .pick({ platform: true, platformAccountId: true, kind: true, username: true, displayName: true, avatarUrl: true, profileUrl: true })
+  .extend({ existingAccountId: z.string().optional() });
 
 const connectSelectionRecordSchema = z.object({
   v: z.literal(1),

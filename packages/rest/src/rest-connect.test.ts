@@ -1,37 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createLetmepost,
-  memoryTokenStore,
-  type AnyProvider,
-  type PlatformId,
-  type ProviderCapabilities,
-  type ProviderTargetPage,
-} from '@letmepost/core';
+import { createLetmepost, memoryTokenStore, type AnyProvider, type PlatformId, type ProviderTargetPage } from '@letmepost/core';
+import { createLoopbackProvider } from '@letmepost/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createRestHandler } from './rest-handler.js';
+import { authenticateTestKeys } from './test-support/authenticate.js';
 
 const BASE = 'http://api.test';
-
-const capabilities: ProviderCapabilities = {
-  text: { maxLength: 500, unit: 'characters', required: true },
-  media: {
-    maxItems: 1,
-    maxImages: 1,
-    maxVideos: 0,
-    imageMimeTypes: ['image/png'],
-    videoMimeTypes: [],
-    mixedImagesAndVideo: false,
-    altText: false,
-    ingest: 'push',
-  },
-  thread: false,
-  replyTo: false,
-  firstComment: false,
-  link: 'none',
-  deletePost: false,
-  pending: false,
-};
 
 interface Recorded {
   params: unknown[];
@@ -39,18 +14,16 @@ interface Recorded {
   publishedOptions: unknown[];
 }
 
-/** A small OAuth provider behind the real contract: two accounts per login, boards as targets. */
+/**
+ * A small OAuth provider behind the real contract (the testing kit's loopback provider, its
+ * network methods replaced): two accounts per login, boards as targets.
+ */
 function oauthProvider({ id, recorded, extra = {} }: { id: PlatformId; recorded: Recorded; extra?: Partial<AnyProvider> }): AnyProvider {
+  const base = createLoopbackProvider({ id, baseUrl: 'http://127.0.0.1:9', clientId: `${id}-client`, clientSecret: 'canary-rest-secret-0001' });
   return {
-    specificationVersion: 'v1',
-    id,
-    displayName: `Test ${id}`,
+    ...base,
     auth: { kind: 'oauth2', scopes: { write: ['write'], extended: [] }, pkce: true, refresh: 'none' },
-    credentialSchema: z.object({ accessToken: z.string() }),
-    accountSchema: z.record(z.string(), z.unknown()),
     optionsSchema: z.object({ boardId: z.string() }).strict().optional(),
-    capabilities,
-    defaultClient: { clientId: `${id}-client`, clientSecret: 'canary-rest-secret-0001' },
     authorizationUrl({ client, redirectUri, state, params }) {
       recorded.params.push(params);
       const origin = (params as { instanceUrl?: string } | undefined)?.instanceUrl ?? `https://auth.${id}.test`;
@@ -105,15 +78,7 @@ beforeEach(() => {
     encryptionKey: randomBytes(32).toString('base64'),
     baseUrl: BASE,
   });
-  handler = createRestHandler({
-    letmepost,
-    authenticate: (request) => {
-      const key = request.headers.get('authorization');
-      if (key === 'Bearer key-a') return { workspaceId: 'ws-a' };
-      if (key === 'Bearer key-b') return { workspaceId: 'ws-b' };
-      return null;
-    },
-  });
+  handler = createRestHandler({ letmepost, authenticate: authenticateTestKeys });
 });
 
 async function call(options: { method: string; path: string; key?: string; body?: unknown }) {
