@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 /** A Mastodon-like instance: app registration, token endpoint and identity, on 127.0.0.1. */
-async function startInstance({ registrationDelayMs = 0, registrationStatus = 200 } = {}): Promise<Loopback> {
+async function startInstance({ registrationDelayMs = 0, registrationStatus = 200, forgetsApps = false } = {}): Promise<Loopback> {
   let registered = 0;
   const server = await startLoopback({
     async handle(request, response) {
@@ -27,7 +27,13 @@ async function startInstance({ registrationDelayMs = 0, registrationStatus = 200
         registered += 1;
         return sendJson({ response, body: { id: String(registered), client_id: `app-${registered}`, client_secret: `${APP_SECRET}-${registered}` } });
       }
-      if (request.method === 'POST' && path === '/oauth/token') return sendJson({ response, body: { access_token: ACCESS_TOKEN, token_type: 'Bearer' } });
+      if (request.method === 'POST' && path === '/oauth/token') {
+        // A server that vacuumed its apps knows only the latest one it registered.
+        if (forgetsApps && new URLSearchParams(request.body).get('client_id') !== `app-${registered}`) {
+          return sendJson({ response, status: 401, body: { error: 'invalid_client' } });
+        }
+        return sendJson({ response, body: { access_token: ACCESS_TOKEN, token_type: 'Bearer' } });
+      }
       if (request.method === 'GET' && path === '/api/v1/accounts/verify_credentials') {
         return sendJson({ response, body: { id: '109', username: 'alice' } });
       }
@@ -234,5 +240,34 @@ describe('registerClient', () => {
     );
     expect([failure.code, failure.issues[0]?.field]).toEqual(['platform_auth_failed', 'registerClient.client.clientId']);
     expect(await harness.dump()).toBe('');
+  });
+
+  it('forgets a registered app the instance no longer knows (invalid_client), so the next session registers anew', async () => {
+    const server = await startInstance({ forgetsApps: true });
+    const harness = createHarness({ providers: [createInstanceProvider()] });
+    const first = await start(harness, server);
+    // Another host registered meanwhile and the server vacuumed our app (Mastodon before 4.3).
+    await fetch(`${server.origin}/api/v1/apps`, { method: 'POST', body: '{}' });
+    const failure = await errorOf(harness.letmepost.connect.complete({ platform: 'mastodon', callbackUrl: callbackFor(first.url) }));
+    expect([failure.code, failure.rule]).toEqual(['platform_auth_failed', 'oauth.invalid_client']);
+    expect(failure.remediation).toContain('registered again');
+    expect(await harness.store.list('clients/')).toEqual([]);
+
+    const second = await start(harness, server);
+    expect(registrations(server)).toHaveLength(3);
+    expect(new URL(second.url).searchParams.get('client_id')).toBe('app-3');
+    const [account] = await harness.letmepost.connect.complete({ platform: 'mastodon', callbackUrl: callbackFor(second.url) });
+    expect(account?.platformAccountId).toBe('109');
+  });
+
+  it('keeps the cached app when a workspace app is refused: only registered apps are forgotten', async () => {
+    const server = await startInstance({ forgetsApps: true });
+    const harness = createHarness({ providers: [createInstanceProvider()] });
+    await start(harness, server, 'ws-2');
+    await harness.letmepost.appCredentials.put({ workspaceId: 'ws-1', platform: 'mastodon', instance: server.host, clientId: 'own', clientSecret: 'canary-own-secret-34' });
+    const own = await start(harness, server, 'ws-1');
+    const failure = await errorOf(harness.letmepost.connect.complete({ platform: 'mastodon', callbackUrl: callbackFor(own.url) }));
+    expect(failure.rule).toBe('oauth.invalid_client');
+    expect(await harness.store.list('clients/')).toHaveLength(1);
   });
 });

@@ -26,7 +26,7 @@ import { generateId, generatePkcePair, generateState, randomBase64Url, sha256Bas
 import { isPlatformId, type PlatformId } from './platform-id.js';
 import type { AnyProvider, ScopeSet } from './provider.js';
 import { redactString } from './redact.js';
-import { createRegisteredClientResolver, type RegisteredClientResolver } from './registered-clients.js';
+import { INVALID_CLIENT_RULE, createRegisteredClientResolver, type RegisteredClientResolver } from './registered-clients.js';
 import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
@@ -342,6 +342,19 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         connectId: session.sessionId,
         errorCode: failure.code,
       });
+      if (session.clientSource === 'registered' && failure.rule === INVALID_CLIENT_RULE) {
+        // The platform dropped the app we registered; forget it so the next session registers anew.
+        await registeredClients.forget({ platform, instance: session.instance, clientId: client.clientId });
+        throw new LetmepostError({
+          code: 'platform_auth_failed',
+          platform,
+          status: failure.status,
+          rule: failure.rule,
+          message: `${provider.displayName} no longer knows the app registered for this server.`,
+          remediation: 'Start a new connect session: the app is registered again.',
+          cause: failure,
+        });
+      }
       throw failure;
     }
 

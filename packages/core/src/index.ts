@@ -29,4 +29,5 @@ export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
 export type { AppCredentialsPolicyRequest, LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
+export { INVALID_CLIENT_RULE } from './registered-clients.js';
 export { loadConfigFromEnv, type LetmepostEnvConfig, type PlatformEnvSettings } from './load-config-from-env.js';

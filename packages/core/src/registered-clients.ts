@@ -3,9 +3,17 @@ import type { ClientCredentials } from './account.js';
 import { clientCredentialsSchema, platformSchema, stripUndefined } from './accounts.js';
 import { issuesFromZod, toLetmepostError, type LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
+import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
 import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
+
+/**
+ * The `rule` of the error a provider raises when the platform says it no longer knows the app
+ * (OAuth `invalid_client`). For a registered app core then forgets it, so the next session
+ * registers anew (Mastodon before 4.3 deletes apps that never got a token).
+ */
+export const INVALID_CLIENT_RULE = 'oauth.invalid_client';
 
 /** Lease on one (platform, instance) while its app is registered; longer than a registration may take. */
 const REGISTRATION_LOCK_TTL_MS = 30_000;
@@ -46,6 +54,11 @@ export interface RegisteredClientResolver {
     params: unknown;
     redirectUri: string;
   }): Promise<ClientCredentials>;
+  /**
+   * Drops the cached app if it is still the one with `clientId` (compare-and-delete, so an app a
+   * later session registered meanwhile is kept).
+   */
+  forget(options: { platform: PlatformId; instance: string | undefined; clientId: string }): Promise<boolean>;
 }
 
 export function createRegisteredClientResolver({ context }: { context: LetmepostContext }): RegisteredClientResolver {
@@ -150,6 +163,23 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
       });
       inflight.set(flightKey, flight);
       return flight;
+    },
+
+    async forget({ platform, instance, clientId }) {
+      const key = storeKeys.registeredClient({ platform, instance });
+      const entry = await context.store.get(key);
+      if (entry === null) return false;
+      const record = decodeRecord({ entry, schema: registeredClientRecordSchema });
+      const cached = openField({ cipher: context.cipher, key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
+      if (cached.clientId !== clientId) return false;
+      try {
+        const removed = await context.store.delete(key, { expectedVersion: entry.version });
+        if (removed) context.log('warn', 'letmepost.client_registration.forgotten', { platform, instance, clientId });
+        return removed;
+      } catch (error) {
+        if (isStoreConflict(error)) return false;
+        throw error;
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LetmepostError } from '../letmepost-error.js';
+import { INVALID_CLIENT_RULE } from '../registered-clients.js';
 import { createTestProvider, type TestProvider } from './test-provider.js';
 
 export const instanceParamsSchema = z.object({ instanceUrl: z.url({ protocol: /^https?$/ }) });
@@ -13,10 +14,13 @@ async function call({ url, init }: { url: string; init: RequestInit }): Promise<
   const response = await fetch(url, init);
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
+    const oauthError = (body as { error?: unknown } | null)?.error;
     throw new LetmepostError({
       code: 'platform_auth_failed',
       platform: 'mastodon',
       status: response.status,
+      // As provider-utils' OAuth client marks it.
+      ...(oauthError === 'invalid_client' && { rule: INVALID_CLIENT_RULE }),
       message: `The instance answered ${response.status}.`,
       platformResponse: body,
     });
