@@ -171,6 +171,7 @@ const connectSelectionRecordSchema = z.object({
 const selectionGrantSchema = z.object({
   tokens: tokenSetSchema,
   client: clientCredentialsSchema,
+  params: z.unknown().optional(),
   accounts: z.array(
     z.object({
       platform: platformSchema,
@@ -330,9 +331,17 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         });
       }
       if (session.chooseAccounts === true) {
-        selection = await createSelection({ context, session, tokens, client, kept: sorted.kept });
+        selection = await createSelection({ context, session, tokens, client, params, kept: sorted.kept });
       } else {
-        accounts = await persistGrantedAccounts({ context, workspaceId: session.workspaceId, tokens, client, kept: sorted.kept });
+        accounts = await persistGrantedAccounts({
+          context,
+          workspaceId: session.workspaceId,
+          platform,
+          tokens,
+          client,
+          params,
+          kept: sorted.kept,
+        });
       }
     } catch (error) {
       const failure = toLetmepostError({ error, platform, fallbackCode: 'platform_auth_failed', knownSecrets });
@@ -516,7 +525,15 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         }));
       let accounts: Account[];
       try {
-        accounts = await persistGrantedAccounts({ context, workspaceId, tokens: grant.tokens, client: grant.client, kept });
+        accounts = await persistGrantedAccounts({
+          context,
+          workspaceId,
+          platform: record.platform,
+          tokens: grant.tokens,
+          client: grant.client,
+          params: grant.params,
+          kept,
+        });
       } catch (error) {
         throw toLetmepostError({
           error,
@@ -638,20 +655,27 @@ function sortGrantedAccounts({
 }
 
 /**
- * Stores what the user keeps of one grant. Every account is stored under its own platform with
- * its own tokens when the provider gave it some (a Page token), else the grant's.
+ * Stores what the user keeps of one grant: the one place a complete and a choose persist. Every
+ * account is stored under its own platform with its own tokens when the provider gave it some (a
+ * Page token), else the grant's.
  */
 async function persistGrantedAccounts({
   context,
   workspaceId,
+  platform: _issuingPlatform,
   tokens,
   client,
+  params: _params,
   kept,
 }: {
   context: LetmepostContext;
   workspaceId: string;
+  /** The platform of the provider that issued the grant (refresh and revoke go through it). */
+  platform: PlatformId;
   tokens: TokenSet;
   client: ClientCredentials;
+  /** The session's parsed connect params, for a grant that needs them later (the instance). */
+  params: unknown;
   kept: readonly KeptAccount[];
 }): Promise<Account[]> {
   const accounts: Account[] = [];
@@ -680,12 +704,14 @@ async function createSelection({
   session,
   tokens,
   client,
+  params,
   kept,
 }: {
   context: LetmepostContext;
   session: z.infer<typeof connectSessionRecordSchema>;
   tokens: TokenSet;
   client: ClientCredentials;
+  params: unknown;
   kept: readonly KeptAccount[];
 }): Promise<ConnectSelection> {
   const selectionId = `sel_${randomBase64Url({ bytes: 32 })}`;
@@ -711,6 +737,7 @@ async function createSelection({
   const grant: z.infer<typeof selectionGrantSchema> = {
     tokens,
     client,
+    ...(params !== undefined && { params }),
     accounts: kept.map(({ platform, account }) => {
       const { tokens: accountTokens, platform: _platform, ...described } = account;
       return stripUndefined({ platform, account: { ...described }, tokens: accountTokens });
