@@ -79,6 +79,19 @@ describe('connect params', () => {
     expect(await harness.dump()).toBe('');
   });
 
+  it('refuses params that name no server (connectInstance gives no host, or throws), storing nothing', async () => {
+    for (const connectInstance of [() => 'https://x.example/path', () => { throw new TypeError('Invalid URL'); }]) {
+      const harness = createHarness({
+        providers: [createTestProvider({ id: 'mastodon', connectParamsSchema: createInstanceProvider().connectParamsSchema as never, connectInstance })],
+      });
+      const refused = await errorOf(
+        harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'mastodon', allowQuickstartCreds: true, params: { instanceUrl: 'https://x.example' } }),
+      );
+      expect([refused.code, refused.field]).toEqual(['validation_failed', 'params']);
+      expect(await harness.dump()).toBe('');
+    }
+  });
+
   it('hands the parsed params to authorizationUrl, exchangeCode and listAccounts, and keeps them sealed in the session', async () => {
     const server = await startInstance();
     const provider = createInstanceProvider();

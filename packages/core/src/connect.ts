@@ -805,7 +805,14 @@ function parseConnectParams({ provider, params }: { provider: AnyProvider; param
 /** The instance the params name, in the one form that keys app credentials and registered clients. */
 function connectInstanceOf({ provider, params }: { provider: AnyProvider; params: unknown }): string | undefined {
   if (provider.connectInstance === undefined) return undefined;
-  const parsed = instanceSchema.safeParse(provider.connectInstance({ params }));
+  let named: unknown;
+  try {
+    named = provider.connectInstance({ params });
+  } catch {
+    // Reported below as the params not naming a server; the provider's own error may quote them.
+    named = undefined;
+  }
+  const parsed = instanceSchema.safeParse(named);
   if (!parsed.success) {
     throw new LetmepostError({
       code: 'validation_failed',
