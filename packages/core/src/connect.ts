@@ -353,7 +353,14 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       });
       if (session.clientSource === 'registered' && failure.rule === INVALID_CLIENT_RULE) {
         // The platform dropped the app we registered; forget it so the next session registers anew.
-        await registeredClients.forget({ platform, instance: session.instance, clientId: client.clientId });
+        await registeredClients.forget({ platform, instance: session.instance, clientId: client.clientId }).catch((forgetError: unknown) => {
+          // The callback's own failure is what the caller must see; the next one tries again.
+          context.log('error', 'letmepost.client_registration.forget_failed', {
+            platform,
+            instance: session.instance,
+            errorCode: LetmepostError.isInstance(forgetError) ? forgetError.code : undefined,
+          });
+        });
         throw new LetmepostError({
           code: 'platform_auth_failed',
           platform,
