@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createAccountTargetsApi, type AccountTargetsApi } from './account-targets.js';
 import { createAccountsApi, platformSchema, type AccountsApi } from './accounts.js';
 import { createAppCredentialsApi, type AppCredentialsApi } from './app-credentials.js';
 import { systemClock, type Clock } from './clock.js';
@@ -57,7 +58,7 @@ export interface CreateLetmepostOptions {
 
 export interface Letmepost {
   connect: ConnectApi;
-  accounts: AccountsApi;
+  accounts: AccountsApi & AccountTargetsApi;
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
@@ -190,7 +191,7 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
 
   return {
     connect: createConnectApi({ context }),
-    accounts: createAccountsApi({ context }),
+    accounts: { ...createAccountsApi({ context }), ...createAccountTargetsApi({ context, refresher }) },
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
     redirectUris: () => redirectUris({ baseUrl: context.baseUrl, providers: input.providers }),

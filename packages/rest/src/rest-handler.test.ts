@@ -5,6 +5,7 @@ import { createTwitter } from '@letmepost/provider-twitter';
 import { blueskyUser, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler, type LetmepostApi } from './rest-handler.js';
+import { authenticateTestKeys } from './test-support/authenticate.js';
 
 const BASE = 'http://api.test';
 const SECRET = `canary-client-secret-${randomBytes(6).toString('hex')}`;
@@ -31,12 +32,7 @@ beforeEach(async () => {
   });
   handler = createRestHandler({
     letmepost,
-    authenticate: (request) => {
-      const key = request.headers.get('authorization');
-      if (key === 'Bearer key-a') return { workspaceId: 'ws-a' };
-      if (key === 'Bearer key-b') return { workspaceId: 'ws-b' };
-      return null;
-    },
+    authenticate: authenticateTestKeys,
   });
 });
 afterEach(async () => sandbox.close());
