@@ -36,6 +36,7 @@ import {
   openField,
   sealField,
   storeKeys,
+  storeIdSchema,
 } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
@@ -46,7 +47,7 @@ const REVOKE_TIMEOUT_MS = 10_000;
 /** Rounds of re-reading when a concurrent connect or removal moved an account meanwhile. */
 const MAX_ACCOUNT_WRITE_ATTEMPTS = 5;
 
-export const workspaceIdSchema = z.string().min(1, 'must not be empty').max(256);
+export const workspaceIdSchema = storeIdSchema({ maxLength: 256 });
 
 const accountKindSchema = z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']);
 
@@ -78,7 +79,7 @@ export const accountRecordSchema = z.object({
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
 
 const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
-const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
+export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
 
 /** An account record with the grant it draws on (`null` when the grant is gone). */
 export interface LoadedAccount {
@@ -209,26 +210,30 @@ export async function saveConnectedGrant({
 }: {
   context: LetmepostContext;
   workspaceId: string;
-  /** The platform of the provider that issued the grant. */
+  /** The platform of the provider that issued the grant (refresh and revoke go through it). */
   platform: PlatformId;
-  accounts: readonly ProviderAccount[];
+  /** Each account with its own platform (publish goes through it; a Facebook login yields Instagram accounts). */
+  accounts: ReadonlyArray<{ platform: PlatformId; account: ProviderAccount }>;
   tokens: TokenSet;
   client: ClientCredentials | undefined;
   grantData?: Record<string, unknown> | undefined;
 }): Promise<Account[]> {
-  const provider = requireProvider({ context, platform });
-  const described = granted.map((providerAccount) => {
-    const { tokens: accountTokens, ...rest } = providerAccount;
+  // A consent the user kept nothing of (an empty choice) leaves nothing behind.
+  if (granted.length === 0) return [];
+  const described = granted.map(({ platform: accountPlatform, account: providerAccount }) => {
+    // Validated by the provider of the account's own platform, which will publish for it.
+    const provider = requireProvider({ context, platform: accountPlatform });
+    const { tokens: accountTokens, platform: _platform, ...rest } = providerAccount;
     const dataResult = provider.accountSchema.safeParse(rest.data ?? {});
     if (!dataResult.success) {
       throw new LetmepostError({
         code: 'platform_auth_failed',
-        platform,
-        message: `The ${platform} provider described an account whose data does not match its accountSchema.`,
+        platform: accountPlatform,
+        message: `The ${accountPlatform} provider described an account whose data does not match its accountSchema.`,
         issues: issuesFromZod({ error: dataResult.error, pathPrefix: 'data' }),
       });
     }
-    return { platform, account: { ...rest, data: dataResult.data }, accountTokens };
+    return { platform: accountPlatform, account: { ...rest, data: dataResult.data }, accountTokens };
   });
 
   // Claim every (workspace, platform account) pair first: two callbacks finishing at once for
@@ -311,7 +316,7 @@ async function attachAccount({
     platform: PlatformId;
     indexKey: string;
     accountId: string;
-    account: Omit<ProviderAccount, 'tokens'>;
+    account: Omit<ProviderAccount, 'tokens' | 'platform'>;
     accountTokens: TokenSet | undefined;
   };
   now: number;
@@ -428,7 +433,7 @@ export interface AccountsApi {
 const listOptionsSchema = z.object({ workspaceId: workspaceIdSchema });
 const byIdOptionsSchema = z.object({
   workspaceId: workspaceIdSchema.optional(),
-  accountId: z.string().min(1, 'must not be empty').max(256),
+  accountId: storeIdSchema({ maxLength: 256 }),
 });
 
 export function createAccountsApi({ context }: { context: LetmepostContext }): AccountsApi {
