@@ -53,7 +53,7 @@ async function setup({ refreshAnswer }: { refreshAnswer: TokenAnswer }) {
   const twitter = createTwitter({
     ...CLIENT,
     apiBaseUrl: server.url,
-    authorizeUrl: `${server.url}/i/oauth2/authorize`,
+    oauthAuthorizeUrl: `${server.url}/i/oauth2/authorize`,
     clock,
     allowPrivateNetwork: true,
     // A token endpoint that never answers is given up on quickly, as a real one would be later.
