@@ -189,6 +189,17 @@ describe('sealed records bound to their version', () => {
     expect((await publishTo(harness, account!.id))[0]?.error?.code).toBe('decryption_failed');
   });
 
+  it('refuses a replayed older workspace app record', async () => {
+    const harness = createHarness({ providers: [createTestProvider()] });
+    await harness.letmepost.appCredentials.put({ workspaceId: 'ws-1', platform: 'linkedin', clientId: 'app-1', clientSecret: 'secret-1' });
+    const key = 'ws/ws-1/app-credentials/linkedin';
+    const captured = (await harness.store.get(key))!.value;
+    await harness.letmepost.appCredentials.put({ workspaceId: 'ws-1', platform: 'linkedin', clientId: 'app-2', clientSecret: 'secret-2' });
+    await harness.store.set(key, captured);
+    const error = await harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'linkedin' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'decryption_failed' });
+  });
+
   it('keeps version-bound records readable through key rotation (rotation re-binds them to the version it writes)', async () => {
     const clock = manualClock();
     const store = memoryTokenStore({ clock });

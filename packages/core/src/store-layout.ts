@@ -30,8 +30,10 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * lock/clients/<platform>/<instance>                       lease serialising one client registration
  * ```
  *
- * Sealed fields of grants and accounts are bound to the store version of their record (`lmp2.`
- * envelopes): a replayed older copy of a record fails with `decryption_failed`. Account records
+ * Sealed fields of grants, accounts, workspace apps and registered clients are bound to the store
+ * version of their record (`lmp2.` envelopes): a replayed older copy of a record fails with
+ * `decryption_failed`. Single-use records (connect sessions, selections) are deleted when used and
+ * a re-created key starts again at version 1, so they stay `lmp1.`. Account records
  * of the previous release (`v: 1`, tokens inline, one copy per account) are turned into grants
  * the first time core reads their workspace (see `legacy-accounts.ts`).
  *
