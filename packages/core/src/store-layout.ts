@@ -5,7 +5,7 @@ import type { StoreEntry, TokenStore } from './token-store.js';
 
 /**
  * How core lays its state out on a `TokenStore`. Every value is a JSON document with a `v`
- * (schema version) field; every secret inside one is an envelope ciphertext string (`lmp1.…`)
+ * (schema version) field; every secret inside one is an envelope ciphertext string (`lmp1.…` or `lmp2.…`)
  * whose associated data is `<store key>#<field name>`, so a ciphertext copied into another record
  * or another field of the same record fails to decrypt instead of leaking into the wrong context.
  *
