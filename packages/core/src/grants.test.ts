@@ -289,4 +289,29 @@ describe('store lost during a rotating refresh', () => {
     expect(await grantTokens(harness, account!.id)).toMatchObject({ refreshToken: 'refresh-rotated-1' });
     expect((await harness.letmepost.accounts.get({ workspaceId: 'ws-1', accountId: account!.id })).status).toBe('active');
   }, 20_000);
+
+  it('writes held tokens in the background once the store is back, so other processes find them', async () => {
+    const clock = manualClock();
+    let down = false;
+    const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
+    const provider = createTestProvider();
+    const harness = createHarness({ providers: [provider], store, clock });
+    const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
+    clock.advance(2 * HOUR);
+    down = true;
+    expect((await publishTo(harness, account!.id))[0]?.error?.code).toBe('store_unavailable');
+
+    down = false;
+    // No publish from this process: the background writer alone puts the rotated set in the store.
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if ((await grantTokens(harness, account!.id)).refreshToken === 'refresh-rotated-1') break;
+      await sleep(100);
+    }
+    expect(await grantTokens(harness, account!.id)).toMatchObject({ accessToken: 'access-refreshed-1', refreshToken: 'refresh-rotated-1' });
+    expect(provider.calls.refresh).toHaveLength(1);
+    // Another instance on the same store now uses them without refreshing.
+    const other = createHarness({ providers: [provider], store, clock });
+    expect((await publishTo(other, account!.id))[0]?.status).toBe('published');
+    expect(provider.calls.refresh).toHaveLength(1);
+  }, 30_000);
 });
