@@ -245,6 +245,28 @@ function flakyGrantWrites(inner: TokenStore, failing: () => boolean): TokenStore
   return wrapper;
 }
 
+/** One account whose grant has expired, on a store whose grant writes fail until `storeBack()`. */
+async function expiredGrantDuringOutage() {
+  const clock = manualClock();
+  let down = false;
+  const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
+  const provider = createTestProvider();
+  const harness = createHarness({ providers: [provider], store, clock });
+  const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
+  clock.advance(2 * HOUR);
+  down = true;
+  return {
+    clock,
+    store,
+    provider,
+    harness,
+    account,
+    storeBack: () => {
+      down = false;
+    },
+  };
+}
+
 describe('store lost during a rotating refresh', () => {
   it('retries the write of rotated tokens with backoff and publishes once the store answers', async () => {
     const clock = manualClock();
@@ -265,14 +287,7 @@ describe('store lost during a rotating refresh', () => {
   });
 
   it('holds rotated tokens in the process through a longer outage and writes them before refreshing again', async () => {
-    const clock = manualClock();
-    let down = false;
-    const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
-    const provider = createTestProvider();
-    const harness = createHarness({ providers: [provider], store, clock });
-    const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
-    clock.advance(2 * HOUR);
-    down = true;
+    const { provider, harness, account, storeBack } = await expiredGrantDuringOutage();
 
     const [during] = await publishTo(harness, account!.id);
     expect(during).toMatchObject({ status: 'failed', error: { code: 'store_unavailable', retryable: true } });
@@ -280,7 +295,7 @@ describe('store lost during a rotating refresh', () => {
     expect(provider.calls.publish).toHaveLength(0);
     expect(harness.logs.some((entry) => entry.message === 'letmepost.grant.refresh_held')).toBe(true);
 
-    down = false;
+    storeBack();
     const [after] = await publishTo(harness, account!.id);
     expect(after?.status).toBe('published');
     // The rotated set was written, not thrown away: no second refresh spent the old token.
@@ -291,17 +306,10 @@ describe('store lost during a rotating refresh', () => {
   }, 20_000);
 
   it('writes held tokens in the background once the store is back, so other processes find them', async () => {
-    const clock = manualClock();
-    let down = false;
-    const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
-    const provider = createTestProvider();
-    const harness = createHarness({ providers: [provider], store, clock });
-    const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
-    clock.advance(2 * HOUR);
-    down = true;
+    const { provider, harness, account, storeBack, store, clock } = await expiredGrantDuringOutage();
     expect((await publishTo(harness, account!.id))[0]?.error?.code).toBe('store_unavailable');
 
-    down = false;
+    storeBack();
     // No publish from this process: the background writer alone puts the rotated set in the store.
     for (let waited = 0; waited < 10_000; waited += 100) {
       if ((await grantTokens(harness, account!.id)).refreshToken === 'refresh-rotated-1') break;
