@@ -82,7 +82,7 @@ export const accountRecordSchema = z.object({
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
 
 const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
-const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
+export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
 
 export interface LoadedAccount {
   key: string;

@@ -12,9 +12,23 @@ import type { TokenStore } from './token-store.js';
 export interface LetmepostPolicy {
   /**
    * Whether a workspace may store its own OAuth app for a platform (the SaaS "plan slot" case).
-   * Returning false refuses `appCredentials.put` with `plan_feature_not_available`.
+   * Returning false refuses `appCredentials.put` with `plan_feature_not_available`. Core calls it
+   * under a per-workspace lease and writes before releasing it, so the answer holds for the write
+   * even when several uploads race; keep it quick (the lease lasts 15 s).
    */
-  canStoreAppCredentials?(options: { workspaceId: string; platform: PlatformId }): boolean | Promise<boolean>;
+  canStoreAppCredentials?(options: AppCredentialsPolicyRequest): boolean | Promise<boolean>;
+}
+
+/** What the plan-slot hook is asked about one `appCredentials.put`. */
+export interface AppCredentialsPolicyRequest {
+  workspaceId: string;
+  platform: PlatformId;
+  /** Present for per-instance platforms (Mastodon servers). */
+  instance?: string;
+  /** Platforms the workspace already has at least one app for, sorted, before this write. */
+  existingPlatforms: PlatformId[];
+  /** Whether this put replaces a pair already stored for the same platform (and instance). */
+  replacement: boolean;
 }
 
 /** A per-account budget of billable posts in a rolling window. */
@@ -40,10 +54,6 @@ export interface LetmepostContext {
   readonly idempotencyTtlMs: number;
   /** Where `returnTo` may point; absent: anywhere http(s). */
   readonly returnToOrigins?: ReadonlySet<string>;
-}
-
-export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {
-  return `${context.baseUrl}/v1/accounts/oauth/${platform}/callback`;
 }
 
 export function requireProvider({
@@ -113,6 +123,11 @@ export function validationFailed({
     field: first?.field,
     rule: first?.rule,
     issues,
+    // Said with the error, so a host can show the fix next to the message without a table of its own.
+    remediation:
+      code === 'preflight_failed'
+        ? 'Nothing was sent to any target. Change the post so it meets every rule listed in issues, or leave out the target that refuses it, then publish again.'
+        : 'Correct every field listed in issues and send the call again.',
   });
 }
 

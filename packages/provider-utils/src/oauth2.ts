@@ -1,4 +1,5 @@
 import {
+  INVALID_CLIENT_RULE,
   LetmepostError,
   systemClock,
   type ClientCredentials,
@@ -295,6 +296,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
           code: 'platform_auth_failed',
           message: `${name} refused the app credentials during the ${label} (${detail}).`,
           status: error.status,
+          // Core forgets an app it registered when the platform no longer knows it.
+          ...(oauthError === 'invalid_client' && { rule: INVALID_CLIENT_RULE }),
           retryable: false,
           platformResponse,
           knownSecrets,
