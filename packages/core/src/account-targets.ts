@@ -78,7 +78,9 @@ export function createAccountTargetsApi({ context, refresher }: { context: Letme
           message: `${provider.displayName} accounts have no destinations to choose from: a post goes to the account itself.`,
         });
       }
-      if (record.status === 'reauth_required') throw reauthRequired({ record });
+      if (loaded.grant === null || loaded.grant.record.status === 'reauth_required') {
+        throw reauthRequired({ platform: record.platform, accountId: record.id });
+      }
 
       const networkSignal = signal
         ? AbortSignal.any([signal, AbortSignal.timeout(LIST_TARGETS_TIMEOUT_MS)])
@@ -104,7 +106,7 @@ export function createAccountTargetsApi({ context, refresher }: { context: Letme
           page = await call(active);
         } catch (error) {
           if (!(LetmepostError.isInstance(error) && error.code === 'auth_expired')) throw error;
-          active = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: active.tokens.accessToken });
+          active = await refresher.refreshAfterRejection({ accountId, workspaceId, rejectedAccessToken: active.tokens.accessToken });
           knownSecrets = [...knownSecrets, ...secretsOf(active)];
           page = await call(active);
         }

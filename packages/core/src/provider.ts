@@ -130,6 +130,23 @@ export interface ProviderTargetPage<OPTIONS = unknown> {
 export interface ConnectedAccountGrant {
   account: ProviderAccount;
   tokens: TokenSet;
+  /**
+   * Non-secret facts the provider needs to refresh or revoke this grant later (Bluesky: the PDS
+   * and DID the session belongs to). Stored in clear on the grant and passed back as `grantData`.
+   */
+  grantData?: Record<string, unknown>;
+}
+
+/**
+ * What `refresh` and `revoke` work on: one grant (one consent), whichever of its accounts needed
+ * it. No account is given: a grant may serve several (a LinkedIn member and their organisations).
+ */
+export interface GrantOperationOptions {
+  tokens: TokenSet;
+  client?: ClientCredentials;
+  /** The grant's non-secret facts, as returned in `ConnectedAccountGrant.grantData`. */
+  grantData?: Record<string, unknown>;
+  signal?: AbortSignal;
 }
 
 /**
@@ -206,14 +223,11 @@ export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
   /** For `credentials` providers: verify the credentials and return the account and its session. */
   connectWithCredentials?(options: { credentials: CREDENTIALS; signal?: AbortSignal }): Promise<ConnectedAccountGrant>;
 
-  refresh?(options: {
-    tokens: TokenSet;
-    account: ProviderAccount;
-    client?: ClientCredentials;
-    signal?: AbortSignal;
-  }): Promise<TokenSet>;
+  /** Renews the grant's tokens. A refresh token missing from the answer is kept by core. */
+  refresh?(options: GrantOperationOptions): Promise<TokenSet>;
 
-  revoke?(options: { tokens: TokenSet; client?: ClientCredentials; signal?: AbortSignal }): Promise<void>;
+  /** Ends the grant at the platform; core calls it when the grant's last account is removed. */
+  revoke?(options: GrantOperationOptions): Promise<void>;
 
   /** Pure preflight, no I/O: every issue found, not just the first. */
   validate(options: { post: Post; options: OPTIONS }): ValidationIssue[];

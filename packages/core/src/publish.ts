@@ -420,8 +420,12 @@ async function publishAll({
 
 function dryRunTarget({ target, post }: { target: ResolvedTarget; post: Post }): PublishResult {
   const accountId = target.loaded?.record.id;
-  if (target.loaded?.record.status === 'reauth_required') {
-    return failedResult({ target, error: reauthRequired({ record: target.loaded.record }), dryRun: true });
+  if (target.loaded !== undefined && !isUsable(target.loaded)) {
+    return failedResult({
+      target,
+      error: reauthRequired({ platform: target.platform, accountId: target.loaded.record.id }),
+      dryRun: true,
+    });
   }
   const items = postItems(post).map((_, index) => ({
     index,
@@ -437,6 +441,11 @@ function dryRunTarget({ target, post }: { target: ResolvedTarget; post: Post }):
     warnings: [],
     dryRun: true,
   };
+}
+
+/** Whether a stored account can publish: its grant exists and needs no reconnection. */
+function isUsable(loaded: LoadedAccount): boolean {
+  return loaded.grant !== null && loaded.grant.record.status === 'active';
 }
 
 function failedResult({
@@ -494,7 +503,6 @@ async function publishTarget({
 
     let auth: PublishAuth<unknown>;
     if (target.loaded !== undefined) {
-      if (target.loaded.record.status === 'reauth_required') throw reauthRequired({ record: target.loaded.record });
       const active = await refresher.ensureFresh({ loaded: target.loaded });
       knownSecrets = secretsOf(active);
       auth = { type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens };
@@ -533,7 +541,11 @@ async function publishTarget({
         throw error;
       }
       sent = false;
-      const active = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: auth.tokens.accessToken });
+      const active = await refresher.refreshAfterRejection({
+        accountId,
+        workspaceId: target.loaded?.record.workspaceId,
+        rejectedAccessToken: auth.tokens.accessToken,
+      });
       knownSecrets = [...knownSecrets, ...secretsOf(active)];
       outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     }

@@ -223,11 +223,13 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
           data: { pdsUrl: session.pdsUrl, did: session.did, handle: session.handle },
         },
         tokens: tokenSetFromSession({ session, appPassword: parsed.appPassword }),
+        // The session lives on this PDS for this DID; refreshing it later needs both.
+        grantData: { pdsUrl: session.pdsUrl, did: session.did },
       };
     },
 
-    refresh({ tokens, account, signal }): Promise<TokenSet> {
-      return refreshAccountTokens({ http, tokens, account, signal });
+    refresh({ tokens, grantData, signal }): Promise<TokenSet> {
+      return refreshAccountTokens({ http, tokens, grantData, signal });
     },
 
     validate({ post, options }) {

@@ -186,14 +186,14 @@ describe('X provider against the sandbox', () => {
   it('refreshes with rotation, and the old refresh token is then refused', async () => {
     const twitter = createTwitter({ ...sandbox.endpoints.twitter, ...twitterClient, allowPrivateNetwork: true });
     const { tokens, account } = await connect({ provider: twitter, client: twitterClient, platform: 'twitter', scopes: TWITTER_WRITE_SCOPES });
-    const refreshed = await twitter.refresh!({ tokens, account, client: twitterClient });
+    const refreshed = await twitter.refresh!({ tokens, client: twitterClient });
     expect(refreshed.refreshToken).toBeDefined();
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
     expect(sandbox.state.refreshCount).toBe(1);
     const published = await twitter.publish({ post: { text: 'after refresh' }, auth: { type: 'account', account, tokens: refreshed }, options: {} });
     expect(published.status).toBe('published');
 
-    const reused = await rejection(twitter.refresh!({ tokens, account, client: twitterClient }));
+    const reused = await rejection(twitter.refresh!({ tokens, client: twitterClient }));
     expect(reused.code).toBe('reauth_required');
     expect(sandbox.state.refreshRejections).toBe(1);
   });
@@ -398,12 +398,12 @@ describe('Bluesky provider against the sandbox', () => {
     const bluesky = provider();
     const grant = await bluesky.connectWithCredentials!({ credentials });
     expect(grant.account.platformAccountId).toBe(blueskyUser.did);
-    const refreshed = await bluesky.refresh!({ tokens: grant.tokens, account: grant.account });
+    const refreshed = await bluesky.refresh!({ tokens: grant.tokens, grantData: grant.grantData });
     expect(refreshed.refreshToken).not.toBe(grant.tokens.refreshToken);
     const published = await bluesky.publish({ post: { text: 'after refresh' }, auth: { type: 'account', account: grant.account, tokens: refreshed }, options: {} });
     expect(published.status).toBe('published');
     // The PDS refuses the spent refresh JWT; the stored app password then opens a new session.
-    const recovered = await bluesky.refresh!({ tokens: grant.tokens, account: grant.account });
+    const recovered = await bluesky.refresh!({ tokens: grant.tokens, grantData: grant.grantData });
     expect(sandbox.state.refreshRejections).toBe(1);
     expect(recovered.accessToken).not.toBe(refreshed.accessToken);
     expect(events('bluesky', 'session')).toEqual([
@@ -414,7 +414,7 @@ describe('Bluesky provider against the sandbox', () => {
 
     // Without the app password there is nothing to fall back on: the account must reconnect.
     const { secrets: _secrets, ...withoutAppPassword } = grant.tokens;
-    const reused = await rejection(bluesky.refresh!({ tokens: withoutAppPassword, account: grant.account }));
+    const reused = await rejection(bluesky.refresh!({ tokens: withoutAppPassword, grantData: grant.grantData }));
     expect(reused.code).toBe('reauth_required');
     expect(sandbox.state.refreshRejections).toBe(2);
   });

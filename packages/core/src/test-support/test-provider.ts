@@ -273,8 +273,15 @@ export interface Harness {
   logs: Array<{ level: LogLevel; message: string; fields?: Record<string, unknown> }>;
   /** Every raw key/value in the store, for "no secret at rest" assertions. */
   dump(): Promise<string>;
-  /** Opens a sealed field as core wrote it (associated data `<key>#<field>`). */
+  /** Opens a sealed field as core wrote it (associated data `<key>#<field>`, bound to the entry's version). */
   open(options: { key: string; field: string }): Promise<unknown>;
+  /** The grant an account draws on, read raw from the store. */
+  grantOf(options: { workspaceId: string; accountId: string }): Promise<{
+    key: string;
+    grantId: string;
+    record: Record<string, unknown>;
+    version: number;
+  }>;
 }
 
 export function createHarness(
@@ -292,7 +299,7 @@ export function createHarness(
     clock,
   });
   for (const provider of options.providers) (provider as Partial<TestProvider>).bindClock?.(clock);
-  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(TEST_ENCRYPTION_KEY) });
+  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(options.encryptionKey ?? TEST_ENCRYPTION_KEY) });
   return {
     letmepost,
     store,
@@ -308,7 +315,16 @@ export function createHarness(
       const record = JSON.parse(entry.value) as Record<string, string>;
       const ciphertext = record[field];
       if (ciphertext === undefined) throw new Error(`no field ${field} at ${key}`);
-      return JSON.parse(cipher.decrypt({ ciphertext, associatedData: `${key}#${field}` }));
+      return JSON.parse(cipher.decrypt({ ciphertext, associatedData: `${key}#${field}`, recordVersion: entry.version }));
+    },
+    async grantOf({ workspaceId, accountId }) {
+      const account = await store.get(`ws/${encodeURIComponent(workspaceId)}/accounts/${encodeURIComponent(accountId)}`);
+      if (account === null) throw new Error(`no account ${accountId}`);
+      const { grantId } = JSON.parse(account.value) as { grantId: string };
+      const key = `ws/${encodeURIComponent(workspaceId)}/grants/${encodeURIComponent(grantId)}`;
+      const entry = await store.get(key);
+      if (entry === null) throw new Error(`no grant ${grantId}`);
+      return { key, grantId, record: JSON.parse(entry.value) as Record<string, unknown>, version: entry.version };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { TokenStore } from '@letmepost/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  runMultiProcessGrantSiblingsScenario,
   runMultiProcessLaunchCapScenario,
   runMultiProcessRefreshLockHolderScenario,
   runMultiProcessRefreshScenario,
@@ -65,6 +66,11 @@ export function runMultiProcessLetmepostSuite(options: MultiProcessSuiteOptions)
 
     it('100 concurrent publishes on an expired account make exactly one refresh, and all succeed', async () => {
       const report = await runMultiProcessRefreshScenario({ ...store, processes: 4, publishesPerProcess: 25 });
+      expect(report.stats.refreshRequests).toBe(1);
+    }, SCENARIO_TIMEOUT_MS);
+
+    it('4 processes publishing to different accounts of one expired rotating grant make exactly one refresh', async () => {
+      const report = await runMultiProcessGrantSiblingsScenario({ ...store, processes: 4, publishesPerProcess: 10 });
       expect(report.stats.refreshRequests).toBe(1);
     }, SCENARIO_TIMEOUT_MS);
 
