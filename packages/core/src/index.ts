@@ -19,6 +19,8 @@ export type { ConnectApi, ConnectCompletion, ConnectStartResult } from './connec
 export type { AccountsApi } from './accounts.js';
 export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials.js';
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
+export type { ResumeOptions } from './resume.js';
+export type { MediaStaging, StagedMediaInput } from './media-staging.js';
 export type { LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
 export { loadConfigFromEnv, type LetmepostEnvConfig, type PlatformEnvSettings } from './load-config-from-env.js';

@@ -20,6 +20,7 @@ import type { StoreEntry } from './token-store.js';
  * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
  * counters/launch/<platform>/cred-<sha256(credentials)>    same, pass-per-request credentials
  * lock/refresh/<accountId>                                 lease serialising refresh and every other account write
+ * lock/resume/<resumeId>                                   lease: one resume of a token at a time
  * ```
  *
  * Caller-chosen segments (workspace ids, platform account ids, idempotency keys) are
@@ -48,6 +49,9 @@ export const storeKeys = {
     workspaceId === undefined
       ? `global/idempotency/${segment(idempotencyKey)}`
       : `ws/${segment(workspaceId)}/idempotency/${segment(idempotencyKey)}`,
+  resumeOutcome: ({ workspaceId, resumeId }: { workspaceId: string | undefined; resumeId: string }) =>
+    workspaceId === undefined ? `global/resumes/${segment(resumeId)}` : `ws/${segment(workspaceId)}/resumes/${segment(resumeId)}`,
+  resumeLock: ({ resumeId }: { resumeId: string }) => `lock/resume/${segment(resumeId)}`,
   connectSession: ({ stateHash }: { stateHash: string }) => `connect-sessions/${stateHash}`,
   launchCounter: ({ platform, subject }: { platform: PlatformId; subject: string }) =>
     `counters/launch/${platform}/${segment(subject)}`,

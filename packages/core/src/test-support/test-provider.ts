@@ -76,12 +76,15 @@ type Methods = Partial<
     | 'revoke'
     | 'validate'
     | 'publish'
+    | 'checkStatus'
+    | 'finalize'
   >
 >;
 
 export interface TestProviderOptions extends Methods {
   id?: PlatformId;
   auth?: ProviderAuth;
+  capabilities?: ProviderCapabilities;
   /** The instance-wide app; `null` for none. */
   defaultClient?: { clientId: string; clientSecret?: string } | null;
   clock?: Clock;
@@ -101,6 +104,8 @@ export interface TestProvider extends ProviderV1<TestCredentials, TestOptions> {
     refresh: Parameters<NonNullable<AnyProvider['refresh']>>[0][];
     revoke: Parameters<NonNullable<AnyProvider['revoke']>>[0][];
     publish: Parameters<AnyProvider['publish']>[0][];
+    checkStatus: Parameters<NonNullable<AnyProvider['checkStatus']>>[0][];
+    finalize: Parameters<NonNullable<AnyProvider['finalize']>>[0][];
   };
 }
 
@@ -126,6 +131,8 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     refresh: [],
     revoke: [],
     publish: [],
+    checkStatus: [],
+    finalize: [],
   };
 
   const provider: TestProvider = {
@@ -141,7 +148,7 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     credentialSchema: testCredentialSchema,
     accountSchema: z.record(z.string(), z.unknown()),
     optionsSchema: testOptionsSchema,
-    capabilities: testCapabilities,
+    capabilities: options.capabilities ?? testCapabilities,
     ...(options.defaultClient !== null && {
       defaultClient: options.defaultClient ?? { clientId: 'instance-client-id', clientSecret: INSTANCE_CLIENT_SECRET },
     }),
@@ -234,6 +241,22 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
       return { status: 'published', postId: `post-${published}`, url: `https://${id}.test/p/${published}`, warnings: [] };
     },
   };
+  // Only platforms with asynchronous processing have these, so they exist only when a test gives them.
+  const { checkStatus, finalize } = options;
+  if (checkStatus !== undefined) {
+    provider.checkStatus = async (args) => {
+      calls.checkStatus.push(args);
+      timeline?.push('provider.checkStatus');
+      return checkStatus(args);
+    };
+  }
+  if (finalize !== undefined) {
+    provider.finalize = async (args) => {
+      calls.finalize.push(args);
+      timeline?.push('provider.finalize');
+      return finalize(args);
+    };
+  }
   for (const method of options.without ?? []) delete (provider as Partial<TestProvider>)[method];
   return provider;
 }
