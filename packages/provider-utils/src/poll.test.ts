@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { pollUntil } from './poll.js';
+import { pollUntil, toJsonValue } from './poll.js';
 
 function recorder() {
   const sleeps: number[] = [];
@@ -83,5 +83,16 @@ describe('pollUntil', () => {
         sleep,
       }),
     ).rejects.toThrow('status read failed');
+  });
+});
+
+describe('toJsonValue', () => {
+  test('round-trips typed state to plain JSON, dropping undefined fields', () => {
+    const state: { body: { author: string; text?: string }; items: Array<{ id: string; extra?: number }> } = {
+      body: { author: 'urn:li:person:1', text: undefined },
+      items: [{ id: 'a' }],
+    };
+    expect(toJsonValue(state)).toEqual({ body: { author: 'urn:li:person:1' }, items: [{ id: 'a' }] });
+    expect(Object.keys((toJsonValue(state) as { body: object }).body)).toEqual(['author']);
   });
 });

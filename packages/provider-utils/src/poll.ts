@@ -1,3 +1,4 @@
+import type { JsonValue } from '@letmepost/core';
 import { abortableSleep } from './http-client.js';
 
 export interface PollUntilOptions<VALUE> {
@@ -52,4 +53,13 @@ export async function pollUntil<VALUE>(options: PollUntilOptions<VALUE>): Promis
     if (isDone(value)) return { value, done: true, attempts };
   }
   return { value, done: false, attempts };
+}
+
+/**
+ * Provider state as plain JSON, which is what a `pending` answer's `resume` must be: typed
+ * records (a post body, draft records) go through a JSON round trip, which also drops
+ * `undefined` fields exactly as sealing the token would.
+ */
+export function toJsonValue(value: object): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
