@@ -301,23 +301,44 @@ describe('video', () => {
     aspectRatio: { width: 1920, height: 1080 },
   };
 
-  test('goes through the video service, answers pending while it processes, and checkStatus posts it', async () => {
+  test('goes through the video service, answers pending while it processes; checkStatus reads, finalize posts', async () => {
     const provider = testProvider();
     expectVideoUpload();
 
     const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
-    expect(pending).toEqual({ status: 'pending', resumeToken: expect.stringMatching(/^bsky1\./), warnings: [] });
+    expect(pending).toEqual({
+      status: 'pending',
+      resume: expect.objectContaining({ v: 1, did: accountAuth.account.data?.did, items: [expect.objectContaining({ videoJobId: 'Zx3vQm9jb2JqNlhrTjRq' })] }),
+      checkAfterMs: 1,
+      warnings: [],
+    });
 
     nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query({ jobId: 'Zx3vQm9jb2JqNlhrTjRq' }).reply(200, fixture('job-status-encoding.json'));
-    const still = await provider.checkStatus!({ auth: accountAuth, resumeToken: pending.resumeToken! });
-    expect(still.status).toBe('pending');
+    const still = await provider.checkStatus!({ auth: accountAuth, resume: pending.resume! });
+    expect(still).toMatchObject({ status: 'pending', checkAfterMs: 1 });
 
     nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query({ jobId: 'Zx3vQm9jb2JqNlhrTjRq' }).reply(200, fixture('job-status-completed.json'));
+    const ready = await provider.checkStatus!({ auth: accountAuth, resume: pending.resume! });
+    // Read-only: the blob is now in the state, and nothing was written.
+    expect(ready).toEqual({ status: 'ready', resume: expect.objectContaining({ items: [{ record: expect.objectContaining({ embed: videoEmbed }) }] }) });
+    expect(nock.pendingMocks()).toEqual([]);
+
     const bodies = expectCreateRecords({ count: 1 });
-    const done = await provider.checkStatus!({ auth: accountAuth, resumeToken: still.resumeToken! });
+    if (ready.status !== 'ready' || ready.resume === undefined) throw new Error('expected ready with resume state');
+    const done = await provider.finalize!({ auth: accountAuth, resume: ready.resume });
 
     expect(done).toMatchObject({ status: 'published', postId: ref(0).uri, url: webUrl(0) });
     expect(bodies[0]?.record).toEqual({ $type: COLLECTION, text: 'a video', createdAt: CREATED_AT, embed: videoEmbed });
+  });
+
+  test('finalize looks at a running job once and answers pending instead of posting', async () => {
+    const provider = testProvider();
+    expectVideoUpload();
+    const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
+    nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query(true).reply(200, fixture('job-status-encoding.json'));
+    const again = await provider.finalize!({ auth: accountAuth, resume: pending.resume! });
+    expect(again).toMatchObject({ status: 'pending', resume: pending.resume });
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   test('publishes at once when the job finishes within the wait budget', async () => {
@@ -348,16 +369,18 @@ describe('video', () => {
     expect(error).toMatchObject({ code: 'quota_exceeded', field: 'media.0' });
   });
 
-  test('a resume token of another account is refused', async () => {
+  test('resume state of another account, or not from this provider, is refused', async () => {
     const provider = testProvider();
     expectVideoUpload();
     const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
     const otherAccount = { ...accountAuth, account: { ...accountAuth.account, data: { did: BOB, handle: 'bob.example.net', pdsUrl: PDS } } };
-    await expect(provider.checkStatus!({ auth: otherAccount as never, resumeToken: pending.resumeToken! })).rejects.toMatchObject({
-      code: 'validation_failed',
-      field: 'resumeToken',
-    });
-    await expect(provider.checkStatus!({ auth: accountAuth, resumeToken: 'garbage' })).rejects.toMatchObject({ code: 'validation_failed' });
+    for (const method of ['checkStatus', 'finalize'] as const) {
+      await expect(provider[method]!({ auth: otherAccount as never, resume: pending.resume! })).rejects.toMatchObject({
+        code: 'validation_failed',
+        field: 'resume',
+      });
+      await expect(provider[method]!({ auth: accountAuth, resume: 'garbage' })).rejects.toMatchObject({ code: 'validation_failed', field: 'resume' });
+    }
   });
 });
 

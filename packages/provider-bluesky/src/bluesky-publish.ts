@@ -4,10 +4,12 @@ import {
   type MediaProgressEvent,
   type Post,
   type ProviderPublishResult,
+  type ProviderStatusResult,
   type PublishAuth,
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
+import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
   POST_COLLECTION,
@@ -33,7 +35,7 @@ function bluesky(options: Omit<ConstructorParameters<typeof LetmepostError>[0], 
   return new LetmepostError({ platform: 'bluesky', ...options });
 }
 
-// ---- resume tokens ---------------------------------------------------------------------------
+// ---- resume state ----------------------------------------------------------------------------
 
 const draftRecordSchema = z.custom<DraftRecord>(
   (value) =>
@@ -52,7 +54,7 @@ const preparedItemSchema = z.object({
 
 /**
  * What a `pending` publish needs to finish: the draft records (blob references, not bytes) and
- * the video jobs still running. Carries no secret; `checkStatus` re-checks the account.
+ * the video jobs still running. Carries no secret; `checkStatus`/`finalize` re-check the account.
  */
 const resumeStateSchema = z.object({
   v: z.literal(1),
@@ -64,22 +66,11 @@ const resumeStateSchema = z.object({
 
 type ResumeState = z.infer<typeof resumeStateSchema>;
 
-export function encodeResumeToken(state: ResumeState): string {
-  return `bsky1.${Buffer.from(JSON.stringify(state), 'utf8').toString('base64url')}`;
-}
-
-export function decodeResumeToken(token: string): ResumeState {
-  const invalid = () =>
-    bluesky({ code: 'validation_failed', message: 'The resume token is not one this Bluesky provider issued.', field: 'resumeToken' });
-  if (!token.startsWith('bsky1.')) throw invalid();
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(token.slice('bsky1.'.length), 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
+export function parseResumeState(resume: unknown): ResumeState {
+  const parsed = resumeStateSchema.safeParse(resume);
+  if (!parsed.success) {
+    throw bluesky({ code: 'validation_failed', message: 'This is not the state of a pending Bluesky publish.', field: 'resume' });
   }
-  const parsed = resumeStateSchema.safeParse(json);
-  if (!parsed.success) throw invalid();
   return parsed.data;
 }
 
@@ -314,20 +305,27 @@ export async function publishPost(options: {
     : undefined;
 
   const state: ResumeState = { v: 1, did: session.did, items: prepared, ...(reply ? { reply } : {}), ...(firstComment ? { firstComment } : {}) };
-  return finishWhenReady({ context, session, state, warnings, wait: true, signal });
+  const settled = await settleVideos({ context, state, wait: true, signal });
+  // Nothing is written yet, so a failed video fails the publish as a whole.
+  if (settled.state === 'failed') throw settled.error;
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings });
+  return writeResumed({ context, session, resume: settled.resume, warnings, signal });
 }
 
-/** Fills in finished videos; answers `pending` while any job runs, else writes the thread. */
-async function finishWhenReady(options: {
+type VideoSettlement =
+  | { state: 'ready'; resume: ResumeState }
+  | { state: 'processing'; resume: ResumeState }
+  | { state: 'failed'; error: LetmepostError };
+
+/** Fills in the blobs of finished video jobs; says whether any job still runs or one failed. */
+async function settleVideos(options: {
   context: BlueskyContext;
-  session: SessionHandle;
   state: ResumeState;
-  warnings: PublishWarning[];
-  /** Poll within the wait budget (publish), or look once (checkStatus). */
+  /** Poll within the wait budget (publish), or look once (checkStatus, finalize). */
   wait: boolean;
   signal?: AbortSignal;
-}): Promise<ProviderPublishResult> {
-  const { context, session, state, warnings, signal } = options;
+}): Promise<VideoSettlement> {
+  const { context, state, signal } = options;
   const items: PreparedItem[] = [];
   for (const [index, item] of state.items.entries()) {
     if (!item.videoJobId) {
@@ -336,7 +334,7 @@ async function finishWhenReady(options: {
     }
     const field = item.videoField ?? (index === 0 ? 'media' : `thread.${index - 1}.media`);
     const outcome = await waitForJob({ context, jobId: item.videoJobId, field, once: !options.wait, signal });
-    if (outcome.state === 'failed') throw outcome.error;
+    if (outcome.state === 'failed') return { state: 'failed', error: outcome.error };
     if (outcome.state === 'processing') {
       items.push(item);
       continue;
@@ -344,37 +342,76 @@ async function finishWhenReady(options: {
     const embed = item.record.embed;
     items.push({ record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] } });
   }
-  if (items.some((item) => item.videoJobId)) {
-    return { status: 'pending', resumeToken: encodeResumeToken({ ...state, items }), warnings };
-  }
+  const resume = { ...state, items };
+  return { state: items.some((item) => item.videoJobId) ? 'processing' : 'ready', resume };
+}
+
+function pending(options: { context: BlueskyContext; resume: ResumeState; warnings: PublishWarning[] }): ProviderPublishResult {
+  return {
+    status: 'pending',
+    resume: toJsonValue(options.resume),
+    checkAfterMs: options.context.video.pollIntervalMs,
+    warnings: options.warnings,
+  };
+}
+
+function writeResumed(options: { context: BlueskyContext; session: SessionHandle; resume: ResumeState; warnings: PublishWarning[]; signal?: AbortSignal }) {
+  const { resume } = options;
   return writeThread({
-    context,
-    session,
-    records: items.map((item) => item.record),
-    reply: state.reply,
-    firstComment: state.firstComment,
-    warnings,
-    signal,
+    context: options.context,
+    session: options.session,
+    records: resume.items.map((item) => item.record),
+    reply: resume.reply,
+    firstComment: resume.firstComment,
+    warnings: options.warnings,
+    signal: options.signal,
   });
 }
 
+/** The session of the account a resume state belongs to; state of another account is refused. */
+async function resumeSession(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  state: ResumeState;
+  signal?: AbortSignal;
+}): Promise<SessionHandle> {
+  const session = await acquireSession({ context: options.context, auth: options.auth, signal: options.signal });
+  if (options.state.did !== session.did) {
+    throw bluesky({ code: 'validation_failed', message: 'The resume state belongs to another Bluesky account.', field: 'resume' });
+  }
+  return session;
+}
+
+/** Where the video jobs of a `pending` publish stand. Read-only: one `getJobStatus` per running job. */
 export async function checkPublishStatus(options: {
   context: BlueskyContext;
   auth: PublishAuth<BlueskyCredentials>;
-  resumeToken: string;
+  resume: unknown;
+  signal?: AbortSignal;
+}): Promise<ProviderStatusResult> {
+  const { context, signal } = options;
+  const state = parseResumeState(options.resume);
+  await resumeSession({ context, auth: options.auth, state, signal });
+  const settled = await settleVideos({ context, state, wait: false, signal });
+  if (settled.state === 'failed') return { status: 'failed', error: settled.error, warnings: [] };
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings: [] });
+  return { status: 'ready', resume: toJsonValue(settled.resume) };
+}
+
+/** Writes the records of a `pending` publish once every video is processed (pending again if not). */
+export async function finalizePublish(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  resume: unknown;
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
   const { context, signal } = options;
-  const state = decodeResumeToken(options.resumeToken);
-  const session = await acquireSession({ context, auth: options.auth, signal });
-  if (state.did !== session.did) {
-    throw bluesky({
-      code: 'validation_failed',
-      message: 'The resume token belongs to another Bluesky account.',
-      field: 'resumeToken',
-    });
-  }
-  return finishWhenReady({ context, session, state, warnings: [], wait: false, signal });
+  const state = parseResumeState(options.resume);
+  const session = await resumeSession({ context, auth: options.auth, state, signal });
+  const settled = await settleVideos({ context, state, wait: false, signal });
+  if (settled.state === 'failed') return { status: 'failed', error: settled.error, warnings: [] };
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings: [] });
+  return writeResumed({ context, session, resume: settled.resume, warnings: [], signal });
 }
 
 export async function deletePost(options: {
