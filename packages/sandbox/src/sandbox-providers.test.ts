@@ -165,7 +165,7 @@ describe('X provider against the sandbox', () => {
     expect(media.filter((event) => event.detail !== undefined).map((event) => (event.detail as { altText: string }).altText)).toEqual(['first picture', 'second picture']);
   });
 
-  it('uploads a video in chunks, answers pending while X processes it, then posts on checkStatus', async () => {
+  it('uploads a video in chunks, answers pending while X processes it, then posts on finalize', async () => {
     const twitter = provider();
     const { tokens, account } = await connect({ provider: twitter, client: twitterClient, platform: 'twitter', scopes: TWITTER_WRITE_SCOPES });
     const auth = { type: 'account' as const, account, tokens };
@@ -176,9 +176,10 @@ describe('X provider against the sandbox', () => {
     expect(events('twitter', 'media')).toEqual([`initialize video/mp4 ${bytes.byteLength} bytes`, expect.stringMatching(/^finalize \d+ \(1 segments\)$/)]);
 
     // The sandbox moves pending → in_progress → succeeded, one step per STATUS read.
-    const stillPending = await twitter.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    const stillPending = await twitter.checkStatus!({ auth, resume: pending.resume! });
     expect(stillPending.status).toBe('pending');
-    const published = await twitter.checkStatus!({ auth, resumeToken: stillPending.resumeToken! });
+    expect(posts('twitter')).toEqual([]);
+    const published = await twitter.finalize!({ auth, resume: pending.resume! });
     expect(published.status).toBe('published');
     expect(posts('twitter').map((post) => [post.id, post.text, post.mediaIds.length])).toEqual([[published.postId, 'a video', 1]]);
   });
@@ -296,7 +297,9 @@ describe('LinkedIn provider against the sandbox', () => {
       expect.stringMatching(/^video finalizeUpload urn:li:video:/),
     ]);
 
-    const published = await linkedin.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    expect(await linkedin.checkStatus!({ auth, resume: pending.resume! })).toEqual({ status: 'ready' });
+    expect(posts('linkedin')).toEqual([]);
+    const published = await linkedin.finalize!({ auth, resume: pending.resume! });
     expect(published.status).toBe('published');
     const [post, comment] = posts('linkedin');
     expect(post).toMatchObject({ id: published.postId, text: 'A video', mediaIds: [expect.stringMatching(/^urn:li:video:/)] });
@@ -375,7 +378,7 @@ describe('Bluesky provider against the sandbox', () => {
     expect(stored[5]!.deleted).toBe(true);
   });
 
-  it('uploads a video to the video service, answers pending while it encodes, then posts on checkStatus', async () => {
+  it('uploads a video to the video service, answers pending while it encodes, then posts on finalize', async () => {
     const bluesky = provider({ pollIntervalMs: 0, maxWaitMs: 0 });
     const auth = { type: 'credentials' as const, credentials };
     const bytes = video();
@@ -384,10 +387,13 @@ describe('Bluesky provider against the sandbox', () => {
     expect(posts('bluesky')).toEqual([]);
     expect(events('bluesky', 'media')).toEqual([`uploadVideo ${bytes.byteLength} bytes`]);
 
-    let result = await bluesky.checkStatus!({ auth, resumeToken: pending.resumeToken! });
-    for (let attempt = 0; attempt < 3 && result.status === 'pending'; attempt += 1) {
-      result = await bluesky.checkStatus!({ auth, resumeToken: result.resumeToken! });
+    let status = await bluesky.checkStatus!({ auth, resume: pending.resume! });
+    for (let attempt = 0; attempt < 3 && status.status === 'pending'; attempt += 1) {
+      status = await bluesky.checkStatus!({ auth, resume: status.resume ?? pending.resume! });
     }
+    if (status.status !== 'ready' || status.resume === undefined) throw new Error(`expected ready, got ${status.status}`);
+    expect(posts('bluesky')).toEqual([]);
+    const result = await bluesky.finalize!({ auth, resume: status.resume });
     expect(result.status).toBe('published');
     const [post] = posts('bluesky');
     expect(post).toMatchObject({ id: result.postId, text: 'a video', mediaIds: [expect.any(String)] });
