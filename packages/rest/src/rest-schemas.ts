@@ -60,4 +60,12 @@ export const createPostBody = z
   })
   .strict();
 
+export const resumePostBody = z
+  .object({
+    resume_token: z.string().min(1).max(64 * 1024),
+    /** Only for a publish made with per-request credentials: the same credentials again. */
+    credentials: plainObject.optional(),
+  })
+  .strict();
+
 export type CreatePostBody = z.infer<typeof createPostBody>;
