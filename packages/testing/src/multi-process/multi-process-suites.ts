@@ -1,6 +1,7 @@
 import type { TokenStore } from '@letmepost/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  runCrossTenantScenario,
   runMultiProcessLaunchCapScenario,
   runMultiProcessRefreshLockHolderScenario,
   runMultiProcessRefreshScenario,
@@ -66,6 +67,11 @@ export function runMultiProcessLetmepostSuite(options: MultiProcessSuiteOptions)
     it('100 concurrent publishes on an expired account make exactly one refresh, and all succeed', async () => {
       const report = await runMultiProcessRefreshScenario({ ...store, processes: 4, publishesPerProcess: 25 });
       expect(report.stats.refreshRequests).toBe(1);
+    }, SCENARIO_TIMEOUT_MS);
+
+    it('a connected account answers only to its own workspace (no publish without one, none across tenants)', async () => {
+      const report = await runCrossTenantScenario({ ...store });
+      expect(report.stats.publishesAccepted).toBe(1);
     }, SCENARIO_TIMEOUT_MS);
 
     it('processes publishing to one X account together never pass its launch cap', async () => {
