@@ -13,6 +13,7 @@ import { createTwitter } from '@letmepost/provider-twitter';
 import { createRestHandler, toNodeListener } from '@letmepost/rest';
 import { startSandbox } from '@letmepost/sandbox';
 import { sqliteTokenStore } from '@letmepost/store-sqlite';
+import { createDemoMediaStaging } from './media-staging.mjs';
 
 const pageHtml = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 
@@ -79,7 +80,8 @@ export async function startDemo(options = {}) {
   // from an earlier run could be neither decrypted nor used: start it empty.
   if (useSandbox) for (const suffix of ['', '-wal', '-shm']) rmSync(`${storePath}${suffix}`, { force: true });
   const store = sqliteTokenStore({ path: storePath });
-  const letmepost = createLetmepost({ providers, store, encryptionKey, baseUrl });
+  const staging = createDemoMediaStaging({ baseUrl });
+  const letmepost = createLetmepost({ providers, store, encryptionKey, baseUrl, mediaStaging: staging.mediaStaging });
 
   const handler = createRestHandler({
     letmepost,
@@ -89,6 +91,7 @@ export async function startDemo(options = {}) {
   const listener = toNodeListener(handler);
 
   server.on('request', async (request, response) => {
+    if (staging.serve(request, response)) return;
     const url = new URL(request.url ?? '/', baseUrl);
     if (request.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       const config = JSON.stringify({ apiKey: DEMO_API_KEY, sandbox: useSandbox ? { url: sandbox.url, apps: SANDBOX_APPS } : null });
@@ -122,6 +125,7 @@ export async function startDemo(options = {}) {
     url: baseUrl,
     sandbox,
     letmepost,
+    mediaStaging: staging.mediaStaging,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
