@@ -101,13 +101,16 @@ export async function publishTwitterPost(options: {
 
 type PendingMedia = { mediaId: string; progressPercent?: number | undefined; checkAfterSecs?: number | undefined };
 
-/** One status read per file still processing: which still are, or the first failure. */
+/**
+ * One status read per file still processing: `ready` with the state once all succeeded, or the
+ * answer to give (`pending` with the files still processing, `failed` at the first failure).
+ */
 async function lookAtProcessing(options: {
   context: TwitterContext;
   auth: TwitterRequestAuth;
   state: ResumeState;
   signal?: AbortSignal;
-}): Promise<{ stillPending: PendingMedia[] } | { failed: ProviderPublishResult }> {
+}): Promise<{ ready: ResumeState } | { answer: ProviderPublishResult }> {
   const { context, auth, state, signal } = options;
   const stillPending: PendingMedia[] = [];
   for (const mediaId of state.pendingMediaIds) {
@@ -117,7 +120,7 @@ async function lookAtProcessing(options: {
     if (processingInfo.state === 'failed') {
       const error = mediaProcessingError({ mediaId, processingInfo });
       return {
-        failed: {
+        answer: {
           status: 'failed',
           error,
           items: state.items.map((item) => ({ index: item.index, status: 'failed', error })),
@@ -127,7 +130,10 @@ async function lookAtProcessing(options: {
     }
     stillPending.push({ mediaId, progressPercent: processingInfo.progress_percent, checkAfterSecs: processingInfo.check_after_secs });
   }
-  return { stillPending };
+  if (stillPending.length > 0) {
+    return { answer: pendingResult({ state: { ...state, pendingMediaIds: stillPending.map((entry) => entry.mediaId) }, pending: stillPending }) };
+  }
+  return { ready: { ...state, pendingMediaIds: [] } };
 }
 
 /**
@@ -144,11 +150,7 @@ export async function checkTwitterStatus(options: {
   const { context, signal } = options;
   const state = parseResumeState(options.resume);
   const looked = await lookAtProcessing({ context, auth: resolveTwitterAuth(options.auth), state, signal });
-  if ('failed' in looked) return looked.failed;
-  if (looked.stillPending.length > 0) {
-    return pendingResult({ state: { ...state, pendingMediaIds: looked.stillPending.map((entry) => entry.mediaId) }, pending: looked.stillPending });
-  }
-  return { status: 'ready', resume: toJsonValue({ ...state, pendingMediaIds: [] }) };
+  return 'answer' in looked ? looked.answer : { status: 'ready', resume: toJsonValue(looked.ready) };
 }
 
 /**
@@ -165,17 +167,9 @@ export async function finalizeTwitterPost(options: {
   const state = parseResumeState(options.resume);
   const auth = resolveTwitterAuth(options.auth);
   const looked = await lookAtProcessing({ context, auth, state, signal });
-  if ('failed' in looked) return looked.failed;
-  if (looked.stillPending.length > 0) {
-    return pendingResult({ state: { ...state, pendingMediaIds: looked.stillPending.map((entry) => entry.mediaId) }, pending: looked.stillPending });
-  }
+  if ('answer' in looked) return looked.answer;
   const username = auth.username ?? state.username;
-  return createTwitterPosts({
-    context,
-    auth: username === undefined ? auth : { ...auth, username },
-    state: { ...state, pendingMediaIds: [] },
-    signal,
-  });
+  return createTwitterPosts({ context, auth: username === undefined ? auth : { ...auth, username }, state: looked.ready, signal });
 }
 
 /** `DELETE /2/tweets/{id}`. */
