@@ -9,6 +9,7 @@ import {
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
+import { randomInt } from 'node:crypto';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
@@ -46,10 +47,14 @@ const draftRecordSchema = z.custom<DraftRecord>(
   { message: 'must be a draft app.bsky.feed.post record' },
 );
 
+const recordKeySchema = z.string().regex(/^[234567a-z]{13}$/, 'must be a TID record key');
+
 const preparedItemSchema = z.object({
   record: draftRecordSchema,
   videoJobId: z.string().min(1).optional(),
   videoField: z.string().optional(),
+  /** Fixed when the publish goes pending, so `finalize` can tell what it already wrote. */
+  rkey: recordKeySchema.optional(),
 });
 
 /**
@@ -62,9 +67,40 @@ const resumeStateSchema = z.object({
   items: z.array(preparedItemSchema).min(1),
   reply: z.object({ root: strongRefSchema, parent: strongRefSchema }).optional(),
   firstComment: draftRecordSchema.optional(),
+  firstCommentRkey: recordKeySchema.optional(),
 });
 
 type ResumeState = z.infer<typeof resumeStateSchema>;
+
+const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * Record keys in atproto's TID format (13 sortable base32 characters: microseconds since the
+ * epoch, then a 10-bit clock id) for every record a pending publish will write. With the key
+ * fixed in the resume state, a repeated `finalize` finds the records it already wrote instead
+ * of writing them twice.
+ */
+function withRecordKeys(options: { context: BlueskyContext; state: ResumeState }): ResumeState {
+  const { state } = options;
+  const clockId = BigInt(randomInt(1024));
+  const start = BigInt(options.context.clock.now()) * 1000n;
+  let sequence = 0n;
+  const next = (): string => {
+    let value = ((start + sequence) << 10n) | clockId;
+    sequence += 1n;
+    let key = '';
+    for (let index = 0; index < 13; index += 1) {
+      key = TID_ALPHABET[Number(value & 31n)] + key;
+      value >>= 5n;
+    }
+    return key;
+  };
+  return {
+    ...state,
+    items: state.items.map((item) => ({ ...item, rkey: item.rkey ?? next() })),
+    ...(state.firstComment !== undefined && { firstCommentRkey: state.firstCommentRkey ?? next() }),
+  };
+}
 
 export function parseResumeState(resume: unknown): ResumeState {
   const parsed = resumeStateSchema.safeParse(resume);
@@ -135,11 +171,46 @@ export async function resolveReplyTarget(options: {
 
 // ---- writing ------------------------------------------------------------------------------------
 
+/** The record at `rkey` in the account's repo, if it exists (read from the PDS, authoritative). */
+async function findRecord(options: { context: BlueskyContext; session: SessionHandle; rkey: string; signal?: AbortSignal }): Promise<StrongRef | undefined> {
+  const { context, session, rkey, signal } = options;
+  try {
+    const { value } = await context.http.json({
+      method: 'GET',
+      url: `${session.pdsUrl}/xrpc/com.atproto.repo.getRecord`,
+      query: { repo: session.did, collection: POST_COLLECTION, rkey },
+      schema: getRecordResponseSchema,
+      signal,
+    });
+    return { uri: value.uri, cid: value.cid };
+  } catch (error) {
+    if (LetmepostError.isInstance(error) && error.code === 'not_found') return undefined;
+    throw error;
+  }
+}
+
+/** Writes a record, or with a fixed `rkey` first looks whether an earlier finalize already did. */
+async function writeRecordOnce(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  record: DraftRecord;
+  reply: ReplyRef | undefined;
+  rkey: string | undefined;
+  signal?: AbortSignal;
+}): Promise<StrongRef> {
+  if (options.rkey !== undefined) {
+    const existing = await findRecord({ context: options.context, session: options.session, rkey: options.rkey, signal: options.signal });
+    if (existing !== undefined) return existing;
+  }
+  return createRecord(options);
+}
+
 async function createRecord(options: {
   context: BlueskyContext;
   session: SessionHandle;
   record: DraftRecord;
   reply: ReplyRef | undefined;
+  rkey?: string | undefined;
   signal?: AbortSignal;
 }): Promise<StrongRef> {
   const { context, session, signal } = options;
@@ -154,7 +225,7 @@ async function createRecord(options: {
       method: 'POST',
       url: `${session.pdsUrl}/xrpc/com.atproto.repo.createRecord`,
       auth: { bearer: accessJwt },
-      body: { json: { repo: session.did, collection: POST_COLLECTION, record } },
+      body: { json: { repo: session.did, collection: POST_COLLECTION, ...(options.rkey !== undefined ? { rkey: options.rkey } : {}), record } },
       schema: createRecordResponseSchema,
       retry: 'create',
       signal,
@@ -180,6 +251,8 @@ async function writeThread(options: {
   records: readonly DraftRecord[];
   reply: ReplyRef | undefined;
   firstComment: DraftRecord | undefined;
+  /** Fixed record keys (resumed publishes): each record is looked up before it is written. */
+  recordKeys?: { items: ReadonlyArray<string | undefined>; firstComment: string | undefined };
   warnings: PublishWarning[];
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
@@ -205,7 +278,7 @@ async function writeThread(options: {
     }
     const reply = root && parent ? { root, parent } : undefined;
     try {
-      const created = await createRecord({ context, session, record, reply, signal });
+      const created = await writeRecordOnce({ context, session, record, reply, rkey: options.recordKeys?.items[index], signal });
       root ??= created;
       firstRef ??= created;
       parent = created;
@@ -223,7 +296,14 @@ async function writeThread(options: {
   if (!failure && options.firstComment && firstRef && root) {
     try {
       // The first comment answers our post; the thread root stays the root of the whole thread.
-      await createRecord({ context, session, record: options.firstComment, reply: { root, parent: firstRef }, signal });
+      await writeRecordOnce({
+        context,
+        session,
+        record: options.firstComment,
+        reply: { root, parent: firstRef },
+        rkey: options.recordKeys?.firstComment,
+        signal,
+      });
     } catch (error) {
       const code = LetmepostError.isInstance(error) ? error.code : 'platform_unavailable';
       warnings.push({ code: 'bluesky.first_comment.failed', message: `The post was published, but its first comment was not (${code}).` });
@@ -340,7 +420,10 @@ async function settleVideos(options: {
       continue;
     }
     const embed = item.record.embed;
-    items.push({ record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] } });
+    items.push({
+      record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] },
+      ...(item.rkey !== undefined && { rkey: item.rkey }),
+    });
   }
   const resume = { ...state, items };
   return { state: items.some((item) => item.videoJobId) ? 'processing' : 'ready', resume };
@@ -349,7 +432,7 @@ async function settleVideos(options: {
 function pending(options: { context: BlueskyContext; resume: ResumeState; warnings: PublishWarning[] }): ProviderPublishResult {
   return {
     status: 'pending',
-    resume: toJsonValue(options.resume),
+    resume: toJsonValue(withRecordKeys({ context: options.context, state: options.resume })),
     checkAfterMs: options.context.video.pollIntervalMs,
     warnings: options.warnings,
   };
@@ -363,6 +446,7 @@ function writeResumed(options: { context: BlueskyContext; session: SessionHandle
     records: resume.items.map((item) => item.record),
     reply: resume.reply,
     firstComment: resume.firstComment,
+    recordKeys: { items: resume.items.map((item) => item.rkey), firstComment: resume.firstCommentRkey },
     warnings: options.warnings,
     signal: options.signal,
   });
