@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { LetmepostError, type ClientCredentials, type ProviderAccount, type TokenSet } from '@letmepost/core';
+import { createLetmepost, LetmepostError, memoryTokenStore, type ClientCredentials, type ProviderAccount, type TokenSet } from '@letmepost/core';
 import { createBluesky } from '@letmepost/provider-bluesky';
 import { createLinkedIn } from '@letmepost/provider-linkedin';
 import { createTwitter, TWITTER_WRITE_SCOPES } from '@letmepost/provider-twitter';
@@ -398,6 +398,34 @@ describe('Bluesky provider against the sandbox', () => {
     const [post] = posts('bluesky');
     expect(post).toMatchObject({ id: result.postId, text: 'a video', mediaIds: [expect.any(String)] });
     expect((post!.raw as { embed: { $type: string; alt: string } }).embed).toMatchObject({ $type: 'app.bsky.embed.video', alt: 'moving picture' });
+  });
+
+  it('finishes a video thread through letmepost.resume: each record written once, a repeat resume sends nothing', async () => {
+    const letmepost = createLetmepost({
+      providers: [provider({ pollIntervalMs: 0, maxWaitMs: 0 })],
+      store: memoryTokenStore(),
+      encryptionKey: randomBytes(32).toString('base64'),
+      baseUrl: 'https://app.example.com',
+    });
+    const [pending] = await letmepost.publish({
+      workspaceId: 'ws-1',
+      post: { text: 'a video thread', media: [{ data: video(), mimeType: 'video/mp4', altText: 'moving' }], thread: [{ text: 'and more' }], firstComment: 'first!' },
+      targets: [{ platform: 'bluesky', credentials }],
+    });
+    expect(pending).toMatchObject({ status: 'pending', resumeToken: expect.any(String) });
+
+    let result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials });
+    for (let attempt = 0; attempt < 3 && result.status === 'pending'; attempt += 1) {
+      result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: result.resumeToken!, credentials });
+    }
+    expect(result).toMatchObject({ status: 'published', platform: 'bluesky' });
+    const stored = posts('bluesky');
+    expect(stored.map((post) => post.text)).toEqual(['a video thread', 'and more', 'first!']);
+    expect(result.postId).toBe(stored[0]!.id);
+
+    const eventsBefore = sandbox.state.events.length;
+    expect(await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials })).toEqual(result);
+    expect(sandbox.state.events).toHaveLength(eventsBefore);
   });
 
   it('refreshes a stored session with rotation; the old refresh JWT is refused', async () => {
