@@ -607,12 +607,12 @@ async function publishTarget({
       outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     }
 
+    const hasFirstComment = post.firstComment !== undefined;
+    let stillReserved: LaunchCapReservation | undefined;
     if (reservation !== undefined) {
-      await releaseLaunchCap({
-        context,
-        reservation,
-        amount: uncreatedItemCount({ result: outcome, reserved: reservation.amount, post }),
-      });
+      const released = uncreatedItemCount({ result: outcome, reserved: reservation.amount, hasFirstComment });
+      await releaseLaunchCap({ context, reservation, amount: released });
+      stillReserved = { ...reservation, amount: reservation.amount - released };
     }
     const resumeToken = resumeTokenFor({
       context,
@@ -622,6 +622,8 @@ async function publishTarget({
       accountId,
       credentialsDigest: target.loaded === undefined ? target.capSubject : undefined,
       staged,
+      // A pending publish keeps its reserved posts until resume knows which were created.
+      ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),
     });
     // Staged media stays up while the platform may still fetch it: until `resume` finishes.
     pendingWithToken = resumeToken !== undefined;

@@ -143,6 +143,25 @@ describe('resume: finishing a pending publish', () => {
   });
 });
 
+describe('resume: launch caps', () => {
+  it('keeps a pending publish counted, gives the posts back when resume ends failed, and keeps them when it published', async () => {
+    const provider = processingPlatform({ states: ['failed', 'ready'] });
+    const harness = createHarness({ providers: [provider], launchCaps: { linkedin: { limit: 1 } } });
+    const { accountId, resumeToken } = await pendingPublish(harness);
+    const publishAgain = async () =>
+      (await harness.letmepost.publish({ workspaceId: 'ws-1', post: { text: 'again' }, targets: [{ accountId }] }))[0];
+
+    expect(await publishAgain()).toMatchObject({ status: 'failed', error: { code: 'launch_cap_reached' } });
+    expect(await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken })).toMatchObject({ status: 'failed' });
+
+    // The failed video created nothing, so its post is back in the budget.
+    const second = await publishAgain();
+    expect(second).toMatchObject({ status: 'pending' });
+    expect(await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken: second!.resumeToken! })).toMatchObject({ status: 'published' });
+    expect(await publishAgain()).toMatchObject({ status: 'failed', error: { code: 'launch_cap_reached' } });
+  });
+});
+
 describe('resume: tokens are sealed and bound', () => {
   it('refuses a token of another workspace, a changed token and a made-up one as validation_failed', async () => {
     const harness = createHarness({ providers: [processingPlatform({ states: [] })] });

@@ -10,6 +10,7 @@ import {
   validationFailed,
   type LetmepostContext,
 } from './letmepost-context.js';
+import { releaseLaunchCap, uncreatedItemCount, type LaunchCapReservation } from './launch-cap.js';
 import { LetmepostError } from './letmepost-error.js';
 import { releaseStagedMedia } from './media-staging.js';
 import { generateId } from './pkce.js';
@@ -60,6 +61,16 @@ const resumeTokenPayloadSchema = z.object({
   resume: z.json(),
   /** Media URLs staged for this target, released when it reaches a final state. */
   staged: z.array(z.string()).optional(),
+  /** Launch-cap posts still reserved for this target; what the final result did not create is given back. */
+  launchCap: z
+    .object({
+      key: z.string(),
+      limit: z.number(),
+      windowMs: z.number(),
+      amount: z.number(),
+      hasFirstComment: z.boolean(),
+    })
+    .optional(),
 });
 
 type ResumeTokenPayload = z.infer<typeof resumeTokenPayloadSchema>;
@@ -168,6 +179,7 @@ export function resumeTokenFor({
   accountId,
   credentialsDigest,
   staged,
+  launchCap,
   previous,
 }: {
   context: LetmepostContext;
@@ -177,7 +189,8 @@ export function resumeTokenFor({
   accountId: string | undefined;
   credentialsDigest: string | undefined;
   staged: readonly string[];
-  /** When re-issuing during a resume: keeps the id and the deadline of the first token. */
+  launchCap?: { reservation: LaunchCapReservation; hasFirstComment: boolean };
+  /** When re-issuing during a resume: keeps the id, the deadline and the reservation of the first token. */
   previous?: ResumeTokenPayload;
 }): string | undefined {
   if (outcome.status !== 'pending' || outcome.resume === undefined) return undefined;
@@ -195,6 +208,17 @@ export function resumeTokenFor({
       expiresAt: previous?.expiresAt ?? now + context.resumeTokenTtlMs,
       resume: outcome.resume,
       ...(staged.length > 0 && { staged: [...staged] }),
+      ...(launchCap !== undefined &&
+        launchCap.reservation.amount > 0 && {
+          launchCap: {
+            key: launchCap.reservation.key,
+            limit: launchCap.reservation.cap.limit,
+            windowMs: launchCap.reservation.cap.windowMs,
+            amount: launchCap.reservation.amount,
+            hasFirstComment: launchCap.hasFirstComment,
+          },
+        }),
+      ...(launchCap === undefined && previous?.launchCap !== undefined && { launchCap: previous.launchCap }),
     },
   });
 }
@@ -434,6 +458,14 @@ async function complete({
     answer = { ...result, warnings: [...result.warnings, outcomeNotRecorded()] };
   }
   await releaseStagedMedia({ context, platform: token.platform, staged: token.staged ?? [], workspaceId: token.workspaceId });
+  if (token.launchCap !== undefined) {
+    const { key, limit, windowMs, amount, hasFirstComment } = token.launchCap;
+    await releaseLaunchCap({
+      context,
+      reservation: { key, cap: { limit, windowMs }, amount },
+      amount: uncreatedItemCount({ result, reserved: amount, hasFirstComment }),
+    });
+  }
   context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.resume.result', {
     workspaceId: token.workspaceId,
     platform: token.platform,
