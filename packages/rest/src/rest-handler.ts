@@ -21,6 +21,7 @@ import {
   createAccountBody,
   createConnectSessionBody,
   createPostBody,
+  principalSchema,
   putPlatformCredentialsBody,
   resumePostBody,
   type CreatePostBody,
@@ -273,8 +274,8 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
   const requireWorkspace = async (request: Request): Promise<string> => {
     const principal = await options.authenticate(request);
     if (!principal) throw new HttpProblem(401, 'unauthenticated', 'Missing or invalid API key');
-    const workspaceId: unknown = principal.workspaceId;
-    if (typeof workspaceId !== 'string' || workspaceId.length === 0) {
+    const parsed = principalSchema.safeParse(principal);
+    if (!parsed.success) {
       // Fail closed: core treats a missing workspace as "any workspace" for some reads, so a host
       // whose authenticate() forgot it would hand every tenant's accounts to every key.
       logger.log('error', 'letmepost.rest.principal_without_workspace', { requestId: request.headers.get('x-request-id') ?? undefined });
@@ -285,7 +286,7 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
         'rest.principal_without_workspace',
       );
     }
-    return workspaceId;
+    return parsed.data.workspaceId;
   };
 
   return async function handle(request: Request): Promise<Response> {

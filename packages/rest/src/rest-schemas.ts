@@ -60,6 +60,9 @@ export const createPostBody = z
   })
   .strict();
 
+/** What `authenticate()` must resolve a caller to: the one workspace every route acts in. */
+export const principalSchema = z.looseObject({ workspaceId: z.string().min(1) });
+
 export const resumePostBody = z
   .object({
     resume_token: z.string().min(1).max(64 * 1024),
