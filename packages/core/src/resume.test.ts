@@ -112,6 +112,30 @@ describe('resume: finishing a pending publish', () => {
     expect(await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken })).toMatchObject({ status: 'published', postId: 'post-after-retry' });
   });
 
+  it('ends unknown, stored and never finalized again, when finalize crashes or loses the answer to its create', async () => {
+    for (const thrown of [
+      new Error('socket hang up'),
+      new LetmepostError({ code: 'publish_outcome_unknown', platform: 'linkedin', message: 'the answer to the create was lost' }),
+    ]) {
+      const provider = processingPlatform({
+        states: ['ready', 'ready'],
+        finalize: async () => {
+          throw thrown;
+        },
+      });
+      const harness = createHarness({ providers: [provider] });
+      const { resumeToken } = await pendingPublish(harness);
+      const first = await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken });
+      expect(first).toMatchObject({ status: 'unknown', error: { code: 'publish_outcome_unknown' } });
+      // The stored answer (the error's cause is not kept in the store).
+      expect(await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken })).toMatchObject({
+        status: 'unknown',
+        error: { code: 'publish_outcome_unknown', message: first.error?.message },
+      });
+      expect(provider.calls.finalize).toHaveLength(1);
+    }
+  });
+
   it('answers unknown, without finalizing again, when an earlier finalize died before reporting', async () => {
     const provider = processingPlatform({ states: ['ready', 'ready'], finalize: () => new Promise(() => undefined) });
     const harness = createHarness({ providers: [provider] });

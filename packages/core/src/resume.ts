@@ -387,11 +387,12 @@ async function resumeUnderLease({
     try {
       outcome = await call((auth) => finalize({ auth, resume, ...(signal !== undefined && { signal }) }));
     } catch (error) {
-      if (LetmepostError.isInstance(error)) {
+      if (LetmepostError.isInstance(error) && error.code !== 'publish_outcome_unknown') {
         // A provider throws only when nothing was written: the token stays good for another try.
         await context.store.delete(outcomeKey).catch(() => undefined);
         throw error;
       }
+      // Anything else (a crash, a create whose answer was lost) may have written: final, never retried.
       outcome = { status: 'unknown', warnings: [], error: toLetmepostError({ error, platform, fallbackCode: 'publish_outcome_unknown', knownSecrets: current.knownSecrets }) };
     }
     if (outcome.status === 'pending') {
