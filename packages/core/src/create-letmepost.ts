@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createAccountTargetsApi, type AccountTargetsApi } from './account-targets.js';
 import { createAccountsApi, platformSchema, type AccountsApi } from './accounts.js';
 import { createAppCredentialsApi, type AppCredentialsApi } from './app-credentials.js';
 import { systemClock, type Clock } from './clock.js';
@@ -21,6 +22,7 @@ import { createPublish, credentialsDigestOf, type PublishOptions } from './publi
 import type { PublishResult } from './publish-result.js';
 import { createRefresher } from './refresh.js';
 import { createResume, DEFAULT_RESUME_TOKEN_TTL_MS, type ResumeOptions } from './resume.js';
+import { redirectUris, type RedirectUri } from './redirect-uris.js';
 import type { TokenStore } from './token-store.js';
 
 export interface CreateLetmepostOptions {
@@ -76,7 +78,7 @@ export interface CreateLetmepostOptions {
 
 export interface Letmepost {
   connect: ConnectApi;
-  accounts: AccountsApi;
+  accounts: AccountsApi & AccountTargetsApi;
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
@@ -87,6 +89,11 @@ export interface Letmepost {
    * result without a request to the platform, however often it is resumed.
    */
   resume(options: ResumeOptions): Promise<PublishResult>;
+  /**
+   * The redirect URI to register with each installed OAuth provider's app, from `baseUrl`
+   * (setup help: print it at startup). Providers connected with credentials are not listed.
+   */
+  redirectUris(): RedirectUri[];
 }
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
@@ -220,9 +227,10 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
 
   return {
     connect: createConnectApi({ context }),
-    accounts: createAccountsApi({ context }),
+    accounts: { ...createAccountsApi({ context }), ...createAccountTargetsApi({ context, refresher }) },
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
     resume: createResume({ context, refresher, credentialsDigestOf }),
+    redirectUris: () => redirectUris({ baseUrl: context.baseUrl, providers: input.providers }),
   };
 }

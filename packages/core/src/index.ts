@@ -15,12 +15,22 @@ export * from './memory-token-store.js';
 /** For `TokenStore` implementers: shared argument checks, lock waiting and store errors. */
 export * from './token-store-support.js';
 export { createLetmepost, type CreateLetmepostOptions, type Letmepost } from './create-letmepost.js';
-export type { ConnectApi, ConnectCompletion, ConnectStartResult } from './connect.js';
+export type {
+  ConnectApi,
+  ConnectCandidate,
+  ConnectCompletion,
+  ConnectSelection,
+  ConnectStartResult,
+  SkippedAccount,
+} from './connect.js';
 export type { AccountsApi } from './accounts.js';
+export type { AccountTarget, AccountTargetPage, AccountTargetsApi } from './account-targets.js';
 export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials.js';
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
 export type { ResumeOptions } from './resume.js';
 export type { MediaStaging, StagedMediaInput } from './media-staging.js';
-export type { LaunchCap, LetmepostPolicy } from './letmepost-context.js';
+export type { AppCredentialsPolicyRequest, LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
+export { redirectUriFor, redirectUris, type RedirectUri } from './redirect-uris.js';
+export { INVALID_CLIENT_RULE } from './registered-clients.js';
 export { loadConfigFromEnv, type LetmepostEnvConfig, type PlatformEnvSettings } from './load-config-from-env.js';

@@ -9,7 +9,7 @@ import { createHarness, createTestProvider } from './test-support/test-provider.
 import type { TokenStore } from './token-store.js';
 
 /** A platform on 127.0.0.1 that holds each create for `HOLD_MS` and counts creates in flight. */
-const HOLD_MS = 150;
+const HOLD_MS = 200;
 let server: Server;
 let origin: string;
 let inFlight: Map<string, number>;
@@ -53,13 +53,17 @@ const targetsFor = (platform: PlatformId, count: number) =>
 describe('publish fan-out on the wire', () => {
   it('sends 16 targets on different accounts together: 16 creates in flight, about one round trip in all', async () => {
     const harness = createHarness({ providers: [wireProvider('linkedin')] });
+    // Warm up (module code, first connections) so the timing below is the fan-out alone.
+    await harness.letmepost.publish({ post: { text: 'warm-up' }, targets: targetsFor('linkedin', 1) });
+    peak.clear();
     const started = performance.now();
     const results = await harness.letmepost.publish({ post: { text: 'x' }, targets: targetsFor('linkedin', 16) });
     const elapsed = performance.now() - started;
     expect(results.map((result) => result.status)).toEqual(Array.from({ length: 16 }, () => 'published'));
     expect(peak.get('linkedin')).toBe(16);
-    // With the old fixed 4 at a time this took 4 round trips; together it is one plus overhead.
-    expect(elapsed).toBeLessThan(HOLD_MS * 2.5);
+    // With the old fixed 4 at a time this took 4 round trips (800 ms); together it is one plus
+    // overhead. The margin is for a loaded machine; bench/publish-fan-out.mjs measures the ratio.
+    expect(elapsed).toBeLessThan(HOLD_MS * 3);
   });
 
   it('holds a platform to its platformConcurrency while other platforms go out together', async () => {

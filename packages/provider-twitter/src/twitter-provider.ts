@@ -24,8 +24,11 @@ export interface TwitterProviderSettings extends BaseProviderSettings {
    * each account's own limit).
    */
   maxVideoBytes?: number;
-  /** Consent page. Default `https://x.com/i/oauth2/authorize`. */
-  authorizeUrl?: string;
+  /**
+   * Consent page. Default `https://x.com/i/oauth2/authorize` (`TWITTER_OAUTH_AUTHORIZE_URL`).
+   * X's token and revocation endpoints are on the API host, so `apiBaseUrl` moves those.
+   */
+  oauthAuthorizeUrl?: string;
 }
 
 export type TwitterProvider = ProviderV1<TwitterCredentials, TwitterPublishOptions>;
@@ -63,7 +66,7 @@ export const twitterCapabilities: ProviderCapabilities = {
 export function createTwitter(settings: TwitterProviderSettings = {}): TwitterProvider {
   const clock = settings.clock ?? systemClock;
   const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
-  const authorizeUrl = parseUrlSetting({ name: 'authorizeUrl', value: settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL });
+  const authorizeUrl = parseUrlSetting({ name: 'oauthAuthorizeUrl', value: settings.oauthAuthorizeUrl ?? DEFAULT_AUTHORIZE_URL });
   const defaultClient: ClientCredentials | undefined =
     settings.clientId === undefined
       ? undefined

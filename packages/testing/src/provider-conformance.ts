@@ -538,7 +538,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       const scopes = oauth.scopes ?? (provider.auth.kind === 'oauth2' ? provider.auth.scopes.write : []);
       const state = `state-${randomBytes(12).toString('hex')}`;
       const { challenge } = pkcePair();
-      const url = provider.authorizationUrl!({ client: oauth.client, redirectUri: oauth.redirectUri, state, codeChallenge: challenge, scopes });
+      const url = await provider.authorizationUrl!({ client: oauth.client, redirectUri: oauth.redirectUri, state, codeChallenge: challenge, scopes });
       expect(url).toBeInstanceOf(URL);
       expect(url.protocol).toBe('https:');
       if (oauth.authorizationEndpoint) expect(url.origin + url.pathname).toBe(oauth.authorizationEndpoint);

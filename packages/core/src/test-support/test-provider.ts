@@ -81,8 +81,15 @@ type Methods = Partial<
   >
 >;
 
-export interface TestProviderOptions extends Methods {
+/** Members only some platforms have; the test provider has them only when a test gives them. */
+type OptionalMembers = Partial<
+  Pick<ProviderV1<TestCredentials, TestOptions, Record<string, unknown>>, 'connectParamsSchema' | 'connectInstance' | 'registerClient' | 'listTargets'>
+>;
+
+export interface TestProviderOptions extends Methods, OptionalMembers {
   id?: PlatformId;
+  /** Replaces the default options schema (e.g. one that requires a board id). */
+  optionsSchema?: z.ZodType<TestOptions>;
   auth?: ProviderAuth;
   capabilities?: ProviderCapabilities;
   /** The instance-wide app; `null` for none. */
@@ -106,6 +113,8 @@ export interface TestProvider extends ProviderV1<TestCredentials, TestOptions> {
     publish: Parameters<AnyProvider['publish']>[0][];
     checkStatus: Parameters<NonNullable<AnyProvider['checkStatus']>>[0][];
     finalize: Parameters<NonNullable<AnyProvider['finalize']>>[0][];
+    registerClient: Parameters<NonNullable<AnyProvider['registerClient']>>[0][];
+    listTargets: Parameters<NonNullable<AnyProvider['listTargets']>>[0][];
   };
 }
 
@@ -133,6 +142,8 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     publish: [],
     checkStatus: [],
     finalize: [],
+    registerClient: [],
+    listTargets: [],
   };
 
   const provider: TestProvider = {
@@ -147,7 +158,7 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     },
     credentialSchema: testCredentialSchema,
     accountSchema: z.record(z.string(), z.unknown()),
-    optionsSchema: testOptionsSchema,
+    optionsSchema: options.optionsSchema ?? testOptionsSchema,
     capabilities: options.capabilities ?? testCapabilities,
     ...(options.defaultClient !== null && {
       defaultClient: options.defaultClient ?? { clientId: 'instance-client-id', clientSecret: INSTANCE_CLIENT_SECRET },
@@ -258,6 +269,21 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     };
   }
   for (const method of options.without ?? []) delete (provider as Partial<TestProvider>)[method];
+  const { connectParamsSchema, connectInstance, registerClient, listTargets } = options;
+  if (connectParamsSchema !== undefined) Object.assign(provider, { connectParamsSchema });
+  if (connectInstance !== undefined) Object.assign(provider, { connectInstance });
+  if (registerClient !== undefined) {
+    provider.registerClient = (args) => {
+      calls.registerClient.push(args);
+      return registerClient(args as Parameters<typeof registerClient>[0]);
+    };
+  }
+  if (listTargets !== undefined) {
+    provider.listTargets = (args) => {
+      calls.listTargets.push(args);
+      return listTargets(args);
+    };
+  }
   return provider;
 }
 
