@@ -5,6 +5,7 @@ import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
 import { reauthRequired, secretsOf, type ActiveAccount, type Refresher } from './refresh.js';
+import { storeIdSchema } from './store-layout.js';
 
 /** Bound on one page of targets, refresh included. */
 const LIST_TARGETS_TIMEOUT_MS = 30_000;
@@ -40,7 +41,7 @@ export interface AccountTargetsApi {
 
 const listTargetsSchema = z.object({
   workspaceId: workspaceIdSchema,
-  accountId: z.string().min(1, 'must not be empty').max(256),
+  accountId: storeIdSchema({ maxLength: 256 }),
   cursor: z.string().min(1, 'must not be empty').max(4096).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });

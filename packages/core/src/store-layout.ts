@@ -26,6 +26,7 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * counters/launch/<platform>/cred-<sha256(credentials)>    same, pass-per-request credentials
  * lock/refresh/grant/<grantId>                             lease serialising refresh and every grant write
  * lock/migrate/<workspace>                                 lease while v1 account records become grants
+ * lock/resume/<resumeId>                                   lease: one resume of a token at a time
  * lock/app-credentials/<workspace>                         lease serialising the plan-slot check and the app-credentials write
  * lock/clients/<platform>/<instance>                       lease serialising one client registration
  * ```
@@ -71,6 +72,9 @@ export const storeKeys = {
     workspaceId === undefined
       ? `global/idempotency/${segment(idempotencyKey)}`
       : `ws/${segment(workspaceId)}/idempotency/${segment(idempotencyKey)}`,
+  resumeOutcome: ({ workspaceId, resumeId }: { workspaceId: string | undefined; resumeId: string }) =>
+    workspaceId === undefined ? `global/resumes/${segment(resumeId)}` : `ws/${segment(workspaceId)}/resumes/${segment(resumeId)}`,
+  resumeLock: ({ resumeId }: { resumeId: string }) => `lock/resume/${segment(resumeId)}`,
   connectSession: ({ stateHash }: { stateHash: string }) => `connect-sessions/${stateHash}`,
   launchCounter: ({ platform, subject }: { platform: PlatformId; subject: string }) =>
     `counters/launch/${platform}/${segment(subject)}`,

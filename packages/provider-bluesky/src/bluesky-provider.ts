@@ -20,7 +20,7 @@ import { mapBlueskyError } from './bluesky-error.js';
 import { createIdentityResolver, type ResolveTxt } from './bluesky-identity.js';
 import { didWebOf } from './bluesky-media-upload.js';
 import { blueskyOptionsSchema, type BlueskyOptions } from './bluesky-options.js';
-import { checkPublishStatus, deletePost, publishPost } from './bluesky-publish.js';
+import { checkPublishStatus, deletePost, finalizePublish, publishPost } from './bluesky-publish.js';
 import {
   SessionCache,
   loginWithAppPassword,
@@ -248,8 +248,12 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
       return publishPost({ context, post, auth: checkAuth(auth), options: parseOptions(options), signal, onProgress });
     },
 
-    async checkStatus({ auth, resumeToken, signal }) {
-      return checkPublishStatus({ context, auth: checkAuth(auth), resumeToken, signal });
+    async checkStatus({ auth, resume, signal }) {
+      return checkPublishStatus({ context, auth: checkAuth(auth), resume, signal });
+    },
+
+    async finalize({ auth, resume, signal }) {
+      return finalizePublish({ context, auth: checkAuth(auth), resume, signal });
     },
 
     async deletePost({ auth, postId, signal }) {

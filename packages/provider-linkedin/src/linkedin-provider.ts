@@ -6,7 +6,7 @@ import { createLinkedInHttpClients, type LinkedInClient } from './linkedin-clien
 import { linkedInAccountDataSchema, linkedInCredentialSchema, type LinkedInCredentials } from './linkedin-credentials.js';
 import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES, noRefreshTokenError } from './linkedin-oauth.js';
 import { linkedInCapabilities, linkedInPublishOptionsSchema, type LinkedInPublishOptions } from './linkedin-options.js';
-import { checkLinkedInStatus, deleteLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
+import { checkLinkedInStatus, deleteLinkedInPost, finalizeLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
 import { validateLinkedInPost } from './linkedin-validate.js';
 
 /**
@@ -25,7 +25,8 @@ export interface LinkedInProviderSettings extends BaseProviderSettings {
   apiVersion?: string;
   /**
    * How long `publish` waits for LinkedIn to process an uploaded video before answering
-   * `pending` (finish with `checkStatus`). Default: poll every 3 s for up to 30 s.
+   * `pending` (the host finishes it with `letmepost.resume()`, which asks again through
+   * `checkStatus`). Default: poll every 3 s for up to 30 s.
    */
   videoProcessing?: { pollIntervalMs?: number; maxWaitMs?: number };
   /** Retries of the identity call while a fresh token propagates. Default 3 attempts, 1 s apart (growing). */
@@ -238,7 +239,14 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
       checkLinkedInStatus({
         client,
         auth: options.auth,
-        resumeToken: options.resumeToken,
+        resume: options.resume,
+        ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      }),
+    finalize: (options) =>
+      finalizeLinkedInPost({
+        client,
+        auth: options.auth,
+        resume: options.resume,
         ...(options.signal !== undefined ? { signal: options.signal } : {}),
       }),
     deletePost: (options) =>

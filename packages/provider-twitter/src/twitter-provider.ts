@@ -12,7 +12,7 @@ import {
   createTwitterOAuth,
   listTwitterAccounts,
 } from './twitter-oauth.js';
-import { checkTwitterStatus, deleteTwitterPost, publishTwitterPost } from './twitter-publish.js';
+import { checkTwitterStatus, deleteTwitterPost, finalizeTwitterPost, publishTwitterPost } from './twitter-publish.js';
 import { TWITTER_LIMITS, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
 
 export interface TwitterProviderSettings extends BaseProviderSettings {
@@ -138,8 +138,10 @@ export function createTwitter(settings: TwitterProviderSettings = {}): TwitterPr
         signal,
         onProgress,
       }),
-    checkStatus: ({ auth, resumeToken, signal }) =>
-      checkTwitterStatus({ context, auth, resumeToken, signal }),
+    checkStatus: ({ auth, resume, signal }) =>
+      checkTwitterStatus({ context, auth, resume, signal }),
+    finalize: ({ auth, resume, signal }) =>
+      finalizeTwitterPost({ context, auth, resume, signal }),
     deletePost: ({ auth, postId, signal }) =>
       deleteTwitterPost({ context, auth, postId, signal }),
   };

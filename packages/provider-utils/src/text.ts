@@ -20,3 +20,16 @@ export function utf8ByteLength(text: string): number {
   // U+FFFD, three bytes); the common case is short texts, so the allocation is cheap.
   return utf8Encoder.encode(text).byteLength;
 }
+
+/**
+ * `decodeURIComponent` for text from outside (a pasted URL, a DID): undefined instead of a raw
+ * `URIError` when an escape is malformed or decodes to no valid UTF-8 (`%E0%A4%A`, `%ED%A0%80`),
+ * so the caller answers with its own typed error.
+ */
+export function decodePercentEscapes({ value }: { value: string }): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}

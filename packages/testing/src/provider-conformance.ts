@@ -463,7 +463,11 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     expect(['card', 'inline', 'none']).toContain(capabilities.link);
     expect(typeof capabilities.deletePost).toBe('boolean');
     expect(capabilities.deletePost, 'capabilities.deletePost matches the deletePost method').toBe(typeof provider.deletePost === 'function');
-    if (capabilities.pending) expect(typeof provider.checkStatus, 'pending-capable providers implement checkStatus').toBe('function');
+    if (capabilities.pending) {
+      // letmepost.resume reads with checkStatus and writes with finalize; without both a pending publish cannot be finished.
+      expect(typeof provider.checkStatus, 'pending-capable providers implement checkStatus').toBe('function');
+      expect(typeof provider.finalize, 'pending-capable providers implement finalize').toBe('function');
+    }
     expect(typeof provider.validate).toBe('function');
     expect(typeof provider.publish).toBe('function');
   });

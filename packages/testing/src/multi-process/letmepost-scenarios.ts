@@ -326,3 +326,35 @@ export async function runMultiProcessLaunchCapScenario(
     },
   );
 }
+
+/**
+ * Tenant isolation on a real store: a connected account answers only to its own workspace. A
+ * publish naming no workspace, or another one, is refused before anything reaches the platform,
+ * and removing it from another workspace is `not_found`.
+ */
+export async function runCrossTenantScenario(options: MultiProcessLetmepostOptions): Promise<{ stats: LoopbackPlatformStats }> {
+  return withScenario(options, { platformId: 'mastodon', initialExpiresInSeconds: 3600 }, async (scenario) => {
+    const { letmepost, account } = scenario;
+    const post = { text: 'not your account' };
+    const refusal = async (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+    expect(await refusal(letmepost.publish({ post, targets: [{ accountId: account.id }] }))).toMatchObject({
+      code: 'validation_failed',
+      field: 'workspaceId',
+      rule: 'publish.workspace_required',
+    });
+    expect(await refusal(letmepost.publish({ workspaceId: `${account.workspaceId}-other`, post, targets: [{ accountId: account.id }] }))).toMatchObject({
+      code: 'validation_failed',
+      field: 'targets.0.accountId',
+      rule: 'target.account_not_found',
+    });
+    expect(await refusal(letmepost.accounts.remove({ workspaceId: `${account.workspaceId}-other`, accountId: account.id }))).toMatchObject({
+      code: 'not_found',
+    });
+    expect(scenario.platform.stats.publishesAccepted + scenario.platform.stats.publishesRejected, 'nothing reached the platform').toBe(0);
+
+    const [own] = await letmepost.publish({ workspaceId: account.workspaceId, post: { text: 'my own account' }, targets: [{ accountId: account.id }] });
+    expect(own?.status).toBe('published');
+    return { stats: { ...scenario.platform.stats } };
+  });
+}

@@ -2,6 +2,7 @@ import type { TokenStore } from '@letmepost/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   runMultiProcessGrantSiblingsScenario,
+  runCrossTenantScenario,
   runMultiProcessLaunchCapScenario,
   runMultiProcessRefreshLockHolderScenario,
   runMultiProcessRefreshScenario,
@@ -72,6 +73,11 @@ export function runMultiProcessLetmepostSuite(options: MultiProcessSuiteOptions)
     it('4 processes publishing to different accounts of one expired rotating grant make exactly one refresh', async () => {
       const report = await runMultiProcessGrantSiblingsScenario({ ...store, processes: 4, publishesPerProcess: 10 });
       expect(report.stats.refreshRequests).toBe(1);
+    }, SCENARIO_TIMEOUT_MS);
+
+    it('a connected account answers only to its own workspace (no publish without one, none across tenants)', async () => {
+      const report = await runCrossTenantScenario({ ...store });
+      expect(report.stats.publishesAccepted).toBe(1);
     }, SCENARIO_TIMEOUT_MS);
 
     it('processes publishing to one X account together never pass its launch cap', async () => {
