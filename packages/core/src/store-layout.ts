@@ -20,6 +20,8 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * clients/<platform>/<instance>                            registered app (registerClient) client# sealed, shared by all workspaces
  * ws/<workspace>/idempotency/<key>                         publish claim + results       TTL (default 24 h)
  * global/idempotency/<key>                                 same, publishes without a workspace
+ * ws/<workspace>/resumes/<resumeId>                        outcome of a resumed publish  TTL until the token expires
+ * global/resumes/<resumeId>                                same, pass-per-request publishes without a workspace
  * connect-sessions/<sha256(state)>                         pending OAuth session         codeVerifier#, client#, params# sealed, TTL 10 min
  * connect-selections/<sha256(selectionId)>                 accounts awaiting the user's choice  grant# sealed, TTL 15 min
  * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
