@@ -67,10 +67,10 @@ runProviderConformance({
     errorBodies: { 401: error401, 403: error403, 429: error429, 503: error503 },
   },
   validation: [
-    { post: { text: 'x'.repeat(281) }, rule: 'twitter.text.max_weighted_length' },
-    { post: { text: '漢'.repeat(141) }, rule: 'twitter.text.max_weighted_length' },
+    { post: { text: 'x'.repeat(281) }, rule: 'twitter.text.max_length' },
+    { post: { text: '漢'.repeat(141) }, rule: 'twitter.text.max_length' },
     { post: { text: '' }, rule: 'twitter.text.required' },
-    { post: { text: 'a', thread: [{ text: 'x'.repeat(281) }] }, rule: 'twitter.text.max_weighted_length' },
+    { post: { text: 'a', thread: [{ text: 'x'.repeat(281) }] }, rule: 'twitter.text.max_length' },
     {
       post: { text: 'a', media: Array.from({ length: 5 }, () => ({ data: new Uint8Array(4), mimeType: 'image/png' })) },
       rule: 'twitter.media.max_images',
@@ -79,10 +79,10 @@ runProviderConformance({
       post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'video/mp4' }, { data: new Uint8Array(4), mimeType: 'image/png' }] },
       rule: 'twitter.media.mixed',
     },
-    { post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/heic' }] }, rule: 'twitter.media.unsupported_type' },
+    { post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/heic' }] }, rule: 'twitter.media.mime_type' },
     {
       post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/png', altText: 'a'.repeat(1001) }] },
-      rule: 'twitter.media.alt_text_max_length',
+      rule: 'twitter.media.alt_text',
     },
     { post: { text: 'a', replyTo: 'not-a-post' }, rule: 'twitter.reply_to.invalid' },
   ],

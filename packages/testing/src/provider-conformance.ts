@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   LetmepostError,
   isPlatformId,
-  runWithPublishContext,
   type AnyProvider,
   type ClientCredentials,
   type Clock,
@@ -12,6 +11,7 @@ import {
   type PublishAuth,
   type TokenSet,
 } from '@letmepost/core';
+import { runWithPublishContext } from '@letmepost/core/internal';
 import { MockAgent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { assertCanariesAbsent, settle, type Settled } from './internal.js';

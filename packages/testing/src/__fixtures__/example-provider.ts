@@ -5,13 +5,13 @@
  */
 import {
   LetmepostError,
-  getPublishContext,
   type ClientCredentials,
   type Clock,
-  type ProviderV1,
+  type ProviderV2,
   type TokenSet,
   type ValidationIssue,
 } from '@letmepost/core';
+import { getPublishContext } from '@letmepost/core/internal';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 
@@ -59,7 +59,7 @@ export function createExampleProvider(settings: {
   dispatcher: Dispatcher;
   clock: Clock;
   flaws?: ExampleProviderFlaws;
-}): ProviderV1<ExampleCredentials, Record<string, never>> {
+}): ProviderV2<ExampleCredentials, Record<string, never>> {
   const baseUrl = settings.baseUrl ?? 'https://social.example';
   const flaws = settings.flaws ?? {};
 
@@ -107,7 +107,7 @@ export function createExampleProvider(settings: {
   };
 
   return {
-    specificationVersion: 'v1',
+    specificationVersion: 'v2',
     id: 'mastodon',
     displayName: 'Example (conformance fixture)',
     auth: { kind: 'oauth2', scopes: { write: ['write:statuses'], extended: ['read:accounts'] }, pkce: true, refresh: 'none' },

@@ -3,7 +3,7 @@
  * (`createHttpClient`, `createOAuth2Client`) as real providers are written: proves the kit and the
  * shared HTTP layer agree on retries, aborts, dry runs and error mapping.
  */
-import { LetmepostError, type Clock, type ProviderV1 } from '@letmepost/core';
+import { LetmepostError, type Clock, type ProviderV2 } from '@letmepost/core';
 import { createHttpClient, createOAuth2Client, defaultErrorForStatus } from '@letmepost/provider-utils';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { createExampleProvider } from './example-provider.js';
 
 const statusSchema = z.object({ id: z.string().min(1), url: z.url() });
 
-export function createExampleUtilsProvider(settings: { dispatcher: Dispatcher; clock: Clock }): ProviderV1<{ instanceUrl: string; accessToken: string }, Record<string, never>> {
+export function createExampleUtilsProvider(settings: { dispatcher: Dispatcher; clock: Clock }): ProviderV2<{ instanceUrl: string; accessToken: string }, Record<string, never>> {
   const base = createExampleProvider(settings);
   const http = createHttpClient({
     platform: 'mastodon',
