@@ -47,12 +47,12 @@ runProviderConformance({
   validation: [
     { post: { text: 'x'.repeat(3001) }, rule: 'linkedin.text.max_length' },
     { post: { text: '' }, rule: 'linkedin.text.required' },
-    { post: { text: 'a', thread: [{ text: 'b' }] }, rule: 'linkedin.thread.not_supported' },
+    { post: { text: 'a', thread: [{ text: 'b' }] }, rule: 'linkedin.thread.unsupported' },
     {
       post: { text: 'a', media: [{ data: new Uint8Array(100_000), mimeType: 'video/mp4' }, { data: new Uint8Array(4), mimeType: 'image/png' }] },
       rule: 'linkedin.media.mixed',
     },
-    { post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/webp' }] }, rule: 'linkedin.media.unsupported_type' },
+    { post: { text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/webp' }] }, rule: 'linkedin.media.mime_type' },
   ],
 });
 

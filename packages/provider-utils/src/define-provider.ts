@@ -122,19 +122,24 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
       return defaults.success ? [...issues, ...validate({ ...options, options: defaults.data, context })] : issues;
     };
     const typed = provider as unknown as ProviderV2<CREDENTIALS, OPTIONS>;
-    // Direct calls are checked like core's preflight checks them; inside core's publish (a
-    // publish context is active) the post was checked already and is not checked twice.
+    // Direct calls are checked like core's preflight checks them, after their credentials and
+    // options; inside core's publish (a publish context is active) the post was checked already.
     const publish = typed.publish;
     provider.publish = (options: Parameters<typeof publish>[0]) => {
-      if (getPublishContext() === undefined) {
-        const issues = validatePost({
-          provider: typed,
-          post: options.post,
-          options: options.options,
-          ...(options.auth.type === 'account' && { account: options.auth.account }),
-        });
-        if (issues.length > 0) return Promise.reject(preflightError({ platform: definition.id, issues }));
+      if (getPublishContext() !== undefined) return publish(options);
+      let checked: Record<string, unknown>;
+      try {
+        checked = boundary({ name: 'publish', options: options as unknown as Record<string, unknown> });
+      } catch (error) {
+        return Promise.reject(error);
       }
+      const issues = validatePost({
+        provider: typed,
+        post: options.post,
+        options: checked.options,
+        ...(options.auth.type === 'account' && { account: options.auth.account }),
+      });
+      if (issues.length > 0) return Promise.reject(preflightError({ platform: definition.id, issues }));
       return publish(options);
     };
     return typed;
