@@ -1,4 +1,6 @@
 import { runProviderConformance } from '@letmepost/testing';
+import { validatePost } from '@letmepost/provider-utils';
+import type { Post } from '@letmepost/core';
 import { describe, expect, test } from 'vitest';
 import {
   CANARY_APP_PASSWORD,
@@ -44,7 +46,7 @@ runProviderConformance({
     },
   },
   validation: [
-    { post: { text: 'a'.repeat(301) }, rule: 'bluesky.text.max_graphemes' },
+    { post: { text: 'a'.repeat(301) }, rule: 'bluesky.text.max_length' },
     // 150 graphemes but 3750 bytes.
     { post: { text: '👨‍👩‍👧‍👦'.repeat(150) }, rule: 'bluesky.text.max_bytes' },
     { post: { text: '' }, rule: 'bluesky.text.required' },
@@ -55,10 +57,10 @@ runProviderConformance({
     { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'video/mp4' }, { data: new Uint8Array(1), mimeType: 'video/mp4' }] }, rule: 'bluesky.media.max_videos' },
     { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/bmp' }] }, rule: 'bluesky.media.mime_type' },
     { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'video/quicktime' }] }, rule: 'bluesky.media.mime_type' },
-    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/png', altText: 'a'.repeat(2001) }] }, rule: 'bluesky.media.alt_text_length' },
-    { post: { text: 'x', media: [{ stream: [], size: 300_000_001, mimeType: 'video/mp4' } as never] }, rule: 'bluesky.media.max_video_bytes' },
+    { post: { text: 'x', media: [{ data: new Uint8Array(1), mimeType: 'image/png', altText: 'a'.repeat(2001) }] }, rule: 'bluesky.media.alt_text' },
+    { post: { text: 'x', media: [{ stream: [], size: 300_000_001, mimeType: 'video/mp4' } as never] }, rule: 'bluesky.media.max_bytes' },
     { post: { text: 'x', replyTo: 'https://example.com/not-a-post' }, rule: 'bluesky.reply_to.format' },
-    { post: { text: 'x', firstComment: 'a'.repeat(301) }, rule: 'bluesky.text.max_graphemes' },
+    { post: { text: 'x', firstComment: 'a'.repeat(301) }, rule: 'bluesky.text.max_length' },
     { post: { text: 'x' }, options: { langs: ['en', 'de', 'fr', 'es'] }, rule: 'bluesky.options.invalid' },
   ],
 });
@@ -72,20 +74,19 @@ describe('spec', () => {
     expect(provider.accountSchema.safeParse({ did: DID, handle: HANDLE, pdsUrl: PDS }).success).toBe(true);
   });
 
-  test('validate issues name the field inside the thread and accept a well-formed thread', () => {
+  test('preflight issues name the field inside the thread and accept a well-formed thread', () => {
     const provider = testProvider();
-    expect(provider.validate({ post: { text: 'ok', thread: [{ text: 'fine' }, { text: 'a'.repeat(301) }] }, options: {} })).toEqual([
-      { rule: 'bluesky.text.max_graphemes', field: 'thread.1.text', message: 'Text is 301 characters (graphemes); Bluesky allows 300.' },
+    const validate = (post: Post) => validatePost({ provider, post, options: {} });
+    expect(validate({ text: 'ok', thread: [{ text: 'fine' }, { text: 'a'.repeat(301) }] })).toEqual([
+      { rule: 'bluesky.text.max_length', field: 'thread.1.text', message: 'Text is 301 graphemes; bluesky allows 300.' },
     ]);
     // 300 emoji graphemes are fine even though they are 600 UTF-16 units.
-    expect(provider.validate({ post: { text: '🦋'.repeat(300) }, options: {} })).toEqual([]);
-    // A link appended to the text (because media takes the embed) counts towards the limit.
-    expect(
-      provider.validate({
-        post: { text: 'a'.repeat(290), link: 'https://example.com/x', media: [{ data: new Uint8Array(1), mimeType: 'image/png' }] },
-        options: {},
-      }).map((issue) => issue.rule),
-    ).toEqual(['bluesky.text.max_graphemes']);
+    expect(validate({ text: '🦋'.repeat(300) })).toEqual([]);
+    // A link appended to the text (because media takes the embed) counts towards the limit; only
+    // Bluesky's own validate knows that, under the same canonical rule id.
+    const linked: Post = { text: 'a'.repeat(290), link: 'https://example.com/x', media: [{ data: new Uint8Array(1), mimeType: 'image/png' }] };
+    expect(validate(linked).map((issue) => issue.rule)).toEqual(['bluesky.text.max_length']);
+    expect(provider.validate({ post: linked, options: {} }).map((issue) => issue.rule)).toEqual(['bluesky.text.max_length']);
   });
 
   test('rejects malformed URL settings at construction', () => {
