@@ -157,8 +157,12 @@ export interface ProviderDeleteConformanceOptions {
   auth: PublishAuth<unknown>;
   postId: string;
   endpoint: ConformanceEndpoint & { success: ConformanceResponse };
-  /** The platform's answer for a post that does not exist. Default 404 `{}`. */
-  notFound?: ConformanceResponse;
+  /**
+   * The platform's answer for a post that does not exist (default 404 `{}`), which must become
+   * `not_found`; `'idempotent'` for platforms whose delete of a missing post succeeds (an AT
+   * Protocol `deleteRecord`): the kit then answers success and expects the delete to resolve.
+   */
+  notFound?: ConformanceResponse | 'idempotent';
 }
 
 /** For providers with `checkStatus`/`finalize`: a pending publish to complete. */
@@ -1016,6 +1020,12 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     });
     add('delete.not-found', 'deletePost() maps a post the platform does not know to not_found, without leaking secrets', async (context) => {
       const { mockAgent, provider } = context;
+      if (deletion.notFound === 'idempotent') {
+        const success = deletion.endpoint.success;
+        intercept({ mockAgent, endpoint: deletion.endpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) });
+        await provider.deletePost!({ auth: deletion.auth, postId: deletion.postId });
+        return;
+      }
       const answer = deletion.notFound ?? { status: 404, body: {} };
       intercept({ mockAgent, endpoint: deletion.endpoint }).reply(answer.status, encodeBody(answer.body), { headers: responseHeaders(answer) });
       const outcome = await settle(provider.deletePost!({ auth: deletion.auth, postId: deletion.postId }));
