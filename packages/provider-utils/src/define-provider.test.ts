@@ -29,7 +29,7 @@ const CANARY_SECRET = 'define-provider-secret-c4n4ry';
 
 /** Records what each method received, so the tests see the boundary's work. */
 function createExample() {
-  const calls: Array<{ method: string; options: Record<string, unknown> }> = [];
+  const calls: Array<{ method: string; options: object & { context?: unknown } }> = [];
   const create = defineProvider({
     id: 'mastodon',
     displayName: 'Example',
@@ -42,7 +42,8 @@ function createExample() {
     createContext: ({ settings }) => ({ apiBaseUrl: settings.apiBaseUrl ?? 'https://social.example' }),
     methods: {
       validate: ({ post, options }) => {
-        calls.push({ method: 'validate', options: { post, options } });
+        const received: object = { post, options };
+        calls.push({ method: 'validate', options: received });
         return post.text.includes('forbidden') ? [{ rule: 'mastodon.text.forbidden_word', field: 'text', message: 'no' }] : [];
       },
       publish: async (options) => {
