@@ -5,6 +5,7 @@ import {
   createHttpClient,
   createSafeFetcher,
   defineProvider,
+  httpClientSettingsOf,
   type BaseProviderSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
@@ -113,15 +114,10 @@ function createBlueskyContext({ settings }: { settings: BlueskyParsedSettings })
   const allowPrivateNetwork = settings.allowPrivateNetwork ?? false;
   const http = createHttpClient({
     platform: 'bluesky',
-    dispatcher: settings.dispatcher,
+    ...httpClientSettingsOf({ settings }),
     // Logins and writes go to the PDS that the account's DID document names, which its owner
     // controls: a name there could resolve to an internal address.
     refusePrivateAddresses: !allowPrivateNetwork,
-    clock,
-    timeouts: settings.http?.timeouts,
-    retry: settings.http?.retry,
-    maxResponseBytes: settings.http?.maxResponseBytes,
-    userAgent: settings.http?.userAgent,
     mapError: createBlueskyErrorMapper({ clock }),
   });
   const fetcher =

@@ -5,6 +5,8 @@ import {
   baseUrlSettingSchema,
   createSafeFetcher,
   defineProvider,
+  httpClientSettingsOf,
+  resolveAppClient,
   type BaseProviderSettings,
   type SafeFetcher,
 } from '@letmepost/provider-utils';
@@ -98,15 +100,7 @@ function createLinkedInContext({ settings }: { settings: LinkedInParsedSettings 
     apiBaseUrl: settings.apiBaseUrl ?? 'https://api.linkedin.com',
     apiVersion,
     clock,
-    ...createLinkedInHttpClients({
-      clock,
-      apiVersion,
-      ...(settings.dispatcher !== undefined ? { dispatcher: settings.dispatcher } : {}),
-      ...(http.timeouts !== undefined ? { timeouts: http.timeouts } : {}),
-      ...(http.retry !== undefined ? { retry: http.retry } : {}),
-      ...(http.maxResponseBytes !== undefined ? { maxResponseBytes: http.maxResponseBytes } : {}),
-      ...(http.userAgent !== undefined ? { userAgent: http.userAgent } : {}),
-    }),
+    ...createLinkedInHttpClients({ ...httpClientSettingsOf({ settings }), clock, apiVersion }),
     mediaFetcher: () =>
       (mediaFetcher ??=
         settings.mediaFetcher ??
@@ -134,18 +128,9 @@ function createLinkedInContext({ settings }: { settings: LinkedInParsedSettings 
     settings.clientId !== undefined
       ? { clientId: settings.clientId, ...(settings.clientSecret !== undefined ? { clientSecret: settings.clientSecret } : {}) }
       : undefined;
-  const appClient = (given: ClientCredentials | undefined): ClientCredentials => {
-    const chosen = given ?? defaultClient;
-    if (chosen === undefined || chosen.clientSecret === undefined) {
-      throw new LetmepostError({
-        code: 'app_credentials_missing',
-        message: 'Refreshing or revoking a LinkedIn token needs the app’s client id and secret.',
-        platform: 'linkedin',
-        remediation: 'Configure LINKEDIN_CLIENT_ID / LINKEDIN_CLIENT_SECRET or the workspace’s own LinkedIn app.',
-      });
-    }
-    return chosen;
-  };
+  // LinkedIn's token endpoint wants the secret for refresh and revoke alike.
+  const appClient = (given: ClientCredentials | undefined): ClientCredentials =>
+    resolveAppClient({ platform: 'linkedin', client: given, defaultClient, requireSecret: true });
   return { client, oauth, appClient };
 }
 

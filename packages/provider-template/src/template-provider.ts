@@ -1,9 +1,11 @@
-import { LetmepostError, systemClock, type ClientCredentials, type ProviderV2 } from '@letmepost/core';
+import { systemClock, type ProviderV2 } from '@letmepost/core';
 import {
   baseProviderSettingsSchema,
   baseUrlSettingSchema,
   createHttpClient,
   defineProvider,
+  httpClientSettingsOf,
+  resolveAppClient,
   type BaseProviderSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
@@ -32,12 +34,7 @@ function createTemplateContext({ settings }: { settings: z.output<typeof templat
   const baseUrl = settings.apiBaseUrl ?? 'https://social.example';
   const http = createHttpClient({
     platform: 'mastodon',
-    clock,
-    dispatcher: settings.dispatcher,
-    timeouts: settings.http?.timeouts,
-    retry: settings.http?.retry,
-    maxResponseBytes: settings.http?.maxResponseBytes,
-    userAgent: settings.http?.userAgent,
+    ...httpClientSettingsOf({ settings }),
     mapError: createTemplateErrorMapper({ clock }),
     inspectSuccess: createTemplateSuccessInspector({ clock }),
   });
@@ -50,20 +47,6 @@ function createTemplateContext({ settings }: { settings: z.output<typeof templat
   const defaultClient =
     settings.clientId === undefined ? undefined : { clientId: settings.clientId, ...(settings.clientSecret !== undefined && { clientSecret: settings.clientSecret }) };
   return { http, baseUrl, clock, oauth, defaultClient };
-}
-
-/** The app that refreshes and revokes: the grant's own, else the instance's. */
-function appClient(options: { context: TemplateContext; client: ClientCredentials | undefined }): ClientCredentials {
-  const chosen = options.client ?? options.context.defaultClient;
-  if (chosen === undefined) {
-    throw new LetmepostError({
-      code: 'app_credentials_missing',
-      platform: 'mastodon',
-      message: 'Refreshing or revoking a token needs the app’s client id.',
-      remediation: 'Configure <ID>_CLIENT_ID / <ID>_CLIENT_SECRET or the workspace’s own app.',
-    });
-  }
-  return chosen;
 }
 
 /**
@@ -89,9 +72,9 @@ export const createTemplate: (settings?: TemplateProviderSettings) => TemplatePr
     authorizationUrl: ({ context, ...options }) => context.oauth.authorizationUrl(options),
     exchangeCode: ({ context, ...options }) => context.oauth.exchangeCode(options),
     refresh: ({ context, tokens, client, signal }) =>
-      context.oauth.refresh({ tokens, client: appClient({ context, client }), ...(signal !== undefined && { signal }) }),
+      context.oauth.refresh({ tokens, client: resolveAppClient({ platform: 'mastodon', client, defaultClient: context.defaultClient }), ...(signal !== undefined && { signal }) }),
     revoke: ({ context, tokens, client, signal }) =>
-      context.oauth.revoke({ tokens, client: appClient({ context, client }), ...(signal !== undefined && { signal }) }),
+      context.oauth.revoke({ tokens, client: resolveAppClient({ platform: 'mastodon', client, defaultClient: context.defaultClient }), ...(signal !== undefined && { signal }) }),
     listAccounts: ({ context, tokens, signal }) => listTemplateAccounts({ context, tokens, ...(signal !== undefined && { signal }) }),
     validate: ({ post, options }) => validateTemplatePost({ post, options }),
     publish: ({ context, post, auth, options, signal }) => publishTemplatePost({ context, post, auth, options, ...(signal !== undefined && { signal }) }),

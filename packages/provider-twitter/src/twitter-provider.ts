@@ -5,6 +5,7 @@ import {
   createHttpClient,
   createSafeFetcher,
   defineProvider,
+  httpClientSettingsOf,
   type BaseProviderSettings,
   type SafeFetcher,
 } from '@letmepost/provider-utils';
@@ -74,16 +75,7 @@ type TwitterParsedSettings = z.output<typeof twitterSettingsSchema>;
 function createTwitterContext({ settings }: { settings: TwitterParsedSettings }): TwitterContext {
   const clock = settings.clock ?? systemClock;
   const apiBaseUrl = settings.apiBaseUrl ?? DEFAULT_API_BASE_URL;
-  const http = createHttpClient({
-    platform: 'twitter',
-    clock,
-    dispatcher: settings.dispatcher,
-    timeouts: settings.http?.timeouts,
-    retry: settings.http?.retry,
-    maxResponseBytes: settings.http?.maxResponseBytes,
-    userAgent: settings.http?.userAgent,
-    mapError: createTwitterErrorMapper({ clock }),
-  });
+  const http = createHttpClient({ platform: 'twitter', ...httpClientSettingsOf({ settings }), mapError: createTwitterErrorMapper({ clock }) });
   // Built on first use: a provider that only validates or signs in never opens a media pool.
   let safeFetcher: SafeFetcher | undefined;
   const mediaFetcher: SafeFetcher = settings.mediaFetcher ?? {

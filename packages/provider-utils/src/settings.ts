@@ -1,7 +1,8 @@
-import type { Clock } from '@letmepost/core';
+import { LetmepostError, type ClientCredentials, type Clock, type PlatformId } from '@letmepost/core';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { HttpRetrySettings, HttpTimeouts } from './http-client.js';
+import type { HttpClientSettings, HttpRetrySettings, HttpTimeouts } from './http-client.js';
+import { platformName } from './http-error.js';
 import type { SafeFetcher } from './safe-fetch.js';
 
 /** Settings every `create<Brand>()` accepts; providers extend this with their own fields. */
@@ -59,3 +60,46 @@ export const baseProviderSettingsSchema = z.object({
 export const baseUrlSettingSchema = z
   .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
   .transform((value) => value.replace(/\/+$/, ''));
+
+/**
+ * The HTTP-client settings a provider's settings carry (`dispatcher`, `clock`, `http.*`), ready
+ * to spread into `createHttpClient({ platform, mapError, ...httpClientSettingsOf({ settings }) })`.
+ */
+export function httpClientSettingsOf(options: {
+  settings: Pick<BaseProviderSettings, 'dispatcher' | 'clock' | 'http'>;
+}): Pick<HttpClientSettings, 'dispatcher' | 'clock' | 'timeouts' | 'retry' | 'maxResponseBytes' | 'userAgent'> {
+  const { settings } = options;
+  const http = settings.http ?? {};
+  return {
+    ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
+    ...(settings.clock !== undefined && { clock: settings.clock }),
+    ...(http.timeouts !== undefined && { timeouts: http.timeouts }),
+    ...(http.retry !== undefined && { retry: http.retry }),
+    ...(http.maxResponseBytes !== undefined && { maxResponseBytes: http.maxResponseBytes }),
+    ...(http.userAgent !== undefined && { userAgent: http.userAgent }),
+  };
+}
+
+/**
+ * The OAuth app that refreshes or revokes a grant: the grant's own, else the instance's
+ * (`defaultClient`); `app_credentials_missing` naming the settings and env variables when
+ * neither exists (or, with `requireSecret`, has no secret).
+ */
+export function resolveAppClient(options: {
+  platform: PlatformId;
+  client: ClientCredentials | undefined;
+  defaultClient: ClientCredentials | undefined;
+  requireSecret?: boolean;
+}): ClientCredentials {
+  const chosen = options.client ?? options.defaultClient;
+  if (chosen === undefined || (options.requireSecret === true && chosen.clientSecret === undefined)) {
+    const prefix = options.platform.toUpperCase();
+    throw new LetmepostError({
+      code: 'app_credentials_missing',
+      message: `No ${platformName(options.platform)} app (client id${options.requireSecret === true ? ' and secret' : ''}) is configured for this grant.`,
+      platform: options.platform,
+      remediation: `Pass clientId/clientSecret to the provider (${prefix}_CLIENT_ID / ${prefix}_CLIENT_SECRET with loadConfigFromEnv), or save the workspace's own app.`,
+    });
+  }
+  return chosen;
+}
