@@ -84,6 +84,7 @@ export interface AuthorizationUrlOptions {
   client: ClientCredentials;
   redirectUri: string;
   state: string;
+  /** S256 challenge of the verifier kept server-side. */
   codeChallenge: string;
   scopes: readonly string[];
 }
