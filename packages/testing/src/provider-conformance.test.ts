@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createExampleProvider, exampleClient, withExampleResume, type ExampleProviderFlaws } from './__fixtures__/example-provider.js';
+import { createExampleProvider, exampleClient, withExampleResume, withExampleTargets, type ExampleProviderFlaws } from './__fixtures__/example-provider.js';
 import { createExampleUtilsProvider } from './__fixtures__/example-utils-provider.js';
 import {
   CONFORMANCE_NOW,
@@ -104,6 +104,25 @@ const resumeOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOptions
 
 runProviderConformance(resumeOptions());
 
+const targetsOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOptions => ({
+  ...conformanceOptions(flaws),
+  name: 'example provider with listTargets',
+  createProvider: (settings) =>
+    withExampleTargets({ provider: createExampleProvider({ ...settings, ...(flaws ? { flaws } : {}) }), dispatcher: settings.dispatcher, ...(flaws ? { flaws } : {}) }),
+  targets: {
+    auth: { type: 'account', account: { platformAccountId: '1' }, tokens: { accessToken } },
+    setup: (mockAgent) => {
+      mockAgent
+        .get('https://social.example')
+        .intercept({ method: 'GET', path: '/api/v1/lists' })
+        .reply(200, JSON.stringify([{ id: 'l1', title: 'Friends' }, { id: 'l2', title: 'Work' }]), { headers: { 'content-type': 'application/json' } });
+    },
+    expectedTargetIds: ['l1', 'l2'],
+  },
+});
+
+runProviderConformance(targetsOptions());
+
 runProviderConformance({ ...conformanceOptions(), name: 'example provider (plain undici)' });
 
 runProviderConformance({
@@ -202,6 +221,11 @@ describe('the provider kit catches broken providers', () => {
     };
     expect(await failingResume({ finalizeTwice: true }, 'resume.finalize-idempotent')).toMatch(/write is performed once/);
     expect(await failingResume({ checkStatusWrites: true }, 'resume.check-status-read-only')).toMatch(/must not write/);
+  });
+
+  it('targets whose options cannot be published as they are', async () => {
+    const check = providerConformanceChecks(targetsOptions({ unpublishableTargetOptions: true })).find((candidate) => candidate.id === 'targets.list')!;
+    await expect(check.run()).rejects.toThrow(/options must be publishable/);
   });
 
   it('a provider with a method but no options for its section fails that section', async () => {

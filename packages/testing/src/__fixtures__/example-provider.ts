@@ -54,6 +54,8 @@ export interface ExampleProviderFlaws {
   finalizeTwice?: boolean;
   /** checkStatus() finishes the publish itself (a write). */
   checkStatusWrites?: boolean;
+  /** listTargets() hands out options the optionsSchema refuses. */
+  unpublishableTargetOptions?: boolean;
 }
 
 const credentialsSchema = z.object({ instanceUrl: z.url(), accessToken: z.string().min(1) });
@@ -387,6 +389,24 @@ export function withExampleResume(options: { provider: ReturnType<typeof createE
         }
       }
       return create(accessToken, state);
+    },
+  });
+}
+
+/**
+ * `listTargets` with the connect contract's names, added to the example for the kit's targets
+ * section: an account's lists are the destinations, each publishable with no options.
+ */
+export function withExampleTargets(options: { provider: ReturnType<typeof createExampleProvider>; dispatcher: Dispatcher; flaws?: ExampleProviderFlaws }) {
+  const flaws = options.flaws ?? {};
+  return Object.assign(options.provider, {
+    async listTargets({ auth }: { auth: { type: string; tokens?: TokenSet; credentials?: ExampleCredentials } }) {
+      const accessToken = auth.type === 'account' ? (auth.tokens as TokenSet).accessToken : (auth.credentials as ExampleCredentials).accessToken;
+      const response = await request('https://social.example/api/v1/lists', { headers: { authorization: `Bearer ${accessToken}` }, dispatcher: options.dispatcher });
+      const lists = z.array(z.object({ id: z.string(), title: z.string() })).parse(safeJson(await response.body.text()));
+      return {
+        targets: lists.map((list) => ({ id: list.id, name: list.title, kind: 'list', options: flaws.unpublishableTargetOptions ? { listId: list.id } : {} })),
+      };
     },
   });
 }
