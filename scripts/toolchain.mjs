@@ -3,7 +3,7 @@
 // Node (>= 20) and npm. Corepack cannot be relied on (its registry signature check fails on
 // some machines), so the pinned Node 24 and pnpm 10 are installed from the npm registry into
 // .toolchain/ and every later step runs with them first on PATH.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,35 @@ function pnpm(args, extraEnvironment = {}, options = {}) {
   return run(join(nodeBinDirectory, 'node'), [pnpmEntry, ...args], { env: environment, ...options });
 }
 
+/**
+ * Runs a long-lived program (the demo server) until it ends or the user presses Ctrl+C. The
+ * terminal sends SIGINT to the whole process group; this process forwards it too (in case only
+ * it was signalled) and, when the program stops because of it, exits quietly with 0: stopping
+ * the demo is not a failure, so nothing (npm included) should report one.
+ */
+function runUntilInterrupted(command, args, options = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', cwd: root, ...options });
+    let interrupted = false;
+    const forward = (signal) => {
+      interrupted = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.once('error', (error) => {
+      process.stderr.write(`\n${command} could not start: ${error.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      if (interrupted && (code === 0 || code === 130 || signal === 'SIGINT' || signal === 'SIGTERM')) resolve(0);
+      else resolve(code ?? 1);
+    });
+  });
+}
+
 const task = process.argv[2] ?? 'test';
 ensureToolchain();
 pnpm(['install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only']);
@@ -73,10 +102,13 @@ switch (task) {
     const summary = run(join(nodeBinDirectory, 'node'), [join(root, 'scripts', 'summarize-tests.mjs')], { allowFailure: true });
     process.exit(status !== 0 ? status : summary);
   }
-  case 'demo':
+  case 'demo': {
     pnpm(['turbo', 'run', 'build', '--filter=letmepost-demo...', '--output-logs=errors-only']);
-    pnpm(['--filter', 'letmepost-demo', 'run', 'start']);
-    break;
+    // Node runs the server directly, not through `pnpm run`: pnpm reports a script ended by
+    // Ctrl+C as a failure (ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL ... SIGINT).
+    const demoDirectory = join(root, 'examples', 'demo');
+    process.exit(await runUntilInterrupted(join(nodeBinDirectory, 'node'), [join(demoDirectory, 'server.mjs')], { cwd: demoDirectory }));
+  }
   case 'bench':
     pnpm(['turbo', 'run', 'build', '--filter=letmepost-bench...', '--output-logs=errors-only']);
     pnpm(['--filter', 'letmepost-bench', 'run', 'bench']);

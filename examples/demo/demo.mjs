@@ -32,19 +32,27 @@ function listen(server, port) {
   });
 }
 
+/** Settings read from the environment, without the app: the sandbox knows only its own apps. */
+function withoutClient(settings = {}) {
+  const { clientId: _clientId, clientSecret: _clientSecret, ...rest } = settings;
+  return rest;
+}
+
 /**
  * @param {{ port?: number, useSandbox?: boolean, dataDirectory?: string, env?: NodeJS.ProcessEnv }} options
  */
 export async function startDemo(options = {}) {
   const env = options.env ?? process.env;
   const useSandbox = options.useSandbox ?? true;
+  // Against the real networks the environment is checked before a port is opened, so a missing
+  // or placeholder variable is the only thing reported.
+  let config = useSandbox ? undefined : loadConfigFromEnv(env);
   const server = createServer();
   const port = await listen(server, options.port ?? 0);
-  const baseUrl = useSandbox ? `http://127.0.0.1:${port}` : (env.BETTER_AUTH_URL ?? `http://127.0.0.1:${port}`);
+  const baseUrl = config?.baseUrl ?? `http://127.0.0.1:${port}`;
 
   let sandbox;
   let providers;
-  let encryptionKey;
   if (useSandbox) {
     sandbox = await startSandbox({
       apps: Object.entries(SANDBOX_APPS).map(([platform, app]) => ({
@@ -54,21 +62,20 @@ export async function startDemo(options = {}) {
         redirectUris: [`${baseUrl}/v1/accounts/oauth/${platform}/callback`],
       })),
     });
-    // A fresh key per run: the sandbox state is in memory, so nothing outlives the process.
-    encryptionKey = randomBytes(32).toString('base64');
+    // Every variable loadConfigFromEnv reads is honoured here too (launch caps, API versions...);
+    // the sandbox decides the hosts, and a fresh key per run suits its in-memory state.
+    config = loadConfigFromEnv({ ...env, BETTER_AUTH_URL: baseUrl, KEK_MASTER: randomBytes(32).toString('base64') });
     providers = [
-      createTwitter({ ...sandbox.endpoints.twitter, allowPrivateNetwork: true }),
-      createLinkedIn({ ...sandbox.endpoints.linkedin, allowPrivateNetwork: true }),
-      createBluesky({ ...sandbox.endpoints.bluesky, allowPrivateNetwork: true }),
+      createTwitter({ ...withoutClient(config.platforms.twitter), ...sandbox.endpoints.twitter, allowPrivateNetwork: true }),
+      createLinkedIn({ ...withoutClient(config.platforms.linkedin), ...sandbox.endpoints.linkedin, allowPrivateNetwork: true }),
+      createBluesky({ ...withoutClient(config.platforms.bluesky), ...sandbox.endpoints.bluesky, allowPrivateNetwork: true }),
     ];
   } else {
-    const config = loadConfigFromEnv(env);
-    encryptionKey = config.encryptionKey;
-    // Each platform's settings (client id/secret, API base override) spread straight in.
+    // Each platform's settings (instance app, hosts, API version) spread straight in.
     providers = [
       createTwitter(config.platforms.twitter ?? {}),
       createLinkedIn(config.platforms.linkedin ?? {}),
-      createBluesky(config.platforms.bluesky ?? {}),
+      createBluesky(withoutClient(config.platforms.bluesky)),
     ];
   }
 
@@ -79,7 +86,10 @@ export async function startDemo(options = {}) {
   // from an earlier run could be neither decrypted nor used: start it empty.
   if (useSandbox) for (const suffix of ['', '-wal', '-shm']) rmSync(`${storePath}${suffix}`, { force: true });
   const store = sqliteTokenStore({ path: storePath });
-  const letmepost = createLetmepost({ providers, store, encryptionKey, baseUrl });
+  const letmepost = createLetmepost({ providers, store, encryptionKey: config.encryptionKey, baseUrl, launchCaps: config.launchCaps });
+  // Platforms whose instance-wide app came from the environment: the page says which app a
+  // connect will use, and asks for it (allowQuickstartCreds) when the workspace has none.
+  const instanceApps = providers.filter((provider) => provider.defaultClient !== undefined).map((provider) => provider.id);
 
   const handler = createRestHandler({
     letmepost,
@@ -91,9 +101,18 @@ export async function startDemo(options = {}) {
   server.on('request', async (request, response) => {
     const url = new URL(request.url ?? '/', baseUrl);
     if (request.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
-      const config = JSON.stringify({ apiKey: DEMO_API_KEY, sandbox: useSandbox ? { url: sandbox.url, apps: SANDBOX_APPS } : null });
+      const pageConfig = JSON.stringify({ apiKey: DEMO_API_KEY, instanceApps, sandbox: useSandbox ? { url: sandbox.url, apps: SANDBOX_APPS } : null });
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(pageHtml.replace('/*DEMO_CONFIG*/null', config));
+      response.end(pageHtml.replace('/*DEMO_CONFIG*/null', () => pageConfig.replaceAll('<', '\\u003c')));
+      return;
+    }
+    // In sandbox mode a post exists only in the sandbox: its link goes to the sandbox's record of
+    // it, never to x.com or linkedin.com, where it would not be found.
+    if (request.method === 'GET' && url.pathname === '/sandbox-post' && sandbox) {
+      const platform = url.searchParams.get('platform') ?? '';
+      const postId = url.searchParams.get('post_id') ?? '';
+      response.writeHead(302, { location: sandbox.postUrl({ platform, postId }) });
+      response.end();
       return;
     }
     // The browser comes back here from the platform's consent page. Turn the JSON answer into a
@@ -110,6 +129,8 @@ export async function startDemo(options = {}) {
       } else {
         destination.searchParams.set('connect_error', body.error?.code ?? 'unknown');
         destination.searchParams.set('message', body.error?.message ?? '');
+        if (body.error?.doc_url) destination.searchParams.set('doc_url', body.error.doc_url);
+        if (body.error?.remediation) destination.searchParams.set('remediation', body.error.remediation);
         response.writeHead(303, { location: destination.toString() });
       }
       response.end();

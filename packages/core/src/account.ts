@@ -27,6 +27,12 @@ export interface ClientCredentials {
  * `accountSchema`; secrets belong in `tokens`.
  */
 export interface ProviderAccount {
+  /**
+   * The platform this account publishes through, when it is not the provider's own: a Facebook
+   * login yields Instagram accounts (`'instagram'`). Defaults to the provider's id. An account
+   * whose platform has no registered provider is skipped at connect, with a warning.
+   */
+  platform?: PlatformId;
   platformAccountId: string;
   kind?: 'person' | 'organization' | 'page' | 'channel' | 'blog' | 'bot' | 'board';
   username?: string;

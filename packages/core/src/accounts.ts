@@ -16,6 +16,7 @@ import {
   openField,
   sealField,
   storeKeys,
+  storeIdSchema,
 } from './store-layout.js';
 import type { LockLease, StoreEntry } from './token-store.js';
 
@@ -26,7 +27,7 @@ export const ACCOUNT_LOCK_WAIT_MS = 35_000;
 /** Upper bound for a best-effort revoke on removal. */
 const REVOKE_TIMEOUT_MS = 10_000;
 
-export const workspaceIdSchema = z.string().min(1, 'must not be empty').max(256);
+export const workspaceIdSchema = storeIdSchema({ maxLength: 256 });
 export const platformSchema = z.enum(PLATFORM_IDS);
 
 export const tokenSetSchema: z.ZodType<TokenSet> = z.object({
@@ -81,7 +82,7 @@ export const accountRecordSchema = z.object({
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
 
 const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
-const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
+export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
 
 export interface LoadedAccount {
   key: string;
@@ -359,7 +360,7 @@ export interface AccountsApi {
 const listOptionsSchema = z.object({ workspaceId: workspaceIdSchema });
 const byIdOptionsSchema = z.object({
   workspaceId: workspaceIdSchema.optional(),
-  accountId: z.string().min(1, 'must not be empty').max(256),
+  accountId: storeIdSchema({ maxLength: 256 }),
 });
 
 export function createAccountsApi({ context }: { context: LetmepostContext }): AccountsApi {

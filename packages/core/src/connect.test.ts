@@ -138,8 +138,12 @@ describe('connect.start', () => {
     const unregistered = await errorOf(
       harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'tiktok', allowQuickstartCreds: true }),
     );
-    expect(unregistered.code).toBe('not_supported');
+    // The caller can pick another platform: a validation failure naming the installed ones.
+    expect(unregistered.code).toBe('validation_failed');
+    expect(unregistered.rule).toBe('platform.not_installed');
+    expect(unregistered.field).toBe('platform');
     expect(unregistered.message).toContain('tiktok');
+    expect(unregistered.message).toMatch(/installed: .*bluesky/);
 
     const noOAuth = await errorOf(
       harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'bluesky', allowQuickstartCreds: true }),

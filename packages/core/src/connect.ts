@@ -1,11 +1,19 @@
 import { z } from 'zod';
-import type { Account, ClientCredentials } from './account.js';
-import { clientCredentialsSchema, platformSchema, saveConnectedAccount, stripUndefined, workspaceIdSchema } from './accounts.js';
-import { readWorkspaceClient } from './app-credentials.js';
+import type { Account, ClientCredentials, ProviderAccount, TokenSet } from './account.js';
+import {
+  accountRecordSchema,
+  clientCredentialsSchema,
+  platformIndexSchema,
+  platformSchema,
+  saveConnectedAccount,
+  stripUndefined,
+  tokenSetSchema,
+  workspaceIdSchema,
+} from './accounts.js';
+import { instanceSchema, readWorkspaceClient } from './app-credentials.js';
 import {
   issuesFromZod,
   parseInput,
-  redirectUriFor,
   requireProvider,
   secretStrings,
   toLetmepostError,
@@ -13,16 +21,21 @@ import {
   type LetmepostContext,
 } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
-import { generateId, generatePkcePair, generateState, sha256Base64Url } from './pkce.js';
-import type { PlatformId } from './platform-id.js';
+import { generateId, generatePkcePair, generateState, randomBase64Url, sha256Base64Url } from './pkce.js';
+import { isPlatformId, type PlatformId } from './platform-id.js';
 import type { AnyProvider, ScopeSet } from './provider.js';
-import { redactString } from './redact.js';
+import { redactThenShorten } from './redact.js';
+import { redirectUriFor } from './redirect-uris.js';
+import { INVALID_CLIENT_RULE, createRegisteredClientResolver, type RegisteredClientResolver } from './registered-clients.js';
 import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
+import type { StoreEntry } from './token-store.js';
 
 /** How long a user has to consent at the platform before the session is gone. */
 export const CONNECT_SESSION_TTL_MS = 10 * 60 * 1000;
 /** Bound on the code exchange and account listing of one callback. */
 const CONNECT_NETWORK_TIMEOUT_MS = 30_000;
+/** How long the user has to choose which accounts to keep, once the callback has run. */
+export const CONNECT_SELECTION_TTL_MS = 15 * 60 * 1000;
 
 export interface ConnectStartResult {
   /** Where to send the user's browser. Carries the state and the S256 challenge, never the verifier. */
@@ -32,8 +45,40 @@ export interface ConnectStartResult {
   expiresAt: number;
 }
 
+/** One account a grant offers, as shown to the user who chooses which to keep. Never a secret. */
+export interface ConnectCandidate
+  extends Pick<Account, 'platformAccountId' | 'kind' | 'username' | 'displayName' | 'avatarUrl' | 'profileUrl'> {
+  /** The platform it publishes through (an Instagram account yielded by a Facebook login). */
+  platform: PlatformId;
+  /** Already connected in this workspace as this account id; choosing it reconnects it. */
+  existingAccountId?: string;
+}
+
+/** Accounts awaiting the user's choice (`connect.start({ chooseAccounts: true })`). */
+export interface ConnectSelection {
+  /** Single use, for `connect.choose`; works only for the workspace the session was started for. */
+  selectionId: string;
+  expiresAt: number;
+  candidates: ConnectCandidate[];
+}
+
+/** A yielded account that was not kept, and why. */
+export interface SkippedAccount {
+  /** The platform the provider named, as given. */
+  platform: string;
+  platformAccountId: string;
+  displayName?: string;
+  /** `provider_not_registered`: no provider for that platform was passed to `createLetmepost`. */
+  reason: 'provider_not_registered';
+}
+
 export interface ConnectCompletion {
+  /** What was stored; empty when the session asked the user to choose (see `selection`). */
   accounts: Account[];
+  /** Present when the session was started with `chooseAccounts: true`: nothing is stored yet. */
+  selection?: ConnectSelection;
+  /** Accounts the grant yielded that cannot be kept here. */
+  skipped: SkippedAccount[];
   sessionId: string;
   workspaceId: string;
   platform: PlatformId;
@@ -49,11 +94,30 @@ export interface ConnectApi {
     allowQuickstartCreds?: boolean;
     scopes?: ScopeSet;
     returnTo?: string;
+    /** The provider's connect input (`connectParamsSchema`), e.g. Mastodon `{ instanceUrl }`. */
+    params?: unknown;
+    /**
+     * Let the user choose which of the yielded accounts to keep: the callback then stores
+     * nothing and `completeSession` returns a `selection` for `connect.choose`. Default: keep all.
+     */
+    chooseAccounts?: boolean;
+    signal?: AbortSignal;
   }): Promise<ConnectStartResult>;
-  /** Finishes the OAuth flow from the callback URL the platform redirected the browser to. */
+  /**
+   * Finishes the OAuth flow from the callback URL the platform redirected the browser to and
+   * returns the stored accounts. A session started with `chooseAccounts: true` stores nothing
+   * here; use `completeSession`, whose `selection` carries the candidates.
+   */
   complete(options: { platform: PlatformId; callbackUrl: string | URL; signal?: AbortSignal }): Promise<Account[]>;
-  /** `complete`, plus the session facts a callback handler needs (`returnTo`, workspace). */
+  /** `complete`, plus the session facts a callback handler needs (`returnTo`, workspace, selection). */
   completeSession(options: { platform: PlatformId; callbackUrl: string | URL; signal?: AbortSignal }): Promise<ConnectCompletion>;
+  /** The candidates of a pending selection, e.g. for a page the callback redirected to. */
+  getSelection(options: { workspaceId: string; selectionId: string }): Promise<ConnectSelection>;
+  /**
+   * Stores the accounts the user chose out of a selection (an empty list stores none) and spends
+   * the selection. Ids not among the candidates are `validation_failed`, before anything changes.
+   */
+  choose(options: { workspaceId: string; selectionId: string; platformAccountIds: readonly string[] }): Promise<Account[]>;
   /** Connects with credentials the user pastes (app passwords, bot tokens). */
   withCredentials(options: {
     workspaceId: string;
@@ -77,9 +141,45 @@ const connectSessionRecordSchema = z.object({
    * same one even if the workspace replaces or deletes its app while the user is consenting.
    */
   client: z.string(),
-  clientSource: z.enum(['workspace', 'quickstart']),
+  clientSource: z.enum(['workspace', 'registered', 'quickstart']),
+  /** Sealed connect params, for providers with a `connectParamsSchema`. */
+  params: z.string().optional(),
+  instance: z.string().optional(),
+  chooseAccounts: z.boolean().optional(),
   createdAt: z.number(),
   expiresAt: z.number(),
+});
+
+const candidateSchema = accountRecordSchema
+  .pick({ platform: true, platformAccountId: true, kind: true, username: true, displayName: true, avatarUrl: true, profileUrl: true })
+  .extend({ existingAccountId: z.string().optional() });
+
+const connectSelectionRecordSchema = z.object({
+  v: z.literal(1),
+  workspaceId: z.string(),
+  /** The platform whose provider issued the grant. */
+  platform: platformSchema,
+  sessionId: z.string(),
+  candidates: z.array(candidateSchema),
+  /** Sealed `SelectionGrant`. */
+  grant: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+});
+
+/** What a selection keeps sealed until the user has chosen: everything persistence needs. */
+const selectionGrantSchema = z.object({
+  tokens: tokenSetSchema,
+  client: clientCredentialsSchema,
+  params: z.unknown().optional(),
+  accounts: z.array(
+    z.object({
+      platform: platformSchema,
+      // Re-checked by the account's provider when stored, as in a plain complete.
+      account: z.record(z.string(), z.unknown()),
+      tokens: tokenSetSchema.optional(),
+    }),
+  ),
 });
 
 const startSchema = z.object({
@@ -89,6 +189,17 @@ const startSchema = z.object({
   scopes: z.enum(['write', 'extended']).optional(),
   // Absolute, so a callback handler can redirect to it without guessing an origin.
   returnTo: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  params: z.unknown().optional(),
+  chooseAccounts: z.boolean().optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+});
+
+const selectionIdSchema = z.string().min(1, 'must not be empty').max(256);
+const getSelectionSchema = z.object({ workspaceId: workspaceIdSchema, selectionId: selectionIdSchema });
+const chooseSchema = z.object({
+  workspaceId: workspaceIdSchema,
+  selectionId: selectionIdSchema,
+  platformAccountIds: z.array(z.string().min(1, 'must not be empty').max(512)).max(200),
 });
 
 const completeSchema = z.object({
@@ -132,6 +243,8 @@ function requireOAuthProvider({ context, platform }: { context: LetmepostContext
 }
 
 export function createConnectApi({ context }: { context: LetmepostContext }): ConnectApi {
+  const registeredClients = createRegisteredClientResolver({ context });
+
   const completeSession: ConnectApi['completeSession'] = async (options) => {
     const { platform, callbackUrl: rawCallbackUrl, signal } = parseInput({ schema: completeSchema, input: options });
     const provider = requireOAuthProvider({ context, platform });
@@ -152,6 +265,8 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     const errorCode = callbackUrl.searchParams.get('error');
     if (errorCode !== null) {
       const description = callbackUrl.searchParams.get('error_description');
+      // A platform echoing the callback's own credentials in its prose must not pass them on.
+      const callbackSecrets = [state, callbackUrl.searchParams.get('code') ?? ''];
       context.log('warn', 'letmepost.connect.failed', {
         workspaceId: session.workspaceId,
         platform,
@@ -161,8 +276,8 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       throw new LetmepostError({
         code: 'platform_auth_failed',
         platform,
-        message: `${provider.displayName} did not grant access (${redactString(errorCode).slice(0, 100)})${
-          description ? `: ${redactString(description).slice(0, 300)}` : '.'
+        message: `${provider.displayName} did not grant access (${redactThenShorten({ text: errorCode, maxLength: 100, knownSecrets: callbackSecrets })})${
+          description ? `: ${redactThenShorten({ text: description, maxLength: 300, knownSecrets: callbackSecrets })}` : '.'
         }`,
         remediation: errorCode === 'access_denied' ? 'The user declined; start a new connect session to try again.' : undefined,
         platformResponse: { error: errorCode, error_description: description ?? undefined },
@@ -183,43 +298,52 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       ciphertext: session.client,
       schema: clientCredentialsSchema,
     });
+    const params =
+      session.params === undefined
+        ? undefined
+        : openField({ cipher: context.cipher, key: sessionKey, field: 'params', ciphertext: session.params, schema: z.unknown() });
     const knownSecrets = [codeVerifier, ...(client.clientSecret ? [client.clientSecret] : [])];
     const networkSignal = signal
       ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS)])
       : AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS);
 
-    let accounts: Account[];
+    let accounts: Account[] = [];
+    let selection: ConnectSelection | undefined;
+    let skipped: SkippedAccount[];
     try {
       const tokens = await provider.exchangeCode({
         client,
-        redirectUri: redirectUriFor({ context, platform }),
+        redirectUri: redirectUriFor({ baseUrl: context.baseUrl, platform }),
         callbackUrl,
         state,
         codeVerifier,
+        ...(params !== undefined && { params }),
         signal: networkSignal,
       });
-      const granted = await provider.listAccounts({ tokens, client, signal: networkSignal });
-      if (granted.length === 0) {
-        throw new LetmepostError({
-          code: 'platform_auth_failed',
+      const granted = await provider.listAccounts({ tokens, client, ...(params !== undefined && { params }), signal: networkSignal });
+      const sorted = sortGrantedAccounts({ context, provider, granted });
+      skipped = sorted.skipped;
+      for (const item of skipped) {
+        context.log('warn', 'letmepost.connect.account_skipped', {
+          workspaceId: session.workspaceId,
           platform,
-          message: `The ${provider.displayName} grant gives access to no account that can publish.`,
-          remediation: 'Check that the user picked at least one page, channel or account on the consent screen.',
+          connectId: session.sessionId,
+          accountPlatform: item.platform,
+          reason: item.reason,
         });
       }
-      accounts = [];
-      for (const providerAccount of granted) {
-        const { tokens: accountTokens, ...described } = providerAccount;
-        accounts.push(
-          await saveConnectedAccount({
-            context,
-            workspaceId: session.workspaceId,
-            platform,
-            providerAccount: described,
-            tokens: accountTokens ?? tokens,
-            client,
-          }),
-        );
+      if (session.chooseAccounts === true) {
+        selection = await createSelection({ context, session, tokens, client, params, kept: sorted.kept });
+      } else {
+        accounts = await persistGrantedAccounts({
+          context,
+          workspaceId: session.workspaceId,
+          platform,
+          tokens,
+          client,
+          params,
+          kept: sorted.kept,
+        });
       }
     } catch (error) {
       const failure = toLetmepostError({ error, platform, fallbackCode: 'platform_auth_failed', knownSecrets });
@@ -229,6 +353,26 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         connectId: session.sessionId,
         errorCode: failure.code,
       });
+      if (session.clientSource === 'registered' && failure.rule === INVALID_CLIENT_RULE) {
+        // The platform dropped the app we registered; forget it so the next session registers anew.
+        await registeredClients.forget({ platform, instance: session.instance, clientId: client.clientId }).catch((forgetError: unknown) => {
+          // The callback's own failure is what the caller must see; the next one tries again.
+          context.log('error', 'letmepost.client_registration.forget_failed', {
+            platform,
+            instance: session.instance,
+            errorCode: LetmepostError.isInstance(forgetError) ? forgetError.code : undefined,
+          });
+        });
+        throw new LetmepostError({
+          code: 'platform_auth_failed',
+          platform,
+          status: failure.status,
+          rule: failure.rule,
+          message: `${provider.displayName} no longer knows the app registered for this server.`,
+          remediation: 'Start a new connect session: the app is registered again.',
+          cause: failure,
+        });
+      }
       throw failure;
     }
 
@@ -238,9 +382,12 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       connectId: session.sessionId,
       clientSource: session.clientSource,
       accountIds: accounts.map((account) => account.id),
+      ...(selection !== undefined && { candidates: selection.candidates.length }),
     });
     return stripUndefined({
       accounts,
+      selection,
+      skipped,
       sessionId: session.sessionId,
       workspaceId: session.workspaceId,
       platform,
@@ -260,10 +407,17 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         });
       }
       const provider = requireOAuthProvider({ context, platform });
+      const params = parseConnectParams({ provider, params: input.params });
+      const instance = connectInstanceOf({ provider, params });
+      const redirectUri = redirectUriFor({ baseUrl: context.baseUrl, platform });
       const { client, clientSource } = await resolveConnectClient({
         context,
+        registeredClients,
         provider,
         workspaceId,
+        instance,
+        params,
+        redirectUri,
         allowQuickstartCreds: input.allowQuickstartCreds ?? false,
       });
 
@@ -276,18 +430,34 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       const state = generateState();
       const pkce = generatePkcePair();
       const sessionId = generateId({ prefix: 'cs' });
-      const now = context.clock.now();
-      const expiresAt = now + CONNECT_SESSION_TTL_MS;
       const key = storeKeys.connectSession({ stateHash: sha256Base64Url({ value: state }) });
 
-      const url = provider.authorizationUrl({
-        client,
-        redirectUri: redirectUriFor({ context, platform }),
-        state,
-        codeChallenge: pkce.codeChallenge,
-        scopes,
-      });
+      let url: URL;
+      try {
+        url = await provider.authorizationUrl({
+          client,
+          redirectUri,
+          state,
+          codeChallenge: pkce.codeChallenge,
+          scopes,
+          ...(params !== undefined && { params }),
+          signal: input.signal
+            ? AbortSignal.any([input.signal, AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS)])
+            : AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS),
+        });
+      } catch (error) {
+        // An async authorizationUrl may reach the platform (discovery); nothing is stored yet.
+        throw toLetmepostError({
+          error,
+          platform,
+          fallbackCode: 'platform_unavailable',
+          knownSecrets: client.clientSecret ? [client.clientSecret] : [],
+        });
+      }
 
+      // Taken after the await, so a slow discovery does not eat into the user's ten minutes.
+      const now = context.clock.now();
+      const expiresAt = now + CONNECT_SESSION_TTL_MS;
       const record = stripUndefined({
         v: 1 as const,
         sessionId,
@@ -298,12 +468,22 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         codeVerifier: sealField({ cipher: context.cipher, key, field: 'codeVerifier', value: pkce.codeVerifier }),
         client: sealField({ cipher: context.cipher, key, field: 'client', value: client }),
         clientSource,
+        params: params === undefined ? undefined : sealField({ cipher: context.cipher, key, field: 'params', value: params }),
+        instance,
+        chooseAccounts: input.chooseAccounts === true ? true : undefined,
         createdAt: now,
         expiresAt,
       });
       await context.store.set(key, encodeRecord(record), { expectedVersion: null, ttlMs: CONNECT_SESSION_TTL_MS });
       // Logged as `connectId`: the redactor masks every field named like "session".
-      context.log('info', 'letmepost.connect.started', { workspaceId, platform, connectId: sessionId, clientSource, scopes: scopeSet });
+      context.log('info', 'letmepost.connect.started', {
+        workspaceId,
+        platform,
+        connectId: sessionId,
+        clientSource,
+        scopes: scopeSet,
+        ...(instance !== undefined && { instance }),
+      });
       return { url: url.toString(), sessionId, expiresAt };
     },
 
@@ -312,6 +492,74 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     },
 
     completeSession,
+
+    async getSelection(options) {
+      const { workspaceId, selectionId } = parseInput({ schema: getSelectionSchema, input: options });
+      const { record } = await readSelection({ context, workspaceId, selectionId });
+      return { selectionId, expiresAt: record.expiresAt, candidates: record.candidates.map((candidate) => ({ ...candidate })) };
+    },
+
+    async choose(options) {
+      const { workspaceId, selectionId, platformAccountIds } = parseInput({ schema: chooseSchema, input: options });
+      const { entry, record } = await readSelection({ context, workspaceId, selectionId });
+      const offered = new Set(record.candidates.map((candidate) => candidate.platformAccountId));
+      const unknown = platformAccountIds.flatMap((id, index) =>
+        offered.has(id) ? [] : [{ field: `platformAccountIds.${index}`, rule: 'connect.not_a_candidate', message: 'is not one of the selection\'s candidates' }],
+      );
+      if (unknown.length > 0) throw validationFailed({ issues: unknown });
+
+      // Spent before anything is stored, at the version read: of two chooses racing, one wins.
+      let removed: boolean;
+      try {
+        removed = await context.store.delete(entry.key, { expectedVersion: entry.version });
+      } catch (error) {
+        if (!isStoreConflict(error)) throw error;
+        removed = false;
+      }
+      if (!removed) throw selectionGone({ platform: record.platform });
+
+      const grant = openField({
+        cipher: context.cipher,
+        key: entry.key,
+        field: 'grant',
+        ciphertext: record.grant,
+        schema: selectionGrantSchema,
+      });
+      const chosen = new Set(platformAccountIds);
+      const kept = grant.accounts
+        .filter((item) => chosen.has(String(item.account.platformAccountId)))
+        .map((item) => ({
+          platform: item.platform,
+          account: { ...(item.account as unknown as ProviderAccount), ...(item.tokens !== undefined && { tokens: item.tokens }) },
+        }));
+      let accounts: Account[];
+      try {
+        accounts = await persistGrantedAccounts({
+          context,
+          workspaceId,
+          platform: record.platform,
+          tokens: grant.tokens,
+          client: grant.client,
+          params: grant.params,
+          kept,
+        });
+      } catch (error) {
+        throw toLetmepostError({
+          error,
+          platform: record.platform,
+          fallbackCode: 'platform_auth_failed',
+          knownSecrets: [grant.tokens.accessToken, ...(grant.client.clientSecret ? [grant.client.clientSecret] : [])],
+        });
+      }
+      context.log('info', 'letmepost.connect.chosen', {
+        workspaceId,
+        platform: record.platform,
+        connectId: record.sessionId,
+        offered: record.candidates.length,
+        accountIds: accounts.map((account) => account.id),
+      });
+      return accounts;
+    },
 
     async withCredentials(options) {
       const { workspaceId, platform, credentials: rawCredentials, signal } = parseInput({
@@ -360,19 +608,261 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
   };
 }
 
-async function resolveConnectClient({
+/** A yielded account whose platform has a registered provider, with that platform resolved. */
+interface KeptAccount {
+  platform: PlatformId;
+  account: ProviderAccount;
+}
+
+/**
+ * Resolves each yielded account's platform (its own, or the issuing provider's) and sets aside
+ * those no registered provider can publish for. With nothing left the connect fails: a grant
+ * that yields nothing usable here is not a success.
+ */
+function sortGrantedAccounts({
   context,
   provider,
-  workspaceId,
-  allowQuickstartCreds,
+  granted,
 }: {
   context: LetmepostContext;
   provider: AnyProvider;
+  granted: readonly ProviderAccount[];
+}): { kept: KeptAccount[]; skipped: SkippedAccount[] } {
+  const kept: KeptAccount[] = [];
+  const skipped: SkippedAccount[] = [];
+  for (const account of granted) {
+    const platform: unknown = account.platform ?? provider.id;
+    if (isPlatformId(platform) && context.providers.has(platform)) {
+      kept.push({ platform, account });
+    } else {
+      skipped.push(
+        stripUndefined({
+          platform: String(platform),
+          platformAccountId: account.platformAccountId,
+          displayName: account.displayName,
+          reason: 'provider_not_registered' as const,
+        }),
+      );
+    }
+  }
+  if (kept.length === 0) {
+    const missing = [...new Set(skipped.map((item) => item.platform))];
+    throw new LetmepostError({
+      code: 'platform_auth_failed',
+      platform: provider.id,
+      message:
+        skipped.length === 0
+          ? `The ${provider.displayName} grant gives access to no account that can publish.`
+          : `The ${provider.displayName} grant only gives access to accounts of platforms without a registered provider (${missing.join(', ')}).`,
+      remediation:
+        skipped.length === 0
+          ? 'Check that the user picked at least one page, channel or account on the consent screen.'
+          : `Pass the ${missing.join(', ')} provider(s) in createLetmepost({ providers }).`,
+    });
+  }
+  return { kept, skipped };
+}
+
+/**
+ * Stores what the user keeps of one grant: the one place a complete and a choose persist. Every
+ * account is stored under its own platform with its own tokens when the provider gave it some (a
+ * Page token), else the grant's.
+ */
+async function persistGrantedAccounts({
+  context,
+  workspaceId,
+  platform: _issuingPlatform,
+  tokens,
+  client,
+  params: _params,
+  kept,
+}: {
+  context: LetmepostContext;
   workspaceId: string;
+  /** The platform of the provider that issued the grant (refresh and revoke go through it). */
+  platform: PlatformId;
+  tokens: TokenSet;
+  client: ClientCredentials;
+  /** The session's parsed connect params, for a grant that needs them later (the instance). */
+  params: unknown;
+  kept: readonly KeptAccount[];
+}): Promise<Account[]> {
+  const accounts: Account[] = [];
+  for (const { platform, account } of kept) {
+    const { tokens: accountTokens, platform: _platform, ...described } = account;
+    accounts.push(
+      await saveConnectedAccount({
+        context,
+        workspaceId,
+        platform,
+        providerAccount: described,
+        tokens: accountTokens ?? tokens,
+        client,
+      }),
+    );
+  }
+  return accounts;
+}
+
+/**
+ * Seals the grant and the yielded accounts under a fresh single-use selection id, for the user to
+ * choose from. The id is the bearer of the choice; only its digest is stored.
+ */
+async function createSelection({
+  context,
+  session,
+  tokens,
+  client,
+  params,
+  kept,
+}: {
+  context: LetmepostContext;
+  session: z.infer<typeof connectSessionRecordSchema>;
+  tokens: TokenSet;
+  client: ClientCredentials;
+  params: unknown;
+  kept: readonly KeptAccount[];
+}): Promise<ConnectSelection> {
+  const selectionId = `sel_${randomBase64Url({ bytes: 32 })}`;
+  const key = storeKeys.connectSelection({ selectionHash: sha256Base64Url({ value: selectionId }) });
+  const candidates: ConnectCandidate[] = [];
+  for (const { platform, account } of kept) {
+    const index = await context.store.get(
+      storeKeys.accountByPlatformId({ workspaceId: session.workspaceId, platform, platformAccountId: account.platformAccountId }),
+    );
+    candidates.push(
+      stripUndefined({
+        platform,
+        platformAccountId: account.platformAccountId,
+        kind: account.kind,
+        username: account.username,
+        displayName: account.displayName,
+        avatarUrl: account.avatarUrl,
+        profileUrl: account.profileUrl,
+        existingAccountId: index === null ? undefined : decodeRecord({ entry: index, schema: platformIndexSchema }).accountId,
+      }),
+    );
+  }
+  const grant: z.infer<typeof selectionGrantSchema> = {
+    tokens,
+    client,
+    ...(params !== undefined && { params }),
+    accounts: kept.map(({ platform, account }) => {
+      const { tokens: accountTokens, platform: _platform, ...described } = account;
+      return stripUndefined({ platform, account: { ...described }, tokens: accountTokens });
+    }),
+  };
+  const now = context.clock.now();
+  const expiresAt = now + CONNECT_SELECTION_TTL_MS;
+  const record: z.infer<typeof connectSelectionRecordSchema> = {
+    v: 1,
+    workspaceId: session.workspaceId,
+    platform: session.platform,
+    sessionId: session.sessionId,
+    candidates,
+    grant: sealField({ cipher: context.cipher, key, field: 'grant', value: grant }),
+    createdAt: now,
+    expiresAt,
+  };
+  await context.store.set(key, encodeRecord(record), { expectedVersion: null, ttlMs: CONNECT_SELECTION_TTL_MS });
+  return { selectionId, expiresAt, candidates: candidates.map((candidate) => ({ ...candidate })) };
+}
+
+/** A live selection of this workspace; any other (absent, expired, another tenant's) is one same answer. */
+async function readSelection({
+  context,
+  workspaceId,
+  selectionId,
+}: {
+  context: LetmepostContext;
+  workspaceId: string;
+  selectionId: string;
+}): Promise<{ entry: StoreEntry; record: z.infer<typeof connectSelectionRecordSchema> }> {
+  const key = storeKeys.connectSelection({ selectionHash: sha256Base64Url({ value: selectionId }) });
+  const entry = await context.store.get(key);
+  if (entry === null) throw selectionGone({});
+  const record = decodeRecord({ entry, schema: connectSelectionRecordSchema });
+  if (record.workspaceId !== workspaceId || record.expiresAt <= context.clock.now()) throw selectionGone({});
+  return { entry, record };
+}
+
+function selectionGone({ platform }: { platform?: PlatformId }): LetmepostError {
+  return new LetmepostError({
+    code: 'state_invalid',
+    platform,
+    message: 'The account selection does not exist, has expired or was already used.',
+    remediation: 'Start a new connect session; a selection can be used once, within 15 minutes of the callback.',
+  });
+}
+
+/** The provider's connect input, parsed; `validation_failed` naming `params.<field>`. */
+function parseConnectParams({ provider, params }: { provider: AnyProvider; params: unknown }): unknown {
+  if (provider.connectParamsSchema === undefined) {
+    if (params === undefined) return undefined;
+    throw new LetmepostError({
+      code: 'validation_failed',
+      platform: provider.id,
+      field: 'params',
+      message: `${provider.displayName} takes no connect params.`,
+    });
+  }
+  const parsed = provider.connectParamsSchema.safeParse(params ?? {});
+  if (!parsed.success) throw validationFailed({ issues: issuesFromZod({ error: parsed.error, pathPrefix: 'params' }) });
+  return parsed.data;
+}
+
+/** The instance the params name, in the one form that keys app credentials and registered clients. */
+function connectInstanceOf({ provider, params }: { provider: AnyProvider; params: unknown }): string | undefined {
+  if (provider.connectInstance === undefined) return undefined;
+  let named: unknown;
+  try {
+    named = provider.connectInstance({ params });
+  } catch {
+    // Reported below as the params not naming a server; the provider's own error may quote them.
+    named = undefined;
+  }
+  const parsed = instanceSchema.safeParse(named);
+  if (!parsed.success) {
+    throw new LetmepostError({
+      code: 'validation_failed',
+      platform: provider.id,
+      field: 'params',
+      message: `The connect params do not name a ${provider.displayName} server (a host name with an optional port).`,
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Which app a session uses: the workspace's own (for this instance, on per-instance platforms),
+ * else an app registered for this host (providers with `registerClient`), else the instance-wide
+ * app from settings when the session allows it.
+ */
+async function resolveConnectClient({
+  context,
+  registeredClients,
+  provider,
+  workspaceId,
+  instance,
+  params,
+  redirectUri,
+  allowQuickstartCreds,
+}: {
+  context: LetmepostContext;
+  registeredClients: RegisteredClientResolver;
+  provider: AnyProvider;
+  workspaceId: string;
+  instance: string | undefined;
+  params: unknown;
+  redirectUri: string;
   allowQuickstartCreds: boolean;
-}): Promise<{ client: ClientCredentials; clientSource: 'workspace' | 'quickstart' }> {
-  const own = await readWorkspaceClient({ context, workspaceId, platform: provider.id });
+}): Promise<{ client: ClientCredentials; clientSource: 'workspace' | 'registered' | 'quickstart' }> {
+  const own = await readWorkspaceClient({ context, workspaceId, platform: provider.id, instance });
   if (own !== undefined) return { client: own, clientSource: 'workspace' };
+  if (provider.registerClient !== undefined) {
+    const client = await registeredClients.resolve({ provider, instance, params, redirectUri });
+    return { client, clientSource: 'registered' };
+  }
   if (allowQuickstartCreds && provider.defaultClient !== undefined) {
     return { client: { ...provider.defaultClient }, clientSource: 'quickstart' };
   }

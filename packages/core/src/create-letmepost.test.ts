@@ -33,7 +33,7 @@ const valid = (): CreateLetmepostOptions => ({
 
 describe('createLetmepost options', () => {
   it('accepts valid options', () => {
-    expect(Object.keys(createLetmepost(valid())).sort()).toEqual(['accounts', 'appCredentials', 'connect', 'publish']);
+    expect(Object.keys(createLetmepost(valid())).sort()).toEqual(['accounts', 'appCredentials', 'connect', 'publish', 'redirectUris']);
   });
 
   it.each([

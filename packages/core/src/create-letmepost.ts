@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createAccountTargetsApi, type AccountTargetsApi } from './account-targets.js';
 import { createAccountsApi, platformSchema, type AccountsApi } from './accounts.js';
 import { createAppCredentialsApi, type AppCredentialsApi } from './app-credentials.js';
 import { systemClock, type Clock } from './clock.js';
@@ -19,6 +20,7 @@ import type { AnyProvider } from './provider.js';
 import { createPublish, type PublishOptions } from './publish.js';
 import type { PublishResult } from './publish-result.js';
 import { createRefresher } from './refresh.js';
+import { redirectUris, type RedirectUri } from './redirect-uris.js';
 import type { TokenStore } from './token-store.js';
 
 export interface CreateLetmepostOptions {
@@ -56,10 +58,15 @@ export interface CreateLetmepostOptions {
 
 export interface Letmepost {
   connect: ConnectApi;
-  accounts: AccountsApi;
+  accounts: AccountsApi & AccountTargetsApi;
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
+  /**
+   * The redirect URI to register with each installed OAuth provider's app, from `baseUrl`
+   * (setup help: print it at startup). Providers connected with credentials are not listed.
+   */
+  redirectUris(): RedirectUri[];
 }
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
@@ -184,8 +191,9 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
 
   return {
     connect: createConnectApi({ context }),
-    accounts: createAccountsApi({ context }),
+    accounts: { ...createAccountsApi({ context }), ...createAccountTargetsApi({ context, refresher }) },
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
+    redirectUris: () => redirectUris({ baseUrl: context.baseUrl, providers: input.providers }),
   };
 }

@@ -5,6 +5,7 @@ import { ERROR_CODES } from './error-code.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import { generateId } from './pkce.js';
+import { redactThenShorten } from './redact.js';
 import { PLATFORM_IDS } from './platform-id.js';
 import type { PublishItemResult, PublishResult } from './publish-result.js';
 import { decodeRecord, encodeRecord, isStoreConflict, storeKeys } from './store-layout.js';
@@ -161,7 +162,7 @@ function conflict({ idempotencyKey }: { idempotencyKey: string }): LetmepostErro
   return new LetmepostError({
     code: 'idempotency_conflict',
     field: 'idempotencyKey',
-    message: `The idempotency key "${idempotencyKey.slice(0, 64)}" was already used for a different publish.`,
+    message: `The idempotency key "${redactThenShorten({ text: idempotencyKey, maxLength: 64 })}" was already used for a different publish.`,
     remediation: 'Use a new key for a new request; reuse a key only to retry exactly the same request.',
   });
 }

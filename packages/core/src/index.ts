@@ -15,10 +15,20 @@ export * from './memory-token-store.js';
 // the lock-retry option type stays here because hosts configure stores with it.
 export type { LockRetryOptions } from './token-store-support.js';
 export { createLetmepost, type CreateLetmepostOptions, type Letmepost } from './create-letmepost.js';
-export type { ConnectApi, ConnectCompletion, ConnectStartResult } from './connect.js';
+export type {
+  ConnectApi,
+  ConnectCandidate,
+  ConnectCompletion,
+  ConnectSelection,
+  ConnectStartResult,
+  SkippedAccount,
+} from './connect.js';
 export type { AccountsApi } from './accounts.js';
+export type { AccountTarget, AccountTargetPage, AccountTargetsApi } from './account-targets.js';
 export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials.js';
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
-export type { LaunchCap, LetmepostPolicy } from './letmepost-context.js';
+export type { AppCredentialsPolicyRequest, LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
+export { redirectUriFor, redirectUris, type RedirectUri } from './redirect-uris.js';
+export { INVALID_CLIENT_RULE } from './registered-clients.js';
 export { loadConfigFromEnv, type LetmepostEnvConfig, type PlatformEnvSettings } from './load-config-from-env.js';

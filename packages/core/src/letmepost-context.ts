@@ -12,9 +12,23 @@ import type { TokenStore } from './token-store.js';
 export interface LetmepostPolicy {
   /**
    * Whether a workspace may store its own OAuth app for a platform (the SaaS "plan slot" case).
-   * Returning false refuses `appCredentials.put` with `plan_feature_not_available`.
+   * Returning false refuses `appCredentials.put` with `plan_feature_not_available`. Core calls it
+   * under a per-workspace lease and writes before releasing it, so the answer holds for the write
+   * even when several uploads race; keep it quick (the lease lasts 15 s).
    */
-  canStoreAppCredentials?(options: { workspaceId: string; platform: PlatformId }): boolean | Promise<boolean>;
+  canStoreAppCredentials?(options: AppCredentialsPolicyRequest): boolean | Promise<boolean>;
+}
+
+/** What the plan-slot hook is asked about one `appCredentials.put`. */
+export interface AppCredentialsPolicyRequest {
+  workspaceId: string;
+  platform: PlatformId;
+  /** Present for per-instance platforms (Mastodon servers). */
+  instance?: string;
+  /** Platforms the workspace already has at least one app for, sorted, before this write. */
+  existingPlatforms: PlatformId[];
+  /** Whether this put replaces a pair already stored for the same platform (and instance). */
+  replacement: boolean;
 }
 
 /** A per-account budget of billable posts in a rolling window. */
@@ -42,10 +56,6 @@ export interface LetmepostContext {
   readonly returnToOrigins?: ReadonlySet<string>;
 }
 
-export function redirectUriFor({ context, platform }: { context: LetmepostContext; platform: PlatformId }): string {
-  return `${context.baseUrl}/v1/accounts/oauth/${platform}/callback`;
-}
-
 export function requireProvider({
   context,
   platform,
@@ -57,15 +67,24 @@ export function requireProvider({
 }): AnyProvider {
   const provider = context.providers.get(platform);
   if (provider === undefined) {
+    // The caller can act on this (pick an installed platform), so it is a validation failure
+    // naming what is installed, not a `not_supported` the caller cannot change.
     throw new LetmepostError({
-      code: 'not_supported',
+      code: 'validation_failed',
       platform,
       field,
-      message: `No provider for "${platform}" is registered.`,
-      remediation: `Pass the ${platform} provider in createLetmepost({ providers }).`,
+      rule: 'platform.not_installed',
+      message: `No provider for "${platform}" is installed; installed: ${installedPlatforms({ context })}.`,
+      remediation: `Use one of the installed platforms, or pass the ${platform} provider in createLetmepost({ providers }).`,
     });
   }
   return provider;
+}
+
+/** The installed platforms, for messages: `twitter, linkedin` (or `none`). */
+export function installedPlatforms({ context }: { context: LetmepostContext }): string {
+  const platforms = [...context.providers.keys()];
+  return platforms.length === 0 ? 'none' : platforms.join(', ');
 }
 
 /** Zod issues as letmepost issues, with paths like `targets.1.credentials.pageId`. */
@@ -104,6 +123,11 @@ export function validationFailed({
     field: first?.field,
     rule: first?.rule,
     issues,
+    // Said with the error, so a host can show the fix next to the message without a table of its own.
+    remediation:
+      code === 'preflight_failed'
+        ? 'Nothing was sent to any target. Change the post so it meets every rule listed in issues, or leave out the target that refuses it, then publish again.'
+        : 'Correct every field listed in issues and send the call again.',
   });
 }
 

@@ -44,12 +44,22 @@ describe('loadConfigFromEnv', () => {
       THREADS_API_VERSION: 'v1.0',
       PINTEREST_API_BASE: 'http://127.0.0.1:4010/pinterest',
       LINKEDIN_API_VERSION: '202605',
-      BLUESKY_CLIENT_ID: '',
+      LINKEDIN_OAUTH_BASE: 'http://127.0.0.1:4010/linkedin/www/',
+      TWITTER_OAUTH_AUTHORIZE_URL: 'http://127.0.0.1:4010/twitter/i/oauth2/authorize',
+      BLUESKY_API_BASE: '',
+      BLUESKY_PLC_DIRECTORY_URL: 'http://127.0.0.1:4010/bluesky/plc',
+      BLUESKY_VIDEO_SERVICE_URL: 'http://127.0.0.1:4010/bluesky/video',
+      BLUESKY_APPVIEW_URL: 'http://127.0.0.1:4010/bluesky/appview',
       UNRELATED: 'x',
     });
     expect(config.launchCaps).toEqual({ twitter: { limit: 200 } });
     expect(config.platforms).toEqual({
-      twitter: { clientId: 'tw-id', clientSecret: 'tw-secret', apiBaseUrl: 'http://127.0.0.1:4010/twitter' },
+      twitter: {
+        clientId: 'tw-id',
+        clientSecret: 'tw-secret',
+        apiBaseUrl: 'http://127.0.0.1:4010/twitter',
+        oauthAuthorizeUrl: 'http://127.0.0.1:4010/twitter/i/oauth2/authorize',
+      },
       facebook: { clientId: 'meta-id', clientSecret: 'meta-secret', apiBaseUrl: 'http://127.0.0.1:4010/graph', graphVersion: 'v24.0' },
       instagram: {
         clientId: 'ig-id',
@@ -59,7 +69,12 @@ describe('loadConfigFromEnv', () => {
       },
       threads: { apiBaseUrl: 'http://127.0.0.1:4010/threads', apiVersion: 'v1.0' },
       pinterest: { apiBaseUrl: 'http://127.0.0.1:4010/pinterest' },
-      linkedin: { apiVersion: '202605' },
+      linkedin: { apiVersion: '202605', oauthBaseUrl: 'http://127.0.0.1:4010/linkedin/www' },
+      bluesky: {
+        plcDirectoryUrl: 'http://127.0.0.1:4010/bluesky/plc',
+        videoServiceUrl: 'http://127.0.0.1:4010/bluesky/video',
+        appViewUrl: 'http://127.0.0.1:4010/bluesky/appview',
+      },
     });
   });
 
@@ -102,5 +117,54 @@ describe('loadConfigFromEnv', () => {
     expect(error.issues[0]).toMatchObject({ field: 'KEK_MASTER', rule: 'env.encryption_key' });
     expect(error.issues[0]?.message).toContain('KEK_MASTER');
     expect(error.message).not.toContain('ab'.repeat(32));
+  });
+
+  it.each([
+    ['empty', ''],
+    ['blank', '   '],
+    ['the README ellipsis', '...'],
+    ['your-client-id', 'your-client-id'],
+    ['YOUR_CLIENT_ID', 'YOUR_CLIENT_ID'],
+    ['changeme', 'changeme'],
+    ['an angle-bracket slot', '<client id>'],
+    ['client_id', 'client_id'],
+    ['xxxx', 'xxxx'],
+  ])('refuses a client id that is %s, by name, at startup', (_label, value) => {
+    const error = failure({ ...base, TWITTER_CLIENT_ID: value, TWITTER_CLIENT_SECRET: 'a-real-looking-secret-9f8e7d' });
+    expect(error.issues).toEqual([expect.objectContaining({ field: 'TWITTER_CLIENT_ID', rule: value.trim() === '' ? 'env.empty' : 'env.placeholder' })]);
+    expect(error.message).toContain('TWITTER_CLIENT_ID');
+  });
+
+  it('refuses a placeholder secret, and keeps an empty secret as unset (public clients)', () => {
+    expect(failure({ ...base, LINKEDIN_CLIENT_ID: '86abcdefgh1234', LINKEDIN_CLIENT_SECRET: 'your-client-secret' }).issues).toEqual([
+      expect.objectContaining({ field: 'LINKEDIN_CLIENT_SECRET', rule: 'env.placeholder' }),
+    ]);
+    expect(loadConfigFromEnv({ ...base, TWITTER_CLIENT_ID: 'VGhpc0lzQVJlYWxJZDoxOmNp', TWITTER_CLIENT_SECRET: '' }).platforms).toEqual({
+      twitter: { clientId: 'VGhpc0lzQVJlYWxJZDoxOmNp' },
+    });
+  });
+
+  it('accepts real-looking client ids', () => {
+    const config = loadConfigFromEnv({ ...base, TWITTER_CLIENT_ID: 'VGhpc0lzQVJlYWxJZDoxOmNp', LINKEDIN_CLIENT_ID: '86abcdefgh1234' });
+    expect(config.platforms.twitter?.clientId).toBe('VGhpc0lzQVJlYWxJZDoxOmNp');
+    expect(config.platforms.linkedin?.clientId).toBe('86abcdefgh1234');
+  });
+
+  it('refuses an OAuth host variable the platform does not read, naming the ones it does', () => {
+    const error = failure({ ...base, LINKEDIN_OAUTH_AUTHORIZE_URL: 'http://127.0.0.1:4010/a', TWITTER_OAUTH_BASE: 'http://127.0.0.1:4010/b' });
+    expect(error.issues.map((issue) => [issue.field, issue.rule])).toEqual([
+      ['TWITTER_OAUTH_BASE', 'env.unsupported'],
+      ['LINKEDIN_OAUTH_AUTHORIZE_URL', 'env.unsupported'],
+    ]);
+    expect(error.issues[0]?.message).toContain('TWITTER_OAUTH_AUTHORIZE_URL');
+    expect(error.issues[1]?.message).toContain('LINKEDIN_OAUTH_BASE');
+  });
+
+  it('checks the OAuth host variables as URLs', () => {
+    const error = failure({ ...base, LINKEDIN_OAUTH_BASE: 'not a url', TWITTER_OAUTH_AUTHORIZE_URL: 'ftp://x.example/authorize' });
+    expect(error.issues.map((issue) => [issue.field, issue.rule])).toEqual([
+      ['TWITTER_OAUTH_AUTHORIZE_URL', 'env.url'],
+      ['LINKEDIN_OAUTH_BASE', 'env.url'],
+    ]);
   });
 });

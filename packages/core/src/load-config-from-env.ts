@@ -15,10 +15,18 @@ export interface PlatformEnvSettings {
   graphVersion?: string;
   /** Instagram: `INSTAGRAM_GRAPH_BASE`. */
   graphBase?: string;
-  /** Instagram: `INSTAGRAM_OAUTH_AUTHORIZE_URL`. */
+  /** LinkedIn: `LINKEDIN_OAUTH_BASE`, the host of its consent page and token endpoint. */
+  oauthBaseUrl?: string;
+  /** X: `TWITTER_OAUTH_AUTHORIZE_URL`; Instagram: `INSTAGRAM_OAUTH_AUTHORIZE_URL`. */
   oauthAuthorizeUrl?: string;
   /** Instagram: `INSTAGRAM_OAUTH_TOKEN_URL`. */
   oauthTokenUrl?: string;
+  /** Bluesky: `BLUESKY_PLC_DIRECTORY_URL`. */
+  plcDirectoryUrl?: string;
+  /** Bluesky: `BLUESKY_VIDEO_SERVICE_URL`. */
+  videoServiceUrl?: string;
+  /** Bluesky: `BLUESKY_APPVIEW_URL`. */
+  appViewUrl?: string;
 }
 
 export interface LetmepostEnvConfig {
@@ -42,6 +50,39 @@ const credentialVariables: Record<PlatformId, { id: string; secret: string }> = 
       : { id: `${platform.toUpperCase()}_CLIENT_ID`, secret: `${platform.toUpperCase()}_CLIENT_SECRET` },
   ]),
 ) as Record<PlatformId, { id: string; secret: string }>;
+
+type HostSetting = 'graphBase' | 'oauthBaseUrl' | 'oauthAuthorizeUrl' | 'oauthTokenUrl' | 'plcDirectoryUrl' | 'videoServiceUrl' | 'appViewUrl';
+
+/**
+ * Hosts a platform's provider can be moved to beyond `<PLATFORM>_API_BASE`, by variable. Each
+ * maps to the provider setting of the same meaning, so the settings spread straight in.
+ */
+const hostVariables: Partial<Record<PlatformId, Readonly<Record<string, HostSetting>>>> = {
+  // X's token and revocation endpoints live on its API host, so TWITTER_API_BASE moves them.
+  twitter: { TWITTER_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl' },
+  linkedin: { LINKEDIN_OAUTH_BASE: 'oauthBaseUrl' },
+  instagram: {
+    INSTAGRAM_GRAPH_BASE: 'graphBase',
+    INSTAGRAM_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl',
+    INSTAGRAM_OAUTH_TOKEN_URL: 'oauthTokenUrl',
+  },
+  bluesky: {
+    BLUESKY_PLC_DIRECTORY_URL: 'plcDirectoryUrl',
+    BLUESKY_VIDEO_SERVICE_URL: 'videoServiceUrl',
+    BLUESKY_APPVIEW_URL: 'appViewUrl',
+  },
+};
+
+/** OAuth host names any platform might be expected to read; those a platform does not read are refused. */
+const oauthVariableSuffixes = ['_OAUTH_BASE', '_OAUTH_AUTHORIZE_URL', '_OAUTH_TOKEN_URL'] as const;
+
+/**
+ * Values copied from an example file rather than from the platform's developer portal
+ * (`...`, `your-client-id`, `changeme`, `<client id>`...). Real client ids and secrets are
+ * random strings, so these are refused at startup instead of at the user's first connect.
+ */
+const placeholderPattern =
+  /^(?:\.{2,}|\u2026|x{3,}|\*+|<[^>]*>|\{\{.*\}\}|\$\{.*\}|(?:your|my)[-_ .]?(?:app[-_ .]?)?(?:client|consumer|api|app)?[-_ .]?(?:id|secret|key)?|(?:your|my)[-_ ].*|(?:change|replace|fill)[-_ ]?(?:me|this|in)|todo|tbd|placeholder|example|dummy|none|null|undefined|(?:client|consumer|app)[-_ ]?(?:id|secret|key))$/i;
 
 /**
  * Reads letmepost's configuration from environment variables (DESIGN section 7), for hosts,
@@ -100,9 +141,10 @@ export function loadConfigFromEnv(env: Env): LetmepostEnvConfig {
     const settings: PlatformEnvSettings = {};
     const prefix = platform.toUpperCase();
     const names = credentialVariables[platform];
-    const clientId = read(names.id);
-    const clientSecret = read(names.secret);
-    if (clientSecret !== undefined && clientId === undefined) {
+    const clientId = readCredential({ name: names.id, env, issues });
+    // An empty secret stays "unset": X and others allow public clients that have none.
+    const clientSecret = read(names.secret) === undefined ? undefined : readCredential({ name: names.secret, env, issues });
+    if (clientSecret !== undefined && clientId === undefined && env[names.id] === undefined) {
       issues.push({ field: names.id, rule: 'env.required', message: `is required when ${names.secret} is set` });
     }
     if (clientId !== undefined) settings.clientId = clientId;
@@ -116,6 +158,23 @@ export function loadConfigFromEnv(env: Env): LetmepostEnvConfig {
       else issues.push({ field: `${prefix}_API_VERSION`, rule: 'env.version', message: 'must be a version label such as v1.0 or 202605' });
     }
 
+    const hosts = hostVariables[platform] ?? {};
+    for (const [name, setting] of Object.entries(hosts)) {
+      const value = readUrl({ name, value: read(name), issues });
+      if (value !== undefined) settings[setting] = value;
+    }
+    for (const suffix of oauthVariableSuffixes) {
+      const name = `${prefix}${suffix}`;
+      if (hosts[name] === undefined && read(name) !== undefined) {
+        const taken = Object.keys(hosts).filter((candidate) => candidate.includes('_OAUTH_'));
+        issues.push({
+          field: name,
+          rule: 'env.unsupported',
+          message: `is not read by the ${platform} provider${taken.length > 0 ? `; it takes ${taken.join(', ')}` : ''} (and ${prefix}_API_BASE)`,
+        });
+      }
+    }
+
     if (platform === 'facebook') {
       const graphVersion = read('META_GRAPH_VERSION');
       if (graphVersion !== undefined) {
@@ -123,19 +182,6 @@ export function loadConfigFromEnv(env: Env): LetmepostEnvConfig {
         else issues.push({ field: 'META_GRAPH_VERSION', rule: 'env.version', message: 'must look like v24.0' });
       }
     }
-    if (platform === 'instagram') {
-      const graphBase = readUrl({ name: 'INSTAGRAM_GRAPH_BASE', value: read('INSTAGRAM_GRAPH_BASE'), issues });
-      if (graphBase !== undefined) settings.graphBase = graphBase;
-      const authorize = readUrl({
-        name: 'INSTAGRAM_OAUTH_AUTHORIZE_URL',
-        value: read('INSTAGRAM_OAUTH_AUTHORIZE_URL'),
-        issues
-      });
-      if (authorize !== undefined) settings.oauthAuthorizeUrl = authorize;
-      const token = readUrl({ name: 'INSTAGRAM_OAUTH_TOKEN_URL', value: read('INSTAGRAM_OAUTH_TOKEN_URL'), issues });
-      if (token !== undefined) settings.oauthTokenUrl = token;
-    }
-
     if (Object.keys(settings).length > 0) platforms[platform] = settings;
   }
 
@@ -143,6 +189,26 @@ export function loadConfigFromEnv(env: Env): LetmepostEnvConfig {
     throw validationFailed({ issues, message: `Invalid environment: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}` });
   }
   return { baseUrl, encryptionKey, launchCaps, platforms };
+}
+
+/**
+ * A client id or secret: absent when the variable is absent; refused, by name, when it is set
+ * but empty (a template line left unfilled) or still holds an example's placeholder, since either would only fail later at the
+ * platform's consent page with a message that does not say which variable is wrong.
+ */
+function readCredential({ name, env, issues }: { name: string; env: Env; issues: LetmepostErrorIssue[] }): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim();
+  if (value === '') {
+    issues.push({ field: name, rule: 'env.empty', message: "is set but empty: set it to your app's value from the platform's developer portal, or remove the line" });
+    return undefined;
+  }
+  if (placeholderPattern.test(value) || /\s/.test(value)) {
+    issues.push({ field: name, rule: 'env.placeholder', message: "still holds a placeholder: set it to your app's value from the platform's developer portal" });
+    return undefined;
+  }
+  return value;
 }
 
 function readUrl({

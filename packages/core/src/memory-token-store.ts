@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.js';
+import { RollingWindowCounter } from './rolling-window-counter.js';
 import type {
   LockLease,
   StoreEntry,
@@ -46,8 +47,8 @@ const LOCK_POLL = { minDelayMs: 10, maxDelayMs: 10 };
 export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenStore {
   const clock = options.clock ?? systemClock;
   const entries = new Map<string, StoredValue>();
-  /** Event timestamps per counter key, oldest first. */
-  const counters = new Map<string, number[]>();
+  /** Rolling-window event counts per counter key. */
+  const counters = new Map<string, RollingWindowCounter>();
   const locks = new Map<string, LockState>();
   /** Last fencing token issued per lock key; never reset, so tokens are never reused. */
   const lastFencingToken = new Map<string, number>();
@@ -200,22 +201,21 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
       const { windowMs, amount = 1, limit } = incrementOptions;
 
       const now = clock.now();
-      const windowStart = now - windowMs;
-      const events = (counters.get(key) ?? []).filter((at) => at > windowStart);
+      let counter = counters.get(key);
+      if (counter === undefined) {
+        counter = new RollingWindowCounter();
+        counters.set(key, counter);
+      }
+      counter.expire({ now, windowMs });
 
       let accepted = true;
-      if (amount < 0) {
-        // Events are appended in time order, so the newest are at the end.
-        events.splice(Math.max(0, events.length + amount));
-      } else if (limit !== undefined && events.length + amount > limit) {
-        accepted = false;
-      } else {
-        for (let index = 0; index < amount; index++) events.push(now);
-      }
+      if (amount < 0) counter.removeNewest({ amount: -amount });
+      else if (limit !== undefined && counter.count + amount > limit) accepted = false;
+      else counter.add({ now, amount });
 
-      if (events.length === 0) counters.delete(key);
-      else counters.set(key, events);
-      return { count: events.length, accepted };
+      const count = counter.count;
+      if (count === 0) counters.delete(key);
+      return { count, accepted };
     },
 
     async withLock(key, fn, lockOptions) {

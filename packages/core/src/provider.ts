@@ -80,23 +80,56 @@ export interface ProviderPublishOptions<CREDENTIALS, OPTIONS> {
 
 export type ProviderPublishResult = Omit<PublishResult, 'platform' | 'accountId' | 'dryRun'>;
 
-export interface AuthorizationUrlOptions {
+export interface AuthorizationUrlOptions<PARAMS = unknown> {
   client: ClientCredentials;
   redirectUri: string;
   state: string;
   /** S256 challenge of the verifier kept server-side. */
   codeChallenge: string;
   scopes: readonly string[];
+  /** The connect input as parsed by `connectParamsSchema` (e.g. Mastodon `{ instanceUrl }`). */
+  params?: PARAMS;
+  signal?: AbortSignal;
 }
 
-export interface ExchangeCodeOptions {
+export interface ExchangeCodeOptions<PARAMS = unknown> {
   client: ClientCredentials;
   redirectUri: string;
   /** The full callback URL as received, so error/state parameters are checked too. */
   callbackUrl: URL;
   state: string;
   codeVerifier: string;
+  /** The same parsed connect input `authorizationUrl` received. */
+  params?: PARAMS;
   signal?: AbortSignal;
+}
+
+/** What `registerClient` returns: an OAuth app registered at the platform for this host. */
+export interface RegisteredClient {
+  client: ClientCredentials;
+  /** Epoch ms when the platform retires the app (Mastodon `client_secret_expires_at`); absent: never. */
+  expiresAt?: number;
+}
+
+/**
+ * One place a post can go inside an account: a Pinterest board, a Discord or Slack channel, a
+ * subreddit. `options` is exactly what to pass as the publish target's `options`.
+ */
+export interface ProviderTarget<OPTIONS = unknown> {
+  /** The platform's id for it (board id, channel id, subreddit name). */
+  id: string;
+  name: string;
+  /** Lowercase, e.g. `board`, `channel`, `subreddit`. */
+  kind: string;
+  options: OPTIONS;
+  /** Non-secret facts a picker may show (privacy, flairs, whether the bot is a member). Plain JSON. */
+  details?: Record<string, unknown>;
+}
+
+export interface ProviderTargetPage<OPTIONS = unknown> {
+  targets: Array<ProviderTarget<OPTIONS>>;
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
 }
 
 export interface ConnectedAccountGrant {
@@ -123,7 +156,7 @@ export interface ProviderValidateOptions<OPTIONS = unknown> {
  * `publish` throws only when nothing was written; once an item was created it returns a
  * result whose `items` say what landed and what did not.
  */
-export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown> {
+export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = unknown> {
   readonly specificationVersion: 'v2';
   readonly id: PlatformId;
   readonly displayName: string;
@@ -145,12 +178,54 @@ export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown> {
   /** The instance-wide app from settings, used for quickstart connects. */
   readonly defaultClient?: ClientCredentials;
 
-  authorizationUrl?(options: AuthorizationUrlOptions): URL;
+  /**
+   * What the user gives before consent, e.g. Mastodon `{ instanceUrl }`. `connect.start({ params })`
+   * is checked against it (`validation_failed` naming `params.<field>`) before anything is stored.
+   */
+  readonly connectParamsSchema?: z.ZodType<PARAMS>;
 
-  exchangeCode?(options: ExchangeCodeOptions): Promise<TokenSet>;
+  /**
+   * For platforms where every server is its own OAuth provider: the instance a connect goes to,
+   * as a lowercase host name with an optional port (`mastodon.social`, `localhost:3000`). It keys
+   * workspace app credentials (`appCredentials.put({ instance })`) and registered clients.
+   */
+  connectInstance?(options: { params: PARAMS }): string;
 
-  /** Accounts a fresh grant gives access to (one member, or several Pages/blogs/channels). */
-  listAccounts?(options: { tokens: TokenSet; client: ClientCredentials; signal?: AbortSignal }): Promise<ProviderAccount[]>;
+  /**
+   * Dynamic client registration (Mastodon `POST /api/v1/apps`): registers an app for this host.
+   * Core calls it once per (platform, instance), caches the result sealed under
+   * `clients/<platform>/<instance>` and re-uses it across workspaces and sessions. Register for
+   * every scope the provider may request (write and extended): the cached app serves both.
+   */
+  registerClient?(options: { params: PARAMS; redirectUri: string; signal?: AbortSignal }): Promise<RegisteredClient>;
+
+  /** May be async (discovery at an instance's `.well-known` document). */
+  authorizationUrl?(options: AuthorizationUrlOptions<PARAMS>): URL | Promise<URL>;
+
+  exchangeCode?(options: ExchangeCodeOptions<PARAMS>): Promise<TokenSet>;
+
+  /**
+   * Accounts a fresh grant gives access to (one member, or several Pages/blogs/channels). An
+   * account of another platform of the same family says so in `platform` (a Facebook login
+   * yields Instagram accounts).
+   */
+  listAccounts?(options: {
+    tokens: TokenSet;
+    client: ClientCredentials;
+    params?: PARAMS;
+    signal?: AbortSignal;
+  }): Promise<ProviderAccount[]>;
+
+  /**
+   * Where a post can go inside an account (Pinterest boards, Discord/Slack channels, subreddits
+   * with their flairs), one page at a time. Read-only.
+   */
+  listTargets?(options: {
+    auth: PublishAuth<CREDENTIALS>;
+    account: ProviderAccount;
+    cursor?: string;
+    signal?: AbortSignal;
+  }): Promise<ProviderTargetPage<OPTIONS>>;
 
   /** For `credentials` providers: verify the credentials and return the account and its session. */
   connectWithCredentials?(options: { credentials: CREDENTIALS; signal?: AbortSignal }): Promise<ConnectedAccountGrant>;
@@ -185,4 +260,4 @@ export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown> {
 
 // Providers are stored in heterogeneous lists; their generic parameters are erased there.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyProvider = ProviderV2<any, any>;
+export type AnyProvider = ProviderV2<any, any, any>;

@@ -86,6 +86,7 @@ describe('publish: validation is atomic across targets', () => {
       { field: 'post.text', rule: 'bluesky.text.max_graphemes', message: 'targets.1 (bluesky): is longer than 10 graphemes' },
     ]);
     expect(failed.rule).toBe('bluesky.text.max_graphemes');
+    expect(failed.remediation).toMatch(/^Nothing was sent to any target\./);
     expect(lenient.calls.publish).toHaveLength(0);
     expect(strict.calls.publish).toHaveLength(0);
   });

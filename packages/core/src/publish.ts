@@ -10,6 +10,7 @@ import {
   type LaunchCapReservation,
 } from './launch-cap.js';
 import {
+  installedPlatforms,
   issuesFromZod,
   secretStrings,
   toLetmepostError,
@@ -22,6 +23,7 @@ import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
 import { runWithPublishContext } from './publish-context.js';
+import { storeIdSchema } from './store-layout.js';
 import type { PublishResult } from './publish-result.js';
 import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
 
@@ -60,7 +62,7 @@ export interface PublishOptions {
 
 const targetSchema = z
   .object({
-    accountId: z.string().min(1, 'must not be empty').max(256).optional(),
+    accountId: storeIdSchema({ maxLength: 256 }).optional(),
     platform: platformSchema.optional(),
     credentials: z.unknown().optional(),
     options: z.unknown().optional(),
@@ -88,7 +90,7 @@ const publishOptionsSchema = z.object({
   workspaceId: workspaceIdSchema.optional(),
   post: z.unknown(),
   targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
-  idempotencyKey: z.string().min(1, 'must not be empty').max(255).optional(),
+  idempotencyKey: storeIdSchema({ maxLength: 255 }).optional(),
   dryRun: z.boolean().optional(),
   signal: z.instanceof(AbortSignal).optional(),
   onProgress: z.custom<(event: PublishProgressEvent) => void>((value) => typeof value === 'function', 'must be a function').optional(),
@@ -288,7 +290,7 @@ async function resolveTarget({
     issues.push({
       field: loaded !== undefined ? `${path}.accountId` : `${path}.platform`,
       rule: 'target.provider_missing',
-      message: `no provider for "${platform}" is registered`,
+      message: `no provider for "${platform}" is installed; installed: ${installedPlatforms({ context })}`,
     });
     return undefined;
   }

@@ -65,3 +65,47 @@ export function redact(value: unknown, options: { knownSecrets?: readonly string
   };
   return visit(value, 0);
 }
+
+/**
+ * Redacts, then shortens: the one way a message or excerpt quoting a platform is cut. Cutting
+ * first could keep the start of a secret that sat across the cut, and whole-secret masking no
+ * longer recognises a fragment. The cut never splits a `[redacted]` marker or a surrogate pair.
+ * With `countRest`, the cut says how much was left out (`… [N more characters]`).
+ */
+export function redactThenShorten(options: {
+  text: string;
+  maxLength: number;
+  knownSecrets?: readonly string[];
+  countRest?: boolean;
+}): string {
+  const redacted = redactString(options.text, options.knownSecrets);
+  if (redacted.length <= options.maxLength) return redacted;
+  let end = options.maxLength;
+  const marker = redacted.lastIndexOf(REDACTED, end);
+  if (marker !== -1 && marker < end && marker + REDACTED.length > end) end = marker;
+  const last = redacted.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  const rest = redacted.length - end;
+  return `${redacted.slice(0, end)}…${options.countRest === true ? ` [${rest} more characters]` : ''}`;
+}
+
+/**
+ * Masks secrets inside every string of a parsed body, keeping its shape and every key (unlike
+ * `redact`, which masks secret-named fields): for an error body a mapper still reads by field
+ * and may quote. Nesting past `depth` becomes `[truncated]`, so a hostile body cannot exhaust
+ * the stack.
+ */
+export function redactStrings(options: { value: unknown; knownSecrets?: readonly string[]; depth?: number }): unknown {
+  const knownSecrets = options.knownSecrets ?? [];
+  const depth = options.depth ?? 32;
+  const visit = (current: unknown, level: number): unknown => {
+    if (typeof current === 'string') return redactString(current, knownSecrets);
+    if (current === null || typeof current !== 'object') return current;
+    if (level > depth) return '[truncated]';
+    if (Array.isArray(current)) return current.map((item) => visit(item, level + 1));
+    const output: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(current)) output[key] = visit(item, level + 1);
+    return output;
+  };
+  return visit(options.value, 0);
+}

@@ -14,16 +14,23 @@ import type { StoreEntry } from './token-store.js';
  * ws/<workspace>/accounts/<accountId>                      account record                tokens#, client# sealed
  * ws/<workspace>/account-ids/<platform>/<platformAccount>  { accountId }                 reconnects reuse the id
  * ws/<workspace>/app-credentials/<platform>                white-label OAuth app         clientSecret# sealed
+ * ws/<workspace>/app-credentials/<platform>/<instance>     same, for one instance (Mastodon server)
+ * clients/<platform>/<instance>                            registered app (registerClient) client# sealed, shared by all workspaces
  * ws/<workspace>/idempotency/<key>                         publish claim + results       TTL (default 24 h)
  * global/idempotency/<key>                                 same, publishes without a workspace
- * connect-sessions/<sha256(state)>                         pending OAuth session         codeVerifier#, client# sealed, TTL 10 min
+ * connect-sessions/<sha256(state)>                         pending OAuth session         codeVerifier#, client#, params# sealed, TTL 10 min
+ * connect-selections/<sha256(selectionId)>                 accounts awaiting the user's choice  grant# sealed, TTL 15 min
  * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
  * counters/launch/<platform>/cred-<sha256(credentials)>    same, pass-per-request credentials
  * lock/refresh/<accountId>                                 lease serialising refresh and every other account write
+ * lock/app-credentials/<workspace>                         lease serialising the plan-slot check and the app-credentials write
+ * lock/clients/<platform>/<instance>                       lease serialising one client registration
  * ```
  *
- * Caller-chosen segments (workspace ids, platform account ids, idempotency keys) are
- * percent-encoded, so a `/` inside one can never reach into a neighbour's prefix. Connect
+ * `<instance>` is `~` for a platform-wide registration (a provider without `connectInstance`); `~`
+ * cannot occur in a host name. Caller-chosen segments (workspace ids, platform account ids,
+ * idempotency keys, instances) are percent-encoded, so a `/` inside one can never reach into a
+ * neighbour's prefix. Connect
  * sessions are keyed by a hash of the state, so the raw state (the bearer that authenticates the
  * OAuth callback) never sits in the store.
  */
@@ -42,8 +49,14 @@ export const storeKeys = {
     platformAccountId: string;
   }) => `ws/${segment(workspaceId)}/account-ids/${platform}/${segment(platformAccountId)}`,
   appCredentialsPrefix: ({ workspaceId }: { workspaceId: string }) => `ws/${segment(workspaceId)}/app-credentials/`,
-  appCredentials: ({ workspaceId, platform }: { workspaceId: string; platform: PlatformId }) =>
-    `ws/${segment(workspaceId)}/app-credentials/${platform}`,
+  appCredentials: ({ workspaceId, platform, instance }: { workspaceId: string; platform: PlatformId; instance?: string | undefined }) =>
+    `ws/${segment(workspaceId)}/app-credentials/${platform}${instance === undefined ? '' : `/${segment(instance)}`}`,
+  appCredentialsLock: ({ workspaceId }: { workspaceId: string }) => `lock/app-credentials/${segment(workspaceId)}`,
+  registeredClient: ({ platform, instance }: { platform: PlatformId; instance: string | undefined }) =>
+    `clients/${platform}/${instance === undefined ? '~' : segment(instance)}`,
+  registeredClientLock: ({ platform, instance }: { platform: PlatformId; instance: string | undefined }) =>
+    `lock/clients/${platform}/${instance === undefined ? '~' : segment(instance)}`,
+  connectSelection: ({ selectionHash }: { selectionHash: string }) => `connect-selections/${selectionHash}`,
   idempotency: ({ workspaceId, idempotencyKey }: { workspaceId: string | undefined; idempotencyKey: string }) =>
     workspaceId === undefined
       ? `global/idempotency/${segment(idempotencyKey)}`
@@ -54,7 +67,42 @@ export const storeKeys = {
   accountLock: ({ accountId }: { accountId: string }) => `lock/refresh/${segment(accountId)}`,
 } as const;
 
+/**
+ * A lone (unpaired) UTF-16 surrogate has no UTF-8 form: `encodeURIComponent` throws a raw
+ * `URIError` on it, and stores would write it differently. In a `u` regex a paired surrogate is
+ * one code point, so `\p{Surrogate}` matches only a lone one.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+export function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/**
+ * A caller-chosen id that becomes a store key segment (workspace, account, idempotency key):
+ * non-empty, at most `maxLength` characters, and well-formed text. Checked at every boundary,
+ * so a bad id is `validation_failed` naming its field.
+ */
+export function storeIdSchema({ maxLength }: { maxLength: number }) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(maxLength)
+    .refine(isWellFormedText, 'must be well-formed text (it contains an unpaired UTF-16 surrogate)');
+}
+
+/**
+ * Percent-encodes one segment. Ids from outside pass `storeIdSchema` first; this guard is for
+ * values from elsewhere (a platform's account id), so a bad one is a typed error, never a URIError.
+ */
 function segment(value: string): string {
+  if (!isWellFormedText(value)) {
+    throw new LetmepostError({
+      code: 'validation_failed',
+      rule: 'store.key_malformed',
+      message: 'An id used in a store key contains an unpaired UTF-16 surrogate, which has no UTF-8 form.',
+    });
+  }
   return encodeURIComponent(value);
 }
 

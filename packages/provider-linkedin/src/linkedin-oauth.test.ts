@@ -37,8 +37,8 @@ afterEach(() => {
 });
 
 describe('authorizationUrl', () => {
-  it('sends the member to LinkedIn’s consent page with space-separated scopes and the exact redirect URI', () => {
-    const url = provider().authorizationUrl!({
+  it('sends the member to LinkedIn’s consent page with space-separated scopes and the exact redirect URI', async () => {
+    const url = await provider().authorizationUrl!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       state: 'state-0123456789',
@@ -59,8 +59,8 @@ describe('authorizationUrl', () => {
     expect(url.toString()).not.toContain(CLIENT.clientSecret);
   });
 
-  it('honours oauthBaseUrl', () => {
-    const url = createLinkedIn({ oauthBaseUrl: 'http://127.0.0.1:4010/linkedin/www/' }).authorizationUrl!({
+  it('honours oauthBaseUrl', async () => {
+    const url = await createLinkedIn({ oauthBaseUrl: 'http://127.0.0.1:4010/linkedin/www/' }).authorizationUrl!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       state: 'state-0123456789',

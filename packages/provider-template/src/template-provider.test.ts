@@ -97,8 +97,8 @@ describe('template provider at the wire', () => {
     expect(JSON.stringify(error)).not.toContain(ACCESS_TOKEN);
   });
 
-  it('moves every host with apiBaseUrl and refuses a malformed one naming the setting', () => {
-    const url = createTemplate({ apiBaseUrl: 'https://mastodon.example/' }).authorizationUrl!({
+  it('moves every host with apiBaseUrl and refuses a malformed one naming the setting', async () => {
+    const url = await createTemplate({ apiBaseUrl: 'https://mastodon.example/' }).authorizationUrl!({
       client: { clientId: CLIENT_ID },
       redirectUri: 'https://app.example/callback',
       state: 'state-0123456789abcdef',

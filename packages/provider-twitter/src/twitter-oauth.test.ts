@@ -46,9 +46,9 @@ function expectNoSecrets(value: unknown, secrets: readonly string[]): void {
 }
 
 describe('authorizationUrl', () => {
-  it('sends the user to x.com with PKCE S256 and the write scopes, space-separated (form-encoded in the query)', () => {
+  it('sends the user to x.com with PKCE S256 and the write scopes, space-separated (form-encoded in the query)', async () => {
     const twitter = provider();
-    const url = twitter.authorizationUrl!({
+    const url = await twitter.authorizationUrl!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       state: 'state-123',
@@ -68,8 +68,8 @@ describe('authorizationUrl', () => {
     });
   });
 
-  it('honours an authorizeUrl override (sandbox)', () => {
-    const url = provider({ authorizeUrl: 'http://127.0.0.1:4010/i/oauth2/authorize' }).authorizationUrl!({
+  it('honours an oauthAuthorizeUrl override (sandbox)', async () => {
+    const url = await provider({ oauthAuthorizeUrl: 'http://127.0.0.1:4010/i/oauth2/authorize' }).authorizationUrl!({
       client: CLIENT,
       redirectUri: REDIRECT_URI,
       state: 'state-0123456789',

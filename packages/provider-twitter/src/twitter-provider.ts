@@ -33,8 +33,11 @@ export interface TwitterProviderSettings extends BaseProviderSettings {
    * each account's own limit).
    */
   maxVideoBytes?: number;
-  /** Consent page. Default `https://x.com/i/oauth2/authorize`. */
-  authorizeUrl?: string;
+  /**
+   * Consent page. Default `https://x.com/i/oauth2/authorize` (`TWITTER_OAUTH_AUTHORIZE_URL`).
+   * X's token and revocation endpoints are on the API host, so `apiBaseUrl` moves those.
+   */
+  oauthAuthorizeUrl?: string;
 }
 
 export type TwitterProvider = ProviderV2<TwitterCredentials, TwitterPublishOptions>;
@@ -66,7 +69,7 @@ export const twitterCapabilities: ProviderCapabilities = {
 
 const twitterSettingsSchema = baseProviderSettingsSchema.extend({
   apiBaseUrl: baseUrlSettingSchema.optional(),
-  authorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+  oauthAuthorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
   maxVideoBytes: z.number().int('must be a whole number of bytes').positive('must be a positive number of bytes').optional(),
 });
 
@@ -84,7 +87,7 @@ function createTwitterContext({ settings }: { settings: TwitterParsedSettings })
   };
   const oauth = createTwitterOAuth({
     apiBaseUrl,
-    authorizeUrl: settings.authorizeUrl ?? DEFAULT_AUTHORIZE_URL,
+    authorizeUrl: settings.oauthAuthorizeUrl ?? DEFAULT_AUTHORIZE_URL,
     clock,
     defaultClient: settings.clientId === undefined ? undefined : { clientId: settings.clientId, clientSecret: settings.clientSecret },
     dispatcher: settings.dispatcher,

@@ -297,6 +297,70 @@ describe('default error mapping (creates: sent exactly once)', () => {
   });
 });
 
+/** Every 6-character piece of each secret: a cut through a secret leaves one of these behind. */
+function expectNoSecretFragments(error: LetmepostError, secrets: readonly string[]) {
+  const surfaces = [error.message, JSON.stringify(error.toJSON()), inspect(error, { depth: 8 }), JSON.stringify(error.platformResponse ?? null)].join('\n');
+  for (const secret of secrets) {
+    for (let start = 0; start + 6 <= secret.length; start += 1) {
+      expect(surfaces, `a fragment of ${secret.length}-character secret at ${start}`).not.toContain(secret.slice(start, start + 6));
+    }
+  }
+}
+
+describe('secrets across a cut are redacted before the cut', () => {
+  // The token starts 10 characters before each cut, so cutting first would keep its first 10.
+  const acrossCut = (cut: number) => `${'m'.repeat(cut - 10)}${CANARY_TOKEN} and more text after it`;
+
+  test('the default mapping quotes at most 300 characters of the message, none of them the token', async () => {
+    nock(API).post('/posts').reply(400, { message: acrossCut(300) });
+    const error = await failure(client().http.request({ method: 'POST', url: `${API}/posts`, body: { json: {} }, auth: { bearer: CANARY_TOKEN } }));
+    expect(error.code).toBe('platform_rejected');
+    expect(error.message).toContain(`${'m'.repeat(290)}[redacted]`);
+    expectNoSecretFragments(error, [CANARY_TOKEN]);
+  });
+
+  test('a mapError that cuts the platform’s prose at 300 characters gets a body already redacted', async () => {
+    const seen: unknown[] = [];
+    const { http } = client({
+      mapError: (response) => {
+        seen.push(response.body);
+        const detail = (response.body as { errors: Array<{ detail: string }> }).errors[0]!.detail;
+        return new LetmepostError({ code: 'platform_rejected', message: `rejected: ${detail.slice(0, 300)}` });
+      },
+    });
+    nock(API).post('/posts').reply(403, { errors: [{ code: 'E1', detail: acrossCut(300) }] });
+    const error = await failure(http.request({ method: 'POST', url: `${API}/posts`, body: { json: {} }, auth: { bearer: CANARY_TOKEN } }));
+    // Structured fields reach the mapper unchanged; only secrets inside strings are masked.
+    expect(seen[0]).toEqual({ errors: [{ code: 'E1', detail: `${'m'.repeat(290)}[redacted] and more text after it` }] });
+    expectNoSecretFragments(error, [CANARY_TOKEN]);
+  });
+
+  test('a text body is excerpted at 2,000 characters after the token is masked', async () => {
+    nock(API).get('/x').reply(400, acrossCut(2000) + 'z'.repeat(3000));
+    const error = await failure(client().http.request({ method: 'GET', url: `${API}/x`, auth: { bearer: CANARY_TOKEN } }));
+    expect(String((error.platformResponse as { body: string }).body)).toMatch(/^m{1990}\[redacted\]… \[\d+ more characters\]$/);
+    expectNoSecretFragments(error, [CANARY_TOKEN]);
+  });
+
+  test('a string of an unreadable 2xx body is cut at 500 characters after the token is masked', async () => {
+    nock(API).get('/me').reply(200, { data: { id: 1, note: acrossCut(500) } });
+    const error = await failure(
+      client().http.json({ method: 'GET', url: `${API}/me`, auth: { bearer: CANARY_TOKEN }, schema: z.object({ data: z.object({ id: z.string() }) }) }),
+    );
+    expect((error.platformResponse as { body: { data: { note: string } } }).body.data.note).toMatch(/^m{490}\[redacted\]… \[\d+ more characters\]$/);
+    expectNoSecretFragments(error, [CANARY_TOKEN]);
+  });
+
+  test('an inline credential the platform echoes across the cut is masked whole', async () => {
+    const echoed = 'Bearer abcdefghijklmnopqrstuvwxyz0123456789';
+    nock(API).get('/me').reply(401, { message: `${'m'.repeat(294)} ${echoed}` });
+    const error = await failure(client().http.request({ method: 'GET', url: `${API}/me` }));
+    // The marker would not fit before the cut either, so it is left out whole rather than split.
+    expect(error.message).toMatch(/ m{294} …$/);
+    expectNoSecretFragments(error, [echoed.slice('Bearer '.length)]);
+  });
+});
+
 describe('retries of safe requests', () => {
   test('GET: 503 then 200, full-jitter backoff', async () => {
     let hits = 0;

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { LetmepostError, systemClock, type Clock, type PlatformId } from '@letmepost/core';
+import { LetmepostError, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
 import { getPublishContext } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 import { FormData as UndiciFormData, type Dispatcher } from 'undici';
@@ -76,7 +76,10 @@ export interface HttpErrorResponse {
   status: number;
   /** Lowercase names. */
   headers: Record<string, string>;
-  /** Parsed JSON when the body is JSON, otherwise the text (possibly truncated). */
+  /**
+   * Parsed JSON when the body is JSON, otherwise the text (possibly truncated). The request's
+   * secrets are already masked inside every string, so a mapper may quote and shorten it.
+   */
   body: unknown;
   rateLimit: RateLimitInfo;
   request: { method: HttpMethod; url: string; retry: HttpRetryMode };
@@ -219,7 +222,7 @@ export function defaultErrorForStatus(
 ): LetmepostError {
   const { status } = response;
   const name = platformName(context.platform);
-  const detail = extractMessage(response.body);
+  const detail = extractMessage({ body: response.body, knownSecrets: context.knownSecrets ?? [] });
   const where = `${response.request.method} ${response.request.url}`;
   const suffix = detail ? `: ${detail}` : '.';
   const common = {
@@ -515,7 +518,7 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
     const errorResponse = scope.errorResponse({
       status,
       headers,
-      body: parseErrorBody({ body: exchange.body }),
+      body: parseErrorBody({ body: exchange.body, knownSecrets: scope.knownSecrets }),
       rateLimit: errorRateLimit,
     });
     const retryAfterMs = errorRateLimit.retryAfterMs;
@@ -553,7 +556,7 @@ function inspectSuccessBody(fields: { client: ClientState; scope: RequestScope; 
     scope.errorResponse({
       status: response.status,
       headers: response.headers,
-      body: parseErrorBody({ body: response.body }),
+      body: parseErrorBody({ body: response.body, knownSecrets: scope.knownSecrets }),
       rateLimit: parseRateLimit({ headers: response.headers, now: fields.receivedAt }),
     }),
   );
@@ -595,7 +598,7 @@ function unreadableError(fields: {
     message: `${platformName(fields.client.platform)} answered ${response.status} to ${scope.where} with ${fields.problem}`,
     status: response.status,
     retryable: false,
-    platformResponse: { status: response.status, body: bodyForError(response.text()) },
+    platformResponse: { status: response.status, body: bodyForError({ text: response.text(), knownSecrets: scope.knownSecrets }) },
     cause: fields.cause,
   });
 }
@@ -752,7 +755,7 @@ class CollectedResponse implements HttpResponse {
         message: `${platformName(this.#scope.platform)} answered ${this.status} with a body that is not JSON.`,
         status: this.status,
         retryable: false,
-        platformResponse: { status: this.status, body: bodyForError(this.text()) },
+        platformResponse: { status: this.status, body: bodyForError({ text: this.text(), knownSecrets: this.#scope.knownSecrets }) },
         cause: error,
       });
     }
@@ -937,25 +940,30 @@ function normalizeHeaders(raw: Record<string, string | string[] | undefined>): R
   return headers;
 }
 
-function parseErrorBody(fields: { body: Uint8Array }): unknown {
+/**
+ * The body handed to `mapError`: parsed in full (mappers read structured fields), with this
+ * request's secrets masked inside every string first, so whatever a mapper quotes and however
+ * it shortens it, no part of a secret is left (errors redact again, but whole secrets only).
+ */
+function parseErrorBody(fields: { body: Uint8Array; knownSecrets: readonly string[] }): unknown {
   const text = decodeUtf8(fields.body);
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
-  // Parsed in full for `mapError`, which reads structured fields; errors keep it redacted.
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return JSON.parse(trimmed);
+      return redactStrings({ value: JSON.parse(trimmed), knownSecrets: fields.knownSecrets });
     } catch {
       // Not JSON after all: keep the text.
     }
   }
-  return bodyForError(text);
+  return bodyForError({ text, knownSecrets: fields.knownSecrets });
 }
 
 /** A short human-readable reason from the usual error fields, for messages only. */
-function extractMessage(body: unknown): string | undefined {
+function extractMessage(fields: { body: unknown; knownSecrets: readonly string[] }): string | undefined {
+  const { body, knownSecrets } = fields;
   const pick = (value: unknown): string | undefined =>
-    typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 300) : undefined;
+    typeof value === 'string' && value.trim() !== '' ? redactThenShorten({ text: value.trim(), maxLength: 300, knownSecrets }) : undefined;
   if (typeof body === 'string') return pick(body.split('\n')[0]);
   if (body === null || typeof body !== 'object') return undefined;
   const record = body as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { LetmepostError, type PlatformId } from '@letmepost/core';
+import { LetmepostError, redactThenShorten, type PlatformId } from '@letmepost/core';
 
 const PLATFORM_NAMES: Record<PlatformId, string> = {
   twitter: 'X',
@@ -29,37 +29,43 @@ export function safeUrlForMessage(url: URL): string {
 }
 
 const MAX_EXCERPT = 2000;
+const MAX_STRING = 500;
+const MAX_ITEMS = 20;
 
-/** Raw bodies kept in errors are cut short: enough to debug, not a whole HTML page. */
-export function bodyExcerpt(text: string): string {
-  return text.length > MAX_EXCERPT ? `${text.slice(0, MAX_EXCERPT)}… [${text.length - MAX_EXCERPT} more characters]` : text;
+/**
+ * Raw bodies kept in errors are cut short (enough to debug, not a whole HTML page), after this
+ * request's secrets are masked: a secret across the cut would otherwise leave its start behind.
+ */
+export function bodyExcerpt(options: { text: string; knownSecrets: readonly string[] }): string {
+  return redactThenShorten({ text: options.text, maxLength: MAX_EXCERPT, knownSecrets: options.knownSecrets, countRest: true });
 }
 
 /**
  * A body kept in an error: parsed JSON when it is JSON (so secret-named fields are masked by
  * LetmepostError's redaction), with long strings and arrays cut; otherwise a text excerpt.
  */
-export function bodyForError(text: string): unknown {
-  const trimmed = text.trim();
+export function bodyForError(options: { text: string; knownSecrets: readonly string[] }): unknown {
+  const trimmed = options.text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return shorten(JSON.parse(trimmed), 0);
+      return shorten({ value: JSON.parse(trimmed), depth: 0, knownSecrets: options.knownSecrets });
     } catch {
       // Not JSON after all.
     }
   }
-  return bodyExcerpt(text);
+  return bodyExcerpt(options);
 }
 
-function shorten(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}… [${value.length - 500} more characters]` : value;
+function shorten(options: { value: unknown; depth: number; knownSecrets: readonly string[] }): unknown {
+  const { value, depth, knownSecrets } = options;
+  if (typeof value === 'string') return redactThenShorten({ text: value, maxLength: MAX_STRING, knownSecrets, countRest: true });
   if (value === null || typeof value !== 'object') return value;
   if (depth > 6) return '[truncated]';
   if (Array.isArray(value)) {
-    const items = value.slice(0, 20).map((item) => shorten(item, depth + 1));
-    return value.length > 20 ? [...items, `[${value.length - 20} more items]`] : items;
+    const items = value.slice(0, MAX_ITEMS).map((item) => shorten({ value: item, depth: depth + 1, knownSecrets }));
+    return value.length > MAX_ITEMS ? [...items, `[${value.length - MAX_ITEMS} more items]`] : items;
   }
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shorten(item, depth + 1)]));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shorten({ value: item, depth: depth + 1, knownSecrets })]));
 }
 
 /**

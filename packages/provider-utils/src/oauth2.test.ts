@@ -262,6 +262,8 @@ describe('exchangeCode', () => {
     );
     expect(error).toMatchObject({ code, status, retryable: false, platform: 'linkedin' });
     expect(error.message).toContain(body.error);
+    // Only a client the platform no longer knows carries the rule core acts on.
+    expect(error.rule).toBe(body.error === 'invalid_client' ? 'oauth.invalid_client' : undefined);
     expect(seen).toHaveLength(1);
   });
 

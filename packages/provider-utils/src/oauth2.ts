@@ -1,4 +1,5 @@
 import {
+  INVALID_CLIENT_RULE,
   LetmepostError,
   systemClock,
   type AuthorizationUrlOptions,
@@ -207,7 +208,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
 
   function tokenStatusError(fields: { status: number; body: unknown; operation: 'exchange' | 'refresh' | 'revoke'; knownSecrets: readonly string[] }): LetmepostError {
     const { status, operation } = fields;
-    const platformResponse = { status, body: typeof fields.body === 'string' ? bodyExcerpt(fields.body) : fields.body };
+    const platformResponse = { status, body: typeof fields.body === 'string' ? bodyExcerpt({ text: fields.body, knownSecrets: fields.knownSecrets }) : fields.body };
     const label = operationLabel(operation);
     if (status === 429) {
       return fail({ code: 'rate_limited', message: `${name} rate-limited the ${label} (429).`, status, platformResponse, knownSecrets: fields.knownSecrets });
@@ -283,6 +284,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
           code: 'platform_auth_failed',
           message: `${name} refused the app credentials during the ${label} (${detail}).`,
           status: error.status,
+          // Core forgets an app it registered when the platform no longer knows it.
+          ...(oauthError === 'invalid_client' && { rule: INVALID_CLIENT_RULE }),
           retryable: false,
           platformResponse,
           knownSecrets,

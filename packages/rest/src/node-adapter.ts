@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -32,7 +31,7 @@ export function toNodeListener(handler: FetchHandler, options: { trustProxy?: bo
           body = typeof parsedBody === 'string' || parsedBody instanceof Uint8Array ? parsedBody : JSON.stringify(parsedBody);
           headers.delete('content-length');
         } else {
-          body = Readable.toWeb(request) as unknown as ReadableStream<Uint8Array>;
+          body = requestBodyStream({ request });
         }
       }
       const webRequest = new Request(`${protocol}://${host}${path}`, {
@@ -43,6 +42,10 @@ export function toNodeListener(handler: FetchHandler, options: { trustProxy?: bo
       const webResponse = await handler(webRequest);
       response.statusCode = webResponse.status;
       webResponse.headers.forEach((value, name) => response.setHeader(name, value));
+      // The handler answered without reading the whole body (a 413 at the cap, or a 401/404
+      // before reading it): rather than read and discard a body that may never end, the
+      // connection closes once the answer is out.
+      if (hasBody && !request.readableEnded && parsedBody === undefined) response.setHeader('connection', 'close');
       if (webResponse.body) {
         for await (const chunk of webResponse.body as unknown as AsyncIterable<Uint8Array>) response.write(chunk);
       }
@@ -57,4 +60,43 @@ export function toNodeListener(handler: FetchHandler, options: { trustProxy?: bo
       }
     }
   };
+}
+
+/**
+ * The request body as a Web stream that reads only as fast as the handler pulls. Cancelling it
+ * (the handler stopped at the size cap) stops reading without destroying the socket, which
+ * `Readable.toWeb` would do, so the 413 can still be sent.
+ */
+function requestBodyStream({ request }: { request: IncomingMessage }): ReadableStream<Uint8Array> {
+  let finished = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        request.pause();
+        request.on('data', (chunk: Buffer) => {
+          if (finished) return;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) request.pause();
+        });
+        request.once('end', () => {
+          if (finished) return;
+          finished = true;
+          controller.close();
+        });
+        request.once('error', (error) => {
+          if (finished) return;
+          finished = true;
+          controller.error(error);
+        });
+      },
+      pull() {
+        request.resume();
+      },
+      cancel() {
+        finished = true;
+        request.pause();
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }

@@ -5,6 +5,7 @@ import { createTwitter } from '@letmepost/provider-twitter';
 import { blueskyUser, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler, type LetmepostApi } from './rest-handler.js';
+import { authenticateTestKeys } from './test-support/authenticate.js';
 
 const BASE = 'http://api.test';
 const SECRET = `canary-client-secret-${randomBytes(6).toString('hex')}`;
@@ -31,12 +32,7 @@ beforeEach(async () => {
   });
   handler = createRestHandler({
     letmepost,
-    authenticate: (request) => {
-      const key = request.headers.get('authorization');
-      if (key === 'Bearer key-a') return { workspaceId: 'ws-a' };
-      if (key === 'Bearer key-b') return { workspaceId: 'ws-b' };
-      return null;
-    },
+    authenticate: authenticateTestKeys,
   });
 });
 afterEach(async () => sandbox.close());
@@ -169,6 +165,9 @@ describe('connect and accounts', () => {
     const response = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'twitter' } });
     expect(response.status).toBe(422);
     expect(response.json!.error.code).toBe('app_credentials_missing');
+    // The fix travels with the error, so a page can show it next to the docs link.
+    expect(response.json!.error.remediation).toContain('allowQuickstartCreds');
+    expect(response.json!.error.doc_url).toMatch(/app_credentials_missing\.md$/);
   });
 
   it('connects Bluesky with snake_case credentials and hides accounts from other workspaces', async () => {

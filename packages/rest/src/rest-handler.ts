@@ -6,6 +6,10 @@ import {
   redact,
   silentLogger,
   type Account,
+  type AccountTarget,
+  type AppCredentialsSummary,
+  type ConnectCandidate,
+  type ConnectSelection,
   type ErrorCode,
   type Logger,
   type Media,
@@ -17,7 +21,10 @@ import {
 } from '@letmepost/core';
 import type { z } from 'zod';
 import { camelToSnake, convertKeys, fieldPathToSnake, snakeToCamel } from './case-conversion.js';
+import { HttpProblem } from './http-problem.js';
+import { decodePathSegment, parseJsonBody, readBodyWithinCap } from './request-body.js';
 import {
+  chooseAccountsBody,
   createAccountBody,
   createConnectSessionBody,
   createPostBody,
@@ -58,16 +65,6 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   store_unavailable: 503,
 };
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function json(options: { status: number; body: Record<string, unknown>; requestId: string; headers?: Record<string, string> }): Response {
   const headers = new Headers(options.headers);
   headers.set('content-type', 'application/json; charset=utf-8');
@@ -92,6 +89,7 @@ function errorResponse(options: { error: unknown; requestId: string; logger: Log
       message: error.message,
       doc_url: error.docUrl,
     };
+    if (error.remediation) body.remediation = error.remediation;
     if (error.field) body.field = fieldPathToSnake(error.field);
     if (error.rule) body.rule = error.rule;
     if (error.platform) body.platform = error.platform;
@@ -123,16 +121,7 @@ async function readJson<T>(options: { request: Request; schema: z.ZodType<T>; ma
   if (!contentType.toLowerCase().startsWith('application/json')) {
     throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json');
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
-  const buffer = await request.arrayBuffer();
-  if (buffer.byteLength > maxBodyBytes) throw new HttpProblem(413, 'payload_too_large', `Body exceeds ${maxBodyBytes} bytes`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(buffer));
-  } catch {
-    throw new LetmepostError({ code: 'validation_failed', message: 'The body is not valid JSON', field: 'body' });
-  }
+  const parsed = parseJsonBody({ bytes: await readBodyWithinCap({ request, maxBodyBytes }) });
   const result = schema.safeParse(parsed);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => ({
@@ -173,12 +162,45 @@ export function serializeAccount(account: Account): Record<string, unknown> {
   };
 }
 
+function serializeCandidate(candidate: ConnectCandidate): Record<string, unknown> {
+  return {
+    platform: candidate.platform,
+    platform_account_id: candidate.platformAccountId,
+    kind: candidate.kind,
+    username: candidate.username,
+    display_name: candidate.displayName,
+    avatar_url: candidate.avatarUrl,
+    profile_url: candidate.profileUrl,
+    existing_account_id: candidate.existingAccountId,
+  };
+}
+
+function serializeSelection(selection: ConnectSelection): Record<string, unknown> {
+  return {
+    id: selection.selectionId,
+    expires_at: toIso(selection.expiresAt),
+    candidates: selection.candidates.map(serializeCandidate),
+  };
+}
+
+/** `options` in the REST spelling: `POST /v1/posts` converts it back, so it round-trips. */
+function serializeTarget(target: AccountTarget): Record<string, unknown> {
+  return {
+    id: target.id,
+    name: target.name,
+    kind: target.kind,
+    options: convertKeys({ value: target.options, convert: camelToSnake }),
+    details: target.details === undefined ? undefined : convertKeys({ value: target.details, convert: camelToSnake }),
+  };
+}
+
 function serializeError(error: LetmepostError | undefined): Record<string, unknown> | undefined {
   if (!error) return undefined;
   return {
     code: error.code,
     message: error.message,
     doc_url: error.docUrl,
+    ...(error.remediation ? { remediation: error.remediation } : {}),
     ...(error.rule ? { rule: error.rule } : {}),
     ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
   };
@@ -244,6 +266,26 @@ function toTarget(target: CreatePostBody['targets'][number]): PublishTarget {
   };
 }
 
+function serializeAppCredentials(item: AppCredentialsSummary): Record<string, unknown> {
+  return { platform: item.platform, instance: item.instance, client_id: item.clientId, created_at: toIso(item.createdAt) };
+}
+
+/** Routes with a path parameter, as segments after `/v1`; `:` stands for the parameter. */
+const PARAMETERIZED_ROUTES: readonly (readonly string[])[] = [
+  ['platform-credentials', ':'],
+  ['accounts', ':'],
+  ['accounts', ':', 'targets'],
+  ['connect', 'selections', ':'],
+];
+
+/** `accounts/acc_1/targets` → `accounts/:/targets`; anything else as it is. */
+function routePattern(rest: readonly string[]): string {
+  const match = PARAMETERIZED_ROUTES.find(
+    (pattern) => pattern.length === rest.length && pattern.every((part, index) => part === ':' || part === rest[index]),
+  );
+  return (match ?? rest).join('/');
+}
+
 /**
  * The REST API of DESIGN section 8 as a Web-standard handler: `(Request) => Promise<Response>`.
  * Mount it in anything that speaks Fetch API requests (Hono, Next.js route handlers, Bun, Deno)
@@ -266,12 +308,14 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
     try {
       const url = new URL(request.url);
       if (!url.pathname.startsWith(`${basePath}/v1/`)) throw new HttpProblem(404, 'not_found', 'No such route');
-      const segments = url.pathname.slice(basePath.length).split('/').filter(Boolean).map(decodeURIComponent);
+      const segments = url.pathname
+        .slice(basePath.length)
+        .split('/')
+        .filter(Boolean)
+        .map((segment) => decodePathSegment({ segment }));
       const method = request.method.toUpperCase();
-      // Static routes match literally; the two with a path parameter collapse it to `:`.
-      const rest = segments.slice(1);
-      const parameterized = rest.length === 2 && (rest[0] === 'platform-credentials' || rest[0] === 'accounts');
-      const route = `${method} /${parameterized ? `${rest[0]}/:` : rest.join('/')}`;
+      // Static routes match literally; a path parameter collapses to `:`.
+      const route = `${method} /${routePattern(segments.slice(1))}`;
       const segment = (index: number): string => segments[index] ?? '';
 
       // The OAuth callback is reached by the user's browser coming back from the platform, so it
@@ -279,31 +323,45 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
       if (method === 'GET' && segment(1) === 'accounts' && segment(2) === 'oauth' && segment(4) === 'callback' && segments.length === 5) {
         const platform = segment(3);
         if (!isPlatformId(platform)) throw new HttpProblem(404, 'not_found', 'Unknown platform');
-        const { accounts, returnTo } = await letmepost.connect.completeSession({ platform, callbackUrl: request.url });
+        const { accounts, returnTo, selection, skipped } = await letmepost.connect.completeSession({ platform, callbackUrl: request.url });
         if (returnTo) {
           const destination = new URL(returnTo);
-          destination.searchParams.set('connected', accounts.map((account) => account.id).join(','));
+          // A choice is made on the host's page: it reads the candidates with the selection id
+          // (GET /v1/connect/selections/{id}, authenticated) and posts the user's choice back.
+          if (selection !== undefined) destination.searchParams.set('selection', selection.selectionId);
+          else destination.searchParams.set('connected', accounts.map((account) => account.id).join(','));
           return new Response(null, { status: 303, headers: { location: destination.toString(), 'x-request-id': requestId } });
         }
-        return json({ status: 200, requestId, body: { data: accounts.map(serializeAccount) } });
+        return json({
+          status: 200,
+          requestId,
+          body: {
+            data: accounts.map(serializeAccount),
+            ...(selection !== undefined && { selection: serializeSelection(selection) }),
+            ...(skipped.length > 0 && {
+              skipped: skipped.map((item) => ({
+                platform: item.platform,
+                platform_account_id: item.platformAccountId,
+                display_name: item.displayName,
+                reason: item.reason,
+              })),
+            }),
+          },
+        });
       }
 
       switch (route) {
         case 'POST /platform-credentials': {
           const workspaceId = await requireWorkspace(request);
           const body = await readJson({ request, schema: putPlatformCredentialsBody, maxBodyBytes });
-          await letmepost.appCredentials.put({
+          const stored = await letmepost.appCredentials.put({
             workspaceId,
             platform: body.platform,
+            ...(body.instance !== undefined ? { instance: body.instance } : {}),
             clientId: body.client_id,
             clientSecret: body.client_secret,
           });
-          const stored = (await letmepost.appCredentials.list({ workspaceId })).find((item) => item.platform === body.platform);
-          return json({
-            status: 201,
-            requestId,
-            body: { data: { platform: body.platform, client_id: body.client_id, created_at: toIso(stored?.createdAt) } },
-          });
+          return json({ status: 201, requestId, body: { data: serializeAppCredentials(stored) } });
         }
         case 'GET /platform-credentials': {
           const workspaceId = await requireWorkspace(request);
@@ -312,7 +370,7 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
             status: 200,
             requestId,
             body: {
-              data: items.map((item) => ({ platform: item.platform, client_id: item.clientId, created_at: toIso(item.createdAt) })),
+              data: items.map(serializeAppCredentials),
               meta: { total: items.length, limit: items.length },
             },
           });
@@ -321,7 +379,8 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
           const workspaceId = await requireWorkspace(request);
           const platform = segment(2);
           if (!isPlatformId(platform)) throw new HttpProblem(404, 'not_found', 'Unknown platform');
-          await letmepost.appCredentials.remove({ workspaceId, platform });
+          const instance = url.searchParams.get('instance') ?? undefined;
+          await letmepost.appCredentials.remove({ workspaceId, platform, ...(instance !== undefined ? { instance } : {}) });
           return new Response(null, { status: 204, headers: { 'x-request-id': requestId } });
         }
         case 'POST /connect/sessions': {
@@ -333,6 +392,8 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
             ...(body.allow_quickstart_creds !== undefined ? { allowQuickstartCreds: body.allow_quickstart_creds } : {}),
             ...(body.scopes !== undefined ? { scopes: body.scopes } : {}),
             ...(body.return_to !== undefined ? { returnTo: body.return_to } : {}),
+            ...(body.params !== undefined ? { params: convertKeys({ value: body.params, convert: snakeToCamel }) } : {}),
+            ...(body.choose_accounts !== undefined ? { chooseAccounts: body.choose_accounts } : {}),
           });
           return json({
             status: 201,
@@ -357,6 +418,35 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
             status: 200,
             requestId,
             body: { data: accounts.map(serializeAccount), meta: { total: accounts.length, limit: accounts.length } },
+          });
+        }
+        case 'GET /connect/selections/:': {
+          const workspaceId = await requireWorkspace(request);
+          const selection = await letmepost.connect.getSelection({ workspaceId, selectionId: segment(3) });
+          return json({ status: 200, requestId, body: { data: serializeSelection(selection) } });
+        }
+        case 'POST /connect/selections/:': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: chooseAccountsBody, maxBodyBytes });
+          const accounts = await letmepost.connect.choose({
+            workspaceId,
+            selectionId: segment(3),
+            platformAccountIds: body.platform_account_ids,
+          });
+          return json({ status: 201, requestId, body: { data: accounts.map(serializeAccount) } });
+        }
+        case 'GET /accounts/:/targets': {
+          const workspaceId = await requireWorkspace(request);
+          const cursor = url.searchParams.get('cursor') ?? undefined;
+          const page = await letmepost.accounts.listTargets({
+            workspaceId,
+            accountId: segment(2),
+            ...(cursor !== undefined ? { cursor } : {}),
+          });
+          return json({
+            status: 200,
+            requestId,
+            body: { data: page.targets.map(serializeTarget), meta: { next_cursor: page.nextCursor ?? null } },
           });
         }
         case 'DELETE /accounts/:': {

@@ -5,7 +5,13 @@ const platform = z.enum(PLATFORM_IDS);
 const plainObject = z.record(z.string(), z.unknown());
 
 export const putPlatformCredentialsBody = z
-  .object({ platform, client_id: z.string().min(1).max(512), client_secret: z.string().min(1).max(4096) })
+  .object({
+    platform,
+    // Per-instance platforms (Mastodon): the server's host name; core checks and normalises it.
+    instance: z.string().min(1).max(261).optional(),
+    client_id: z.string().min(1).max(512),
+    client_secret: z.string().min(1).max(4096),
+  })
   .strict();
 
 export const createConnectSessionBody = z
@@ -14,8 +20,13 @@ export const createConnectSessionBody = z
     allow_quickstart_creds: z.boolean().optional(),
     scopes: z.enum(['write', 'extended']).optional(),
     return_to: z.url({ protocol: /^https?$/ }).optional(),
+    /** The provider's connect input, snake_case (Mastodon `{ instance_url }`); checked by core. */
+    params: plainObject.optional(),
+    choose_accounts: z.boolean().optional(),
   })
   .strict();
+
+export const chooseAccountsBody = z.object({ platform_account_ids: z.array(z.string().min(1).max(512)).max(200) }).strict();
 
 export const createAccountBody = z.object({ platform, credentials: plainObject }).strict();
 

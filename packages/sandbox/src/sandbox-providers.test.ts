@@ -64,7 +64,7 @@ async function connect(options: {
   const verifier = randomBytes(32).toString('base64url');
   const redirectUri = `${callbackBase}/${options.platform}/callback`;
   const state = randomBytes(8).toString('hex');
-  const authorizeUrl = provider.authorizationUrl!({
+  const authorizeUrl = await provider.authorizationUrl!({
     client,
     redirectUri,
     state,

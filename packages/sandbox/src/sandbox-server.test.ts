@@ -37,7 +37,7 @@ async function consent(options: { authorizeUrl: string; decision: 'approve' | 'd
 }
 
 function twitterAuthorizeUrl(overrides: Record<string, string> = {}): string {
-  const url = new URL(sandbox.endpoints.twitter.authorizeUrl);
+  const url = new URL(sandbox.endpoints.twitter.oauthAuthorizeUrl);
   const params = {
     response_type: 'code',
     client_id: 'x-client',
@@ -334,5 +334,32 @@ describe('fault switches over the admin API', () => {
     const response = await arm({ platform: 'bluesky', fault: { kind: 'slow' } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toContain('fault.delayMs');
+  });
+});
+
+describe('post pages', () => {
+  it('shows a stored post at postUrl, with ids such as AT URIs and URNs encoded', async () => {
+    sandbox.state.addPost({ platform: 'linkedin', id: 'urn:li:share:7001', authorId: 'urn:li:person:abc', text: 'Hello <b>there</b>', mediaIds: ['urn:li:image:1'], raw: {} });
+    sandbox.state.addPost({ platform: 'bluesky', id: 'at://did:plc:abc/app.bsky.feed.post/3kabc', authorId: 'did:plc:abc', text: 'sky', mediaIds: [], raw: {} });
+    const linkedin = sandbox.postUrl({ platform: 'linkedin', postId: 'urn:li:share:7001' });
+    expect(linkedin).toBe(`${sandbox.url}/posts/linkedin/urn%3Ali%3Ashare%3A7001`);
+    const page = await fetch(linkedin);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('data-post-id="urn:li:share:7001"');
+    expect(html).toContain('Hello &#60;b&#62;there&#60;/b&#62;');
+    expect(html).toContain('<dd data-testid="media-count">1</dd>');
+    const bluesky = await fetch(sandbox.postUrl({ platform: 'bluesky', postId: 'at://did:plc:abc/app.bsky.feed.post/3kabc' }));
+    expect(await bluesky.text()).toContain('<blockquote>sky</blockquote>');
+    // The overview links each post to its page.
+    expect(await (await fetch(`${sandbox.url}/`)).text()).toContain('href="/posts/linkedin/urn%3Ali%3Ashare%3A7001"');
+  });
+
+  it('answers 404 for a post it does not have, or a malformed escape', async () => {
+    for (const path of ['/posts/twitter/123', '/posts/twitter/%E0%A4%A']) {
+      const page = await fetch(`${sandbox.url}${path}`);
+      expect(page.status).toBe(404);
+      expect(await page.text()).toContain('No such post in the sandbox');
+    }
   });
 });

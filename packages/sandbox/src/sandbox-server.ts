@@ -29,10 +29,15 @@ export interface Sandbox {
   state: SandboxState;
   /** Base URLs to hand to each provider's settings. */
   endpoints: {
-    twitter: { apiBaseUrl: string; authorizeUrl: string };
+    twitter: { apiBaseUrl: string; oauthAuthorizeUrl: string };
     linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
     bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
   };
+  /**
+   * The sandbox's own page for a post it stored, to link to instead of the real network's URL
+   * (which would point at x.com or linkedin.com for a post that only exists here).
+   */
+  postUrl(options: { platform: string; postId: string }): string;
   setFault(platform: string, fault: SandboxFault | undefined): void;
   registerApp(app: SandboxApp): void;
   registerTwitterOAuth1(credentials: SandboxOAuth1Credentials): void;
@@ -75,13 +80,41 @@ function receivedPage(state: SandboxState): string {
       const events = state.events.filter((event) => event.platform === platform).slice(-30);
       return `<section data-platform="${platform}"><h2>${platform}</h2>
 <h3>Posts (${posts.length})</h3>
-<ol>${posts.map((post) => `<li data-testid="post" data-post-id="${escapeHtml(post.id)}">${post.deleted ? '<s>' : ''}${escapeHtml(post.text)}${post.deleted ? '</s>' : ''} <small>${post.mediaIds.length} media${post.replyTo ? `, reply to ${escapeHtml(post.replyTo)}` : ''} · ${escapeHtml(post.createdAt)}</small></li>`).join('')}</ol>
+<ol>${posts.map((post) => `<li data-testid="post" data-post-id="${escapeHtml(post.id)}"><a href="${escapeHtml(postPath({ platform, postId: post.id }))}">${post.deleted ? '<s>' : ''}${escapeHtml(post.text)}${post.deleted ? '</s>' : ''}</a> <small>${post.mediaIds.length} media${post.replyTo ? `, reply to ${escapeHtml(post.replyTo)}` : ''} · ${escapeHtml(post.createdAt)}</small></li>`).join('')}</ol>
 <h3>Recent requests</h3><ul>${events.map((event) => `<li><code>${escapeHtml(event.kind)}</code> ${escapeHtml(event.summary)}</li>`).join('')}</ul></section>`;
     })
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>letmepost sandbox</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}section{border-top:1px solid #ddd}</style></head>
 <body><h1>letmepost sandbox — what each network received</h1>${sections}</body></html>`;
+}
+
+/** Path of the page showing one stored post; ids such as LinkedIn URNs and AT URIs are encoded. */
+function postPath(options: { platform: string; postId: string }): string {
+  return `/posts/${encodeURIComponent(options.platform)}/${encodeURIComponent(options.postId)}`;
+}
+
+function postPage(options: { state: SandboxState; platform: string; postId: string }): { status: number; html: string } {
+  const post = options.state.posts.find((candidate) => candidate.platform === options.platform && candidate.id === options.postId);
+  const head = '<!doctype html><html><head><meta charset="utf-8"><title>letmepost sandbox post</title>'
+    + '<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}blockquote{white-space:pre-wrap;overflow-wrap:anywhere;border-left:3px solid #ccc;margin:1rem 0;padding:.5rem 1rem}</style></head><body>';
+  if (!post) {
+    return {
+      status: 404,
+      html: `${head}<h1>No such post in the sandbox</h1><p>${escapeHtml(options.platform)} has no post <code>${escapeHtml(options.postId)}</code> here (the sandbox keeps posts in memory, for as long as it runs).</p><p><a href="/">What each network received</a></p></body></html>`,
+    };
+  }
+  const replies = options.state.posts.filter((candidate) => candidate.platform === post.platform && candidate.replyTo === post.id);
+  return {
+    status: 200,
+    html: `${head}<h1>${escapeHtml(post.platform)} post (sandbox)</h1>
+<p><small>This post exists only in the local sandbox; the real network never saw it.</small></p>
+<article data-testid="sandbox-post" data-platform="${escapeHtml(post.platform)}" data-post-id="${escapeHtml(post.id)}"${post.deleted ? ' data-deleted="true"' : ''}>
+<blockquote>${post.deleted ? '<s>' : ''}${escapeHtml(post.text)}${post.deleted ? '</s>' : ''}</blockquote>
+<dl><dt>id</dt><dd><code>${escapeHtml(post.id)}</code></dd><dt>author</dt><dd><code>${escapeHtml(post.authorId)}</code></dd><dt>media</dt><dd data-testid="media-count">${post.mediaIds.length}</dd><dt>created</dt><dd>${escapeHtml(post.createdAt)}</dd>${post.replyTo ? `<dt>reply to</dt><dd><a href="${escapeHtml(postPath({ platform: post.platform, postId: post.replyTo }))}">${escapeHtml(post.replyTo)}</a></dd>` : ''}${post.deleted ? '<dt>status</dt><dd>deleted</dd>' : ''}</dl>
+${replies.length > 0 ? `<h2>Replies</h2><ol>${replies.map((reply) => `<li><a href="${escapeHtml(postPath({ platform: reply.platform, postId: reply.id }))}">${escapeHtml(reply.text)}</a></li>`).join('')}</ol>` : ''}
+</article><p><a href="/">What each network received</a></p></body></html>`,
+  };
 }
 
 /**
@@ -105,6 +138,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const method = request.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/') {
       sendHtml({ response, html: receivedPage(state) });
+      return;
+    }
+    const postMatch = /^\/posts\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (postMatch && method === 'GET') {
+      // A malformed escape is simply a post that does not exist.
+      const decode = (value: string) => { try { return decodeURIComponent(value); } catch { return ''; } };
+      sendHtml({ response, ...postPage({ state, platform: decode(postMatch[1] ?? ''), postId: decode(postMatch[2] ?? '') }) });
       return;
     }
     if (url.pathname === '/_sandbox/posts' && method === 'GET') {
@@ -165,10 +205,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url: baseUrl,
     state,
     endpoints: {
-      twitter: { apiBaseUrl: `${baseUrl}/twitter`, authorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
+      twitter: { apiBaseUrl: `${baseUrl}/twitter`, oauthAuthorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
       linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
       bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
     },
+    postUrl: (options) => `${baseUrl}${postPath(options)}`,
     setFault: (platform, fault) => {
       if (fault) state.faults.set(platform, fault);
       else state.faults.delete(platform);

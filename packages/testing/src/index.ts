@@ -3,4 +3,5 @@ export * from './load-fixture.js';
 export * from './loopback-server.js';
 export * from './provider-conformance.js';
 export * from './token-store-conformance.js';
+export * from './version-sunset.js';
 export * from './multi-process/index.js';

@@ -148,6 +148,8 @@ export interface ProviderAccountsConformanceOptions {
 /** For providers with `listTargets`: an account with several destinations. */
 export interface ProviderTargetsConformanceOptions {
   auth: PublishAuth<unknown>;
+  /** The account whose destinations are listed; default the account of an `account` auth. */
+  account?: ProviderAccount;
   setup: (mockAgent: MockAgent) => void;
   expectedTargetIds: readonly string[];
 }
@@ -705,7 +707,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       const scopes = oauth.scopes ?? (provider.auth.kind === 'oauth2' ? provider.auth.scopes.write : []);
       const state = `state-${randomBytes(12).toString('hex')}`;
       const { challenge } = pkcePair();
-      const url = provider.authorizationUrl!({ client: oauth.client, redirectUri: oauth.redirectUri, state, codeChallenge: challenge, scopes });
+      const url = await provider.authorizationUrl!({ client: oauth.client, redirectUri: oauth.redirectUri, state, codeChallenge: challenge, scopes });
       expect(url).toBeInstanceOf(URL);
       expect(url.protocol).toBe('https:');
       if (oauth.authorizationEndpoint) expect(url.origin + url.pathname).toBe(oauth.authorizationEndpoint);
@@ -996,10 +998,9 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       const { mockAgent, provider } = context;
       targets.setup(mockAgent);
       const auth = targets.auth;
-      const answer = await (provider as AnyProvider & OptionalMethods).listTargets!({
-        auth,
-        ...(auth.type === 'account' && { account: auth.account }),
-      });
+      const account = targets.account ?? (auth.type === 'account' ? auth.account : undefined);
+      if (account === undefined) throw new Error('options.targets needs an account (or an auth of type account).');
+      const answer = await (provider as AnyProvider & OptionalMethods).listTargets!({ auth, account });
       expect(answer.targets.map((target) => target.id)).toEqual([...targets.expectedTargetIds]);
       for (const target of answer.targets) {
         expect(typeof target.name).toBe('string');

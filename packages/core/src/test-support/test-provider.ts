@@ -79,8 +79,15 @@ type Methods = Partial<
   >
 >;
 
-export interface TestProviderOptions extends Methods {
+/** Members only some platforms have; the test provider has them only when a test gives them. */
+type OptionalMembers = Partial<
+  Pick<ProviderV2<TestCredentials, TestOptions, Record<string, unknown>>, 'connectParamsSchema' | 'connectInstance' | 'registerClient' | 'listTargets'>
+>;
+
+export interface TestProviderOptions extends Methods, OptionalMembers {
   id?: PlatformId;
+  /** Replaces the default options schema (e.g. one that requires a board id). */
+  optionsSchema?: z.ZodType<TestOptions>;
   auth?: ProviderAuth;
   /** The instance-wide app; `null` for none. */
   defaultClient?: { clientId: string; clientSecret?: string } | null;
@@ -101,6 +108,8 @@ export interface TestProvider extends ProviderV2<TestCredentials, TestOptions> {
     refresh: Parameters<NonNullable<AnyProvider['refresh']>>[0][];
     revoke: Parameters<NonNullable<AnyProvider['revoke']>>[0][];
     publish: Parameters<AnyProvider['publish']>[0][];
+    registerClient: Parameters<NonNullable<AnyProvider['registerClient']>>[0][];
+    listTargets: Parameters<NonNullable<AnyProvider['listTargets']>>[0][];
   };
 }
 
@@ -126,6 +135,8 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     refresh: [],
     revoke: [],
     publish: [],
+    registerClient: [],
+    listTargets: [],
   };
 
   const provider: TestProvider = {
@@ -140,7 +151,7 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     },
     credentialSchema: testCredentialSchema,
     accountSchema: z.record(z.string(), z.unknown()),
-    optionsSchema: testOptionsSchema,
+    optionsSchema: options.optionsSchema ?? testOptionsSchema,
     capabilities: testCapabilities,
     ...(options.defaultClient !== null && {
       defaultClient: options.defaultClient ?? { clientId: 'instance-client-id', clientSecret: INSTANCE_CLIENT_SECRET },
@@ -235,6 +246,21 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     },
   };
   for (const method of options.without ?? []) delete (provider as Partial<TestProvider>)[method];
+  const { connectParamsSchema, connectInstance, registerClient, listTargets } = options;
+  if (connectParamsSchema !== undefined) Object.assign(provider, { connectParamsSchema });
+  if (connectInstance !== undefined) Object.assign(provider, { connectInstance });
+  if (registerClient !== undefined) {
+    provider.registerClient = (args) => {
+      calls.registerClient.push(args);
+      return registerClient(args as Parameters<typeof registerClient>[0]);
+    };
+  }
+  if (listTargets !== undefined) {
+    provider.listTargets = (args) => {
+      calls.listTargets.push(args);
+      return listTargets(args);
+    };
+  }
   return provider;
 }
 

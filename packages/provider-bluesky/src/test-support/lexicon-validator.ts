@@ -12,8 +12,11 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * lexicon does not declare, so a misspelt field in our records fails here.
  */
 
-/** From packages/provider-bluesky/src/test-support to /work/shared/specs/bluesky/lexicons. */
-export const LEXICON_ROOT = fileURLToPath(new URL('../../../../../shared/specs/bluesky/lexicons/', import.meta.url));
+/**
+ * The official lexicons this validator reaches from `app.bsky.feed.post`, kept in the repository
+ * (source, version and licence in `lexicons/README.md`) so a clone anywhere runs the contract.
+ */
+export const LEXICON_ROOT = fileURLToPath(new URL('./lexicons/', import.meta.url));
 
 type LexiconDef = Record<string, unknown> & { type: string };
 interface LexiconDocument {
@@ -28,7 +31,7 @@ const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
 
 function loadLexicon(nsid: string): LexiconDocument {
   const path = `${LEXICON_ROOT}${nsid.split('.').join('/')}.json`;
-  if (!existsSync(path)) throw new Error(`lexicon ${nsid} not found at ${path}; the contract test needs /work/shared/specs/bluesky/lexicons`);
+  if (!existsSync(path)) throw new Error(`lexicon ${nsid} not found at ${path}; copy it and the lexicons it references into src/test-support/lexicons (see its README)`);
   const document = JSON.parse(readFileSync(path, 'utf8')) as LexiconDocument;
   if (document.lexicon !== 1 || document.id !== nsid) throw new Error(`${path} is not lexicon ${nsid}`);
   return document;

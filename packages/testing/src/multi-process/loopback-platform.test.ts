@@ -23,7 +23,7 @@ describe('loopback platform and provider', () => {
   async function connect(started: LoopbackPlatform): Promise<{ tokens: TokenSet; client: ClientCredentials }> {
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: started.url, clientId: started.clientId, clientSecret: started.clientSecret });
     const client = { clientId: started.clientId, clientSecret: started.clientSecret };
-    const url = provider.authorizationUrl!({ client, redirectUri, state: 'state-0123456789', codeChallenge: challenge, scopes: ['write'] });
+    const url = await provider.authorizationUrl!({ client, redirectUri, state: 'state-0123456789', codeChallenge: challenge, scopes: ['write'] });
     const consent = await fetch(url, { redirect: 'manual' });
     expect(consent.status).toBe(302);
     const callbackUrl = new URL(consent.headers.get('location')!);
@@ -36,7 +36,7 @@ describe('loopback platform and provider', () => {
     platform = await startLoopbackPlatform();
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: platform.url, clientId: platform.clientId, clientSecret: platform.clientSecret });
     const client = { clientId: platform.clientId, clientSecret: platform.clientSecret };
-    const url = provider.authorizationUrl!({ client, redirectUri, state: 'state-abcdefgh', codeChallenge: challenge, scopes: ['write'] });
+    const url = await provider.authorizationUrl!({ client, redirectUri, state: 'state-abcdefgh', codeChallenge: challenge, scopes: ['write'] });
     const callbackUrl = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
     await expect(
       provider.exchangeCode!({ client, redirectUri, callbackUrl, state: 'state-abcdefgh', codeVerifier: `${verifier}-wrong` }),
