@@ -67,6 +67,25 @@ describe('defineProvider', () => {
     expect(calls[0]?.options.context).toEqual({ apiBaseUrl: 'https://other.example' });
   });
 
+  test('carries a declared connectParamsSchema onto the provider', () => {
+    const connectParamsSchema = z.object({ instanceUrl: z.url() });
+    const create = defineProvider({
+      id: 'mastodon',
+      displayName: 'Example',
+      settingsSchema: baseProviderSettingsSchema,
+      credentialSchema: z.object({}),
+      accountSchema: z.object({}),
+      optionsSchema: z.object({}),
+      connectParamsSchema,
+      auth: { kind: 'credentials' },
+      capabilities,
+      createContext: () => ({}),
+      methods: { validate: () => [], publish: async () => ({ status: 'published', warnings: [] }) },
+    });
+    expect(create().connectParamsSchema).toBe(connectParamsSchema);
+    expect(createExample().create().connectParamsSchema).toBeUndefined();
+  });
+
   test('refuses bad settings naming settings.<field>, without the client secret', () => {
     const { create } = createExample();
     let caught: unknown;

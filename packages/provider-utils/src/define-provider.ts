@@ -53,6 +53,8 @@ export interface ProviderDefinition<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIA
   credentialSchema: z.ZodType<CREDENTIALS>;
   accountSchema: z.ZodType<Record<string, unknown>>;
   optionsSchema: z.ZodType<OPTIONS>;
+  /** What the user gives before consent (Mastodon `{ instanceUrl }`); core checks it. */
+  connectParamsSchema?: z.ZodType<unknown>;
   auth: FromSettings<SETTINGS, ProviderAuth>;
   capabilities: FromSettings<SETTINGS, ProviderCapabilities>;
   /** Builds what every method shares (HTTP clients, base URLs, the clock) once per instance. */
@@ -96,6 +98,7 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
       credentialSchema: definition.credentialSchema,
       accountSchema: definition.accountSchema,
       optionsSchema: definition.optionsSchema,
+      ...(definition.connectParamsSchema !== undefined && { connectParamsSchema: definition.connectParamsSchema }),
       capabilities: from(definition.capabilities),
       ...(defaultClient !== undefined && { defaultClient }),
     };
