@@ -13,6 +13,7 @@ import { createTwitter } from '@letmepost/provider-twitter';
 import { createRestHandler, toNodeListener } from '@letmepost/rest';
 import { startSandbox } from '@letmepost/sandbox';
 import { sqliteTokenStore } from '@letmepost/store-sqlite';
+import { createDemoMediaStaging } from './media-staging.mjs';
 
 const pageHtml = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
 
@@ -86,7 +87,15 @@ export async function startDemo(options = {}) {
   // from an earlier run could be neither decrypted nor used: start it empty.
   if (useSandbox) for (const suffix of ['', '-wal', '-shm']) rmSync(`${storePath}${suffix}`, { force: true });
   const store = sqliteTokenStore({ path: storePath });
-  const letmepost = createLetmepost({ providers, store, encryptionKey: config.encryptionKey, baseUrl, launchCaps: config.launchCaps });
+  const staging = createDemoMediaStaging({ baseUrl });
+  const letmepost = createLetmepost({
+    providers,
+    store,
+    encryptionKey: config.encryptionKey,
+    baseUrl,
+    launchCaps: config.launchCaps,
+    mediaStaging: staging.mediaStaging,
+  });
   // Platforms whose instance-wide app came from the environment: the page says which app a
   // connect will use, and asks for it (allowQuickstartCreds) when the workspace has none.
   const instanceApps = providers.filter((provider) => provider.defaultClient !== undefined).map((provider) => provider.id);
@@ -99,6 +108,7 @@ export async function startDemo(options = {}) {
   const listener = toNodeListener(handler);
 
   server.on('request', async (request, response) => {
+    if (staging.serve(request, response)) return;
     const url = new URL(request.url ?? '/', baseUrl);
     if (request.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
       const pageConfig = JSON.stringify({ apiKey: DEMO_API_KEY, instanceApps, sandbox: useSandbox ? { url: sandbox.url, apps: SANDBOX_APPS } : null });
@@ -143,6 +153,7 @@ export async function startDemo(options = {}) {
     url: baseUrl,
     sandbox,
     letmepost,
+    mediaStaging: staging.mediaStaging,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

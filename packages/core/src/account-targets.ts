@@ -5,6 +5,7 @@ import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
 import { reauthRequired, secretsOf, type ActiveAccount, type Refresher } from './refresh.js';
+import { storeIdSchema } from './store-layout.js';
 
 /** Bound on one page of targets, refresh included. */
 const LIST_TARGETS_TIMEOUT_MS = 30_000;
@@ -40,7 +41,7 @@ export interface AccountTargetsApi {
 
 const listTargetsSchema = z.object({
   workspaceId: workspaceIdSchema,
-  accountId: z.string().min(1, 'must not be empty').max(256),
+  accountId: storeIdSchema({ maxLength: 256 }),
   cursor: z.string().min(1, 'must not be empty').max(4096).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });
@@ -77,7 +78,9 @@ export function createAccountTargetsApi({ context, refresher }: { context: Letme
           message: `${provider.displayName} accounts have no destinations to choose from: a post goes to the account itself.`,
         });
       }
-      if (record.status === 'reauth_required') throw reauthRequired({ record });
+      if (loaded.grant === null || loaded.grant.record.status === 'reauth_required') {
+        throw reauthRequired({ platform: record.platform, accountId: record.id });
+      }
 
       const networkSignal = signal
         ? AbortSignal.any([signal, AbortSignal.timeout(LIST_TARGETS_TIMEOUT_MS)])
@@ -103,7 +106,7 @@ export function createAccountTargetsApi({ context, refresher }: { context: Letme
           page = await call(active);
         } catch (error) {
           if (!(LetmepostError.isInstance(error) && error.code === 'auth_expired')) throw error;
-          active = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: active.tokens.accessToken });
+          active = await refresher.refreshAfterRejection({ accountId, workspaceId, rejectedAccessToken: active.tokens.accessToken });
           knownSecrets = [...knownSecrets, ...secretsOf(active)];
           page = await call(active);
         }

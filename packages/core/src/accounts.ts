@@ -1,6 +1,24 @@
 import { z } from 'zod';
 import type { Account, ClientCredentials, ProviderAccount, TokenSet } from './account.js';
 import {
+  addGrantMember,
+  grantKey,
+  grantMembers,
+  loadedGrantFrom,
+  newGrantId,
+  openGrantClient,
+  openGrantTokens,
+  platformSchema,
+  readGrant,
+  removeGrantMember,
+  stripUndefined,
+  tokenSetSchema,
+  withGrantLock,
+  writeGrant,
+  type LoadedGrant,
+} from './grants.js';
+import { isLegacyAccountEntry, migrateLegacyAccounts } from './legacy-accounts.js';
+import {
   issuesFromZod,
   parseInput,
   requireProvider,
@@ -8,53 +26,41 @@ import {
 } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import { generateId } from './pkce.js';
-import { PLATFORM_IDS, type PlatformId } from './platform-id.js';
+import type { PlatformId } from './platform-id.js';
 import {
   decodeRecord,
   encodeRecord,
   isStoreConflict,
+  listAllEntries,
+  nextVersion,
   openField,
   sealField,
   storeKeys,
   storeIdSchema,
 } from './store-layout.js';
-import type { LockLease, StoreEntry } from './token-store.js';
+import type { StoreEntry } from './token-store.js';
 
-/** Lease on an account while it is refreshed or rewritten; longer than any refresh may take. */
-export const ACCOUNT_LOCK_TTL_MS = 30_000;
-/** How long an account write waits for a refresh in another process to finish. */
-export const ACCOUNT_LOCK_WAIT_MS = 35_000;
+export { clientCredentialsSchema, platformSchema, stripUndefined, tokenSetSchema } from './grants.js';
+
 /** Upper bound for a best-effort revoke on removal. */
 const REVOKE_TIMEOUT_MS = 10_000;
+/** Rounds of re-reading when a concurrent connect or removal moved an account meanwhile. */
+const MAX_ACCOUNT_WRITE_ATTEMPTS = 5;
 
 export const workspaceIdSchema = storeIdSchema({ maxLength: 256 });
-export const platformSchema = z.enum(PLATFORM_IDS);
-
-export const tokenSetSchema: z.ZodType<TokenSet> = z.object({
-  accessToken: z.string(),
-  refreshToken: z.string().optional(),
-  tokenType: z.string().optional(),
-  expiresAt: z.number().optional(),
-  refreshTokenExpiresAt: z.number().optional(),
-  scopes: z.array(z.string()).optional(),
-  secrets: z.record(z.string(), z.string()).optional(),
-});
-
-export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.object({
-  clientId: z.string(),
-  clientSecret: z.string().optional(),
-});
 
 const accountKindSchema = z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']);
 
 /**
- * An account as stored. Non-secret facts (expiry, scopes) are duplicated in clear so listing
- * accounts never needs to decrypt anything; `tokens` and `client` are sealed.
+ * An account as stored: who it is at the platform and which grant it publishes with. Secrets
+ * live on the grant; `tokens` is only present for an account the platform gave tokens of its own
+ * (a Facebook Page token), sealed and bound to this record's version.
  */
 export const accountRecordSchema = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   id: z.string(),
   workspaceId: z.string(),
+  /** The account's own platform (publish goes through it); may differ from its grant's. */
   platform: platformSchema,
   platformAccountId: z.string(),
   kind: accountKindSchema.optional(),
@@ -63,20 +69,11 @@ export const accountRecordSchema = z.object({
   avatarUrl: z.string().optional(),
   profileUrl: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
-  status: z.enum(['active', 'reauth_required']),
-  /** The error code that put the account in `reauth_required`. */
-  statusReason: z.string().optional(),
-  scopes: z.array(z.string()).optional(),
-  expiresAt: z.number().optional(),
-  refreshTokenExpiresAt: z.number().optional(),
-  hasRefreshToken: z.boolean(),
-  /** Sealed `TokenSet`. */
-  tokens: z.string(),
-  /** Sealed `ClientCredentials` of the OAuth app that issued the grant (refresh needs it). */
-  client: z.string().optional(),
+  grantId: z.string(),
+  /** Sealed `TokenSet` of the account itself, when the platform issues per-account tokens. */
+  tokens: z.string().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
-  refreshedAt: z.number().optional(),
 });
 
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
@@ -84,13 +81,17 @@ export type AccountRecord = z.infer<typeof accountRecordSchema>;
 const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
 export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
 
+/** An account record with the grant it draws on (`null` when the grant is gone). */
 export interface LoadedAccount {
   key: string;
   version: number;
   record: AccountRecord;
+  grant: LoadedGrant | null;
 }
 
-export function toAccount(record: AccountRecord): Account {
+export function toAccount({ record, grant }: { record: AccountRecord; grant: LoadedGrant | null }): Account {
+  const facts = grant?.record;
+  const reauthBy = facts === undefined ? undefined : facts.hasRefreshToken ? facts.refreshTokenExpiresAt : facts.expiresAt;
   return {
     id: record.id,
     workspaceId: record.workspaceId,
@@ -101,22 +102,16 @@ export function toAccount(record: AccountRecord): Account {
     ...(record.displayName !== undefined && { displayName: record.displayName }),
     ...(record.avatarUrl !== undefined && { avatarUrl: record.avatarUrl }),
     ...(record.profileUrl !== undefined && { profileUrl: record.profileUrl }),
-    status: record.status,
-    ...(record.scopes !== undefined && { scopes: [...record.scopes] }),
-    ...(record.expiresAt !== undefined && { expiresAt: record.expiresAt }),
-    ...(reauthByOf(record) !== undefined && { reauthBy: reauthByOf(record) }),
+    // An account whose grant vanished cannot publish until it is connected again.
+    status: facts?.status ?? 'reauth_required',
+    ...(facts?.scopes !== undefined && { scopes: [...facts.scopes] }),
+    ...(facts?.expiresAt !== undefined && { expiresAt: facts.expiresAt }),
+    // The last moment the account works without the user coming back: when the refresh token
+    // dies, or, for grants that cannot be refreshed, when the access token does.
+    ...(reauthBy !== undefined && { reauthBy }),
     createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
+    updatedAt: Math.max(record.updatedAt, facts?.updatedAt ?? 0),
   };
-}
-
-/**
- * The last moment the account works without the user coming back: when the refresh token dies,
- * or, for grants that cannot be refreshed, when the access token does.
- */
-function reauthByOf(record: AccountRecord): number | undefined {
-  if (record.hasRefreshToken) return record.refreshTokenExpiresAt;
-  return record.expiresAt;
 }
 
 export function toProviderAccount(record: AccountRecord): ProviderAccount {
@@ -131,81 +126,16 @@ export function toProviderAccount(record: AccountRecord): ProviderAccount {
   };
 }
 
-export function openTokens({ context, loaded }: { context: LetmepostContext; loaded: LoadedAccount }): TokenSet {
+/** The account's own tokens, when the platform issued it some; `undefined` for grant-only accounts. */
+export function openAccountTokens({ context, loaded }: { context: LetmepostContext; loaded: LoadedAccount }): TokenSet | undefined {
+  if (loaded.record.tokens === undefined) return undefined;
   return openField({
     cipher: context.cipher,
     key: loaded.key,
     field: 'tokens',
     ciphertext: loaded.record.tokens,
     schema: tokenSetSchema,
-  });
-}
-
-export function openClient({
-  context,
-  loaded,
-}: {
-  context: LetmepostContext;
-  loaded: LoadedAccount;
-}): ClientCredentials | undefined {
-  if (loaded.record.client === undefined) return undefined;
-  return openField({
-    cipher: context.cipher,
-    key: loaded.key,
-    field: 'client',
-    ciphertext: loaded.record.client,
-    schema: clientCredentialsSchema,
-  });
-}
-
-/** The token-derived, non-secret facts kept in clear on the record. */
-export function tokenFacts(tokens: TokenSet): Pick<
-  AccountRecord,
-  'scopes' | 'expiresAt' | 'refreshTokenExpiresAt' | 'hasRefreshToken'
-> {
-  return {
-    scopes: tokens.scopes,
-    expiresAt: tokens.expiresAt,
-    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
-    hasRefreshToken: tokens.refreshToken !== undefined && tokens.refreshToken !== '',
-  };
-}
-
-/** Rewrites an account record under its lease; `store_conflict` if anything else moved it. */
-export async function writeAccountRecord({
-  context,
-  loaded,
-  record,
-  lease,
-}: {
-  context: LetmepostContext;
-  loaded: LoadedAccount;
-  record: AccountRecord;
-  lease: LockLease;
-}): Promise<LoadedAccount> {
-  const entry = await context.store.set(loaded.key, encodeRecord(stripUndefined(record)), {
-    expectedVersion: loaded.version,
-    fence: lease,
-  });
-  return { key: loaded.key, version: entry.version, record };
-}
-
-export function sealTokens({ context, key, tokens }: { context: LetmepostContext; key: string; tokens: TokenSet }): string {
-  return sealField({ cipher: context.cipher, key, field: 'tokens', value: tokens });
-}
-
-export function withAccountLock<T>({
-  context,
-  accountId,
-  fn,
-}: {
-  context: LetmepostContext;
-  accountId: string;
-  fn: (lease: LockLease) => Promise<T>;
-}): Promise<T> {
-  return context.store.withLock(storeKeys.accountLock({ accountId }), fn, {
-    ttlMs: ACCOUNT_LOCK_TTL_MS,
-    waitMs: ACCOUNT_LOCK_WAIT_MS,
+    recordVersion: loaded.version,
   });
 }
 
@@ -224,18 +154,31 @@ export async function findAccount({
   const index = decodeRecord({ entry: indexEntry, schema: accountIndexSchema });
   if (workspaceId !== undefined && index.workspaceId !== workspaceId) return null;
   const key = storeKeys.account({ workspaceId: index.workspaceId, accountId });
-  const entry = await context.store.get(key);
+  return readAccountAt({ context, key, workspaceId: index.workspaceId });
+}
+
+async function readAccountAt({
+  context,
+  key,
+  workspaceId,
+}: {
+  context: LetmepostContext;
+  key: string;
+  workspaceId: string;
+}): Promise<LoadedAccount | null> {
+  let entry = await context.store.get(key);
+  if (entry !== null && isLegacyAccountEntry(entry)) {
+    await migrateLegacyAccounts({ context, workspaceId });
+    entry = await context.store.get(key);
+  }
   if (entry === null) return null;
-  return loadedFrom(entry);
+  const record = accountRecordFrom(entry);
+  const grant = await readGrant({ context, workspaceId: record.workspaceId, grantId: record.grantId });
+  return { key: entry.key, version: entry.version, record, grant };
 }
 
-export async function readAccountAt({ context, key }: { context: LetmepostContext; key: string }): Promise<LoadedAccount | null> {
-  const entry = await context.store.get(key);
-  return entry === null ? null : loadedFrom(entry);
-}
-
-function loadedFrom(entry: StoreEntry): LoadedAccount {
-  return { key: entry.key, version: entry.version, record: decodeRecord({ entry, schema: accountRecordSchema }) };
+function accountRecordFrom(entry: StoreEntry): AccountRecord {
+  return decodeRecord({ entry, schema: accountRecordSchema });
 }
 
 export function accountNotFound({ accountId, field }: { accountId: string; field?: string }): LetmepostError {
@@ -249,90 +192,216 @@ export function accountNotFound({ accountId, field }: { accountId: string; field
 }
 
 /**
- * Stores what a connect produced. A platform account already connected in this workspace is
- * updated in place (same id, tokens replaced, `reauth_required` cleared), so reconnecting is how
- * a user repairs an account and the host's references to it stay valid.
+ * Stores what one consent produced: one grant, and every account it yields drawing on it. A
+ * platform account already connected in this workspace is updated in place (same account id,
+ * `reauth_required` cleared), so reconnecting is how a user repairs an account and the host's
+ * references to it stay valid. A reconnect reuses the grant the account already had; a grant
+ * left without accounts by the reconnect is forgotten without a revoke, since at most platforms
+ * revoking it would end the consent the user just gave.
  */
-export async function saveConnectedAccount({
+export async function saveConnectedGrant({
   context,
   workspaceId,
   platform,
-  providerAccount,
+  accounts: granted,
   tokens,
   client,
+  grantData,
 }: {
   context: LetmepostContext;
   workspaceId: string;
+  /** The platform of the provider that issued the grant (refresh and revoke go through it). */
   platform: PlatformId;
-  providerAccount: ProviderAccount;
+  /** Each account with its own platform (publish goes through it; a Facebook login yields Instagram accounts). */
+  accounts: ReadonlyArray<{ platform: PlatformId; account: ProviderAccount }>;
   tokens: TokenSet;
   client: ClientCredentials | undefined;
-}): Promise<Account> {
-  const provider = requireProvider({ context, platform });
-  const dataResult = provider.accountSchema.safeParse(providerAccount.data ?? {});
-  if (!dataResult.success) {
-    const issues = issuesFromZod({ error: dataResult.error, pathPrefix: 'data' });
-    throw new LetmepostError({
-      code: 'platform_auth_failed',
-      platform,
-      message: `The ${platform} provider described an account whose data does not match its accountSchema.`,
-      issues,
-    });
-  }
-  const indexKey = storeKeys.accountByPlatformId({
-    workspaceId,
-    platform,
-    platformAccountId: providerAccount.platformAccountId,
+  grantData?: Record<string, unknown> | undefined;
+}): Promise<Account[]> {
+  // A consent the user kept nothing of (an empty choice) leaves nothing behind.
+  if (granted.length === 0) return [];
+  const described = granted.map(({ platform: accountPlatform, account: providerAccount }) => {
+    // Validated by the provider of the account's own platform, which will publish for it.
+    const provider = requireProvider({ context, platform: accountPlatform });
+    const { tokens: accountTokens, platform: _platform, ...rest } = providerAccount;
+    const dataResult = provider.accountSchema.safeParse(rest.data ?? {});
+    if (!dataResult.success) {
+      throw new LetmepostError({
+        code: 'platform_auth_failed',
+        platform: accountPlatform,
+        message: `The ${accountPlatform} provider described an account whose data does not match its accountSchema.`,
+        issues: issuesFromZod({ error: dataResult.error, pathPrefix: 'data' }),
+      });
+    }
+    return { platform: accountPlatform, account: { ...rest, data: dataResult.data }, accountTokens };
   });
 
-  // Claim the (workspace, platform account) pair first: two callbacks finishing at once for the
-  // same platform account must end with one account, not two. The claim is re-checked under the
-  // account lease, because a concurrent removal may have released it meanwhile.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const accountId = await claimAccountId({ context, indexKey });
-    const record = await withAccountLock({
-      context,
-      accountId,
-      fn: async (lease) => {
-        const claim = await context.store.get(indexKey);
-        if (claim === null || decodeRecord({ entry: claim, schema: platformIndexSchema }).accountId !== accountId) {
-          return null;
-        }
-        const key = storeKeys.account({ workspaceId, accountId });
-        const current = await readAccountAt({ context, key });
-        const now = context.clock.now();
-        const next: AccountRecord = {
-          v: 1,
-          id: accountId,
+  // Claim every (workspace, platform account) pair first: two callbacks finishing at once for
+  // the same platform account must end with one account, not two.
+  const claims = await Promise.all(
+    described.map(async (item) => {
+      const indexKey = storeKeys.accountByPlatformId({
+        workspaceId,
+        platform: item.platform,
+        platformAccountId: item.account.platformAccountId,
+      });
+      return { ...item, indexKey, accountId: await claimAccountId({ context, indexKey }) };
+    }),
+  );
+
+  // A reconnect keeps the grant id its accounts already use, so the grant is updated in place.
+  let grantId: string | undefined;
+  for (const claim of claims) {
+    const existing = await findAccount({ context, accountId: claim.accountId, workspaceId });
+    if (existing?.grant !== null && existing?.grant !== undefined && existing.grant.record.platform === platform) {
+      grantId = existing.record.grantId;
+      break;
+    }
+  }
+  const finalGrantId = grantId ?? newGrantId();
+  const key = grantKey({ workspaceId, grantId: finalGrantId });
+  const now = context.clock.now();
+
+  const saved: AccountRecord[] = [];
+  const formerGrants = new Set<string>();
+  await withGrantLock({
+    context,
+    grantId: finalGrantId,
+    fn: async (lease) => {
+      const current = await context.store.get(key);
+      const currentGrant = current === null ? null : loadedGrantFrom(current);
+      await writeGrant({
+        context,
+        key,
+        expectedVersion: currentGrant?.version ?? null,
+        facts: stripUndefined({
+          v: 1 as const,
+          id: finalGrantId,
           workspaceId,
           platform,
-          platformAccountId: providerAccount.platformAccountId,
-          kind: providerAccount.kind,
-          username: providerAccount.username,
-          displayName: providerAccount.displayName,
-          avatarUrl: providerAccount.avatarUrl,
-          profileUrl: providerAccount.profileUrl,
-          data: dataResult.data,
-          status: 'active',
-          ...tokenFacts(tokens),
-          tokens: sealTokens({ context, key, tokens }),
-          client: client === undefined ? undefined : sealField({ cipher: context.cipher, key, field: 'client', value: client }),
-          createdAt: current?.record.createdAt ?? now,
+          status: 'active' as const,
+          data: grantData,
+          createdAt: currentGrant?.record.createdAt ?? now,
           updatedAt: now,
-        };
-        // The id index goes first: an account record nobody can look up is worse than an index
-        // entry pointing at nothing (which lookups treat as absent).
-        await context.store.set(storeKeys.accountIndex({ accountId }), encodeRecord({ v: 1, workspaceId }));
-        await context.store.set(key, encodeRecord(stripUndefined(next)), {
-          expectedVersion: current?.version ?? null,
-          fence: lease,
-        });
-        return next;
-      },
+        }),
+        tokens,
+        client,
+        lease,
+      });
+      for (const claim of claims) {
+        const record = await attachAccount({ context, workspaceId, grantId: finalGrantId, claim, now });
+        if (record.former !== undefined && record.former !== finalGrantId) formerGrants.add(record.former);
+        saved.push(record.record);
+      }
+    },
+  });
+  for (const former of formerGrants) await forgetGrantIfUnused({ context, workspaceId, grantId: former });
+
+  const grant = await readGrant({ context, workspaceId, grantId: finalGrantId });
+  return saved.map((record) => toAccount({ record, grant }));
+}
+
+/** Writes one account of a grant (under the grant's lease), retrying when its claim moved. */
+async function attachAccount({
+  context,
+  workspaceId,
+  grantId,
+  claim,
+  now,
+}: {
+  context: LetmepostContext;
+  workspaceId: string;
+  grantId: string;
+  claim: {
+    platform: PlatformId;
+    indexKey: string;
+    accountId: string;
+    account: Omit<ProviderAccount, 'tokens' | 'platform'>;
+    accountTokens: TokenSet | undefined;
+  };
+  now: number;
+}): Promise<{ record: AccountRecord; former: string | undefined }> {
+  let accountId = claim.accountId;
+  for (let attempt = 0; attempt < MAX_ACCOUNT_WRITE_ATTEMPTS; attempt++) {
+    // A removal may have released the claim since it was taken; claim again.
+    const index = await context.store.get(claim.indexKey);
+    if (index === null || decodeRecord({ entry: index, schema: platformIndexSchema }).accountId !== accountId) {
+      accountId = await claimAccountId({ context, indexKey: claim.indexKey });
+      continue;
+    }
+    const key = storeKeys.account({ workspaceId, accountId });
+    const currentEntry = await context.store.get(key);
+    if (currentEntry !== null && isLegacyAccountEntry(currentEntry)) {
+      await migrateLegacyAccounts({ context, workspaceId });
+      continue;
+    }
+    const current = currentEntry === null ? null : { version: currentEntry.version, record: accountRecordFrom(currentEntry) };
+    const expectedVersion = current?.version ?? null;
+    const { account } = claim;
+    const record: AccountRecord = stripUndefined({
+      v: 2 as const,
+      id: accountId,
+      workspaceId,
+      platform: claim.platform,
+      platformAccountId: account.platformAccountId,
+      kind: account.kind,
+      username: account.username,
+      displayName: account.displayName,
+      avatarUrl: account.avatarUrl,
+      profileUrl: account.profileUrl,
+      data: account.data,
+      grantId,
+      tokens:
+        claim.accountTokens === undefined
+          ? undefined
+          : sealField({
+              cipher: context.cipher,
+              key,
+              field: 'tokens',
+              value: claim.accountTokens,
+              recordVersion: nextVersion({ expectedVersion }),
+            }),
+      createdAt: current?.record.createdAt ?? now,
+      updatedAt: now,
     });
-    if (record !== null) return toAccount(record);
+    // The membership and the id index go first: an account record nobody can find is worse
+    // than an index entry pointing at nothing (which lookups treat as absent).
+    await addGrantMember({ context, workspaceId, grantId, accountId });
+    await context.store.set(storeKeys.accountIndex({ accountId }), encodeRecord({ v: 1, workspaceId }));
+    try {
+      await context.store.set(key, encodeRecord(record), { expectedVersion });
+    } catch (error) {
+      if (!isStoreConflict(error)) throw error;
+      continue;
+    }
+    return { record, former: current?.record.grantId };
   }
-  throw new LetmepostError({ code: 'store_conflict', message: 'The account index kept changing; try again.' });
+  throw new LetmepostError({ code: 'store_conflict', message: 'The account kept changing while it was saved; try again.' });
+}
+
+/** Drops a grant no account draws on any more (after a reconnect moved them), without revoking. */
+async function forgetGrantIfUnused({
+  context,
+  workspaceId,
+  grantId,
+}: {
+  context: LetmepostContext;
+  workspaceId: string;
+  grantId: string;
+}): Promise<void> {
+  await withGrantLock({
+    context,
+    grantId,
+    fn: async () => {
+      for (const accountId of await grantMembers({ context, workspaceId, grantId })) {
+        const entry = await context.store.get(storeKeys.account({ workspaceId, accountId }));
+        const stillMember = entry !== null && !isLegacyAccountEntry(entry) && accountRecordFrom(entry).grantId === grantId;
+        if (stillMember) return;
+        await removeGrantMember({ context, workspaceId, grantId, accountId });
+      }
+      await context.store.delete(grantKey({ workspaceId, grantId }));
+    },
+  });
 }
 
 async function claimAccountId({ context, indexKey }: { context: LetmepostContext; indexKey: string }): Promise<string> {
@@ -353,7 +422,11 @@ async function claimAccountId({ context, indexKey }: { context: LetmepostContext
 export interface AccountsApi {
   list(options: { workspaceId: string }): Promise<Account[]>;
   get(options: { workspaceId?: string; accountId: string }): Promise<Account>;
-  /** Revokes the grant at the platform when it can (best effort) and forgets the account. */
+  /**
+   * Forgets the account. When it is the last account drawing on its grant, the grant is revoked
+   * at the platform (best effort) and forgotten too; otherwise the grant stays, untouched, for
+   * the accounts still using it.
+   */
   remove(options: { workspaceId?: string; accountId: string }): Promise<void>;
 }
 
@@ -367,84 +440,134 @@ export function createAccountsApi({ context }: { context: LetmepostContext }): A
   return {
     async list(options) {
       const { workspaceId } = parseInput({ schema: listOptionsSchema, input: options });
-      const accounts: Account[] = [];
-      const prefix = storeKeys.accountsPrefix({ workspaceId });
-      let after: string | undefined;
-      for (;;) {
-        const page = await context.store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
-        for (const entry of page) accounts.push(toAccount(loadedFrom(entry).record));
-        if (page.length < 200) break;
-        after = page[page.length - 1]?.key;
+      const accountsPrefix = storeKeys.accountsPrefix({ workspaceId });
+      let entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
+      if (entries.some((entry) => isLegacyAccountEntry(entry))) {
+        await migrateLegacyAccounts({ context, workspaceId });
+        entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
       }
-      return accounts.sort((left, right) => left.createdAt - right.createdAt || left.id.localeCompare(right.id));
+      const grants = new Map<string, LoadedGrant>();
+      for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.grantsPrefix({ workspaceId }) })) {
+        const grant = loadedGrantFrom(entry);
+        grants.set(grant.record.id, grant);
+      }
+      return entries
+        .map((entry) => {
+          const record = accountRecordFrom(entry);
+          return toAccount({ record, grant: grants.get(record.grantId) ?? null });
+        })
+        .sort((left, right) => left.createdAt - right.createdAt || left.id.localeCompare(right.id));
     },
 
     async get(options) {
       const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema, input: options });
       const loaded = await findAccount({ context, accountId, workspaceId });
       if (loaded === null) throw accountNotFound({ accountId });
-      return toAccount(loaded.record);
+      return toAccount(loaded);
     },
 
     async remove(options) {
       const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema, input: options });
-      const found = await findAccount({ context, accountId, workspaceId });
-      if (found === null) throw accountNotFound({ accountId });
-
-      await withAccountLock({
-        context,
-        accountId,
-        fn: async () => {
-          const loaded = await readAccountAt({ context, key: found.key });
-          if (loaded === null) return;
-          await revokeBestEffort({ context, loaded });
-          const { record } = loaded;
-          await context.store.delete(loaded.key);
-          const indexKey = storeKeys.accountByPlatformId({
-            workspaceId: record.workspaceId,
-            platform: record.platform,
-            platformAccountId: record.platformAccountId,
-          });
-          const index = await context.store.get(indexKey);
-          if (index !== null && decodeRecord({ entry: index, schema: platformIndexSchema }).accountId === accountId) {
-            await context.store.delete(indexKey, { expectedVersion: index.version }).catch((error: unknown) => {
-              // A reconnect re-pointed the index meanwhile; it is no longer ours to delete.
-              if (!isStoreConflict(error)) throw error;
-            });
-          }
-          await context.store.delete(storeKeys.accountIndex({ accountId }));
-          context.log('info', 'letmepost.account.removed', {
-            workspaceId: record.workspaceId,
-            platform: record.platform,
-            accountId,
-          });
-        },
-      });
+      for (let attempt = 0; attempt < MAX_ACCOUNT_WRITE_ATTEMPTS; attempt++) {
+        const found = await findAccount({ context, accountId, workspaceId });
+        if (found === null) {
+          if (attempt === 0) throw accountNotFound({ accountId });
+          return;
+        }
+        const done = await withGrantLock({
+          context,
+          grantId: found.record.grantId,
+          fn: () => removeUnderGrantLease({ context, found }),
+        });
+        if (done) return;
+      }
+      throw new LetmepostError({ code: 'store_conflict', message: 'The account kept changing while it was removed; try again.' });
     },
   };
 }
 
-async function revokeBestEffort({ context, loaded }: { context: LetmepostContext; loaded: LoadedAccount }): Promise<void> {
-  const { record } = loaded;
+/**
+ * Removes one account while its grant's lease is held. Returns false when the account moved to
+ * another grant meanwhile (a reconnect), so the caller retries under that grant's lease.
+ */
+async function removeUnderGrantLease({ context, found }: { context: LetmepostContext; found: LoadedAccount }): Promise<boolean> {
+  const { workspaceId, id: accountId, grantId } = found.record;
+  const entry = await context.store.get(found.key);
+  if (entry === null) return true;
+  const record = accountRecordFrom(entry);
+  if (record.grantId !== grantId) return false;
+
+  try {
+    await context.store.delete(found.key, { expectedVersion: entry.version });
+  } catch (error) {
+    if (isStoreConflict(error)) return false;
+    throw error;
+  }
+  const indexKey = storeKeys.accountByPlatformId({
+    workspaceId,
+    platform: record.platform,
+    platformAccountId: record.platformAccountId,
+  });
+  const index = await context.store.get(indexKey);
+  if (index !== null && decodeRecord({ entry: index, schema: platformIndexSchema }).accountId === accountId) {
+    await context.store.delete(indexKey, { expectedVersion: index.version }).catch((error: unknown) => {
+      // A reconnect re-pointed the index meanwhile; it is no longer ours to delete.
+      if (!isStoreConflict(error)) throw error;
+    });
+  }
+  await context.store.delete(storeKeys.accountIndex({ accountId }));
+  await removeGrantMember({ context, workspaceId, grantId, accountId });
+
+  const remaining = await grantMembers({ context, workspaceId, grantId });
+  const lastOfGrant = remaining.length === 0;
+  if (lastOfGrant) {
+    const grant = await readGrant({ context, workspaceId, grantId });
+    if (grant !== null) {
+      await revokeBestEffort({ context, grant, accountId });
+      await context.store.delete(grant.key);
+    }
+  }
+  context.log('info', 'letmepost.account.removed', {
+    workspaceId,
+    platform: record.platform,
+    accountId,
+    grantId,
+    grantRevoked: lastOfGrant,
+  });
+  return true;
+}
+
+async function revokeBestEffort({
+  context,
+  grant,
+  accountId,
+}: {
+  context: LetmepostContext;
+  grant: LoadedGrant;
+  accountId: string;
+}): Promise<void> {
+  const { record } = grant;
   const provider = context.providers.get(record.platform);
   if (provider?.revoke === undefined) return;
   try {
-    const tokens = openTokens({ context, loaded });
-    const client = openClient({ context, loaded });
-    await provider.revoke({ tokens, client, signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS) });
+    const tokens = openGrantTokens({ context, grant });
+    const client = openGrantClient({ context, grant });
+    await provider.revoke({
+      tokens,
+      client,
+      ...(record.data !== undefined && { grantData: structuredClone(record.data) }),
+      signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS),
+    });
   } catch (error) {
     // Removal must not depend on the platform: a revoked, expired or unreachable grant is
     // exactly when users remove accounts.
     context.log('warn', 'letmepost.account.revoke_failed', {
       workspaceId: record.workspaceId,
       platform: record.platform,
-      accountId: record.id,
+      accountId,
+      grantId: record.id,
       errorCode: LetmepostError.isInstance(error) ? error.code : undefined,
     });
   }
 }
 
-/** JSON drops undefined anyway; stripping keeps records comparable in tests and smaller. */
-export function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
-}

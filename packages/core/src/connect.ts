@@ -5,7 +5,7 @@ import {
   clientCredentialsSchema,
   platformIndexSchema,
   platformSchema,
-  saveConnectedAccount,
+  saveConnectedGrant,
   stripUndefined,
   tokenSetSchema,
   workspaceIdSchema,
@@ -588,15 +588,16 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
           credentials,
           signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS)]) : AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS),
         });
-        const { tokens: accountTokens, ...described } = grant.account;
-        const account = await saveConnectedAccount({
+        const [account] = await saveConnectedGrant({
           context,
           workspaceId,
           platform,
-          providerAccount: described,
-          tokens: accountTokens ?? grant.tokens,
+          accounts: [{ platform, account: grant.account }],
+          tokens: grant.tokens,
           client: undefined,
+          grantData: grant.grantData,
         });
+        if (account === undefined) throw new LetmepostError({ code: 'store_unavailable', platform, message: 'The connected account was not saved.' });
         context.log('info', 'letmepost.connect.completed', { workspaceId, platform, accountIds: [account.id], method: 'credentials' });
         return account;
       } catch (error) {
@@ -671,7 +672,7 @@ function sortGrantedAccounts({
 async function persistGrantedAccounts({
   context,
   workspaceId,
-  platform: _issuingPlatform,
+  platform: issuingPlatform,
   tokens,
   client,
   params: _params,
@@ -687,21 +688,8 @@ async function persistGrantedAccounts({
   params: unknown;
   kept: readonly KeptAccount[];
 }): Promise<Account[]> {
-  const accounts: Account[] = [];
-  for (const { platform, account } of kept) {
-    const { tokens: accountTokens, platform: _platform, ...described } = account;
-    accounts.push(
-      await saveConnectedAccount({
-        context,
-        workspaceId,
-        platform,
-        providerAccount: described,
-        tokens: accountTokens ?? tokens,
-        client,
-      }),
-    );
-  }
-  return accounts;
+  // One consent, one grant: every kept account draws on it.
+  return saveConnectedGrant({ context, workspaceId, platform: issuingPlatform, accounts: kept, tokens, client });
 }
 
 /**

@@ -33,7 +33,7 @@ const valid = (): CreateLetmepostOptions => ({
 
 describe('createLetmepost options', () => {
   it('accepts valid options', () => {
-    expect(Object.keys(createLetmepost(valid())).sort()).toEqual(['accounts', 'appCredentials', 'connect', 'publish', 'redirectUris']);
+    expect(Object.keys(createLetmepost(valid())).sort()).toEqual(['accounts', 'appCredentials', 'connect', 'publish', 'redirectUris', 'resume']);
   });
 
   it.each([
@@ -134,7 +134,7 @@ describe('secrets at rest', () => {
       expect(dump).not.toContain(canary);
     }
     expect(JSON.stringify(harness.logs)).not.toMatch(/canary-at-rest/);
-    const key = storeKeys.account({ workspaceId: 'ws-1', accountId: account!.id });
+    const { key } = await harness.grantOf({ workspaceId: 'ws-1', accountId: account!.id });
     expect(await harness.open({ key, field: 'tokens' })).toMatchObject({ accessToken: canaries.access, secrets: { tokenSecret: canaries.extra } });
     expect(await harness.open({ key, field: 'client' })).toEqual({ clientId: 'c', clientSecret: canaries.appSecret });
   });

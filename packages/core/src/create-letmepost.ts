@@ -17,9 +17,11 @@ import {
 import { silentLogger, type Logger } from './logger.js';
 import { isPlatformId, type PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
-import { createPublish, type PublishOptions } from './publish.js';
+import { mediaStagingSchema, type MediaStaging } from './media-staging.js';
+import { createPublish, credentialsDigestOf, type PublishOptions } from './publish.js';
 import type { PublishResult } from './publish-result.js';
 import { createRefresher } from './refresh.js';
+import { createResume, DEFAULT_RESUME_TOKEN_TTL_MS, type ResumeOptions } from './resume.js';
 import { redirectUris, type RedirectUri } from './redirect-uris.js';
 import type { TokenStore } from './token-store.js';
 
@@ -43,10 +45,28 @@ export interface CreateLetmepostOptions {
    * (X: 50 per 30 days). `false` removes a platform's cap; `windowMs` defaults to 30 days.
    */
   launchCaps?: Partial<Record<PlatformId, { limit: number; windowMs?: number } | false>>;
-  /** Targets of one publish sent at the same time. Default 4. */
+  /**
+   * At most this many targets of one publish in flight at once. Default: no limit — targets are
+   * distinct accounts, so they all go out together and a publish takes as long as its slowest
+   * target.
+   */
   publishConcurrency?: number;
+  /**
+   * Per-platform limits on targets of one publish in flight at once, for a platform whose app-wide
+   * rate limits punish bursts (e.g. `{ twitter: 4 }`). Default: none of the built-in providers
+   * needs one.
+   */
+  platformConcurrency?: Partial<Record<PlatformId, number>>;
   /** How long an idempotency key remembers its results. Default 24 hours. */
   idempotencyTtlMs?: number;
+  /** How long the resume token of a `pending` result can be used. Default 24 hours. */
+  resumeTokenTtlMs?: number;
+  /**
+   * Turns bytes and streams into public URLs for providers that pull media
+   * (`capabilities.media.ingest === 'pull'`). Without it, such media is refused in preflight
+   * (rule `media.staging_not_configured`). Not used for providers that upload bytes themselves.
+   */
+  mediaStaging?: MediaStaging;
   /**
    * Origins that `connect.start`'s `returnTo` may point at, e.g. `['https://app.example.com']`.
    * The OAuth callback sends the user's browser to `returnTo`, so if end users can choose it,
@@ -62,6 +82,13 @@ export interface Letmepost {
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
+  /**
+   * Finishes a `pending` publish from its `resumeToken`: checks the platform (read-only) and,
+   * once it is ready, does the remaining write. Answers `pending` again (with a fresh token and
+   * `checkAfterMs`) while the platform is still processing. A finished publish answers its stored
+   * result without a request to the platform, however often it is resumed.
+   */
+  resume(options: ResumeOptions): Promise<PublishResult>;
   /**
    * The redirect URI to register with each installed OAuth provider's app, from `baseUrl`
    * (setup help: print it at startup). Providers connected with credentials are not listed.
@@ -132,8 +159,11 @@ const optionsSchema = z.object({
       ]),
     )
     .optional(),
-  publishConcurrency: z.number().int().min(1).max(64).optional(),
+  publishConcurrency: z.number().int().min(1).max(100).optional(),
+  platformConcurrency: z.partialRecord(platformSchema, z.number().int().min(1).max(100)).optional(),
   idempotencyTtlMs: z.number().int().positive().optional(),
+  resumeTokenTtlMs: z.number().int().positive().optional(),
+  mediaStaging: mediaStagingSchema.optional(),
   returnToOrigins: z
     .array(
       z
@@ -183,8 +213,14 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
     // The host's own object, not the parsed copy: its methods may rely on `this`.
     policy: options.policy ?? {},
     launchCaps,
-    publishConcurrency: input.publishConcurrency ?? 4,
+    ...(input.publishConcurrency !== undefined && { publishConcurrency: input.publishConcurrency }),
+    platformConcurrency: new Map(
+      Object.entries(input.platformConcurrency ?? {}).filter((entry): entry is [PlatformId, number] => entry[1] !== undefined),
+    ),
     idempotencyTtlMs: input.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    resumeTokenTtlMs: input.resumeTokenTtlMs ?? DEFAULT_RESUME_TOKEN_TTL_MS,
+    // The host's own object, not the parsed copy: its methods may rely on `this`.
+    ...(options.mediaStaging !== undefined && { mediaStaging: options.mediaStaging }),
     ...(input.returnToOrigins === undefined ? {} : { returnToOrigins: new Set(input.returnToOrigins) }),
   };
   const refresher = createRefresher({ context });
@@ -194,6 +230,7 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
     accounts: { ...createAccountsApi({ context }), ...createAccountTargetsApi({ context, refresher }) },
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
+    resume: createResume({ context, refresher, credentialsDigestOf }),
     redirectUris: () => redirectUris({ baseUrl: context.baseUrl, providers: input.providers }),
   };
 }

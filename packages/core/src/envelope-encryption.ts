@@ -28,9 +28,18 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * that data. Storing a hash of the associated data in the header would have worked too, but it
  * would publish a guessable fingerprint of every record's identity next to its ciphertext.
  * The kid is in the wrap AAD so the label cannot be swapped for another key's.
+ *
+ * Version-bound envelopes (`lmp2.`, same layout) also carry the version of the store record they
+ * are written into, in the wrap AAD ("lmp2:wrap:" + kid + ":" + recordVersion + ":" + digest) and
+ * in the data AAD's prefix ("lmp2:data:"). A record replayed over a newer one (an attacker with
+ * write access to the store putting back yesterday's tokens) lands at a higher store version than
+ * the one it was sealed for, so it fails to open. Rotation knows the version it writes at (it
+ * writes with compare-and-set), so it re-binds the wrap while re-wrapping, still keyring-only.
+ * `lmp1.` envelopes (written before version binding) keep opening until their record is rewritten.
  */
 
 const FORMAT_PREFIX = 'lmp1';
+const VERSIONED_FORMAT_PREFIX = 'lmp2';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -38,7 +47,7 @@ const WRAPPED_KEY_BYTES = KEY_BYTES + TAG_BYTES;
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL_PART = '[A-Za-z0-9_-]+';
 const CIPHERTEXT_PATTERN = new RegExp(
-  `^${FORMAT_PREFIX}\\.([A-Za-z0-9_-]{1,64})\\.${BASE64URL_PART}\\.${BASE64URL_PART}\\.${BASE64URL_PART}\\.${BASE64URL_PART}$`,
+  `^(?:${FORMAT_PREFIX}|${VERSIONED_FORMAT_PREFIX})\\.([A-Za-z0-9_-]{1,64})\\.${BASE64URL_PART}\\.${BASE64URL_PART}\\.${BASE64URL_PART}\\.${BASE64URL_PART}$`,
 );
 
 /** One master key. The key material is held as a `KeyObject`, which never prints its bytes. */
@@ -107,13 +116,33 @@ export interface EnvelopeCipher {
    * `account:<id>:tokens`); decrypting with different associated data fails, so a ciphertext
    * copied into another record is useless there.
    */
-  encrypt(options: { plaintext: string; associatedData: string }): string;
-  decrypt(options: { ciphertext: string; associatedData: string }): string;
+  encrypt(options: EnvelopeEncryptOptions): string;
+  decrypt(options: EnvelopeDecryptOptions): string;
   /**
    * Re-wraps the data key of `ciphertext` under the current master key; the sealed data is kept
    * byte for byte. Needs no associated data. Returns the input unchanged if already current.
+   * A version-bound envelope is re-bound from `recordVersion` to `nextRecordVersion` (both
+   * required for one): the version its record is at now and the one the rewrite will give it.
    */
-  rewrap(options: { ciphertext: string }): string;
+  rewrap(options: { ciphertext: string; recordVersion?: number; nextRecordVersion?: number }): string;
+}
+
+export interface EnvelopeEncryptOptions {
+  plaintext: string;
+  associatedData: string;
+  /**
+   * The store version the record holding this value will have once written (a create is version
+   * 1; a compare-and-set at version n writes n + 1). Given, the envelope opens only at that
+   * version, so an older copy of the record put back later is refused.
+   */
+  recordVersion?: number;
+}
+
+export interface EnvelopeDecryptOptions {
+  ciphertext: string;
+  associatedData: string;
+  /** The store version of the record the value was read from; required by version-bound envelopes. */
+  recordVersion?: number;
 }
 
 export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCipher {
@@ -136,11 +165,13 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
     return key;
   };
 
-  const unwrapDataKey = (envelope: Envelope): Buffer => {
+  const unwrapDataKey = (envelope: Envelope, recordVersion: number | undefined): Buffer => {
     const key = masterKey(envelope.kid);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, envelope.wrapIv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(wrapAad({ kid: envelope.kid, dataIv: envelope.dataIv, sealedData: envelope.sealedData }));
+      decipher.setAAD(
+        wrapAad({ format: envelope.format, kid: envelope.kid, recordVersion, dataIv: envelope.dataIv, sealedData: envelope.sealedData }),
+      );
       decipher.setAuthTag(envelope.wrappedKey.subarray(KEY_BYTES));
       return Buffer.concat([decipher.update(envelope.wrappedKey.subarray(0, KEY_BYTES)), decipher.final()]);
     } catch (cause) {
@@ -152,11 +183,30 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
     }
   };
 
-  const wrapDataKey = ({ dataKey, dataIv, sealedData }: { dataKey: Buffer; dataIv: Buffer; sealedData: Buffer }) => {
+  const unwrapVersioned = ({ envelope, recordVersion }: { envelope: Envelope; recordVersion: number | undefined }): Buffer => {
+    if (envelope.format === VERSIONED_FORMAT_PREFIX && recordVersion !== undefined) {
+      assertRecordVersion({ value: recordVersion, field: 'recordVersion' });
+    }
+    return unwrapDataKey(envelope, envelope.format === VERSIONED_FORMAT_PREFIX ? recordVersion : undefined);
+  };
+
+  const wrapDataKey = ({
+    format,
+    recordVersion,
+    dataKey,
+    dataIv,
+    sealedData,
+  }: {
+    format: EnvelopeFormat;
+    recordVersion: number | undefined;
+    dataKey: Buffer;
+    dataIv: Buffer;
+    sealedData: Buffer;
+  }) => {
     const kid = keyring.current.id;
     const wrapIv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', keyring.current.key, wrapIv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(wrapAad({ kid, dataIv, sealedData }));
+    cipher.setAAD(wrapAad({ format, kid, recordVersion, dataIv, sealedData }));
     const wrappedKey = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
     return { kid, wrapIv, wrappedKey };
   };
@@ -164,31 +214,39 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
   return {
     currentKeyId: keyring.current.id,
 
-    encrypt({ plaintext, associatedData }) {
+    encrypt({ plaintext, associatedData, recordVersion }) {
       if (typeof plaintext !== 'string') {
         throw new LetmepostError({ code: 'validation_failed', field: 'plaintext', message: 'plaintext must be a string.' });
       }
       assertAssociatedData(associatedData);
+      if (recordVersion !== undefined) assertRecordVersion({ value: recordVersion, field: 'recordVersion' });
+      const format: EnvelopeFormat = recordVersion === undefined ? FORMAT_PREFIX : VERSIONED_FORMAT_PREFIX;
       const dataKey = randomBytes(KEY_BYTES);
       try {
         const dataIv = randomBytes(IV_BYTES);
         const cipher = createCipheriv('aes-256-gcm', dataKey, dataIv, { authTagLength: TAG_BYTES });
-        cipher.setAAD(dataAad(associatedData));
+        cipher.setAAD(dataAad({ format, associatedData }));
         const sealedData = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-        const { kid, wrapIv, wrappedKey } = wrapDataKey({ dataKey, dataIv, sealedData });
-        return formatEnvelope({ kid, wrapIv, wrappedKey, dataIv, sealedData });
+        const { kid, wrapIv, wrappedKey } = wrapDataKey({ format, recordVersion, dataKey, dataIv, sealedData });
+        return formatEnvelope({ format, kid, wrapIv, wrappedKey, dataIv, sealedData });
       } finally {
         dataKey.fill(0);
       }
     },
 
-    decrypt({ ciphertext, associatedData }) {
+    decrypt({ ciphertext, associatedData, recordVersion }) {
       assertAssociatedData(associatedData);
       const envelope = parseEnvelope(ciphertext);
-      const dataKey = unwrapDataKey(envelope);
+      if (envelope.format === VERSIONED_FORMAT_PREFIX && recordVersion === undefined) {
+        throw new LetmepostError({
+          code: 'decryption_failed',
+          message: 'The value is bound to the version of its record; it can only be opened with that record version.',
+        });
+      }
+      const dataKey = unwrapVersioned({ envelope, recordVersion });
       try {
         const decipher = createDecipheriv('aes-256-gcm', dataKey, envelope.dataIv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(dataAad(associatedData));
+        decipher.setAAD(dataAad({ format: envelope.format, associatedData }));
         decipher.setAuthTag(envelope.sealedData.subarray(envelope.sealedData.length - TAG_BYTES));
         const plaintext = Buffer.concat([
           decipher.update(envelope.sealedData.subarray(0, envelope.sealedData.length - TAG_BYTES)),
@@ -207,17 +265,38 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
       }
     },
 
-    rewrap({ ciphertext }) {
+    rewrap({ ciphertext, recordVersion, nextRecordVersion }) {
       const envelope = parseEnvelope(ciphertext);
-      if (envelope.kid === keyring.current.id) return ciphertext;
-      const dataKey = unwrapDataKey(envelope);
+      const versioned = envelope.format === VERSIONED_FORMAT_PREFIX;
+      if (versioned) {
+        if (recordVersion === undefined || nextRecordVersion === undefined) {
+          throw new LetmepostError({
+            code: 'validation_failed',
+            field: 'recordVersion',
+            message: 'A version-bound envelope is re-wrapped from its record version to the next one; give both.',
+          });
+        }
+        assertRecordVersion({ value: nextRecordVersion, field: 'nextRecordVersion' });
+      }
+      const rebind = versioned && recordVersion !== nextRecordVersion;
+      if (envelope.kid === keyring.current.id && !rebind) return ciphertext;
+      const dataKey = unwrapVersioned({ envelope, recordVersion });
       try {
         const { kid, wrapIv, wrappedKey } = wrapDataKey({
+          format: envelope.format,
+          recordVersion: versioned ? nextRecordVersion : undefined,
           dataKey,
           dataIv: envelope.dataIv,
           sealedData: envelope.sealedData,
         });
-        return formatEnvelope({ kid, wrapIv, wrappedKey, dataIv: envelope.dataIv, sealedData: envelope.sealedData });
+        return formatEnvelope({
+          format: envelope.format,
+          kid,
+          wrapIv,
+          wrappedKey,
+          dataIv: envelope.dataIv,
+          sealedData: envelope.sealedData,
+        });
       } finally {
         dataKey.fill(0);
       }
@@ -319,9 +398,17 @@ async function rotateEntry({
   let current: StoreEntry | null = entry;
   for (let attempt = 0; ; attempt++) {
     if (current === null) return 'no_envelopes';
-    const rewritten = rewrapValue({ value: current.value, cipher });
-    if (rewritten.envelopes === 0) return 'no_envelopes';
-    if (rewritten.value === current.value) return 'already_current';
+    const census = envelopeCensus({ value: current.value, currentKeyId: cipher.currentKeyId });
+    if (census.envelopes === 0) return 'no_envelopes';
+    // Rewriting bumps the store version, so it is only done when a key actually changes; it then
+    // re-binds every version-bound envelope of the entry to the version the write will give it.
+    if (census.stale === 0) return 'already_current';
+    const rewritten = rewrapValue({
+      value: current.value,
+      cipher,
+      recordVersion: current.version,
+      nextRecordVersion: current.version + 1,
+    });
 
     let ttlMs: number | undefined;
     if (current.expiresAt !== undefined) {
@@ -341,22 +428,59 @@ async function rotateEntry({
   }
 }
 
+/** Re-wraps every envelope of a stored value, re-binding version-bound ones to `nextRecordVersion`. */
+function rewrapValue({
+  value,
+  cipher,
+  recordVersion,
+  nextRecordVersion,
+}: {
+  value: string;
+  cipher: EnvelopeCipher;
+  recordVersion: number;
+  nextRecordVersion: number;
+}): { value: string; envelopes: number } {
+  let envelopes = 0;
+  const output = mapEnvelopes({
+    value,
+    map: (token) => {
+      envelopes++;
+      return cipher.rewrap({ ciphertext: token, recordVersion, nextRecordVersion });
+    },
+  });
+  return { value: output, envelopes };
+}
+
+/** How many envelopes a stored value holds, and how many of them are not under `currentKeyId`. */
+function envelopeCensus({ value, currentKeyId }: { value: string; currentKeyId: string }): { envelopes: number; stale: number } {
+  let envelopes = 0;
+  let stale = 0;
+  mapEnvelopes({
+    value,
+    map: (token) => {
+      envelopes++;
+      if (keyIdOf(token) !== currentKeyId) stale++;
+      return token;
+    },
+  });
+  return { envelopes, stale };
+}
+
 /**
- * Re-wraps envelopes in a stored value without re-serializing it: a value that is one envelope,
+ * Replaces envelopes in a stored value without re-serializing it: a value that is one envelope,
  * or JSON whose string values are envelopes. Going through JSON.parse/stringify would round large
  * integers and reformat the text, so the JSON is only parsed to validate it and then the string
  * tokens are rewritten in place.
  */
-function rewrapValue({ value, cipher }: { value: string; cipher: EnvelopeCipher }): { value: string; envelopes: number } {
-  if (CIPHERTEXT_PATTERN.test(value)) return { value: cipher.rewrap({ ciphertext: value }), envelopes: 1 };
-  if (!value.includes(`${FORMAT_PREFIX}.`)) return { value, envelopes: 0 };
+function mapEnvelopes({ value, map }: { value: string; map: (token: string) => string }): string {
+  if (CIPHERTEXT_PATTERN.test(value)) return map(value);
+  if (!value.includes(`${FORMAT_PREFIX}.`) && !value.includes(`${VERSIONED_FORMAT_PREFIX}.`)) return value;
   try {
     JSON.parse(value);
   } catch {
-    return { value, envelopes: 0 };
+    return value;
   }
 
-  let envelopes = 0;
   let output = '';
   let copiedUpTo = 0;
   let index = 0;
@@ -375,14 +499,16 @@ function rewrapValue({ value, cipher }: { value: string; cipher: EnvelopeCipher 
     if (value[next] === ':') continue;
     const token = value.slice(start, end);
     if (!CIPHERTEXT_PATTERN.test(token)) continue;
-    envelopes++;
-    output += value.slice(copiedUpTo, start) + cipher.rewrap({ ciphertext: token });
+    output += value.slice(copiedUpTo, start) + map(token);
     copiedUpTo = end;
   }
-  return { value: output + value.slice(copiedUpTo), envelopes };
+  return output + value.slice(copiedUpTo);
 }
 
+type EnvelopeFormat = typeof FORMAT_PREFIX | typeof VERSIONED_FORMAT_PREFIX;
+
 interface Envelope {
+  format: EnvelopeFormat;
   kid: string;
   wrapIv: Buffer;
   wrappedKey: Buffer;
@@ -392,7 +518,7 @@ interface Envelope {
 
 function formatEnvelope(envelope: Envelope): string {
   return [
-    FORMAT_PREFIX,
+    envelope.format,
     envelope.kid,
     envelope.wrapIv.toString('base64url'),
     envelope.wrappedKey.toString('base64url'),
@@ -406,7 +532,7 @@ function parseEnvelope(ciphertext: unknown): Envelope {
     new LetmepostError({ code: 'decryption_failed', message: `The value is not a valid letmepost envelope: ${detail}.` });
   if (typeof ciphertext !== 'string') throw malformed('expected a string');
   if (!CIPHERTEXT_PATTERN.test(ciphertext)) throw malformed(`expected "${FORMAT_PREFIX}." followed by five dot-separated parts`);
-  const [, kid, wrapIv, wrappedKey, dataIv, sealedData] = ciphertext.split('.') as [
+  const [format, kid, wrapIv, wrappedKey, dataIv, sealedData] = ciphertext.split('.') as [
     string,
     string,
     string,
@@ -415,6 +541,7 @@ function parseEnvelope(ciphertext: unknown): Envelope {
     string,
   ];
   const envelope: Envelope = {
+    format: format === VERSIONED_FORMAT_PREFIX ? VERSIONED_FORMAT_PREFIX : FORMAT_PREFIX,
     kid,
     wrapIv: Buffer.from(wrapIv, 'base64url'),
     wrappedKey: Buffer.from(wrappedKey, 'base64url'),
@@ -427,13 +554,33 @@ function parseEnvelope(ciphertext: unknown): Envelope {
   return envelope;
 }
 
-function dataAad(associatedData: string): Buffer {
-  return Buffer.from(`${FORMAT_PREFIX}:data:${associatedData}`, 'utf8');
+function dataAad({ format, associatedData }: { format: EnvelopeFormat; associatedData: string }): Buffer {
+  return Buffer.from(`${format}:data:${associatedData}`, 'utf8');
 }
 
-function wrapAad({ kid, dataIv, sealedData }: { kid: string; dataIv: Buffer; sealedData: Buffer }): Buffer {
+function wrapAad({
+  format,
+  kid,
+  recordVersion,
+  dataIv,
+  sealedData,
+}: {
+  format: EnvelopeFormat;
+  kid: string;
+  recordVersion: number | undefined;
+  dataIv: Buffer;
+  sealedData: Buffer;
+}): Buffer {
   const digest = createHash('sha256').update(dataIv).update(sealedData).digest();
-  return Buffer.concat([Buffer.from(`${FORMAT_PREFIX}:wrap:${kid}:`, 'utf8'), digest]);
+  // The format is in the AAD, so relabelling an lmp2 envelope as lmp1 (to shed its version) fails.
+  const header = format === VERSIONED_FORMAT_PREFIX ? `${format}:wrap:${kid}:${recordVersion}:` : `${format}:wrap:${kid}:`;
+  return Buffer.concat([Buffer.from(header, 'utf8'), digest]);
+}
+
+function assertRecordVersion({ value, field }: { value: unknown; field: string }): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new LetmepostError({ code: 'validation_failed', field, message: `${field} must be a positive integer (a store version).` });
+  }
 }
 
 function assertAssociatedData(associatedData: unknown): asserts associatedData is string {

@@ -45,7 +45,7 @@ const serializedItemSchema = z.object({
   error: serializedErrorSchema.optional(),
 });
 
-const serializedResultSchema = z.object({
+export const serializedResultSchema = z.object({
   status: serializedStatusSchema,
   platform: z.enum(PLATFORM_IDS),
   accountId: z.string().optional(),
@@ -55,6 +55,7 @@ const serializedResultSchema = z.object({
   warnings: z.array(z.object({ code: z.string(), message: z.string() })),
   error: serializedErrorSchema.optional(),
   resumeToken: z.string().optional(),
+  checkAfterMs: z.number().optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -308,7 +309,27 @@ async function publishUnderClaim({
   };
   // Unconditional: even if a waiter declared this claim abandoned and wrote `unknown` meanwhile,
   // the real outcome is the better answer for every later retry.
-  await context.store.set(key, encodeRecord(completed), { ttlMs: context.idempotencyTtlMs });
+  try {
+    await context.store.set(key, encodeRecord(completed), { ttlMs: context.idempotencyTtlMs });
+  } catch (error) {
+    // The posts exist; throwing now would lose their ids and read as "nothing happened, retry".
+    // The claim stays in progress, so a retry with this key waits and then answers `unknown`
+    // instead of posting again.
+    context.log('error', 'letmepost.publish.idempotency_record_failed', {
+      errorCode: LetmepostError.isInstance(error) ? error.code : undefined,
+    });
+    return results.map((result) => ({
+      ...result,
+      warnings: [
+        ...result.warnings,
+        {
+          code: 'idempotency.record_failed',
+          message:
+            'The store failed while recording this result under the idempotency key. The result stands as reported (a published post exists); do not retry this request to recover, or it may post twice.',
+        },
+      ],
+    }));
+  }
   return results;
 }
 

@@ -27,6 +27,8 @@ export type { AccountsApi } from './accounts.js';
 export type { AccountTarget, AccountTargetPage, AccountTargetsApi } from './account-targets.js';
 export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials.js';
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';
+export type { ResumeOptions } from './resume.js';
+export type { MediaStaging, StagedMediaInput } from './media-staging.js';
 export type { AppCredentialsPolicyRequest, LaunchCap, LetmepostPolicy } from './letmepost-context.js';
 export { DEFAULT_LAUNCH_CAPS } from './launch-cap.js';
 export { redirectUriFor, redirectUris, type RedirectUri } from './redirect-uris.js';

@@ -165,22 +165,23 @@ describe('launch cap accounting', () => {
   });
 
   it('releases only what definitely was not created', () => {
-    const post = { text: 'a', thread: [{ text: 'b' }], firstComment: 'c' };
+    // A post with a thread reply and a first comment: 3 reserved.
+    const hasFirstComment = true;
     const failedError = new LetmepostError({ code: 'platform_rejected', message: 'no' });
-    expect(uncreatedItemCount({ result: { status: 'failed', warnings: [], error: failedError }, reserved: 3, post })).toBe(3);
-    expect(uncreatedItemCount({ result: { status: 'unknown', warnings: [] }, reserved: 3, post })).toBe(0);
+    expect(uncreatedItemCount({ result: { status: 'failed', warnings: [], error: failedError }, reserved: 3, hasFirstComment })).toBe(3);
+    expect(uncreatedItemCount({ result: { status: 'unknown', warnings: [] }, reserved: 3, hasFirstComment })).toBe(0);
     expect(
       uncreatedItemCount({
         result: { status: 'failed', warnings: [], items: [{ index: 0, status: 'failed' }, { index: 1, status: 'failed' }] },
         reserved: 3,
-        post,
+        hasFirstComment,
       }),
     ).toBe(3);
     expect(
       uncreatedItemCount({
         result: { status: 'published', warnings: [], items: [{ index: 0, status: 'published' }, { index: 1, status: 'unknown' }] },
         reserved: 3,
-        post,
+        hasFirstComment,
       }),
     ).toBe(0);
   });

@@ -86,17 +86,18 @@ export async function releaseLaunchCap({
 export function uncreatedItemCount({
   result,
   reserved,
-  post,
+  hasFirstComment,
 }: {
   result: ProviderPublishResult;
   reserved: number;
-  post: Post;
+  /** Whether the post asked for a first comment (reserved too, and not created without its root). */
+  hasFirstComment: boolean;
 }): number {
   const items = result.items ?? [];
   if (items.length === 0) return result.status === 'failed' ? reserved : 0;
   const failed = items.filter((item) => item.status === 'failed');
   const rootFailed = failed.some((item) => item.index === 0);
   // Without the root post there is nothing to comment on.
-  const commentNotCreated = rootFailed && post.firstComment !== undefined ? 1 : 0;
+  const commentNotCreated = rootFailed && hasFirstComment ? 1 : 0;
   return Math.min(reserved, failed.length + commentNotCreated);
 }

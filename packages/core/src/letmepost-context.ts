@@ -5,6 +5,7 @@ import type { LogLevel, Logger } from './logger.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
 import { redact } from './redact.js';
+import type { MediaStaging } from './media-staging.js';
 import type { FieldCipher } from './store-layout.js';
 import type { TokenStore } from './token-store.js';
 
@@ -50,8 +51,15 @@ export interface LetmepostContext {
   readonly log: LogFunction;
   readonly policy: LetmepostPolicy;
   readonly launchCaps: ReadonlyMap<PlatformId, LaunchCap>;
-  readonly publishConcurrency: number;
+  /** Targets of one publish in flight at once; absent: all of them. */
+  readonly publishConcurrency?: number;
+  /** Per-platform in-flight limits within one publish, for platforms that need one. */
+  readonly platformConcurrency: ReadonlyMap<PlatformId, number>;
   readonly idempotencyTtlMs: number;
+  /** How long a resume token stays usable. */
+  readonly resumeTokenTtlMs: number;
+  /** The host's stager for providers that pull media from a URL; absent: such media is refused. */
+  readonly mediaStaging?: MediaStaging;
   /** Where `returnTo` may point; absent: anywhere http(s). */
   readonly returnToOrigins?: ReadonlySet<string>;
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ClientCredentials, ProviderAccount, TokenSet } from './account.js';
 import type { PlatformId } from './platform-id.js';
 import type { Post } from './post.js';
-import type { PublishResult } from './publish-result.js';
+import type { PublishResult, PublishWarning } from './publish-result.js';
 
 export type ScopeSet = 'write' | 'extended';
 
@@ -78,7 +78,37 @@ export interface ProviderPublishOptions<CREDENTIALS, OPTIONS> {
   onProgress?: (event: MediaProgressEvent) => void;
 }
 
-export type ProviderPublishResult = Omit<PublishResult, 'platform' | 'accountId' | 'dryRun'>;
+/** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * What a provider's `publish`, `checkStatus` and `finalize` answer. A `pending` answer carries
+ * `resume`: the provider's own state for finishing later, plain JSON with no secret in it (the
+ * account's tokens come back through `auth`). Core seals it into the opaque
+ * `PublishResult.resumeToken`; providers never see or produce resume tokens.
+ */
+export type ProviderPublishResult = Omit<PublishResult, 'platform' | 'accountId' | 'dryRun' | 'resumeToken'> & {
+  /** For `pending`: what `checkStatus`/`finalize` need to finish the publish. */
+  resume?: JsonValue;
+};
+
+/**
+ * What `checkStatus` found, without changing anything at the platform:
+ * - `pending`: still processing; `resume` replaces the state when given (e.g. a job that finished);
+ * - `ready`: the remaining write may run now (core calls `finalize` with this `resume`, or the
+ *   one it had);
+ * - `published` / `failed` / `unknown`: the platform finished (or failed) on its own; final.
+ */
+export type ProviderStatusResult =
+  | ProviderPublishResult
+  | { status: 'ready'; resume?: JsonValue; warnings?: PublishWarning[] };
+
+export interface ProviderResumeOptions<CREDENTIALS> {
+  auth: PublishAuth<CREDENTIALS>;
+  /** The `resume` state from the provider's last `pending` answer. */
+  resume: JsonValue;
+  signal?: AbortSignal;
+}
 
 export interface AuthorizationUrlOptions<PARAMS = unknown> {
   client: ClientCredentials;
@@ -135,6 +165,23 @@ export interface ProviderTargetPage<OPTIONS = unknown> {
 export interface ConnectedAccountGrant {
   account: ProviderAccount;
   tokens: TokenSet;
+  /**
+   * Non-secret facts the provider needs to refresh or revoke this grant later (Bluesky: the PDS
+   * and DID the session belongs to). Stored in clear on the grant and passed back as `grantData`.
+   */
+  grantData?: Record<string, unknown>;
+}
+
+/**
+ * What `refresh` and `revoke` work on: one grant (one consent), whichever of its accounts needed
+ * it. No account is given: a grant may serve several (a LinkedIn member and their organisations).
+ */
+export interface GrantOperationOptions {
+  tokens: TokenSet;
+  client?: ClientCredentials;
+  /** The grant's non-secret facts, as returned in `ConnectedAccountGrant.grantData`. */
+  grantData?: Record<string, unknown>;
+  signal?: AbortSignal;
 }
 
 /** What a provider's `validate` and `capabilitiesFor` receive. */
@@ -230,14 +277,11 @@ export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
   /** For `credentials` providers: verify the credentials and return the account and its session. */
   connectWithCredentials?(options: { credentials: CREDENTIALS; signal?: AbortSignal }): Promise<ConnectedAccountGrant>;
 
-  refresh?(options: {
-    tokens: TokenSet;
-    account: ProviderAccount;
-    client?: ClientCredentials;
-    signal?: AbortSignal;
-  }): Promise<TokenSet>;
+  /** Renews the grant's tokens. A refresh token missing from the answer is kept by core. */
+  refresh?(options: GrantOperationOptions): Promise<TokenSet>;
 
-  revoke?(options: { tokens: TokenSet; client?: ClientCredentials; signal?: AbortSignal }): Promise<void>;
+  /** Ends the grant at the platform; core calls it when the grant's last account is removed. */
+  revoke?(options: GrantOperationOptions): Promise<void>;
 
   /**
    * Pure preflight, no I/O: every platform-specific issue found, not just the first. The checks
@@ -249,11 +293,19 @@ export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
 
   publish(options: ProviderPublishOptions<CREDENTIALS, OPTIONS>): Promise<ProviderPublishResult>;
 
-  checkStatus?(options: {
-    auth: PublishAuth<CREDENTIALS>;
-    resumeToken: string;
-    signal?: AbortSignal;
-  }): Promise<ProviderPublishResult>;
+  /**
+   * For publishes that ended `pending`: where the platform's processing stands. Read-only: it
+   * never writes, so it may be called any number of times.
+   */
+  checkStatus?(options: ProviderResumeOptions<CREDENTIALS>): Promise<ProviderStatusResult>;
+
+  /**
+   * The write that completes a `pending` publish once `checkStatus` said `ready` (create the
+   * post, publish the container). Idempotent where the platform allows it (a record key fixed in
+   * `resume`, a container that publishes once); core also runs it at most once per resume token.
+   * May answer `pending` again when the platform is not ready after all.
+   */
+  finalize?(options: ProviderResumeOptions<CREDENTIALS>): Promise<ProviderPublishResult>;
 
   deletePost?(options: { auth: PublishAuth<CREDENTIALS>; postId: string; signal?: AbortSignal }): Promise<void>;
 }

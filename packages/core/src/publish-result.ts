@@ -26,8 +26,13 @@ export interface PublishResult {
   items?: PublishItemResult[];
   warnings: PublishWarning[];
   error?: LetmepostError;
-  /** For `pending`: opaque token to pass to `checkStatus`/`finalize`. */
+  /**
+   * For `pending`: opaque, sealed token to pass to `letmepost.resume()` (REST
+   * `POST /v1/posts/resume`). Bound to the workspace, account and platform; it expires.
+   */
   resumeToken?: string;
+  /** For `pending`: when to call `resume` again, in milliseconds from now. */
+  checkAfterMs?: number;
   /** True when produced by a dry run: nothing was sent to the platform. */
   dryRun?: boolean;
 }

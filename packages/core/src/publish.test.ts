@@ -162,7 +162,7 @@ describe('publish: fan-out', () => {
   });
 
   it.each([
-    [undefined, 10, 4],
+    [undefined, 10, 10],
     [2, 6, 2],
   ])('bounds concurrency (option %s, %i targets → at most %i at once)', async (publishConcurrency, count, expected) => {
     let running = 0;
@@ -259,11 +259,12 @@ describe('publish: fan-out', () => {
     expect(JSON.stringify(result?.error)).not.toContain('canary-crash-token');
   });
 
-  it('keeps what the provider reported: items, warnings, pending resume tokens', async () => {
+  it('keeps what the provider reported: items, warnings, checkAfterMs; seals its resume state into an opaque token', async () => {
     const provider = createTestProvider({
       publish: async () => ({
         status: 'pending',
-        resumeToken: 'container-1',
+        resume: { container: 'container-1' },
+        checkAfterMs: 5000,
         items: [{ index: 0, status: 'pending' }],
         warnings: [{ code: 'link_dropped', message: 'links are not clickable' }],
       }),
@@ -273,10 +274,13 @@ describe('publish: fan-out', () => {
     expect(result).toEqual({
       status: 'pending',
       platform: 'linkedin',
-      resumeToken: 'container-1',
+      resumeToken: expect.stringMatching(/^lmp1\./),
+      checkAfterMs: 5000,
       items: [{ index: 0, status: 'pending' }],
       warnings: [{ code: 'link_dropped', message: 'links are not clickable' }],
     });
+    expect(result?.resumeToken).not.toContain('container-1');
+    expect(Buffer.from(result?.resumeToken ?? '', 'base64url').toString('latin1')).not.toContain('container-1');
   });
 
   it('sets the publish context for providers: dryRun false and the workspace', async () => {
@@ -343,11 +347,15 @@ describe('publish: fan-out', () => {
     expect(JSON.stringify(harness.logs)).not.toContain('access-code-1');
   });
 
-  it('publishes to accounts by id without a workspace (single-tenant hosts)', async () => {
-    const harness = createHarness({ providers: [createTestProvider()] });
+  it('refuses a publish to a connected account without its workspace (no cross-tenant publish by id)', async () => {
+    const provider = createTestProvider();
+    const harness = createHarness({ providers: [provider] });
     const accountId = await connected(harness);
-    const [result] = await harness.letmepost.publish({ post: { text: 'x' }, targets: [{ accountId }] });
-    expect(result?.status).toBe('published');
+    const failed = await errorOf(harness.letmepost.publish({ post: { text: 'x' }, targets: [{ accountId }] }));
+    expect(failed).toMatchObject({ code: 'validation_failed', field: 'workspaceId', rule: 'publish.workspace_required' });
+    const otherTenant = await errorOf(harness.letmepost.publish({ workspaceId: 'ws-2', post: { text: 'x' }, targets: [{ accountId }] }));
+    expect(otherTenant).toMatchObject({ code: 'validation_failed', field: 'targets.0.accountId', rule: 'target.account_not_found' });
+    expect(provider.calls.publish).toHaveLength(0);
   });
 });
 

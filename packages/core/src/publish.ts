@@ -18,6 +18,7 @@ import {
   type LetmepostContext,
 } from './letmepost-context.js';
 import { LetmepostError, type LetmepostErrorIssue } from './letmepost-error.js';
+import { pullsMedia, releaseStagedMedia, stagePostMedia, stagingIssues } from './media-staging.js';
 import { randomBase64Url, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
@@ -26,6 +27,7 @@ import { runWithPublishContext } from './publish-context.js';
 import { storeIdSchema } from './store-layout.js';
 import type { PublishResult } from './publish-result.js';
 import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
+import { resumeTokenFor, toPublishResult } from './resume.js';
 
 /** Where one publish goes: a connected account, or a platform with per-request credentials. */
 export type PublishTarget =
@@ -48,7 +50,11 @@ export type PublishProgressEvent =
   | { type: 'target_completed'; targetIndex: number; result: PublishResult };
 
 export interface PublishOptions {
-  /** Required to publish to connected accounts of a workspace; scopes the idempotency key. */
+  /**
+   * The workspace the connected accounts belong to: required when any target is an `accountId`
+   * (an account of another workspace is "not found"). Also scopes the idempotency key and the
+   * resume tokens. Optional only when every target brings its own credentials.
+   */
   workspaceId?: string;
   post: Post;
   targets: readonly PublishTarget[];
@@ -111,6 +117,11 @@ interface ResolvedTarget {
   capSubject: string;
 }
 
+/** A digest standing for per-request credentials (launch caps, resume tokens); never the credentials. */
+export function credentialsDigestOf({ platform, credentials }: { platform: PlatformId; credentials: unknown }): string {
+  return `cred-${sha256Base64Url({ value: `letmepost launch cap\0${platform}\0${canonicalJson(credentials)}` })}`;
+}
+
 export function createPublish({
   context,
   refresher,
@@ -157,7 +168,10 @@ export function createPublish({
         });
         const schemaProblems = issues.length > 0;
         if (parsedPost.success) {
-          for (const target of resolved) issues.push(...preflight({ target, post: parsedPost.data }));
+          for (const target of resolved) {
+            issues.push(...stagingIssues({ context, provider: target.provider, post: parsedPost.data, targetIndex: target.index }));
+            issues.push(...preflight({ target, post: parsedPost.data }));
+          }
         }
         if (issues.length > 0 || !parsedPost.success) {
           throw validationFailed({ issues, code: schemaProblems ? 'validation_failed' : 'preflight_failed' });
@@ -259,6 +273,16 @@ async function resolveTarget({
   let capSubject: string;
 
   if (target.accountId !== undefined) {
+    if (workspaceId === undefined) {
+      // Account ids are unique across workspaces, so without the workspace any caller holding an
+      // id could publish as another tenant's account.
+      issues.push({
+        field: 'workspaceId',
+        rule: 'publish.workspace_required',
+        message: `required to publish to a connected account (${path}.accountId); pass the workspace the account belongs to`,
+      });
+      return undefined;
+    }
     loaded = (await findAccount({ context, accountId: target.accountId, workspaceId })) ?? undefined;
     if (loaded === undefined) {
       issues.push({
@@ -300,7 +324,7 @@ async function resolveTarget({
     const parsedCredentials = provider.credentialSchema.safeParse(credentials);
     if (parsedCredentials.success) {
       credentials = parsedCredentials.data;
-      capSubject = `cred-${sha256Base64Url({ value: `letmepost launch cap\0${platform}\0${canonicalJson(credentials)}` })}`;
+      capSubject = credentialsDigestOf({ platform, credentials });
     } else {
       issues.push(...issuesFromZod({ error: parsedCredentials.error, pathPrefix: `${path}.credentials` }));
       valid = false;
@@ -395,36 +419,76 @@ async function publishAll({
     }
   };
 
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const position = next++;
-      const target = targets[position] as ResolvedTarget;
-      const result = dryRun
-        ? dryRunTarget({ target, post })
-        : await publishTarget({ context, refresher, target, post, signal, emit });
-      results[position] = result;
-      context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
-        workspaceId,
-        targetIndex: target.index,
-        platform: result.platform,
-        accountId: result.accountId,
-        status: result.status,
-        postId: result.postId,
-        errorCode: result.error?.code,
-        dryRun: dryRun || undefined,
-      });
-      emit({ type: 'target_completed', targetIndex: target.index, result });
+  // Targets are distinct accounts (duplicates were refused), so they go out together; a host or
+  // platform limit, where set, queues the rest.
+  const overall = createLimiter({ limit: context.publishConcurrency ?? targets.length });
+  const perPlatform = new Map<PlatformId, Limiter>();
+  const limiterFor = (platform: PlatformId): Limiter | undefined => {
+    const limit = context.platformConcurrency.get(platform);
+    if (limit === undefined) return undefined;
+    let limiter = perPlatform.get(platform);
+    if (limiter === undefined) {
+      limiter = createLimiter({ limit });
+      perPlatform.set(platform, limiter);
     }
+    return limiter;
   };
-  await Promise.all(Array.from({ length: Math.min(context.publishConcurrency, targets.length) }, worker));
+
+  const run = async (position: number): Promise<void> => {
+    const target = targets[position] as ResolvedTarget;
+    const send = (): Promise<PublishResult> =>
+      overall.run(() => publishTarget({ context, refresher, target, post, workspaceId, signal, emit }));
+    const platformLimiter = limiterFor(target.platform);
+    const result = dryRun
+      ? dryRunTarget({ target, post })
+      : await (platformLimiter === undefined ? send() : platformLimiter.run(send));
+    results[position] = result;
+    context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
+      workspaceId,
+      targetIndex: target.index,
+      platform: result.platform,
+      accountId: result.accountId,
+      status: result.status,
+      postId: result.postId,
+      errorCode: result.error?.code,
+      dryRun: dryRun || undefined,
+    });
+    emit({ type: 'target_completed', targetIndex: target.index, result });
+  };
+  await Promise.all(targets.map((_, position) => run(position)));
   return results;
+}
+
+interface Limiter {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
+/** At most `limit` tasks at once; the rest start in call order as slots free up. */
+function createLimiter({ limit }: { limit: number }): Limiter {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run(task) {
+      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      active += 1;
+      try {
+        return await task();
+      } finally {
+        active -= 1;
+        waiting.shift()?.();
+      }
+    },
+  };
 }
 
 function dryRunTarget({ target, post }: { target: ResolvedTarget; post: Post }): PublishResult {
   const accountId = target.loaded?.record.id;
-  if (target.loaded?.record.status === 'reauth_required') {
-    return failedResult({ target, error: reauthRequired({ record: target.loaded.record }), dryRun: true });
+  if (target.loaded !== undefined && !isUsable(target.loaded)) {
+    return failedResult({
+      target,
+      error: reauthRequired({ platform: target.platform, accountId: target.loaded.record.id }),
+      dryRun: true,
+    });
   }
   const items = postItems(post).map((_, index) => ({
     index,
@@ -440,6 +504,11 @@ function dryRunTarget({ target, post }: { target: ResolvedTarget; post: Post }):
     warnings: [],
     dryRun: true,
   };
+}
+
+/** Whether a stored account can publish: its grant exists and needs no reconnection. */
+function isUsable(loaded: LoadedAccount): boolean {
+  return loaded.grant !== null && loaded.grant.record.status === 'active';
 }
 
 function failedResult({
@@ -470,6 +539,7 @@ async function publishTarget({
   refresher,
   target,
   post,
+  workspaceId,
   signal,
   emit,
 }: {
@@ -477,6 +547,7 @@ async function publishTarget({
   refresher: Refresher;
   target: ResolvedTarget;
   post: Post;
+  workspaceId: string | undefined;
   signal: AbortSignal | undefined;
   emit: (event: PublishProgressEvent) => void;
 }): Promise<PublishResult> {
@@ -485,6 +556,8 @@ async function publishTarget({
   let knownSecrets: string[] = [];
   let reservation: LaunchCapReservation | undefined;
   let sent = false;
+  let staged: string[] = [];
+  let pendingWithToken = false;
 
   try {
     if (signal?.aborted) {
@@ -497,7 +570,6 @@ async function publishTarget({
 
     let auth: PublishAuth<unknown>;
     if (target.loaded !== undefined) {
-      if (target.loaded.record.status === 'reauth_required') throw reauthRequired({ record: target.loaded.record });
       const active = await refresher.ensureFresh({ loaded: target.loaded });
       knownSecrets = secretsOf(active);
       auth = { type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens };
@@ -513,10 +585,17 @@ async function publishTarget({
       amount: billableItemCount({ post }),
     });
 
+    let providerPost = post;
+    if (pullsMedia(provider)) {
+      const stagedPost = await stagePostMedia({ context, platform, workspaceId, post, signal });
+      providerPost = stagedPost.post;
+      staged = stagedPost.staged;
+    }
+
     const send = (sendAuth: PublishAuth<unknown>): Promise<ProviderPublishResult> => {
       sent = true;
       return provider.publish({
-        post,
+        post: providerPost,
         auth: sendAuth,
         options: target.options,
         ...(signal !== undefined && { signal }),
@@ -536,24 +615,36 @@ async function publishTarget({
         throw error;
       }
       sent = false;
-      const active = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: auth.tokens.accessToken });
+      const active = await refresher.refreshAfterRejection({
+        accountId,
+        workspaceId: target.loaded?.record.workspaceId,
+        rejectedAccessToken: auth.tokens.accessToken,
+      });
       knownSecrets = [...knownSecrets, ...secretsOf(active)];
       outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     }
 
+    const hasFirstComment = post.firstComment !== undefined;
+    let stillReserved: LaunchCapReservation | undefined;
     if (reservation !== undefined) {
-      await releaseLaunchCap({
-        context,
-        reservation,
-        amount: uncreatedItemCount({ result: outcome, reserved: reservation.amount, post }),
-      });
+      const released = uncreatedItemCount({ result: outcome, reserved: reservation.amount, hasFirstComment });
+      await releaseLaunchCap({ context, reservation, amount: released });
+      stillReserved = { ...reservation, amount: reservation.amount - released };
     }
-    return {
-      ...outcome,
-      warnings: outcome.warnings ?? [],
+    const resumeToken = resumeTokenFor({
+      context,
+      outcome,
       platform,
-      ...(accountId !== undefined && { accountId }),
-    };
+      workspaceId,
+      accountId,
+      credentialsDigest: target.loaded === undefined ? target.capSubject : undefined,
+      staged,
+      // A pending publish keeps its reserved posts until resume knows which were created.
+      ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),
+    });
+    // Staged media stays up while the platform may still fetch it: until `resume` finishes.
+    pendingWithToken = resumeToken !== undefined;
+    return toPublishResult({ outcome, platform, accountId, ...(resumeToken !== undefined && { resumeToken }) });
   } catch (error) {
     // Outside the provider's own contract (a LetmepostError thrown means nothing was written),
     // an unexpected throw after sending leaves the outcome open.
@@ -568,5 +659,7 @@ async function publishTarget({
       await releaseLaunchCap({ context, reservation, amount: reservation.amount });
     }
     return result;
+  } finally {
+    if (!pendingWithToken) await releaseStagedMedia({ context, platform, staged, workspaceId });
   }
 }

@@ -4,7 +4,6 @@ import type { TokenSet } from './account.js';
 import { LetmepostError } from './letmepost-error.js';
 import { memoryTokenStore } from './memory-token-store.js';
 import { mergeTokens } from './refresh.js';
-import { storeKeys } from './store-layout.js';
 import {
   connectAccount,
   createHarness,
@@ -30,7 +29,8 @@ function publishOnce(harness: Harness, accountId: string) {
 }
 
 async function storedTokens(harness: Harness, accountId: string): Promise<TokenSet> {
-  return (await harness.open({ key: storeKeys.account({ workspaceId: 'ws-1', accountId }), field: 'tokens' })) as TokenSet;
+  const { key } = await harness.grantOf({ workspaceId: 'ws-1', accountId });
+  return (await harness.open({ key, field: 'tokens' })) as TokenSet;
 }
 
 function recordingStore(inner: TokenStore, timeline: Timeline): TokenStore {
@@ -38,7 +38,7 @@ function recordingStore(inner: TokenStore, timeline: Timeline): TokenStore {
     ...inner,
     async set(key, value, options) {
       const entry = await inner.set(key, value, options);
-      if (key.startsWith('ws/') && key.includes('/accounts/')) timeline.push('store.set:account');
+      if (key.startsWith('ws/') && key.includes('/grants/')) timeline.push('store.set:grant');
       return entry;
     },
   };
@@ -87,7 +87,8 @@ describe('refresh', () => {
     clock.advance(2 * HOUR);
     leases.length = 0;
     await Promise.all(Array.from({ length: 25 }, () => publishOnce(harness, account!.id)));
-    expect(leases).toEqual([`lock/refresh/${account!.id}`]);
+    const { grantId } = await harness.grantOf({ workspaceId: 'ws-1', accountId: account!.id });
+    expect(leases).toEqual([`lock/refresh/grant/${grantId}`]);
     expect(provider.calls.refresh).toHaveLength(1);
   });
 
@@ -139,7 +140,7 @@ describe('refresh', () => {
 
     const [result] = await publishOnce(harness, accountId);
     expect(result?.status).toBe('published');
-    expect(timeline).toEqual(['provider.refresh', 'store.set:account', 'provider.publish:access-refreshed-1']);
+    expect(timeline).toEqual(['provider.refresh', 'store.set:grant', 'provider.publish:access-refreshed-1']);
   });
 
   it('keeps the old refresh token when the refresh response carries none', async () => {
@@ -301,14 +302,14 @@ describe('refresh', () => {
     expect(await storedTokens(harness, accountId)).toMatchObject({ accessToken: 'access-slow', refreshToken: 'refresh-slow' });
   });
 
-  it('passes the account, its tokens and its own client to provider.refresh', async () => {
+  it('passes the grant, its tokens and its own client to provider.refresh, and no account', async () => {
     const { provider, harness, accountId } = await setupExpiredAccount();
     await publishOnce(harness, accountId);
     expect(provider.calls.refresh[0]).toMatchObject({
       tokens: { accessToken: 'access-code-1', refreshToken: 'refresh-code-1' },
-      account: { platformAccountId: 'member-1', data: { personUrn: 'urn:li:person:member-1' } },
       client: { clientId: 'instance-client-id' },
     });
+    expect(provider.calls.refresh[0]).not.toHaveProperty('account');
     expect(provider.calls.refresh[0]?.signal).toBeInstanceOf(AbortSignal);
   });
 });

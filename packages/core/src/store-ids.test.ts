@@ -51,3 +51,11 @@ describe('ids that become store keys', () => {
     expect((thrown as LetmepostError).rule).toBe('store.key_malformed');
   });
 });
+
+describe('ids of the account targets call', () => {
+  it('an account id with a lone surrogate is validation_failed naming the field', async () => {
+    const harness = createHarness({ providers: [createTestProvider()] });
+    const listed = await errorOf(harness.letmepost.accounts.listTargets({ workspaceId: 'ws-1', accountId: LONE }));
+    expect([listed.code, listed.field]).toEqual(['validation_failed', 'accountId']);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
-import type { StoreEntry } from './token-store.js';
+import type { StoreEntry, TokenStore } from './token-store.js';
 
 /**
  * How core lays its state out on a `TokenStore`. Every value is a JSON document with a `v`
@@ -11,7 +11,9 @@ import type { StoreEntry } from './token-store.js';
  *
  * ```
  * accounts/<accountId>                                     { workspaceId }               who owns an account id
- * ws/<workspace>/accounts/<accountId>                      account record                tokens#, client# sealed
+ * ws/<workspace>/accounts/<accountId>                      account record (v2)           { grantId }, own tokens# sealed if any
+ * ws/<workspace>/grants/<grantId>                          grant: one consent            tokens#, client# sealed
+ * ws/<workspace>/grant-accounts/<grantId>/<accountId>      { }                           accounts drawing on a grant
  * ws/<workspace>/account-ids/<platform>/<platformAccount>  { accountId }                 reconnects reuse the id
  * ws/<workspace>/app-credentials/<platform>                white-label OAuth app         clientSecret# sealed
  * ws/<workspace>/app-credentials/<platform>/<instance>     same, for one instance (Mastodon server)
@@ -22,10 +24,17 @@ import type { StoreEntry } from './token-store.js';
  * connect-selections/<sha256(selectionId)>                 accounts awaiting the user's choice  grant# sealed, TTL 15 min
  * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
  * counters/launch/<platform>/cred-<sha256(credentials)>    same, pass-per-request credentials
- * lock/refresh/<accountId>                                 lease serialising refresh and every other account write
+ * lock/refresh/grant/<grantId>                             lease serialising refresh and every grant write
+ * lock/migrate/<workspace>                                 lease while v1 account records become grants
+ * lock/resume/<resumeId>                                   lease: one resume of a token at a time
  * lock/app-credentials/<workspace>                         lease serialising the plan-slot check and the app-credentials write
  * lock/clients/<platform>/<instance>                       lease serialising one client registration
  * ```
+ *
+ * Sealed fields of grants and accounts are bound to the store version of their record (`lmp2.`
+ * envelopes): a replayed older copy of a record fails with `decryption_failed`. Account records
+ * of the previous release (`v: 1`, tokens inline, one copy per account) are turned into grants
+ * the first time core reads their workspace (see `legacy-accounts.ts`).
  *
  * `<instance>` is `~` for a platform-wide registration (a provider without `connectInstance`); `~`
  * cannot occur in a host name. Caller-chosen segments (workspace ids, platform account ids,
@@ -61,10 +70,21 @@ export const storeKeys = {
     workspaceId === undefined
       ? `global/idempotency/${segment(idempotencyKey)}`
       : `ws/${segment(workspaceId)}/idempotency/${segment(idempotencyKey)}`,
+  resumeOutcome: ({ workspaceId, resumeId }: { workspaceId: string | undefined; resumeId: string }) =>
+    workspaceId === undefined ? `global/resumes/${segment(resumeId)}` : `ws/${segment(workspaceId)}/resumes/${segment(resumeId)}`,
+  resumeLock: ({ resumeId }: { resumeId: string }) => `lock/resume/${segment(resumeId)}`,
   connectSession: ({ stateHash }: { stateHash: string }) => `connect-sessions/${stateHash}`,
   launchCounter: ({ platform, subject }: { platform: PlatformId; subject: string }) =>
     `counters/launch/${platform}/${segment(subject)}`,
-  accountLock: ({ accountId }: { accountId: string }) => `lock/refresh/${segment(accountId)}`,
+  grantsPrefix: ({ workspaceId }: { workspaceId: string }) => `ws/${segment(workspaceId)}/grants/`,
+  grant: ({ workspaceId, grantId }: { workspaceId: string; grantId: string }) =>
+    `ws/${segment(workspaceId)}/grants/${segment(grantId)}`,
+  grantMembersPrefix: ({ workspaceId, grantId }: { workspaceId: string; grantId: string }) =>
+    `ws/${segment(workspaceId)}/grant-accounts/${segment(grantId)}/`,
+  grantMember: ({ workspaceId, grantId, accountId }: { workspaceId: string; grantId: string; accountId: string }) =>
+    `ws/${segment(workspaceId)}/grant-accounts/${segment(grantId)}/${segment(accountId)}`,
+  grantLock: ({ grantId }: { grantId: string }) => `lock/refresh/grant/${segment(grantId)}`,
+  migrationLock: ({ workspaceId }: { workspaceId: string }) => `lock/migrate/${segment(workspaceId)}`,
 } as const;
 
 /**
@@ -113,22 +133,38 @@ export function fieldAssociatedData({ key, field }: { key: string; field: string
 
 /** What core needs from the envelope cipher; `createEnvelopeCipher()` satisfies it. */
 export interface FieldCipher {
-  encrypt(options: { plaintext: string; associatedData: string }): string;
-  decrypt(options: { ciphertext: string; associatedData: string }): string;
+  encrypt(options: { plaintext: string; associatedData: string; recordVersion?: number }): string;
+  decrypt(options: { ciphertext: string; associatedData: string; recordVersion?: number }): string;
 }
 
+/**
+ * Seals one field of a record. `recordVersion` is the store version the record will have once
+ * written (1 for a create, n + 1 for a compare-and-set at n): the seal then opens only at that
+ * version, so an older copy of the record put back over a newer one is refused.
+ */
 export function sealField({
   cipher,
   key,
   field,
   value,
+  recordVersion,
 }: {
   cipher: FieldCipher;
   key: string;
   field: string;
   value: unknown;
+  recordVersion?: number;
 }): string {
-  return cipher.encrypt({ plaintext: JSON.stringify(value), associatedData: fieldAssociatedData({ key, field }) });
+  return cipher.encrypt({
+    plaintext: JSON.stringify(value),
+    associatedData: fieldAssociatedData({ key, field }),
+    ...(recordVersion !== undefined && { recordVersion }),
+  });
+}
+
+/** The version a write will give a record: created at 1, or one past the version it replaces. */
+export function nextVersion({ expectedVersion }: { expectedVersion: number | null }): number {
+  return expectedVersion === null ? 1 : expectedVersion + 1;
 }
 
 export function openField<T>({
@@ -137,14 +173,21 @@ export function openField<T>({
   field,
   ciphertext,
   schema,
+  recordVersion,
 }: {
   cipher: FieldCipher;
   key: string;
   field: string;
   ciphertext: string;
   schema: z.ZodType<T>;
+  /** The store version the record was read at (version-bound seals need it). */
+  recordVersion?: number;
 }): T {
-  const plaintext = cipher.decrypt({ ciphertext, associatedData: fieldAssociatedData({ key, field }) });
+  const plaintext = cipher.decrypt({
+    ciphertext,
+    associatedData: fieldAssociatedData({ key, field }),
+    ...(recordVersion !== undefined && { recordVersion }),
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(plaintext);
@@ -190,4 +233,16 @@ function corruptRecord({ key, detail }: { key: string; detail: string }): Letmep
 
 export function isStoreConflict(error: unknown): boolean {
   return LetmepostError.isInstance(error) && error.code === 'store_conflict';
+}
+
+/** Every entry under `prefix`, read page by page so no single `list` call is unbounded. */
+export async function listAllEntries({ store, prefix }: { store: TokenStore; prefix: string }): Promise<StoreEntry[]> {
+  const entries: StoreEntry[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
+    entries.push(...page);
+    if (page.length < 200) return entries;
+    after = page[page.length - 1]?.key;
+  }
 }

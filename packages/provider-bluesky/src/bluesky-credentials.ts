@@ -64,3 +64,6 @@ export const blueskyAccountDataSchema = z.object({
 });
 
 export type BlueskyAccountData = z.infer<typeof blueskyAccountDataSchema>;
+
+/** What a Bluesky grant keeps in clear to be refreshed: the session's PDS and DID. */
+export const blueskyGrantDataSchema = blueskyAccountDataSchema.pick({ did: true, pdsUrl: true });

@@ -1,6 +1,6 @@
 import { resolveTxt as systemResolveTxt } from 'node:dns/promises';
 import { LetmepostError } from '@letmepost/core';
-import { isBlockedAddress, type HttpClient, type SafeFetcher } from '@letmepost/provider-utils';
+import { decodePercentEscapes, isBlockedAddress, type HttpClient, type SafeFetcher } from '@letmepost/provider-utils';
 import { didDocumentSchema, didSchema, resolveHandleResponseSchema, type DidDocument } from './bluesky-api.js';
 import { isDid } from './bluesky-credentials.js';
 
@@ -182,7 +182,10 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
       }
     } else if (did.startsWith('did:web:')) {
       // atproto only supports host-level did:web; a port is percent-encoded (`localhost%3A2583`).
-      const host = decodeURIComponent(did.slice('did:web:'.length));
+      const host = decodePercentEscapes({ value: did.slice('did:web:'.length) });
+      if (host === undefined) {
+        throw unresolved({ message: `${did} is not a valid did:web: it has a malformed percent-escape.`, field: 'identifier' });
+      }
       if (host.includes('/') || host.includes(':') && !/^[^:]+:\d+$/.test(host)) {
         throw unresolved({ message: `${did} is not a host-level did:web, which atproto requires.`, field: 'identifier' });
       }

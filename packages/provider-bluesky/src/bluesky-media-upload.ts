@@ -1,5 +1,5 @@
 import { LetmepostError, type Media, type PublishWarning } from '@letmepost/core';
-import { knownMediaSize, resolveMedia, trackProgress, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
+import { knownMediaSize, pollUntil, resolveMedia, trackProgress, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
 import {
   describeServerResponseSchema,
   getJobStatusResponseSchema,
@@ -406,8 +406,8 @@ export function jobOutcome(options: { job: JobStatus; field?: string }): JobOutc
 }
 
 /**
- * Polls a job until it ends or the wait budget runs out (then it is still `processing`). The
- * budget is a number of polls, not a clock deadline, so it is bounded under a frozen test clock.
+ * Looks at a job until it ends or the wait budget runs out (then it is still `processing`), or
+ * once right away (`once`, for `checkStatus`). Polling goes through the shared `pollUntil`.
  */
 export async function waitForJob(options: {
   context: BlueskyContext;
@@ -417,15 +417,19 @@ export async function waitForJob(options: {
   once?: boolean;
   signal?: AbortSignal;
 }): Promise<JobOutcome> {
-  const { context, field, signal } = options;
-  if (options.once) return jobOutcome({ job: await getJobStatus({ context, jobId: options.jobId, signal }), field });
+  const { context, jobId, field, signal } = options;
+  const look = async (): Promise<JobOutcome> => jobOutcome({ job: await getJobStatus({ context, jobId, signal }), field });
+  if (options.once) return look();
   const { pollIntervalMs, maxWaitMs, sleep } = context.video;
-  const polls = pollIntervalMs > 0 ? Math.floor(maxWaitMs / pollIntervalMs) : 0;
-  let outcome: JobOutcome = { state: 'processing', jobId: options.jobId };
-  for (let poll = 0; poll < polls && outcome.state === 'processing'; poll += 1) {
+  const { value } = await pollUntil({
+    check: look,
+    isDone: (outcome) => outcome.state !== 'processing',
+    intervalMs: pollIntervalMs,
+    maxWaitMs,
     // Processing takes seconds at best, so the first look comes after one interval.
-    await sleep({ ms: pollIntervalMs, signal });
-    outcome = jobOutcome({ job: await getJobStatus({ context, jobId: outcome.jobId, signal }), field });
-  }
-  return outcome;
+    delayFirstCheck: true,
+    sleep,
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  return value ?? { state: 'processing', jobId };
 }

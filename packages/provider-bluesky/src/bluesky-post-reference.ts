@@ -1,3 +1,4 @@
+import { decodePercentEscapes } from '@letmepost/provider-utils';
 import { POST_COLLECTION } from './bluesky-api.js';
 
 /** A post named by its repo (a DID, or a handle still to resolve) and record key. */
@@ -25,7 +26,7 @@ export function parsePostReference(options: { value: string }): PostReference | 
   const atUri = /^at:\/\/([^/]+)\/([^/]+)\/([^/?#]+)$/.exec(value);
   if (atUri) return atUri[2] === POST_COLLECTION ? reference(atUri[1], atUri[3]) : undefined;
   const webUrl = /^https:\/\/bsky\.app\/profile\/([^/]+)\/post\/([^/?#]+)\/?$/.exec(value);
-  if (webUrl) return reference(decodeURIComponent(webUrl[1] ?? ''), webUrl[2]);
+  if (webUrl) return reference(decodePercentEscapes({ value: webUrl[1] ?? '' }), webUrl[2]);
   return undefined;
 }
 

@@ -8,7 +8,6 @@ import {
   HANDLE,
   NOW,
   PDS,
-  account,
   accountAuth,
   fixture,
   refreshed,
@@ -70,7 +69,7 @@ runProviderConformance({
   // answer without one to test.
   refresh: {
     tokens,
-    account,
+    grantData: { pdsUrl: PDS, did: DID },
     endpoint: { origin: PDS, path: '/xrpc/com.atproto.server.refreshSession' },
     rotated: { status: 200, body: refreshed },
     expected: { accessToken: refreshed.accessJwt, refreshToken: refreshed.refreshJwt },

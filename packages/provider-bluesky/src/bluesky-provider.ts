@@ -21,7 +21,7 @@ import { createBlueskyErrorMapper } from './bluesky-error.js';
 import { createIdentityResolver, type ResolveTxt } from './bluesky-identity.js';
 import { didWebOf } from './bluesky-media-upload.js';
 import { blueskyOptionsSchema, type BlueskyOptions } from './bluesky-options.js';
-import { checkPublishStatus, deletePost, publishPost } from './bluesky-publish.js';
+import { checkPublishStatus, deletePost, finalizePublish, publishPost } from './bluesky-publish.js';
 import {
   SessionCache,
   loginWithAppPassword,
@@ -199,12 +199,15 @@ export const createBluesky: (settings?: BlueskyProviderSettings) => BlueskyProvi
           data: { pdsUrl: session.pdsUrl, did: session.did, handle: session.handle },
         },
         tokens: tokenSetFromSession({ session, appPassword: credentials.appPassword }),
+        // The session lives on this PDS for this DID; refreshing it later needs both.
+        grantData: { pdsUrl: session.pdsUrl, did: session.did },
       };
     },
-    refresh: ({ context, tokens, account, signal }): Promise<TokenSet> => refreshAccountTokens({ http: context.http, tokens, account, signal }),
+    refresh: ({ context, tokens, grantData, signal }): Promise<TokenSet> => refreshAccountTokens({ http: context.http, tokens, grantData, signal }),
     validate: ({ post, options }) => validateBlueskyPost({ post, options }),
     publish: ({ context, post, auth, options, signal, onProgress }) => publishPost({ context, post, auth, options, signal, onProgress }),
-    checkStatus: ({ context, auth, resumeToken, signal }) => checkPublishStatus({ context, auth, resumeToken, signal }),
+    checkStatus: ({ context, auth, resume, signal }) => checkPublishStatus({ context, auth, resume, signal }),
+    finalize: ({ context, auth, resume, signal }) => finalizePublish({ context, auth, resume, signal }),
     deletePost: ({ context, auth, postId, signal }) => deletePost({ context, auth, postId, signal }),
   },
 });

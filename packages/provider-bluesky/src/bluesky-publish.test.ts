@@ -51,6 +51,8 @@ function expectCreateRecords(options: { count: number; accessJwt?: string; repli
     const [status, body] = options.replies?.[index] ?? [200, { ...ref(index), commit: { cid: 'bafyreihcommit', rev: '3ljxq6mcl4k2c' }, validationStatus: 'valid' }];
     nock(PDS)
       .post('/xrpc/com.atproto.repo.createRecord', (body: { repo: string; collection: string; record: Record<string, unknown> }) => {
+        // nock may offer this check other requests to the same host (a getRecord has no body).
+        if (typeof body !== 'object' || body === null || body.record === undefined) return false;
         bodies.push(body);
         sentRecords.push(body.record);
         return true;
@@ -303,23 +305,90 @@ describe('video', () => {
     aspectRatio: { width: 1920, height: 1080 },
   };
 
-  test('goes through the video service, answers pending while it processes, and checkStatus posts it', async () => {
+  test('goes through the video service, answers pending while it processes; checkStatus reads, finalize posts', async () => {
     const provider = testProvider();
     expectVideoUpload();
 
     const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
-    expect(pending).toEqual({ status: 'pending', resumeToken: expect.stringMatching(/^bsky1\./), warnings: [] });
+    expect(pending).toEqual({
+      status: 'pending',
+      resume: expect.objectContaining({ v: 1, did: accountAuth.account.data?.did, items: [expect.objectContaining({ videoJobId: 'Zx3vQm9jb2JqNlhrTjRq' })] }),
+      checkAfterMs: 1,
+      warnings: [],
+    });
 
     nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query({ jobId: 'Zx3vQm9jb2JqNlhrTjRq' }).reply(200, fixture('job-status-encoding.json'));
-    const still = await provider.checkStatus!({ auth: accountAuth, resumeToken: pending.resumeToken! });
-    expect(still.status).toBe('pending');
+    const still = await provider.checkStatus!({ auth: accountAuth, resume: pending.resume! });
+    expect(still).toMatchObject({ status: 'pending', checkAfterMs: 1 });
 
     nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query({ jobId: 'Zx3vQm9jb2JqNlhrTjRq' }).reply(200, fixture('job-status-completed.json'));
+    const ready = await provider.checkStatus!({ auth: accountAuth, resume: pending.resume! });
+    // Read-only: the blob is now in the state, and nothing was written.
+    expect(ready).toEqual({
+      status: 'ready',
+      resume: expect.objectContaining({ items: [{ record: expect.objectContaining({ embed: videoEmbed }), rkey: expect.stringMatching(/^[234567a-z]{13}$/) }] }),
+    });
+    expect(nock.pendingMocks()).toEqual([]);
+
     const bodies = expectCreateRecords({ count: 1 });
-    const done = await provider.checkStatus!({ auth: accountAuth, resumeToken: still.resumeToken! });
+    if (ready.status !== 'ready' || ready.resume === undefined) throw new Error('expected ready with resume state');
+    // finalize first looks for the record at the key fixed when the publish went pending.
+    nock(PDS).get('/xrpc/com.atproto.repo.getRecord').query(true).reply(400, { error: 'RecordNotFound', message: 'Could not locate record' });
+    const done = await provider.finalize!({ auth: accountAuth, resume: ready.resume });
 
     expect(done).toMatchObject({ status: 'published', postId: ref(0).uri, url: webUrl(0) });
     expect(bodies[0]?.record).toEqual({ $type: COLLECTION, text: 'a video', createdAt: CREATED_AT, embed: videoEmbed });
+  });
+
+  test('finalize is idempotent: the record keys fixed when it went pending let a repeat find the post instead of writing it again', async () => {
+    const provider = testProvider();
+    expectVideoUpload();
+    const pending = await provider.publish({ post: { ...videoPost, firstComment: 'first!' }, auth: accountAuth, options: {} });
+    const state = pending.resume as { items: Array<{ rkey: string }>; firstCommentRkey: string };
+    const [rootKey, commentKey] = [state.items[0]!.rkey, state.firstCommentRkey];
+    expect(rootKey).toMatch(/^[234567a-z]{13}$/);
+    expect(commentKey).toMatch(/^[234567a-z]{13}$/);
+    expect(commentKey).not.toBe(rootKey);
+
+    nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query(true).reply(200, fixture('job-status-completed.json'));
+    const ready = await provider.checkStatus!({ auth: accountAuth, resume: pending.resume! });
+    if (ready.status !== 'ready' || ready.resume === undefined) throw new Error('expected ready with resume state');
+
+    const recordAt = (rkey: string) => ({ uri: `at://${DID}/${COLLECTION}/${rkey}`, cid: `bafyreig${rkey}` });
+    const lookUp = (rkey: string) => nock(PDS).get('/xrpc/com.atproto.repo.getRecord').query({ repo: DID, collection: COLLECTION, rkey });
+    lookUp(rootKey).reply(400, { error: 'RecordNotFound', message: 'Could not locate record' });
+    lookUp(commentKey).reply(400, { error: 'RecordNotFound', message: 'Could not locate record' });
+    const written: Array<{ rkey?: string }> = [];
+    for (const rkey of [rootKey, commentKey]) {
+      nock(PDS)
+        .post('/xrpc/com.atproto.repo.createRecord', (body: { rkey?: string } | undefined) => {
+          if (body?.rkey !== rkey) return false;
+          written.push(body);
+          return true;
+        })
+        .reply(200, { ...recordAt(rkey), commit: { cid: 'bafyreihcommit', rev: '3ljxq6mcl4k2c' } });
+    }
+    const first = await provider.finalize!({ auth: accountAuth, resume: ready.resume });
+    expect(first).toMatchObject({ status: 'published', postId: recordAt(rootKey).uri });
+    expect(written.map((body) => body.rkey)).toEqual([rootKey, commentKey]);
+
+    // Called again with the same state (a resume that crashed after writing): only reads.
+    lookUp(rootKey).reply(200, { ...recordAt(rootKey), value: { $type: COLLECTION, text: 'a video', createdAt: CREATED_AT } });
+    lookUp(commentKey).reply(200, { ...recordAt(commentKey), value: { $type: COLLECTION, text: 'first!', createdAt: CREATED_AT } });
+    const second = await provider.finalize!({ auth: accountAuth, resume: ready.resume });
+    expect(second).toEqual(first);
+    expect(written).toHaveLength(2);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  test('finalize looks at a running job once and answers pending instead of posting', async () => {
+    const provider = testProvider();
+    expectVideoUpload();
+    const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
+    nock(VIDEO).get('/xrpc/app.bsky.video.getJobStatus').query(true).reply(200, fixture('job-status-encoding.json'));
+    const again = await provider.finalize!({ auth: accountAuth, resume: pending.resume! });
+    expect(again).toMatchObject({ status: 'pending', resume: pending.resume });
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   test('publishes at once when the job finishes within the wait budget', async () => {
@@ -350,16 +419,18 @@ describe('video', () => {
     expect(error).toMatchObject({ code: 'quota_exceeded', field: 'media.0' });
   });
 
-  test('a resume token of another account is refused', async () => {
+  test('resume state of another account, or not from this provider, is refused', async () => {
     const provider = testProvider();
     expectVideoUpload();
     const pending = await provider.publish({ post: videoPost, auth: accountAuth, options: {} });
     const otherAccount = { ...accountAuth, account: { ...accountAuth.account, data: { did: BOB, handle: 'bob.example.net', pdsUrl: PDS } } };
-    await expect(provider.checkStatus!({ auth: otherAccount as never, resumeToken: pending.resumeToken! })).rejects.toMatchObject({
-      code: 'validation_failed',
-      field: 'resumeToken',
-    });
-    await expect(provider.checkStatus!({ auth: accountAuth, resumeToken: 'garbage' })).rejects.toMatchObject({ code: 'validation_failed' });
+    for (const method of ['checkStatus', 'finalize'] as const) {
+      await expect(provider[method]!({ auth: otherAccount as never, resume: pending.resume! })).rejects.toMatchObject({
+        code: 'validation_failed',
+        field: 'resume',
+      });
+      await expect(provider[method]!({ auth: accountAuth, resume: 'garbage' })).rejects.toMatchObject({ code: 'validation_failed', field: 'resume' });
+    }
   });
 });
 

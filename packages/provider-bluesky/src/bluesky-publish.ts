@@ -4,10 +4,13 @@ import {
   type MediaProgressEvent,
   type Post,
   type ProviderPublishResult,
+  type ProviderStatusResult,
   type PublishAuth,
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
+import { randomInt } from 'node:crypto';
+import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
   POST_COLLECTION,
@@ -33,7 +36,7 @@ function bluesky(options: Omit<ConstructorParameters<typeof LetmepostError>[0], 
   return new LetmepostError({ platform: 'bluesky', ...options });
 }
 
-// ---- resume tokens ---------------------------------------------------------------------------
+// ---- resume state ----------------------------------------------------------------------------
 
 const draftRecordSchema = z.custom<DraftRecord>(
   (value) =>
@@ -44,15 +47,19 @@ const draftRecordSchema = z.custom<DraftRecord>(
   { message: 'must be a draft app.bsky.feed.post record' },
 );
 
+const recordKeySchema = z.string().regex(/^[234567a-z]{13}$/, 'must be a TID record key');
+
 const preparedItemSchema = z.object({
   record: draftRecordSchema,
   videoJobId: z.string().min(1).optional(),
   videoField: z.string().optional(),
+  /** Fixed when the publish goes pending, so `finalize` can tell what it already wrote. */
+  rkey: recordKeySchema.optional(),
 });
 
 /**
  * What a `pending` publish needs to finish: the draft records (blob references, not bytes) and
- * the video jobs still running. Carries no secret; `checkStatus` re-checks the account.
+ * the video jobs still running. Carries no secret; `checkStatus`/`finalize` re-check the account.
  */
 const resumeStateSchema = z.object({
   v: z.literal(1),
@@ -60,26 +67,46 @@ const resumeStateSchema = z.object({
   items: z.array(preparedItemSchema).min(1),
   reply: z.object({ root: strongRefSchema, parent: strongRefSchema }).optional(),
   firstComment: draftRecordSchema.optional(),
+  firstCommentRkey: recordKeySchema.optional(),
 });
 
 type ResumeState = z.infer<typeof resumeStateSchema>;
 
-export function encodeResumeToken(state: ResumeState): string {
-  return `bsky1.${Buffer.from(JSON.stringify(state), 'utf8').toString('base64url')}`;
+const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * Record keys in atproto's TID format (13 sortable base32 characters: microseconds since the
+ * epoch, then a 10-bit clock id) for every record a pending publish will write. With the key
+ * fixed in the resume state, a repeated `finalize` finds the records it already wrote instead
+ * of writing them twice.
+ */
+function withRecordKeys(options: { context: BlueskyContext; state: ResumeState }): ResumeState {
+  const { state } = options;
+  const clockId = BigInt(randomInt(1024));
+  const start = BigInt(options.context.clock.now()) * 1000n;
+  let sequence = 0n;
+  const next = (): string => {
+    let value = ((start + sequence) << 10n) | clockId;
+    sequence += 1n;
+    let key = '';
+    for (let index = 0; index < 13; index += 1) {
+      key = TID_ALPHABET[Number(value & 31n)] + key;
+      value >>= 5n;
+    }
+    return key;
+  };
+  return {
+    ...state,
+    items: state.items.map((item) => ({ ...item, rkey: item.rkey ?? next() })),
+    ...(state.firstComment !== undefined && { firstCommentRkey: state.firstCommentRkey ?? next() }),
+  };
 }
 
-export function decodeResumeToken(token: string): ResumeState {
-  const invalid = () =>
-    bluesky({ code: 'validation_failed', message: 'The resume token is not one this Bluesky provider issued.', field: 'resumeToken' });
-  if (!token.startsWith('bsky1.')) throw invalid();
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(token.slice('bsky1.'.length), 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
+export function parseResumeState(resume: unknown): ResumeState {
+  const parsed = resumeStateSchema.safeParse(resume);
+  if (!parsed.success) {
+    throw bluesky({ code: 'validation_failed', message: 'This is not the state of a pending Bluesky publish.', field: 'resume' });
   }
-  const parsed = resumeStateSchema.safeParse(json);
-  if (!parsed.success) throw invalid();
   return parsed.data;
 }
 
@@ -144,11 +171,46 @@ export async function resolveReplyTarget(options: {
 
 // ---- writing ------------------------------------------------------------------------------------
 
+/** The record at `rkey` in the account's repo, if it exists (read from the PDS, authoritative). */
+async function findRecord(options: { context: BlueskyContext; session: SessionHandle; rkey: string; signal?: AbortSignal }): Promise<StrongRef | undefined> {
+  const { context, session, rkey, signal } = options;
+  try {
+    const { value } = await context.http.json({
+      method: 'GET',
+      url: `${session.pdsUrl}/xrpc/com.atproto.repo.getRecord`,
+      query: { repo: session.did, collection: POST_COLLECTION, rkey },
+      schema: getRecordResponseSchema,
+      signal,
+    });
+    return { uri: value.uri, cid: value.cid };
+  } catch (error) {
+    if (LetmepostError.isInstance(error) && error.code === 'not_found') return undefined;
+    throw error;
+  }
+}
+
+/** Writes a record, or with a fixed `rkey` first looks whether an earlier finalize already did. */
+async function writeRecordOnce(options: {
+  context: BlueskyContext;
+  session: SessionHandle;
+  record: DraftRecord;
+  reply: ReplyRef | undefined;
+  rkey: string | undefined;
+  signal?: AbortSignal;
+}): Promise<StrongRef> {
+  if (options.rkey !== undefined) {
+    const existing = await findRecord({ context: options.context, session: options.session, rkey: options.rkey, signal: options.signal });
+    if (existing !== undefined) return existing;
+  }
+  return createRecord(options);
+}
+
 async function createRecord(options: {
   context: BlueskyContext;
   session: SessionHandle;
   record: DraftRecord;
   reply: ReplyRef | undefined;
+  rkey?: string | undefined;
   signal?: AbortSignal;
 }): Promise<StrongRef> {
   const { context, session, signal } = options;
@@ -163,7 +225,7 @@ async function createRecord(options: {
       method: 'POST',
       url: `${session.pdsUrl}/xrpc/com.atproto.repo.createRecord`,
       auth: { bearer: accessJwt },
-      body: { json: { repo: session.did, collection: POST_COLLECTION, record } },
+      body: { json: { repo: session.did, collection: POST_COLLECTION, ...(options.rkey !== undefined ? { rkey: options.rkey } : {}), record } },
       schema: createRecordResponseSchema,
       retry: 'create',
       signal,
@@ -189,6 +251,8 @@ async function writeThread(options: {
   records: readonly DraftRecord[];
   reply: ReplyRef | undefined;
   firstComment: DraftRecord | undefined;
+  /** Fixed record keys (resumed publishes): each record is looked up before it is written. */
+  recordKeys?: { items: ReadonlyArray<string | undefined>; firstComment: string | undefined };
   warnings: PublishWarning[];
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
@@ -214,7 +278,7 @@ async function writeThread(options: {
     }
     const reply = root && parent ? { root, parent } : undefined;
     try {
-      const created = await createRecord({ context, session, record, reply, signal });
+      const created = await writeRecordOnce({ context, session, record, reply, rkey: options.recordKeys?.items[index], signal });
       root ??= created;
       firstRef ??= created;
       parent = created;
@@ -232,7 +296,14 @@ async function writeThread(options: {
   if (!failure && options.firstComment && firstRef && root) {
     try {
       // The first comment answers our post; the thread root stays the root of the whole thread.
-      await createRecord({ context, session, record: options.firstComment, reply: { root, parent: firstRef }, signal });
+      await writeRecordOnce({
+        context,
+        session,
+        record: options.firstComment,
+        reply: { root, parent: firstRef },
+        rkey: options.recordKeys?.firstComment,
+        signal,
+      });
     } catch (error) {
       const code = LetmepostError.isInstance(error) ? error.code : 'platform_unavailable';
       warnings.push({ code: 'bluesky.first_comment.failed', message: `The post was published, but its first comment was not (${code}).` });
@@ -314,20 +385,27 @@ export async function publishPost(options: {
     : undefined;
 
   const state: ResumeState = { v: 1, did: session.did, items: prepared, ...(reply ? { reply } : {}), ...(firstComment ? { firstComment } : {}) };
-  return finishWhenReady({ context, session, state, warnings, wait: true, signal });
+  const settled = await settleVideos({ context, state, wait: true, signal });
+  // Nothing is written yet, so a failed video fails the publish as a whole.
+  if (settled.state === 'failed') throw settled.error;
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings });
+  return writeResumed({ context, session, resume: settled.resume, warnings, signal });
 }
 
-/** Fills in finished videos; answers `pending` while any job runs, else writes the thread. */
-async function finishWhenReady(options: {
+type VideoSettlement =
+  | { state: 'ready'; resume: ResumeState }
+  | { state: 'processing'; resume: ResumeState }
+  | { state: 'failed'; error: LetmepostError };
+
+/** Fills in the blobs of finished video jobs; says whether any job still runs or one failed. */
+async function settleVideos(options: {
   context: BlueskyContext;
-  session: SessionHandle;
   state: ResumeState;
-  warnings: PublishWarning[];
-  /** Poll within the wait budget (publish), or look once (checkStatus). */
+  /** Poll within the wait budget (publish), or look once (checkStatus, finalize). */
   wait: boolean;
   signal?: AbortSignal;
-}): Promise<ProviderPublishResult> {
-  const { context, session, state, warnings, signal } = options;
+}): Promise<VideoSettlement> {
+  const { context, state, signal } = options;
   const items: PreparedItem[] = [];
   for (const [index, item] of state.items.entries()) {
     if (!item.videoJobId) {
@@ -336,45 +414,88 @@ async function finishWhenReady(options: {
     }
     const field = item.videoField ?? (index === 0 ? 'media' : `thread.${index - 1}.media`);
     const outcome = await waitForJob({ context, jobId: item.videoJobId, field, once: !options.wait, signal });
-    if (outcome.state === 'failed') throw outcome.error;
+    if (outcome.state === 'failed') return { state: 'failed', error: outcome.error };
     if (outcome.state === 'processing') {
       items.push(item);
       continue;
     }
     const embed = item.record.embed;
-    items.push({ record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] } });
+    items.push({
+      record: { ...item.record, embed: { ...(embed as object), video: outcome.blob } as DraftRecord['embed'] },
+      ...(item.rkey !== undefined && { rkey: item.rkey }),
+    });
   }
-  if (items.some((item) => item.videoJobId)) {
-    return { status: 'pending', resumeToken: encodeResumeToken({ ...state, items }), warnings };
-  }
+  const resume = { ...state, items };
+  return { state: items.some((item) => item.videoJobId) ? 'processing' : 'ready', resume };
+}
+
+function pending(options: { context: BlueskyContext; resume: ResumeState; warnings: PublishWarning[] }): ProviderPublishResult {
+  return {
+    status: 'pending',
+    resume: toJsonValue(withRecordKeys({ context: options.context, state: options.resume })),
+    checkAfterMs: options.context.video.pollIntervalMs,
+    warnings: options.warnings,
+  };
+}
+
+function writeResumed(options: { context: BlueskyContext; session: SessionHandle; resume: ResumeState; warnings: PublishWarning[]; signal?: AbortSignal }) {
+  const { resume } = options;
   return writeThread({
-    context,
-    session,
-    records: items.map((item) => item.record),
-    reply: state.reply,
-    firstComment: state.firstComment,
-    warnings,
-    signal,
+    context: options.context,
+    session: options.session,
+    records: resume.items.map((item) => item.record),
+    reply: resume.reply,
+    firstComment: resume.firstComment,
+    recordKeys: { items: resume.items.map((item) => item.rkey), firstComment: resume.firstCommentRkey },
+    warnings: options.warnings,
+    signal: options.signal,
   });
 }
 
+/** The session of the account a resume state belongs to; state of another account is refused. */
+async function resumeSession(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  state: ResumeState;
+  signal?: AbortSignal;
+}): Promise<SessionHandle> {
+  const session = await acquireSession({ context: options.context, auth: options.auth, signal: options.signal });
+  if (options.state.did !== session.did) {
+    throw bluesky({ code: 'validation_failed', message: 'The resume state belongs to another Bluesky account.', field: 'resume' });
+  }
+  return session;
+}
+
+/** Where the video jobs of a `pending` publish stand. Read-only: one `getJobStatus` per running job. */
 export async function checkPublishStatus(options: {
   context: BlueskyContext;
   auth: PublishAuth<BlueskyCredentials>;
-  resumeToken: string;
+  resume: unknown;
+  signal?: AbortSignal;
+}): Promise<ProviderStatusResult> {
+  const { context, signal } = options;
+  const state = parseResumeState(options.resume);
+  await resumeSession({ context, auth: options.auth, state, signal });
+  const settled = await settleVideos({ context, state, wait: false, signal });
+  if (settled.state === 'failed') return { status: 'failed', error: settled.error, warnings: [] };
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings: [] });
+  return { status: 'ready', resume: toJsonValue(settled.resume) };
+}
+
+/** Writes the records of a `pending` publish once every video is processed (pending again if not). */
+export async function finalizePublish(options: {
+  context: BlueskyContext;
+  auth: PublishAuth<BlueskyCredentials>;
+  resume: unknown;
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
   const { context, signal } = options;
-  const state = decodeResumeToken(options.resumeToken);
-  const session = await acquireSession({ context, auth: options.auth, signal });
-  if (state.did !== session.did) {
-    throw bluesky({
-      code: 'validation_failed',
-      message: 'The resume token belongs to another Bluesky account.',
-      field: 'resumeToken',
-    });
-  }
-  return finishWhenReady({ context, session, state, warnings: [], wait: false, signal });
+  const state = parseResumeState(options.resume);
+  const session = await resumeSession({ context, auth: options.auth, state, signal });
+  const settled = await settleVideos({ context, state, wait: false, signal });
+  if (settled.state === 'failed') return { status: 'failed', error: settled.error, warnings: [] };
+  if (settled.state === 'processing') return pending({ context, resume: settled.resume, warnings: [] });
+  return writeResumed({ context, session, resume: settled.resume, warnings: [], signal });
 }
 
 export async function deletePost(options: {

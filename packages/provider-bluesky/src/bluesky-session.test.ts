@@ -32,7 +32,7 @@ describe('refresh', () => {
       .post('/xrpc/com.atproto.server.refreshSession', '')
       .matchHeader('authorization', `Bearer ${session.refreshJwt}`)
       .reply(200, fixture('refresh-session.json'));
-    const next = await provider.refresh!({ tokens, account });
+    const next = await provider.refresh!({ tokens, grantData: account.data });
     expect(next).toEqual({
       accessToken: refreshed.accessJwt,
       refreshToken: refreshed.refreshJwt,
@@ -49,7 +49,7 @@ describe('refresh', () => {
     nock(PDS, { badheaders: ['authorization'] })
       .post('/xrpc/com.atproto.server.createSession', { identifier: DID, password: CANARY_APP_PASSWORD })
       .reply(200, createSessionResponse);
-    const next = await provider.refresh!({ tokens, account });
+    const next = await provider.refresh!({ tokens, grantData: account.data });
     expect(next).toMatchObject({ accessToken: session.accessJwt, refreshToken: session.refreshJwt, secrets: { appPassword: CANARY_APP_PASSWORD } });
   });
 
@@ -58,7 +58,7 @@ describe('refresh', () => {
     nock(PDS)
       .post('/xrpc/com.atproto.server.createSession', { identifier: DID, password: CANARY_APP_PASSWORD })
       .reply(200, createSessionResponse);
-    const next = await provider.refresh!({ tokens: { ...tokens, refreshToken: undefined }, account });
+    const next = await provider.refresh!({ tokens: { ...tokens, refreshToken: undefined }, grantData: account.data });
     expect(next.refreshToken).toBe(session.refreshJwt);
   });
 
@@ -66,7 +66,7 @@ describe('refresh', () => {
     const provider = testProvider();
     nock(PDS).post('/xrpc/com.atproto.server.refreshSession').reply(400, { error: 'InvalidToken', message: 'Token could not be verified' });
     nock(PDS).post('/xrpc/com.atproto.server.createSession').reply(401, fixture('error-invalid-password.json'));
-    const error = await provider.refresh!({ tokens, account }).catch((caught: unknown) => caught);
+    const error = await provider.refresh!({ tokens, grantData: account.data }).catch((caught: unknown) => caught);
     expect(LetmepostError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'reauth_required', platform: 'bluesky', retryable: false });
     expect(exposedText(error)).not.toContain(CANARY_APP_PASSWORD);
@@ -76,13 +76,13 @@ describe('refresh', () => {
   test('is reauth_required when the refresh token is dead and no app password is stored', async () => {
     const provider = testProvider();
     nock(PDS).post('/xrpc/com.atproto.server.refreshSession').reply(400, fixture('error-expired-token.json'));
-    await expect(provider.refresh!({ tokens: { ...tokens, secrets: undefined }, account })).rejects.toMatchObject({ code: 'reauth_required' });
+    await expect(provider.refresh!({ tokens: { ...tokens, secrets: undefined }, grantData: account.data })).rejects.toMatchObject({ code: 'reauth_required' });
   });
 
   test('an outage during refresh stays retryable and does not burn a login', async () => {
     const provider = testProvider();
     nock(PDS).post('/xrpc/com.atproto.server.refreshSession').reply(503, { error: 'NotEnoughResources', message: 'try later' });
-    await expect(provider.refresh!({ tokens, account })).rejects.toMatchObject({ code: 'platform_unavailable', retryable: true });
+    await expect(provider.refresh!({ tokens, grantData: account.data })).rejects.toMatchObject({ code: 'platform_unavailable', retryable: true });
   });
 });
 

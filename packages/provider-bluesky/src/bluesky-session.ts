@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { LetmepostError, type Clock, type ProviderAccount, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type Clock, type PublishAuth, type TokenSet } from '@letmepost/core';
 import type { HttpClient } from '@letmepost/provider-utils';
 import { sessionResponseSchema, type SessionResponse } from './bluesky-api.js';
 import type { BlueskyContext } from './bluesky-context.js';
-import { blueskyAccountDataSchema, type BlueskyCredentials } from './bluesky-credentials.js';
+import { blueskyAccountDataSchema, blueskyGrantDataSchema, type BlueskyCredentials } from './bluesky-credentials.js';
 import type { IdentityResolver } from './bluesky-identity.js';
 
 /** A logged-in session on the account's PDS. */
@@ -332,16 +332,17 @@ export async function acquireSession(options: {
 export async function refreshAccountTokens(options: {
   http: HttpClient;
   tokens: TokenSet;
-  account: ProviderAccount;
+  /** The grant's `{ pdsUrl, did }` (account data of the same shape is accepted too). */
+  grantData: Record<string, unknown> | undefined;
   signal?: AbortSignal;
 }): Promise<TokenSet> {
   const { http, tokens, signal } = options;
-  const data = blueskyAccountDataSchema.safeParse(options.account.data);
+  const data = blueskyGrantDataSchema.safeParse(options.grantData);
   if (!data.success) {
     throw new LetmepostError({
       code: 'reauth_required',
       platform: 'bluesky',
-      message: 'The stored Bluesky account lacks its DID or PDS URL; reconnect it.',
+      message: 'The stored Bluesky grant lacks its DID or PDS URL; reconnect the account.',
     });
   }
   const { did, pdsUrl } = data.data;

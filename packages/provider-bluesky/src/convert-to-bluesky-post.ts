@@ -18,6 +18,8 @@ export interface PreparedItem {
   videoJobId?: string;
   /** Where the video sits in the post (`media.0`), for errors reported when the job ends. */
   videoField?: string;
+  /** The record key fixed once the publish went pending (see `withRecordKeys`). */
+  rkey?: string;
 }
 
 /** Everything that can be said about a record without I/O; used by `prepareItem` and tests. */

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import type { MediaProgressEvent, PublishAuth } from '@letmepost/core';
+import { createLetmepost, memoryTokenStore, type MediaProgressEvent, type PublishAuth } from '@letmepost/core';
 import { startLoopbackServer, type LoopbackServer, type RecordedRequest } from '@letmepost/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import error403Video from './__fixtures__/error-403-video-forbidden.json' with { type: 'json' };
@@ -269,6 +269,52 @@ describe('Images API', () => {
   });
 });
 
+describe('a processing video finished through letmepost.resume', () => {
+  /** The three parts of the recorded initializeUpload answer. */
+  const size = 9_437_184;
+  it('ends pending with checkAfterMs, resume posts it with exactly one create, and a second resume sends nothing', async () => {
+    const linkedIn = await startLinkedIn({
+      videoStatuses: [
+        ...Array.from({ length: 4 }, () => ({ status: 200, body: videoProcessing })),
+        { status: 200, body: videoAvailable },
+      ],
+    });
+    const letmepost = createLetmepost({
+      providers: [provider(linkedIn, { videoProcessing: { pollIntervalMs: 2, maxWaitMs: 4 } })],
+      store: memoryTokenStore(),
+      encryptionKey: randomBytes(32).toString('base64'),
+      baseUrl: 'https://app.example.com',
+    });
+    const credentials = { accessToken: TOKEN, personId: '782bbtaQ' };
+    const [pending] = await letmepost.publish({
+      workspaceId: 'ws-1',
+      post: { text: 'Processing video', media: [{ data: new Uint8Array(size), mimeType: 'video/mp4' }] },
+      targets: [{ platform: 'linkedin', credentials }],
+    });
+    expect(pending).toMatchObject({ status: 'pending', platform: 'linkedin', checkAfterMs: 2, resumeToken: expect.any(String) });
+    expect(pending?.resumeToken).not.toContain(VIDEO_URN);
+    // publish looked three times within its budget (now, +2 ms, +4 ms) and created nothing.
+    expect(linkedIn.requests({ method: 'GET', path: /^\/rest\/videos\// })).toHaveLength(3);
+    expect(linkedIn.requests({ method: 'POST', path: '/rest/posts' })).toHaveLength(0);
+
+    const still = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials });
+    expect(still).toMatchObject({ status: 'pending', checkAfterMs: 2 });
+    expect(linkedIn.requests({ method: 'POST', path: '/rest/posts' })).toHaveLength(0);
+
+    const done = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: still.resumeToken!, credentials });
+    expect(done).toEqual({ status: 'published', platform: 'linkedin', postId: POST_URN, url: `https://www.linkedin.com/feed/update/${POST_URN}/`, warnings: [] });
+    const posts = linkedIn.requests({ method: 'POST', path: '/rest/posts' });
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.json()).toMatchObject({ commentary: 'Processing video', content: { media: { id: VIDEO_URN } } });
+    expectRestHeaders(posts[0]);
+
+    const requestsBefore = linkedIn.server.requests.length;
+    const again = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials });
+    expect(again).toEqual(done);
+    expect(linkedIn.server.requests).toHaveLength(requestsBefore);
+  });
+});
+
 describe('Videos API', () => {
   // The fixture's instructions: 4 MiB, 4 MiB, then the last 1 MiB.
   const size = 9_437_184;
@@ -361,7 +407,7 @@ describe('Videos API', () => {
     expect(result).toMatchObject({ status: 'published' });
   });
 
-  it('answers pending while LinkedIn processes the video, then checkStatus posts it once available', async () => {
+  it('answers pending while LinkedIn processes the video; checkStatus only reads, finalize posts once available', async () => {
     const linkedIn = await startLinkedIn({
       videoStatuses: [
         { status: 200, body: videoProcessing },
@@ -376,21 +422,23 @@ describe('Videos API', () => {
       auth,
       options: {},
     });
-    expect(pending.status).toBe('pending');
-    expect(typeof pending.resumeToken).toBe('string');
-    expect(pending.resumeToken).not.toContain(TOKEN);
+    expect(pending).toMatchObject({ status: 'pending', checkAfterMs: 1, resume: { v: 1, video: VIDEO_URN } });
+    expect(JSON.stringify(pending.resume)).not.toContain(TOKEN);
     expect(linkedIn.requests({ method: 'GET', path: /^\/rest\/videos\// })).toHaveLength(2);
     expect(linkedIn.requests({ method: 'POST', path: '/rest/posts' })).toHaveLength(0);
 
-    const stillPending = await linkedInProvider.checkStatus!({ auth, resumeToken: pending.resumeToken! });
-    expect(stillPending).toMatchObject({ status: 'pending', resumeToken: pending.resumeToken });
+    const stillPending = await linkedInProvider.checkStatus!({ auth, resume: pending.resume! });
+    expect(stillPending).toEqual({ status: 'pending', warnings: [], checkAfterMs: 1 });
+    expect(await linkedInProvider.checkStatus!({ auth, resume: pending.resume! })).toEqual({ status: 'ready' });
+    expect(linkedIn.requests({ method: 'GET', path: /^\/rest\/videos\// })).toHaveLength(4);
+    expect(linkedIn.requests({ method: 'POST', path: '/rest/posts' })).toHaveLength(0);
 
-    const done = await linkedInProvider.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    const done = await linkedInProvider.finalize!({ auth, resume: pending.resume! });
     expect(done).toMatchObject({ status: 'published', postId: POST_URN });
     const posts = linkedIn.requests({ method: 'POST', path: '/rest/posts' });
     expect(posts).toHaveLength(1);
     expect(posts[0]?.json()).toMatchObject({ commentary: 'Later', content: { media: { id: VIDEO_URN } } });
-    // The first comment travels in the resume token and is added once the post exists.
+    // The first comment travels in the resume state and is added once the post exists.
     expect(linkedIn.requests({ method: 'POST', path: /^\/rest\/socialActions\// })).toHaveLength(1);
   });
 
@@ -418,12 +466,15 @@ describe('Videos API', () => {
     expect(result.warnings.map((warning) => warning.code)).toEqual(['linkedin.video.status_unreadable']);
   });
 
-  it('rejects a resume token it did not issue', async () => {
+  it('rejects resume state it did not produce, before any request', async () => {
     const linkedIn = await startLinkedIn();
-    await expect(provider(linkedIn).checkStatus!({ auth, resumeToken: 'bm90LWEtdG9rZW4' })).rejects.toMatchObject({
-      code: 'validation_failed',
-      field: 'resumeToken',
-    });
+    for (const method of ['checkStatus', 'finalize'] as const) {
+      await expect(provider(linkedIn)[method]!({ auth, resume: { v: 1, video: 'not-a-video' } })).rejects.toMatchObject({
+        code: 'validation_failed',
+        field: 'resume',
+      });
+    }
+    expect(linkedIn.server.requests).toHaveLength(0);
   });
 
   it('fails a stream shorter than its declared size as media_invalid, before finalizing', async () => {

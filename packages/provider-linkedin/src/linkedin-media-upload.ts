@@ -1,5 +1,5 @@
 import { LetmepostError, type Media } from '@letmepost/core';
-import { chunkReader, resolveMedia, trackProgress, type MediaBytes } from '@letmepost/provider-utils';
+import { chunkReader, pollUntil, resolveMedia, trackProgress, type MediaBytes } from '@letmepost/provider-utils';
 import {
   linkedInInitializeImageUploadSchema,
   linkedInInitializeVideoUploadSchema,
@@ -263,8 +263,8 @@ export async function getLinkedInVideoState(options: {
 }
 
 /**
- * Polls a video until it is usable or `maxWaitMs` has passed (then it is still processing).
- * Counted in polls rather than clock time so a frozen test clock cannot make it spin forever.
+ * Looks at a video until it is usable or `maxWaitMs` has passed (then it is still processing),
+ * through the shared `pollUntil`.
  */
 export async function waitForLinkedInVideo(options: {
   client: LinkedInClient;
@@ -273,14 +273,14 @@ export async function waitForLinkedInVideo(options: {
   signal?: AbortSignal;
 }): Promise<LinkedInVideoState> {
   const { pollIntervalMs, maxWaitMs } = options.client.videoProcessing;
-  const polls = pollIntervalMs > 0 ? Math.floor(maxWaitMs / pollIntervalMs) + 1 : 1;
-  let state = await getLinkedInVideoState(options);
-  for (let poll = 1; poll < polls && state.state === 'processing'; poll += 1) {
-    await options.client.sleep({
-      ms: pollIntervalMs,
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-    state = await getLinkedInVideoState(options);
-  }
-  return state;
+  const { value } = await pollUntil({
+    check: () => getLinkedInVideoState(options),
+    isDone: (state) => state.state !== 'processing',
+    intervalMs: pollIntervalMs,
+    maxWaitMs,
+    sleep: options.client.sleep,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  // Never undefined: the first look is not delayed, so there is always one.
+  return value as LinkedInVideoState;
 }

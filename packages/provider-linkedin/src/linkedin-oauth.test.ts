@@ -146,11 +146,9 @@ describe('exchangeCode', () => {
 });
 
 describe('refresh', () => {
-  const account = { platformAccountId: 'urn:li:person:782bbtaQ', kind: 'person' as const, data: { urn: 'urn:li:person:782bbtaQ' } };
-
   it('without a refresh token answers reauth_required with a remediation, sending nothing', async () => {
     const error = await provider()
-      .refresh!({ tokens: { accessToken: 'AQX-old', expiresAt: NOW + 1000 }, account })
+      .refresh!({ tokens: { accessToken: 'AQX-old', expiresAt: NOW + 1000 } })
       .catch((caught: unknown) => caught);
     expect(LetmepostError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'reauth_required', platform: 'linkedin', retryable: false });
@@ -171,7 +169,6 @@ describe('refresh', () => {
     });
     const tokens = await provider().refresh!({
       tokens: { accessToken: 'AQX-old', refreshToken: tokenResponseRefreshable.refresh_token, refreshTokenExpiresAt: NOW + 1 },
-      account,
       client: CLIENT,
     });
     scope.done();
@@ -196,14 +193,14 @@ describe('refresh', () => {
   it('uses the instance app when the account has no workspace app', async () => {
     nock('https://www.linkedin.com').post('/oauth/v2/accessToken', (body: string) => new URLSearchParams(body).get('client_id') === '86xyz123').reply(200, tokenResponseRefreshed);
     await expect(
-      provider().refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-r' }, account }),
+      provider().refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-r' } }),
     ).resolves.toMatchObject({ accessToken: tokenResponseRefreshed.access_token });
   });
 
   it('maps a dead refresh token to reauth_required without leaking it', async () => {
     nock('https://www.linkedin.com').post('/oauth/v2/accessToken').reply(400, invalidGrant);
     const error = await provider()
-      .refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-dead-refresh-c4n4ry' }, account, client: CLIENT })
+      .refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-dead-refresh-c4n4ry' }, client: CLIENT })
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'reauth_required' });
     expectNoCanary(error, ['AQW-dead-refresh-c4n4ry', CLIENT.clientSecret]);
@@ -211,7 +208,7 @@ describe('refresh', () => {
 
   it('refuses to refresh without app credentials', async () => {
     const error = await createLinkedIn({ clock })
-      .refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-r' }, account })
+      .refresh!({ tokens: { accessToken: 'AQX-old', refreshToken: 'AQW-r' } })
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'app_credentials_missing' });
   });

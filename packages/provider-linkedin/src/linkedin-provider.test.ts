@@ -61,7 +61,6 @@ runProviderConformance({
   refresh: {
     tokens: { accessToken: ACCESS_TOKEN, refreshToken: 'AQW_linkedin_stored_refresh_c4n4ry_31' },
     client: { clientId: '86xyz123', clientSecret: CLIENT_SECRET },
-    account: { platformAccountId: 'urn:li:person:782bbtaQ' },
     endpoint: { origin: 'https://www.linkedin.com', path: '/oauth/v2/accessToken' },
     rotated: { status: 200, body: tokenResponseRefreshed },
     expected: { accessToken: tokenResponseRefreshed.access_token, refreshToken: tokenResponseRefreshed.refresh_token },

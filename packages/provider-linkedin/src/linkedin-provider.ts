@@ -16,7 +16,7 @@ import { createLinkedInHttpClients, type LinkedInClient } from './linkedin-clien
 import { linkedInAccountDataSchema, linkedInCredentialSchema, type LinkedInCredentials } from './linkedin-credentials.js';
 import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES, noRefreshTokenError, type LinkedInOAuth } from './linkedin-oauth.js';
 import { linkedInCapabilities, linkedInPublishOptionsSchema, type LinkedInPublishOptions } from './linkedin-options.js';
-import { checkLinkedInStatus, deleteLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
+import { checkLinkedInStatus, deleteLinkedInPost, finalizeLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
 import { validateLinkedInPost } from './linkedin-validate.js';
 
 /**
@@ -35,7 +35,8 @@ export interface LinkedInProviderSettings extends BaseProviderSettings {
   apiVersion?: string;
   /**
    * How long `publish` waits for LinkedIn to process an uploaded video before answering
-   * `pending` (finish with `checkStatus`). Default: poll every 3 s for up to 30 s.
+   * `pending` (the host finishes it with `letmepost.resume()`, which asks again through
+   * `checkStatus`). Default: poll every 3 s for up to 30 s.
    */
   videoProcessing?: { pollIntervalMs?: number; maxWaitMs?: number };
   /** Retries of the identity call while a fresh token propagates. Default 3 attempts, 1 s apart (growing). */
@@ -183,8 +184,10 @@ export const createLinkedIn: (settings?: LinkedInProviderSettings) => LinkedInPr
         ...(signal !== undefined ? { signal } : {}),
         ...(onProgress !== undefined ? { onProgress } : {}),
       }),
-    checkStatus: ({ context, auth, resumeToken, signal }) =>
-      checkLinkedInStatus({ client: context.client, auth, resumeToken, ...(signal !== undefined ? { signal } : {}) }),
+    checkStatus: ({ context, auth, resume, signal }) =>
+      checkLinkedInStatus({ client: context.client, auth, resume, ...(signal !== undefined ? { signal } : {}) }),
+    finalize: ({ context, auth, resume, signal }) =>
+      finalizeLinkedInPost({ client: context.client, auth, resume, ...(signal !== undefined ? { signal } : {}) }),
     deletePost: ({ context, auth, postId, signal }) =>
       deleteLinkedInPost({ client: context.client, auth, postId, ...(signal !== undefined ? { signal } : {}) }),
   },

@@ -3,9 +3,11 @@ import {
   type MediaProgressEvent,
   type Post,
   type ProviderPublishResult,
+  type ProviderStatusResult,
   type PublishAuth,
   type PublishWarning,
 } from '@letmepost/core';
+import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
   convertToLinkedInContent,
@@ -168,8 +170,11 @@ async function finishPost(options: {
   return result;
 }
 
-/** What a `pending` video publish needs to finish later; opaque to the host. */
-const resumeTokenSchema = z.object({
+/**
+ * What a `pending` video publish needs to finish later: the post body as it will be sent and the
+ * video it waits for. No secret: the token comes back through `auth`. Core seals it.
+ */
+const resumeStateSchema = z.object({
   v: z.literal(1),
   video: z.string().startsWith('urn:li:video:'),
   body: z.custom<LinkedInPostBody>(
@@ -178,26 +183,16 @@ const resumeTokenSchema = z.object({
   firstComment: z.string().optional(),
   warnings: z.array(z.object({ code: z.string(), message: z.string() })),
 });
-type ResumeToken = z.infer<typeof resumeTokenSchema>;
+type ResumeState = z.infer<typeof resumeStateSchema>;
 
-function encodeResumeToken(token: ResumeToken): string {
-  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
-}
-
-function decodeResumeToken(resumeToken: string): ResumeToken {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(resumeToken, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  const parsed = resumeTokenSchema.safeParse(decoded);
+function parseResumeState(resume: unknown): ResumeState {
+  const parsed = resumeStateSchema.safeParse(resume);
   if (!parsed.success) {
     throw new LetmepostError({
       code: 'validation_failed',
-      message: 'This is not a LinkedIn resume token.',
+      message: 'This is not the state of a pending LinkedIn publish.',
       platform: 'linkedin',
-      field: 'resumeToken',
+      field: 'resume',
     });
   }
   return parsed.data;
@@ -215,38 +210,25 @@ function videoFailed(options: { state: Extract<LinkedInVideoState, { state: 'fai
   };
 }
 
-/** After the video upload: post now if LinkedIn is done with it, otherwise hand back a resume token. */
-async function postWhenVideoReady(options: {
+const videoStatusUnreadable: PublishWarning = {
+  code: 'linkedin.video.status_unreadable',
+  message: 'The token cannot read the video’s processing state; the post was created and LinkedIn shows it once the video is ready.',
+};
+
+function finishFromState(options: {
   client: LinkedInClient;
   accessToken: string;
-  state: LinkedInVideoState;
-  token: ResumeToken;
-  /** The token as the host holds it, handed back unchanged while still pending. */
-  resumeToken?: string;
+  state: ResumeState;
+  warnings: PublishWarning[];
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
-  const { state, token } = options;
-  const warnings = [...token.warnings];
-  switch (state.state) {
-    case 'failed':
-      return videoFailed({ state, warnings });
-    case 'processing':
-      return { status: 'pending', warnings, resumeToken: options.resumeToken ?? encodeResumeToken(token) };
-    case 'unreadable':
-      warnings.push({
-        code: 'linkedin.video.status_unreadable',
-        message: 'The token cannot read the video’s processing state; the post was created and LinkedIn shows it once the video is ready.',
-      });
-      break;
-    case 'available':
-      break;
-  }
+  const { state } = options;
   return finishPost({
     client: options.client,
     accessToken: options.accessToken,
-    body: token.body,
-    warnings,
-    ...(token.firstComment !== undefined ? { firstComment: token.firstComment } : {}),
+    body: state.body,
+    warnings: options.warnings,
+    ...(state.firstComment !== undefined ? { firstComment: state.firstComment } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
 }
@@ -319,20 +301,29 @@ export async function publishToLinkedIn(options: {
 
   const video = uploaded.find((item) => item.kind === 'video');
   if (video !== undefined) {
-    const state = await waitForLinkedInVideo({ client, accessToken, video: video.urn, ...(signal !== undefined ? { signal } : {}) });
-    return postWhenVideoReady({
-      client,
-      accessToken,
-      state,
-      token: {
-        v: 1,
-        video: video.urn,
-        body,
-        warnings,
-        ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
-      },
-      ...(signal !== undefined ? { signal } : {}),
-    });
+    const processing = await waitForLinkedInVideo({ client, accessToken, video: video.urn, ...(signal !== undefined ? { signal } : {}) });
+    const state: ResumeState = {
+      v: 1,
+      video: video.urn,
+      body,
+      warnings,
+      ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}),
+    };
+    switch (processing.state) {
+      case 'failed':
+        return videoFailed({ state: processing, warnings });
+      case 'processing':
+        return {
+          status: 'pending',
+          warnings,
+          resume: toJsonValue(state),
+          checkAfterMs: client.videoProcessing.pollIntervalMs,
+        };
+      case 'unreadable':
+        return finishFromState({ client, accessToken, state, warnings: [...warnings, videoStatusUnreadable], ...(signal !== undefined ? { signal } : {}) });
+      case 'available':
+        return finishFromState({ client, accessToken, state, warnings, ...(signal !== undefined ? { signal } : {}) });
+    }
   }
 
   return finishPost({
@@ -345,24 +336,51 @@ export async function publishToLinkedIn(options: {
   });
 }
 
-/** Resumes a `pending` video publish: posts once LinkedIn has processed the video. */
+function accessTokenOf(auth: PublishAuth<LinkedInCredentials>): string {
+  return auth.type === 'credentials' ? auth.credentials.accessToken : auth.tokens.accessToken;
+}
+
+/** Where the video of a `pending` publish stands. Read-only: one `GET /rest/videos/{urn}`. */
 export async function checkLinkedInStatus(options: {
   client: LinkedInClient;
   auth: PublishAuth<LinkedInCredentials>;
-  resumeToken: string;
+  resume: unknown;
+  signal?: AbortSignal;
+}): Promise<ProviderStatusResult> {
+  const state = parseResumeState(options.resume);
+  const { client, signal } = options;
+  const processing = await getLinkedInVideoState({
+    client,
+    accessToken: accessTokenOf(options.auth),
+    video: state.video,
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  switch (processing.state) {
+    case 'failed':
+      return videoFailed({ state: processing, warnings: [] });
+    case 'processing':
+      return { status: 'pending', warnings: [], checkAfterMs: client.videoProcessing.pollIntervalMs };
+    case 'unreadable':
+      return { status: 'ready', warnings: [videoStatusUnreadable] };
+    case 'available':
+      return { status: 'ready' };
+  }
+}
+
+/** Creates the post of a `pending` video publish once its video is ready (`POST /rest/posts`). */
+export async function finalizeLinkedInPost(options: {
+  client: LinkedInClient;
+  auth: PublishAuth<LinkedInCredentials>;
+  resume: unknown;
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
-  const token = decodeResumeToken(options.resumeToken);
-  const accessToken = options.auth.type === 'credentials' ? options.auth.credentials.accessToken : options.auth.tokens.accessToken;
-  const { client, signal } = options;
-  const state = await getLinkedInVideoState({ client, accessToken, video: token.video, ...(signal !== undefined ? { signal } : {}) });
-  return postWhenVideoReady({
-    client,
-    accessToken,
+  const state = parseResumeState(options.resume);
+  return finishFromState({
+    client: options.client,
+    accessToken: accessTokenOf(options.auth),
     state,
-    token,
-    resumeToken: options.resumeToken,
-    ...(signal !== undefined ? { signal } : {}),
+    warnings: [...state.warnings],
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
 }
 

@@ -173,8 +173,9 @@ beforeAll(async () => {
     auth,
     options: {},
   });
-  const stillPending = await twitter.checkStatus!({ auth, resumeToken: pending.resumeToken! });
-  await twitter.checkStatus!({ auth, resumeToken: stillPending.resumeToken! });
+  // A read-only look while X still processes, then finalize looks again and creates the post.
+  await twitter.checkStatus!({ auth, resume: pending.resume! });
+  await twitter.finalize!({ auth, resume: pending.resume! });
   await twitter.publish({ post: { text: 'gif', media: [{ data: new Uint8Array(50), mimeType: 'image/gif' }] }, auth, options: {} });
   await twitter.deletePost!({ auth, postId: '1900000000000000001' });
   await twitter.listAccounts!({ tokens: auth.type === 'account' ? auth.tokens : { accessToken: '' }, client: { clientId: 'c' } });

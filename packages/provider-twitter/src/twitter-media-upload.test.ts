@@ -192,7 +192,7 @@ describe('images', () => {
 describe('video', () => {
   const videoSize = 2 * TWITTER_CHUNK_SIZE + 123_457;
 
-  it('uploads in 4 MiB segments, ends pending while X transcodes, and checkStatus posts once processing succeeded', async () => {
+  it('uploads in 4 MiB segments, ends pending while X transcodes; checkStatus reads, finalize posts once processing succeeded', async () => {
     const server = await fakeX([
       route('POST', '/2/media/upload/initialize', () => ({ status: 200, body: mediaInitialize })),
       route('POST', `/2/media/upload/${VIDEO_ID}/append`, () => ({ status: 200, body: { data: { expires_at: NOW / 1000 + 86_400 } } })),
@@ -261,17 +261,23 @@ describe('video', () => {
       ],
       warnings: [{ code: 'twitter.media.processing', message: `X is still processing media ${VIDEO_ID}; check again in 1 s.` }],
     });
-    expect(pending.resumeToken).toMatch(/^twitter\.v1\./);
-    expect(pending.resumeToken).not.toContain(ACCESS_TOKEN);
+    expect(pending).toMatchObject({ checkAfterMs: 1000, resume: { v: 1, pendingMediaIds: [VIDEO_ID] } });
+    expect(JSON.stringify(pending.resume)).not.toContain(ACCESS_TOKEN);
 
-    const stillProcessing = await twitter.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    const stillProcessing = await twitter.checkStatus!({ auth, resume: pending.resume! });
     expect(stillProcessing).toMatchObject({
       status: 'pending',
+      checkAfterMs: 5000,
       warnings: [{ code: 'twitter.media.processing', message: `X is still processing media ${VIDEO_ID} (42%); check again in 5 s.` }],
     });
     expect(server.requests.at(-1)!.url).toBe(`/2/media/upload?command=STATUS&media_id=${VIDEO_ID}`);
 
-    const published = await twitter.checkStatus!({ auth, resumeToken: stillProcessing.resumeToken! });
+    const ready = await twitter.checkStatus!({ auth, resume: pending.resume! });
+    expect(ready).toEqual({ status: 'ready', resume: expect.objectContaining({ pendingMediaIds: [] }) });
+    expect(server.requests.filter((request) => request.url === '/2/tweets')).toHaveLength(0);
+    if (ready.status !== 'ready' || ready.resume === undefined) throw new Error('expected ready with resume state');
+
+    const published = await twitter.finalize!({ auth, resume: ready.resume });
     const posts = server.requests.filter((request) => request.url === '/2/tweets');
     expect(posts.map((request) => request.json())).toEqual([
       { text: 'Launch video', media: { media_ids: [VIDEO_ID] } },
@@ -303,7 +309,8 @@ describe('video', () => {
       options: {},
     });
 
-    const result = await twitter.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    const result = await twitter.checkStatus!({ auth, resume: pending.resume! });
+    if (result.status === 'ready') throw new Error('expected failed');
 
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ code: 'media_invalid', rule: 'twitter.media.processing_failed', platform: 'twitter' });
@@ -331,9 +338,11 @@ describe('video', () => {
     expect(result.status).toBe('published');
   });
 
-  it('refuses a resume token it did not issue', async () => {
-    const error = await createTwitter().checkStatus!({ auth, resumeToken: 'twitter.v1.bm90LWpzb24' }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'validation_failed', field: 'resumeToken' });
+  it('refuses resume state it did not produce', async () => {
+    for (const method of ['checkStatus', 'finalize'] as const) {
+      const error = await createTwitter()[method]!({ auth, resume: { v: 1, items: [] } }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'validation_failed', field: 'resume', rule: 'twitter.resume.invalid' });
+    }
   });
 
   it('streams a video file from disk without reading it whole, straight into the segment buffer', async () => {

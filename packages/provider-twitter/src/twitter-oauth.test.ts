@@ -159,12 +159,11 @@ describe('exchangeCode', () => {
 
 describe('refresh', () => {
   const tokens: TokenSet = { accessToken: ACCESS_TOKEN, refreshToken: OLD_REFRESH_TOKEN, tokenType: 'bearer', expiresAt: NOW - 1 };
-  const account = { platformAccountId: '1346889436626259968', username: 'letmepost_demo' };
 
   it('refreshes with the refresh token and returns the rotated pair', async () => {
     interceptX({ calls, method: 'POST', path: '/2/oauth2/token', reply: { status: 200, body: tokenRefreshed } });
 
-    const refreshed = await provider().refresh!({ tokens, account, client: CLIENT });
+    const refreshed = await provider().refresh!({ tokens, client: CLIENT });
 
     expect(calls[0]!.headers.authorization).toBe(basic(CLIENT));
     expect(Object.fromEntries(new URLSearchParams(calls[0]!.text))).toEqual({
@@ -185,7 +184,7 @@ describe('refresh', () => {
     const { refresh_token: _dropped, ...withoutRefresh } = tokenRefreshed;
     interceptX({ calls, method: 'POST', path: '/2/oauth2/token', reply: { status: 200, body: withoutRefresh } });
 
-    const refreshed = await provider().refresh!({ tokens, account, client: CLIENT });
+    const refreshed = await provider().refresh!({ tokens, client: CLIENT });
 
     expect(refreshed.refreshToken).toBe(OLD_REFRESH_TOKEN);
     expect(refreshed.accessToken).toBe(tokenRefreshed.access_token);
@@ -194,7 +193,7 @@ describe('refresh', () => {
   it('uses the instance app when the account has no client of its own', async () => {
     interceptX({ calls, method: 'POST', path: '/2/oauth2/token', reply: { status: 200, body: tokenRefreshed } });
 
-    await provider().refresh!({ tokens, account });
+    await provider().refresh!({ tokens });
 
     expect(calls[0]!.headers.authorization).toBe(basic(CLIENT));
   });
@@ -202,7 +201,7 @@ describe('refresh', () => {
   it('maps X’s invalid_request for a dead refresh token to reauth_required, without leaking it', async () => {
     interceptX({ calls, method: 'POST', path: '/2/oauth2/token', reply: { status: 400, body: invalidRequest } });
 
-    const error = await provider().refresh!({ tokens, account, client: CLIENT }).catch((caught: unknown) => caught);
+    const error = await provider().refresh!({ tokens, client: CLIENT }).catch((caught: unknown) => caught);
 
     expect(LetmepostError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: 'reauth_required', platform: 'twitter', status: 400, retryable: false });
@@ -211,7 +210,7 @@ describe('refresh', () => {
 
   it('asks for reconnection without a request when the grant has no refresh token', async () => {
     const error = await provider()
-      .refresh!({ tokens: { accessToken: ACCESS_TOKEN, tokenType: 'bearer' }, account, client: CLIENT })
+      .refresh!({ tokens: { accessToken: ACCESS_TOKEN, tokenType: 'bearer' }, client: CLIENT })
       .catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({ code: 'reauth_required' });
@@ -220,7 +219,7 @@ describe('refresh', () => {
 
   it('refuses to refresh without any app credentials', async () => {
     const error = await createTwitter({ clock: { now: () => NOW } })
-      .refresh!({ tokens, account })
+      .refresh!({ tokens })
       .catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({ code: 'app_credentials_missing' });
@@ -322,7 +321,7 @@ describe('connectWithCredentials (OAuth 1.0a user keys)', () => {
     }
     expect(result.url).toBe('https://x.com/letmepost_demo/status/1445880548472328192');
     // Keys that never expire have nothing to refresh.
-    expect(await twitter.refresh!({ tokens: grant.tokens, account: grant.account })).toBe(grant.tokens);
+    expect(await twitter.refresh!({ tokens: grant.tokens })).toBe(grant.tokens);
   });
 
   it('refuses incomplete keys naming the field, before any request', async () => {

@@ -98,7 +98,6 @@ runProviderConformance({
   refresh: {
     tokens: { accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, tokenType: 'bearer' },
     client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
-    account: { platformAccountId: '1346889436626259968' },
     endpoint: { origin: 'https://api.x.com', path: '/2/oauth2/token' },
     rotated: { status: 200, body: tokenRefreshed },
     expected: { accessToken: tokenRefreshed.access_token, refreshToken: tokenRefreshed.refresh_token },

@@ -21,7 +21,7 @@ import {
   createTwitterOAuth,
   listTwitterAccounts,
 } from './twitter-oauth.js';
-import { checkTwitterStatus, deleteTwitterPost, publishTwitterPost } from './twitter-publish.js';
+import { checkTwitterStatus, deleteTwitterPost, finalizeTwitterPost, publishTwitterPost } from './twitter-publish.js';
 import { TWITTER_LIMITS, twitterMaxWeightedLength, twitterMediaKind, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
 
 export interface TwitterProviderSettings extends BaseProviderSettings {
@@ -143,7 +143,8 @@ export const createTwitter: (settings?: TwitterProviderSettings) => TwitterProvi
     validate: ({ context, post, options, account }) =>
       validateTwitterPost({ post, options, maxVideoBytes: context.maxVideoBytes, ...(account !== undefined && { account }) }),
     publish: ({ context, post, auth, options, signal, onProgress }) => publishTwitterPost({ context, post, auth, options, signal, onProgress }),
-    checkStatus: ({ context, auth, resumeToken, signal }) => checkTwitterStatus({ context, auth, resumeToken, signal }),
+    checkStatus: ({ context, auth, resume, signal }) => checkTwitterStatus({ context, auth, resume, signal }),
+    finalize: ({ context, auth, resume, signal }) => finalizeTwitterPost({ context, auth, resume, signal }),
     deletePost: ({ context, auth, postId, signal }) => deleteTwitterPost({ context, auth, postId, signal }),
   },
 });

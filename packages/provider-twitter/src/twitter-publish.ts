@@ -3,12 +3,13 @@ import {
   type MediaProgressEvent,
   type Post,
   type ProviderPublishResult,
+  type ProviderStatusResult,
   type PublishAuth,
   type PublishItemResult,
   type PublishWarning,
   type ValidationIssue,
 } from '@letmepost/core';
-import { Buffer } from 'node:buffer';
+import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
   parseTwitterPostId,
@@ -36,8 +37,9 @@ interface PreparedItem {
  * Publishes a post to X: uploads every file of every item first (so nothing is posted while a
  * video may still fail), then creates the root post and chains the thread as replies.
  *
- * - A video or GIF X is still transcoding makes the result `pending` with a resume token;
- *   `checkTwitterStatus` creates the posts once processing succeeded.
+ * - A video or GIF X is still transcoding makes the result `pending` with resume state;
+ *   `checkTwitterStatus` reads where processing stands and `finalizeTwitterPost` creates the
+ *   posts once it succeeded.
  * - Throws only while nothing is posted. Once the root exists, a failing reply (X's 2026 reply
  *   restrictions, a rate limit) is reported in `items` with its own error, the items after it
  *   are reported as not sent, and the result stays `published` with a warning.
@@ -102,25 +104,20 @@ export async function publishTwitterPost(options: {
   return createTwitterPosts({ context, auth, state, signal });
 }
 
-/**
- * Resumes a `pending` publish: asks X where the processing of each waiting file stands and,
- * once all succeeded, creates the posts. Still processing → `pending` again (with a fresh
- * token); processing failed → `failed` with `media_invalid`. After it returned `published`
- * the token is spent: calling it again would post again.
- */
-export async function checkTwitterStatus(options: {
-  context: TwitterContext;
-  auth: PublishAuth<TwitterCredentials>;
-  resumeToken: string;
-  signal?: AbortSignal;
-}): Promise<ProviderPublishResult> {
-  const { context, signal } = options;
-  const state = decodeResumeToken(options.resumeToken);
-  const auth = resolveTwitterAuth(options.auth);
-  const username = auth.username ?? state.username;
-  const authWithUsername: TwitterRequestAuth = username === undefined ? auth : { ...auth, username };
+type PendingMedia = { mediaId: string; progressPercent?: number | undefined; checkAfterSecs?: number | undefined };
 
-  const stillPending: { mediaId: string; progressPercent?: number; checkAfterSecs?: number }[] = [];
+/**
+ * One status read per file still processing: `ready` with the state once all succeeded, or the
+ * answer to give (`pending` with the files still processing, `failed` at the first failure).
+ */
+async function lookAtProcessing(options: {
+  context: TwitterContext;
+  auth: TwitterRequestAuth;
+  state: ResumeState;
+  signal?: AbortSignal;
+}): Promise<{ ready: ResumeState } | { answer: ProviderPublishResult }> {
+  const { context, auth, state, signal } = options;
+  const stillPending: PendingMedia[] = [];
   for (const mediaId of state.pendingMediaIds) {
     const status = await getTwitterMediaStatus({ context, auth, mediaId, signal });
     const processingInfo = status.processing_info;
@@ -128,24 +125,56 @@ export async function checkTwitterStatus(options: {
     if (processingInfo.state === 'failed') {
       const error = mediaProcessingError({ mediaId, processingInfo });
       return {
-        status: 'failed',
-        error,
-        items: state.items.map((item) => ({ index: item.index, status: 'failed', error })),
-        warnings: [],
+        answer: {
+          status: 'failed',
+          error,
+          items: state.items.map((item) => ({ index: item.index, status: 'failed', error })),
+          warnings: [],
+        },
       };
     }
     stillPending.push({ mediaId, progressPercent: processingInfo.progress_percent, checkAfterSecs: processingInfo.check_after_secs });
   }
-
   if (stillPending.length > 0) {
-    return pendingResult({ state: { ...state, pendingMediaIds: stillPending.map((entry) => entry.mediaId) }, pending: stillPending });
+    return { answer: pendingResult({ state: { ...state, pendingMediaIds: stillPending.map((entry) => entry.mediaId) }, pending: stillPending }) };
   }
-  return createTwitterPosts({
-    context,
-    auth: authWithUsername,
-    state: { ...state, pendingMediaIds: [] },
-    signal,
-  });
+  return { ready: { ...state, pendingMediaIds: [] } };
+}
+
+/**
+ * Where X's processing of a `pending` publish's media stands. Read-only: one `STATUS` read per
+ * file still processing. `ready` once every file succeeded; `failed` with `media_invalid` when
+ * one failed.
+ */
+export async function checkTwitterStatus(options: {
+  context: TwitterContext;
+  auth: PublishAuth<TwitterCredentials>;
+  resume: unknown;
+  signal?: AbortSignal;
+}): Promise<ProviderStatusResult> {
+  const { context, signal } = options;
+  const state = parseResumeState(options.resume);
+  const looked = await lookAtProcessing({ context, auth: resolveTwitterAuth(options.auth), state, signal });
+  return 'answer' in looked ? looked.answer : { status: 'ready', resume: toJsonValue(looked.ready) };
+}
+
+/**
+ * Creates the posts of a `pending` publish once X processed its media (looks once more at any
+ * file the state still lists, and answers `pending` again if one is not done).
+ */
+export async function finalizeTwitterPost(options: {
+  context: TwitterContext;
+  auth: PublishAuth<TwitterCredentials>;
+  resume: unknown;
+  signal?: AbortSignal;
+}): Promise<ProviderPublishResult> {
+  const { context, signal } = options;
+  const state = parseResumeState(options.resume);
+  const auth = resolveTwitterAuth(options.auth);
+  const looked = await lookAtProcessing({ context, auth, state, signal });
+  if ('answer' in looked) return looked.answer;
+  const username = auth.username ?? state.username;
+  return createTwitterPosts({ context, auth: username === undefined ? auth : { ...auth, username }, state: looked.ready, signal });
 }
 
 /** `DELETE /2/tweets/{id}`. */
@@ -314,9 +343,7 @@ function validationError(issues: readonly ValidationIssue[]): LetmepostError {
   });
 }
 
-// ---- resume token -----------------------------------------------------------------------------
-
-const RESUME_TOKEN_PREFIX = 'twitter.v1.';
+// ---- resume state -----------------------------------------------------------------------------
 
 const resumeStateSchema = z.object({
   v: z.literal(1),
@@ -338,41 +365,31 @@ const resumeStateSchema = z.object({
 
 type ResumeState = z.infer<typeof resumeStateSchema>;
 
-/** The token carries what is needed to create the posts later; it holds no secret. */
-function encodeResumeToken(state: ResumeState): string {
-  return RESUME_TOKEN_PREFIX + Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
-}
-
-function decodeResumeToken(token: string): ResumeState {
-  const invalid = () =>
-    new LetmepostError({
+/** The state carries what is needed to create the posts later; it holds no secret. */
+function parseResumeState(resume: unknown): ResumeState {
+  const result = resumeStateSchema.safeParse(resume);
+  if (!result.success) {
+    throw new LetmepostError({
       code: 'validation_failed',
-      message: 'The resume token is not one this X provider issued.',
+      message: 'This is not the state of a pending X publish.',
       platform: 'twitter',
-      field: 'resumeToken',
-      rule: 'twitter.resume_token.invalid',
+      field: 'resume',
+      rule: 'twitter.resume.invalid',
     });
-  if (!token.startsWith(RESUME_TOKEN_PREFIX)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token.slice(RESUME_TOKEN_PREFIX.length), 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
   }
-  const result = resumeStateSchema.safeParse(decoded);
-  if (!result.success) throw invalid();
   return result.data;
 }
 
 function pendingResult(options: {
   state: ResumeState;
-  pending: readonly { mediaId: string; progressPercent?: number | undefined; checkAfterSecs?: number | undefined }[];
+  pending: readonly PendingMedia[];
 }): ProviderPublishResult {
   const { state, pending } = options;
   const checkAfterSecs = Math.max(1, ...pending.map((entry) => entry.checkAfterSecs ?? 1));
   return {
     status: 'pending',
-    resumeToken: encodeResumeToken(state),
+    resume: toJsonValue(state),
+    checkAfterMs: checkAfterSecs * 1000,
     items: state.items.map((item) => ({ index: item.index, status: 'pending' })),
     warnings: pending.map((entry) => ({
       code: 'twitter.media.processing',

@@ -11,6 +11,7 @@ export * from './media.js';
 export * from './multipart.js';
 export * from './oauth1.js';
 export * from './oauth2.js';
+export * from './poll.js';
 export * from './rate-limit.js';
 export * from './safe-fetch.js';
 export * from './settings.js';

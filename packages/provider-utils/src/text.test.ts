@@ -1,5 +1,5 @@
-import { expect, test } from 'vitest';
-import { countGraphemes, utf8ByteLength } from './text.js';
+import { describe, expect, test } from 'vitest';
+import { countGraphemes, decodePercentEscapes, utf8ByteLength } from './text.js';
 
 test('countGraphemes counts user-perceived characters', () => {
   expect(countGraphemes('')).toBe(0);
@@ -16,4 +16,12 @@ test('utf8ByteLength', () => {
   expect(utf8ByteLength('€')).toBe(3);
   expect(utf8ByteLength('😀')).toBe(4);
   expect(utf8ByteLength('\ud800')).toBe(3); // lone surrogate → U+FFFD
+});
+
+describe('decodePercentEscapes', () => {
+  test('decodes valid escapes and answers undefined, never a URIError, for malformed ones', () => {
+    expect(decodePercentEscapes({ value: 'localhost%3A2583' })).toBe('localhost:2583');
+    expect(decodePercentEscapes({ value: '%F0%9F%98%80' })).toBe('😀');
+    for (const value of ['%E0%A4%A', '%ED%A0%80', '%zz', '%']) expect(decodePercentEscapes({ value })).toBeUndefined();
+  });
 });

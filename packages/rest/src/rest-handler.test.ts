@@ -238,6 +238,84 @@ describe('POST /v1/posts', () => {
   });
 });
 
+describe('POST /v1/posts/resume', () => {
+  it('finishes a pending X video: pending with check_after_ms, then one post, then the stored result with nothing sent', async () => {
+    const { accountId } = await connectTwitter();
+    const video = Buffer.from(randomBytes(2500)).toString('base64');
+    const published = await call({
+      method: 'POST',
+      path: '/v1/posts',
+      body: { post: { text: 'a video', media: [{ data_base64: video, mime_type: 'video/mp4' }] }, targets: [{ account_id: accountId }] },
+    });
+    expect(published.json!.data).toMatchObject([{ status: 'pending', check_after_ms: 1000, resume_token: expect.any(String) }]);
+    const resumeToken = published.json!.data[0].resume_token as string;
+
+    // The sandbox moves X's processing one step per status read: in_progress, then succeeded.
+    const still = await call({ method: 'POST', path: '/v1/posts/resume', body: { resume_token: resumeToken } });
+    expect(still.status).toBe(200);
+    expect(still.json!.data).toMatchObject({ status: 'pending', platform: 'twitter', account_id: accountId, resume_token: expect.any(String) });
+    expect(sandbox.state.posts).toHaveLength(0);
+
+    const done = await call({ method: 'POST', path: '/v1/posts/resume', body: { resume_token: still.json!.data.resume_token } });
+    expect(done.json!.data).toMatchObject({ status: 'published', platform: 'twitter', post_id: expect.any(String) });
+    expect(sandbox.state.posts.map((post) => post.text)).toEqual(['a video']);
+
+    const eventsBefore = sandbox.state.events.length;
+    const again = await call({ method: 'POST', path: '/v1/posts/resume', body: { resume_token: resumeToken } });
+    expect(again.json!.data).toEqual(done.json!.data);
+    expect(sandbox.state.events).toHaveLength(eventsBefore);
+    expect(sandbox.state.posts).toHaveLength(1);
+  });
+
+  it('refuses a token issued to another workspace, or changed, with 422 naming resume_token', async () => {
+    const { accountId } = await connectTwitter();
+    const published = await call({
+      method: 'POST',
+      path: '/v1/posts',
+      body: { post: { text: 'v', media: [{ data_base64: Buffer.from(randomBytes(100)).toString('base64'), mime_type: 'video/mp4' }] }, targets: [{ account_id: accountId }] },
+    });
+    const resumeToken = published.json!.data[0].resume_token as string;
+    const foreign = await call({ method: 'POST', path: '/v1/posts/resume', key: 'key-b', body: { resume_token: resumeToken } });
+    expect(foreign.status).toBe(422);
+    expect(foreign.json!.error).toMatchObject({ code: 'validation_failed', field: 'resume_token', rule: 'resume_token.invalid' });
+    const missing = await call({ method: 'POST', path: '/v1/posts/resume', body: {} });
+    expect(missing.status).toBe(422);
+    expect(missing.json!.error.field).toBe('resume_token');
+  });
+});
+
+describe('a principal without a workspace', () => {
+  it('is refused with a typed 401 on every route, and reaches no workspace’s accounts', async () => {
+    const bluesky = await call({ method: 'POST', path: '/v1/accounts', body: { platform: 'bluesky', credentials: { identifier: blueskyUser.handle, app_password: blueskyUser.appPassword } } });
+    const accountId = bluesky.json!.data.id as string;
+    const logged: string[] = [];
+    for (const principal of [{}, { workspaceId: '' }, { workspaceId: undefined }]) {
+      const careless = createRestHandler({
+        letmepost,
+        authenticate: () => principal as { workspaceId: string },
+        logger: { log: (_level, message) => void logged.push(message) },
+      });
+      const attempts = [
+        new Request(`${BASE}/v1/accounts`),
+        new Request(`${BASE}/v1/accounts/${accountId}`, { method: 'DELETE' }),
+        new Request(`${BASE}/v1/posts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ post: { text: 'not yours' }, targets: [{ account_id: accountId }] }),
+        }),
+      ];
+      for (const request of attempts) {
+        const response = await careless(request);
+        expect(response.status).toBe(401);
+        expect(((await response.json()) as { error: unknown }).error).toMatchObject({ code: 'unauthenticated', rule: 'rest.principal_without_workspace' });
+      }
+    }
+    expect(logged).toContain('letmepost.rest.principal_without_workspace');
+    expect(sandbox.state.posts).toHaveLength(0);
+    expect((await call({ method: 'GET', path: '/v1/accounts' })).json!.data).toHaveLength(1);
+  });
+});
+
 describe('status mapping', () => {
   it('answers 429 with Retry-After for a rate_limited error', async () => {
     const limited: LetmepostApi = {

@@ -28,16 +28,23 @@ import {
   createAccountBody,
   createConnectSessionBody,
   createPostBody,
+  principalSchema,
   putPlatformCredentialsBody,
+  resumePostBody,
   type CreatePostBody,
 } from './rest-schemas.js';
 
 /** The part of `createLetmepost()`'s result the REST layer drives. */
-export type LetmepostApi = Pick<Letmepost, 'connect' | 'accounts' | 'appCredentials' | 'publish'>;
+export type LetmepostApi = Pick<Letmepost, 'connect' | 'accounts' | 'appCredentials' | 'publish' | 'resume'>;
 
 export interface RestHandlerOptions {
   letmepost: LetmepostApi;
-  /** Resolves the caller (e.g. from `Authorization: Bearer <key>`); null → 401. */
+  /**
+   * Resolves the caller (e.g. from `Authorization: Bearer <key>`) to the workspace it acts for;
+   * null → 401. Every route acts inside that workspace only, so a principal without a non-empty
+   * `workspaceId` is refused (401, rule `rest.principal_without_workspace`) rather than let
+   * through to accounts of every workspace.
+   */
   authenticate: (request: Request) => Promise<{ workspaceId: string } | null> | { workspaceId: string } | null;
   /** Mount point when the handler is not at the origin root, e.g. `/api`. */
   basePath?: string;
@@ -79,7 +86,14 @@ function errorResponse(options: { error: unknown; requestId: string; logger: Log
     return json({
       status: error.status,
       requestId,
-      body: { error: { code: error.code, message: error.message, doc_url: `${ERROR_DOCS_BASE_URL}/${error.code}.md` } },
+      body: {
+        error: {
+          code: error.code,
+          message: error.message,
+          doc_url: `${ERROR_DOCS_BASE_URL}/${error.code}.md`,
+          ...(error.rule !== undefined && { rule: error.rule }),
+        },
+      },
     });
   }
   if (LetmepostError.isInstance(error)) {
@@ -223,6 +237,7 @@ export function serializePublishResult(result: PublishResult): Record<string, un
     warnings: result.warnings,
     error: serializeError(result.error),
     resume_token: result.resumeToken,
+    check_after_ms: result.checkAfterMs,
     dry_run: result.dryRun,
   };
 }
@@ -300,7 +315,19 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
   const requireWorkspace = async (request: Request): Promise<string> => {
     const principal = await options.authenticate(request);
     if (!principal) throw new HttpProblem(401, 'unauthenticated', 'Missing or invalid API key');
-    return principal.workspaceId;
+    const parsed = principalSchema.safeParse(principal);
+    if (!parsed.success) {
+      // Fail closed: core treats a missing workspace as "any workspace" for some reads, so a host
+      // whose authenticate() forgot it would hand every tenant's accounts to every key.
+      logger.log('error', 'letmepost.rest.principal_without_workspace', { requestId: request.headers.get('x-request-id') ?? undefined });
+      throw new HttpProblem(
+        401,
+        'unauthenticated',
+        'authenticate() resolved this caller without a workspaceId; the host must return { workspaceId } (or null to refuse).',
+        'rest.principal_without_workspace',
+      );
+    }
+    return parsed.data.workspaceId;
   };
 
   return async function handle(request: Request): Promise<Response> {
@@ -473,6 +500,16 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
             ...(body.dry_run !== undefined ? { dryRun: body.dry_run } : {}),
           });
           return json({ status: 200, requestId, body: { data: results.map(serializePublishResult) } });
+        }
+        case 'POST /posts/resume': {
+          const workspaceId = await requireWorkspace(request);
+          const body = await readJson({ request, schema: resumePostBody, maxBodyBytes });
+          const result = await letmepost.resume({
+            workspaceId,
+            resumeToken: body.resume_token,
+            ...(body.credentials !== undefined ? { credentials: convertKeys({ value: body.credentials, convert: snakeToCamel }) } : {}),
+          });
+          return json({ status: 200, requestId, body: { data: serializePublishResult(result) } });
         }
         default:
           throw new HttpProblem(404, 'not_found', 'No such route');

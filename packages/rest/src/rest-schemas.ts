@@ -71,4 +71,15 @@ export const createPostBody = z
   })
   .strict();
 
+/** What `authenticate()` must resolve a caller to: the one workspace every route acts in. */
+export const principalSchema = z.looseObject({ workspaceId: z.string().min(1) });
+
+export const resumePostBody = z
+  .object({
+    resume_token: z.string().min(1).max(64 * 1024),
+    /** Only for a publish made with per-request credentials: the same credentials again. */
+    credentials: plainObject.optional(),
+  })
+  .strict();
+
 export type CreatePostBody = z.infer<typeof createPostBody>;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { LetmepostError, type ClientCredentials, type ProviderAccount, type TokenSet } from '@letmepost/core';
+import { createLetmepost, LetmepostError, memoryTokenStore, type ClientCredentials, type ProviderAccount, type TokenSet } from '@letmepost/core';
 import { createBluesky } from '@letmepost/provider-bluesky';
 import { createLinkedIn } from '@letmepost/provider-linkedin';
 import { createTwitter, TWITTER_WRITE_SCOPES } from '@letmepost/provider-twitter';
@@ -167,7 +167,7 @@ describe('X provider against the sandbox', () => {
     expect(media.filter((event) => event.detail !== undefined).map((event) => (event.detail as { altText: string }).altText)).toEqual(['first picture', 'second picture']);
   });
 
-  it('uploads a video in chunks, answers pending while X processes it, then posts on checkStatus', async () => {
+  it('uploads a video in chunks, answers pending while X processes it, then posts on finalize', async () => {
     const twitter = provider();
     const { tokens, account } = await connect({ provider: twitter, client: twitterClient, platform: 'twitter', scopes: TWITTER_WRITE_SCOPES });
     const auth = { type: 'account' as const, account, tokens };
@@ -178,9 +178,10 @@ describe('X provider against the sandbox', () => {
     expect(events('twitter', 'media')).toEqual([`initialize video/mp4 ${bytes.byteLength} bytes`, expect.stringMatching(/^finalize \d+ \(1 segments\)$/)]);
 
     // The sandbox moves pending → in_progress → succeeded, one step per STATUS read.
-    const stillPending = await twitter.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    const stillPending = await twitter.checkStatus!({ auth, resume: pending.resume! });
     expect(stillPending.status).toBe('pending');
-    const published = await twitter.checkStatus!({ auth, resumeToken: stillPending.resumeToken! });
+    expect(posts('twitter')).toEqual([]);
+    const published = await twitter.finalize!({ auth, resume: pending.resume! });
     expect(published.status).toBe('published');
     expect(posts('twitter').map((post) => [post.id, post.text, post.mediaIds.length])).toEqual([[published.postId, 'a video', 1]]);
   });
@@ -188,14 +189,14 @@ describe('X provider against the sandbox', () => {
   it('refreshes with rotation, and the old refresh token is then refused', async () => {
     const twitter = createTwitter({ ...sandbox.endpoints.twitter, ...twitterClient, allowPrivateNetwork: true });
     const { tokens, account } = await connect({ provider: twitter, client: twitterClient, platform: 'twitter', scopes: TWITTER_WRITE_SCOPES });
-    const refreshed = await twitter.refresh!({ tokens, account, client: twitterClient });
+    const refreshed = await twitter.refresh!({ tokens, client: twitterClient });
     expect(refreshed.refreshToken).toBeDefined();
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
     expect(sandbox.state.refreshCount).toBe(1);
     const published = await twitter.publish({ post: { text: 'after refresh' }, auth: { type: 'account', account, tokens: refreshed }, options: {} });
     expect(published.status).toBe('published');
 
-    const reused = await rejection(twitter.refresh!({ tokens, account, client: twitterClient }));
+    const reused = await rejection(twitter.refresh!({ tokens, client: twitterClient }));
     expect(reused.code).toBe('reauth_required');
     expect(sandbox.state.refreshRejections).toBe(1);
   });
@@ -297,7 +298,9 @@ describe('LinkedIn provider against the sandbox', () => {
       expect.stringMatching(/^video finalizeUpload urn:li:video:/),
     ]);
 
-    const published = await linkedin.checkStatus!({ auth, resumeToken: pending.resumeToken! });
+    expect(await linkedin.checkStatus!({ auth, resume: pending.resume! })).toEqual({ status: 'ready' });
+    expect(posts('linkedin')).toEqual([]);
+    const published = await linkedin.finalize!({ auth, resume: pending.resume! });
     expect(published.status).toBe('published');
     const [post, comment] = posts('linkedin');
     expect(post).toMatchObject({ id: published.postId, text: 'A video', mediaIds: [expect.stringMatching(/^urn:li:video:/)] });
@@ -376,7 +379,7 @@ describe('Bluesky provider against the sandbox', () => {
     expect(stored[5]!.deleted).toBe(true);
   });
 
-  it('uploads a video to the video service, answers pending while it encodes, then posts on checkStatus', async () => {
+  it('uploads a video to the video service, answers pending while it encodes, then posts on finalize', async () => {
     const bluesky = provider({ pollIntervalMs: 0, maxWaitMs: 0 });
     const auth = { type: 'credentials' as const, credentials };
     const bytes = video();
@@ -385,26 +388,57 @@ describe('Bluesky provider against the sandbox', () => {
     expect(posts('bluesky')).toEqual([]);
     expect(events('bluesky', 'media')).toEqual([`uploadVideo ${bytes.byteLength} bytes`]);
 
-    let result = await bluesky.checkStatus!({ auth, resumeToken: pending.resumeToken! });
-    for (let attempt = 0; attempt < 3 && result.status === 'pending'; attempt += 1) {
-      result = await bluesky.checkStatus!({ auth, resumeToken: result.resumeToken! });
+    let status = await bluesky.checkStatus!({ auth, resume: pending.resume! });
+    for (let attempt = 0; attempt < 3 && status.status === 'pending'; attempt += 1) {
+      status = await bluesky.checkStatus!({ auth, resume: status.resume ?? pending.resume! });
     }
+    if (status.status !== 'ready' || status.resume === undefined) throw new Error(`expected ready, got ${status.status}`);
+    expect(posts('bluesky')).toEqual([]);
+    const result = await bluesky.finalize!({ auth, resume: status.resume });
     expect(result.status).toBe('published');
     const [post] = posts('bluesky');
     expect(post).toMatchObject({ id: result.postId, text: 'a video', mediaIds: [expect.any(String)] });
     expect((post!.raw as { embed: { $type: string; alt: string } }).embed).toMatchObject({ $type: 'app.bsky.embed.video', alt: 'moving picture' });
   });
 
+  it('finishes a video thread through letmepost.resume: each record written once, a repeat resume sends nothing', async () => {
+    const letmepost = createLetmepost({
+      providers: [provider({ pollIntervalMs: 0, maxWaitMs: 0 })],
+      store: memoryTokenStore(),
+      encryptionKey: randomBytes(32).toString('base64'),
+      baseUrl: 'https://app.example.com',
+    });
+    const [pending] = await letmepost.publish({
+      workspaceId: 'ws-1',
+      post: { text: 'a video thread', media: [{ data: video(), mimeType: 'video/mp4', altText: 'moving' }], thread: [{ text: 'and more' }], firstComment: 'first!' },
+      targets: [{ platform: 'bluesky', credentials }],
+    });
+    expect(pending).toMatchObject({ status: 'pending', resumeToken: expect.any(String) });
+
+    let result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials });
+    for (let attempt = 0; attempt < 3 && result.status === 'pending'; attempt += 1) {
+      result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: result.resumeToken!, credentials });
+    }
+    expect(result).toMatchObject({ status: 'published', platform: 'bluesky' });
+    const stored = posts('bluesky');
+    expect(stored.map((post) => post.text)).toEqual(['a video thread', 'and more', 'first!']);
+    expect(result.postId).toBe(stored[0]!.id);
+
+    const eventsBefore = sandbox.state.events.length;
+    expect(await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials })).toEqual(result);
+    expect(sandbox.state.events).toHaveLength(eventsBefore);
+  });
+
   it('refreshes a stored session with rotation; the old refresh JWT is refused', async () => {
     const bluesky = provider();
     const grant = await bluesky.connectWithCredentials!({ credentials });
     expect(grant.account.platformAccountId).toBe(blueskyUser.did);
-    const refreshed = await bluesky.refresh!({ tokens: grant.tokens, account: grant.account });
+    const refreshed = await bluesky.refresh!({ tokens: grant.tokens, grantData: grant.grantData });
     expect(refreshed.refreshToken).not.toBe(grant.tokens.refreshToken);
     const published = await bluesky.publish({ post: { text: 'after refresh' }, auth: { type: 'account', account: grant.account, tokens: refreshed }, options: {} });
     expect(published.status).toBe('published');
     // The PDS refuses the spent refresh JWT; the stored app password then opens a new session.
-    const recovered = await bluesky.refresh!({ tokens: grant.tokens, account: grant.account });
+    const recovered = await bluesky.refresh!({ tokens: grant.tokens, grantData: grant.grantData });
     expect(sandbox.state.refreshRejections).toBe(1);
     expect(recovered.accessToken).not.toBe(refreshed.accessToken);
     expect(events('bluesky', 'session')).toEqual([
@@ -415,7 +449,7 @@ describe('Bluesky provider against the sandbox', () => {
 
     // Without the app password there is nothing to fall back on: the account must reconnect.
     const { secrets: _secrets, ...withoutAppPassword } = grant.tokens;
-    const reused = await rejection(bluesky.refresh!({ tokens: withoutAppPassword, account: grant.account }));
+    const reused = await rejection(bluesky.refresh!({ tokens: withoutAppPassword, grantData: grant.grantData }));
     expect(reused.code).toBe('reauth_required');
     expect(sandbox.state.refreshRejections).toBe(2);
   });

@@ -157,7 +157,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
 
   const migrate = async (): Promise<void> => {
     assertOpen();
-    const client = await connect();
+    const { client, release } = await connect();
     try {
       const applied = await runMigrations({ client, tables });
       if (applied.length > 0) {
@@ -166,7 +166,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     } catch (error) {
       throw toStoreError(error, { knownSecrets });
     } finally {
-      client.release();
+      release(false);
     }
   };
 
@@ -180,12 +180,34 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
     return ready;
   };
 
-  async function connect(): Promise<PoolClient> {
+  /**
+   * Checks a client out of the pool. While it is out, the pool no longer listens for its errors:
+   * a server that terminates the connection between two statements (a failover, an admin's
+   * `pg_terminate_backend`) would raise an uncaught error and end the process. The listener here
+   * logs it instead; the statement in flight, if any, fails with `store_unavailable` as usual.
+   */
+  async function connect(): Promise<{ client: PoolClient; release: (broken: boolean) => void }> {
+    let client: PoolClient;
     try {
-      return await pool.connect();
+      client = await pool.connect();
     } catch (error) {
       throw toStoreError(error, { knownSecrets });
     }
+    let failed = false;
+    const onError = (error: Error): void => {
+      failed = true;
+      logger.log('warn', 'A PostgreSQL connection in use failed; it will not go back to the pool.', {
+        error: toStoreError(error, { knownSecrets }).message,
+      });
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken || failed);
+      },
+    };
   }
 
   const run = async <ROW extends QueryResultRow>(text: string, values: unknown[]): Promise<{ rows: ROW[]; rowCount: number | null }> => {
@@ -201,7 +223,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
   const transaction = async <RESULT>(work: (client: Queryable) => Promise<RESULT>): Promise<RESULT> => {
     assertOpen();
     await ensureReady();
-    const client = await connect();
+    const { client, release } = await connect();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -217,7 +239,7 @@ export function postgresTokenStore(options: PostgresTokenStoreOptions): Postgres
       }
       throw toStoreError(error, { knownSecrets });
     } finally {
-      client.release(broken);
+      release(broken);
     }
   };
 

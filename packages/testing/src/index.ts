@@ -5,3 +5,4 @@ export * from './provider-conformance.js';
 export * from './token-store-conformance.js';
 export * from './version-sunset.js';
 export * from './multi-process/index.js';
+export * from './grant-store-faults.js';

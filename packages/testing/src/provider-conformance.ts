@@ -120,8 +120,8 @@ export interface ProviderRefreshConformanceOptions {
   /** The stored token set; its `refreshToken` is what the request must carry. */
   tokens: TokenSet;
   client?: ClientCredentials;
-  /** Handed over too, for providers whose refresh reads the account (a PDS URL). */
-  account?: ProviderAccount;
+  /** The grant's non-secret facts (`ConnectedAccountGrant.grantData`, e.g. a PDS URL). */
+  grantData?: Record<string, unknown>;
   endpoint: ConformanceEndpoint;
   /** An answer that rotates the refresh token. */
   rotated: ConformanceResponse;
@@ -257,7 +257,7 @@ export const CONFORMANCE_NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
  * contract's revisions of their options (a grant-level `refresh`, `resume` state).
  */
 interface OptionalMethods {
-  refresh?: (options: { tokens: TokenSet; client?: ClientCredentials; account?: ProviderAccount; signal?: AbortSignal }) => Promise<TokenSet>;
+  refresh?: (options: { tokens: TokenSet; client?: ClientCredentials; grantData?: Record<string, unknown>; signal?: AbortSignal }) => Promise<TokenSet>;
   listAccounts?: (options: { tokens: TokenSet; client: ClientCredentials; signal?: AbortSignal }) => Promise<Array<ProviderAccount & { platform?: string }>>;
   listTargets?: (options: {
     auth: PublishAuth<unknown>;
@@ -589,7 +589,11 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     expect(['card', 'inline', 'none']).toContain(capabilities.link);
     expect(typeof capabilities.deletePost).toBe('boolean');
     expect(capabilities.deletePost, 'capabilities.deletePost matches the deletePost method').toBe(typeof provider.deletePost === 'function');
-    if (capabilities.pending) expect(typeof provider.checkStatus, 'pending-capable providers implement checkStatus').toBe('function');
+    if (capabilities.pending) {
+      // letmepost.resume reads with checkStatus and writes with finalize; without both a pending publish cannot be finished.
+      expect(typeof provider.checkStatus, 'pending-capable providers implement checkStatus').toBe('function');
+      expect(typeof provider.finalize, 'pending-capable providers implement finalize').toBe('function');
+    }
     expect(typeof provider.validate).toBe('function');
     expect(typeof provider.publish).toBe('function');
   });
@@ -942,7 +946,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
         (provider as AnyProvider & OptionalMethods).refresh!({
           tokens: refresh.tokens,
           ...(refresh.client !== undefined && { client: refresh.client }),
-          ...(refresh.account !== undefined && { account: refresh.account }),
+          ...(refresh.grantData !== undefined && { grantData: refresh.grantData }),
         }),
       );
     add('refresh.rotation', 'refresh() sends the stored refresh token once and returns the rotated token set', async (context) => {

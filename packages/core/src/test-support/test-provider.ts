@@ -76,6 +76,8 @@ type Methods = Partial<
     | 'revoke'
     | 'validate'
     | 'publish'
+    | 'checkStatus'
+    | 'finalize'
   >
 >;
 
@@ -89,6 +91,7 @@ export interface TestProviderOptions extends Methods, OptionalMembers {
   /** Replaces the default options schema (e.g. one that requires a board id). */
   optionsSchema?: z.ZodType<TestOptions>;
   auth?: ProviderAuth;
+  capabilities?: ProviderCapabilities;
   /** The instance-wide app; `null` for none. */
   defaultClient?: { clientId: string; clientSecret?: string } | null;
   clock?: Clock;
@@ -108,6 +111,8 @@ export interface TestProvider extends ProviderV2<TestCredentials, TestOptions> {
     refresh: Parameters<NonNullable<AnyProvider['refresh']>>[0][];
     revoke: Parameters<NonNullable<AnyProvider['revoke']>>[0][];
     publish: Parameters<AnyProvider['publish']>[0][];
+    checkStatus: Parameters<NonNullable<AnyProvider['checkStatus']>>[0][];
+    finalize: Parameters<NonNullable<AnyProvider['finalize']>>[0][];
     registerClient: Parameters<NonNullable<AnyProvider['registerClient']>>[0][];
     listTargets: Parameters<NonNullable<AnyProvider['listTargets']>>[0][];
   };
@@ -135,6 +140,8 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     refresh: [],
     revoke: [],
     publish: [],
+    checkStatus: [],
+    finalize: [],
     registerClient: [],
     listTargets: [],
   };
@@ -152,7 +159,7 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
     credentialSchema: testCredentialSchema,
     accountSchema: z.record(z.string(), z.unknown()),
     optionsSchema: options.optionsSchema ?? testOptionsSchema,
-    capabilities: testCapabilities,
+    capabilities: options.capabilities ?? testCapabilities,
     ...(options.defaultClient !== null && {
       defaultClient: options.defaultClient ?? { clientId: 'instance-client-id', clientSecret: INSTANCE_CLIENT_SECRET },
     }),
@@ -245,6 +252,22 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
       return { status: 'published', postId: `post-${published}`, url: `https://${id}.test/p/${published}`, warnings: [] };
     },
   };
+  // Only platforms with asynchronous processing have these, so they exist only when a test gives them.
+  const { checkStatus, finalize } = options;
+  if (checkStatus !== undefined) {
+    provider.checkStatus = async (args) => {
+      calls.checkStatus.push(args);
+      timeline?.push('provider.checkStatus');
+      return checkStatus(args);
+    };
+  }
+  if (finalize !== undefined) {
+    provider.finalize = async (args) => {
+      calls.finalize.push(args);
+      timeline?.push('provider.finalize');
+      return finalize(args);
+    };
+  }
   for (const method of options.without ?? []) delete (provider as Partial<TestProvider>)[method];
   const { connectParamsSchema, connectInstance, registerClient, listTargets } = options;
   if (connectParamsSchema !== undefined) Object.assign(provider, { connectParamsSchema });
@@ -273,8 +296,15 @@ export interface Harness {
   logs: Array<{ level: LogLevel; message: string; fields?: Record<string, unknown> }>;
   /** Every raw key/value in the store, for "no secret at rest" assertions. */
   dump(): Promise<string>;
-  /** Opens a sealed field as core wrote it (associated data `<key>#<field>`). */
+  /** Opens a sealed field as core wrote it (associated data `<key>#<field>`, bound to the entry's version). */
   open(options: { key: string; field: string }): Promise<unknown>;
+  /** The grant an account draws on, read raw from the store. */
+  grantOf(options: { workspaceId: string; accountId: string }): Promise<{
+    key: string;
+    grantId: string;
+    record: Record<string, unknown>;
+    version: number;
+  }>;
 }
 
 export function createHarness(
@@ -292,7 +322,7 @@ export function createHarness(
     clock,
   });
   for (const provider of options.providers) (provider as Partial<TestProvider>).bindClock?.(clock);
-  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(TEST_ENCRYPTION_KEY) });
+  const cipher = createEnvelopeCipher({ keyring: parseEncryptionKey(options.encryptionKey ?? TEST_ENCRYPTION_KEY) });
   return {
     letmepost,
     store,
@@ -308,7 +338,16 @@ export function createHarness(
       const record = JSON.parse(entry.value) as Record<string, string>;
       const ciphertext = record[field];
       if (ciphertext === undefined) throw new Error(`no field ${field} at ${key}`);
-      return JSON.parse(cipher.decrypt({ ciphertext, associatedData: `${key}#${field}` }));
+      return JSON.parse(cipher.decrypt({ ciphertext, associatedData: `${key}#${field}`, recordVersion: entry.version }));
+    },
+    async grantOf({ workspaceId, accountId }) {
+      const account = await store.get(`ws/${encodeURIComponent(workspaceId)}/accounts/${encodeURIComponent(accountId)}`);
+      if (account === null) throw new Error(`no account ${accountId}`);
+      const { grantId } = JSON.parse(account.value) as { grantId: string };
+      const key = `ws/${encodeURIComponent(workspaceId)}/grants/${encodeURIComponent(grantId)}`;
+      const entry = await store.get(key);
+      if (entry === null) throw new Error(`no grant ${grantId}`);
+      return { key, grantId, record: JSON.parse(entry.value) as Record<string, unknown>, version: entry.version };
     },
   };
 }

@@ -5,6 +5,7 @@ export {
   type MultiProcessStoreOptions,
 } from './store-scenarios.js';
 export {
+  runMultiProcessGrantSiblingsScenario,
   runMultiProcessLaunchCapScenario,
   runMultiProcessRefreshLockHolderScenario,
   runMultiProcessRefreshScenario,

@@ -371,7 +371,7 @@ async function untilRewrapped({
   for (let attempt = 0; attempt < 1_000_000; attempt++) {
     if (child.exitCode !== null || child.signalCode !== null || movedOn()) return;
     const entry = await store.get(key);
-    if (entry?.value.includes(`lmp1.${keyId}.`)) return;
+    if (entry?.value.includes(`lmp1.${keyId}.`) || entry?.value.includes(`lmp2.${keyId}.`)) return;
     await sleep(POLL_INTERVAL_MS);
   }
 }
@@ -524,7 +524,7 @@ interface StoreSnapshot {
   failures: string[];
 }
 
-const ENVELOPES = /lmp1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)/g;
+const ENVELOPES = /(lmp[12])\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)/g;
 
 /**
  * Reads every entry page by page and, given a `cipher`, opens every sealed field with core's
@@ -550,11 +550,11 @@ async function scanStore({
       after = entry.key;
       const keyIds = new Set<string>();
       let envelopes = 0;
-      const shape = entry.value.replace(ENVELOPES, (_match, keyId: string, _wrapIv, _wrappedKey, dataIv: string, sealedData: string) => {
+      const shape = entry.value.replace(ENVELOPES, (_match, format: string, keyId: string, _wrapIv, _wrappedKey, dataIv: string, sealedData: string) => {
         envelopes += 1;
         keyIds.add(keyId);
         snapshot.envelopesByKeyId[keyId] = (snapshot.envelopesByKeyId[keyId] ?? 0) + 1;
-        return `lmp1.*.*.*.${dataIv}.${sealedData}`;
+        return `${format}.*.*.*.${dataIv}.${sealedData}`;
       });
       const fields: SnapshotEntry['fields'] = {};
       let opened = 0;
@@ -577,7 +577,8 @@ async function scanStore({
               continue;
             }
             try {
-              const plaintext = cipher.decrypt({ ciphertext: value, associatedData: `${entry.key}#${field}` });
+              // Version-bound (lmp2) envelopes open only at their record's current version.
+              const plaintext = cipher.decrypt({ ciphertext: value, associatedData: `${entry.key}#${field}`, recordVersion: entry.version });
               fields[field] = { keyId: keyIdOf(value)!, digest: digestOf(plaintext) };
             } catch (error) {
               snapshot.failures.push(`${entry.key}#${field}: ${LetmepostError.isInstance(error) ? error.code : String(error)}`);

@@ -31,6 +31,8 @@ interface Scenario {
   store: TokenStore;
   letmepost: Letmepost;
   account: Account;
+  /** Every account the consent yielded (one grant); `account` is the first. */
+  accounts: Account[];
   timeout: ReturnType<typeof deadline>;
   config(overrides?: Omit<Partial<LetmepostWorkerConfig>, 'provider'> & { provider?: Partial<LoopbackProviderSettings> }): LetmepostWorkerConfig;
   /** Races `promise` against the scenario deadline. */
@@ -50,6 +52,8 @@ async function withScenario<T>(
     initialExpiresInSeconds: number;
     refreshDelayMs?: number;
     launchCaps?: LetmepostWorkerConfig['launchCaps'];
+    /** Accounts the one consent yields. Default 1. */
+    accounts?: number;
   },
   run: (scenario: Scenario) => Promise<T>,
 ): Promise<T> {
@@ -69,6 +73,7 @@ async function withScenario<T>(
       baseUrl: platform.url,
       clientId: platform.clientId,
       clientSecret: platform.clientSecret,
+      ...(setup.accounts === undefined ? {} : { accounts: setup.accounts }),
     };
     const letmepost = createLetmepost({
       providers: [createLoopbackProvider(provider)],
@@ -82,7 +87,8 @@ async function withScenario<T>(
     const consent = await fetch(url, { redirect: 'manual' });
     const callbackUrl = consent.headers.get('location');
     if (consent.status !== 302 || callbackUrl === null) throw new Error(`The loopback consent answered ${consent.status}.`);
-    const [account] = await letmepost.connect.complete({ platform: setup.platformId, callbackUrl });
+    const accounts = await letmepost.connect.complete({ platform: setup.platformId, callbackUrl });
+    const [account] = accounts;
     if (account === undefined) throw new Error('Connecting the loopback account returned no account.');
 
     const scenario: Scenario = {
@@ -91,6 +97,7 @@ async function withScenario<T>(
       store,
       letmepost,
       account,
+      accounts,
       timeout,
       config: (overrides = {}) => ({
         storeModule: options.storeModule,
@@ -167,6 +174,39 @@ export async function runMultiProcessRefreshScenario(options: MultiProcessLetmep
     expect((await scenario.letmepost.accounts.get({ workspaceId: scenario.account.workspaceId, accountId: scenario.account.id }))?.status).toBe('active');
     return { stats: { ...stats }, outcomes };
   });
+}
+
+/**
+ * Issue 9, shared grants. One consent yields `processes` accounts (a member and their pages)
+ * drawing on one grant whose access token has expired; process `n` publishes only to account `n`.
+ * The platform rotates refresh tokens and refuses a reused one, so a per-account lock would burn
+ * the grant. Asserts that exactly one refresh reached the token endpoint and every publish, on
+ * every sibling, went out with the new token.
+ */
+export async function runMultiProcessGrantSiblingsScenario(options: MultiProcessLetmepostOptions): Promise<MultiProcessLetmepostReport> {
+  const processes = options.processes ?? 4;
+  return withScenario(
+    options,
+    { platformId: 'mastodon', initialExpiresInSeconds: 1, refreshDelayMs: 250, accounts: processes },
+    async (scenario) => {
+      expect(scenario.accounts, 'one consent yields one account per process').toHaveLength(processes);
+      const expiresAt = scenario.account.expiresAt ?? Date.now();
+      await sleep(Math.max(0, expiresAt - Date.now() + 20));
+
+      const perProcess = options.publishesPerProcess ?? 25;
+      const outcomes = outcomesOf(
+        await runTogether(scenario, processes, scenario.config({ accountIds: scenario.accounts.map((account) => account.id) })),
+      );
+      const { stats } = scenario.platform;
+      expect(stats.refreshRequests, 'refresh requests that reached the token endpoint').toBe(1);
+      expect(stats.reusedRefreshTokens, 'no sibling refreshed with a spent refresh token').toBe(0);
+      expectAllPublished(outcomes, processes * perProcess);
+      expect(stats.publishesRejected, 'no publish went out with the expired token').toBe(0);
+      const listed = await scenario.letmepost.accounts.list({ workspaceId: scenario.account.workspaceId });
+      expect(listed.map((account) => account.status)).toEqual(Array(processes).fill('active'));
+      return { stats: { ...stats }, outcomes };
+    },
+  );
 }
 
 export interface RefreshLockHolderOptions extends MultiProcessLetmepostOptions {
@@ -285,4 +325,36 @@ export async function runMultiProcessLaunchCapScenario(
       return { stats: { ...stats }, outcomes };
     },
   );
+}
+
+/**
+ * Tenant isolation on a real store: a connected account answers only to its own workspace. A
+ * publish naming no workspace, or another one, is refused before anything reaches the platform,
+ * and removing it from another workspace is `not_found`.
+ */
+export async function runCrossTenantScenario(options: MultiProcessLetmepostOptions): Promise<{ stats: LoopbackPlatformStats }> {
+  return withScenario(options, { platformId: 'mastodon', initialExpiresInSeconds: 3600 }, async (scenario) => {
+    const { letmepost, account } = scenario;
+    const post = { text: 'not your account' };
+    const refusal = async (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+
+    expect(await refusal(letmepost.publish({ post, targets: [{ accountId: account.id }] }))).toMatchObject({
+      code: 'validation_failed',
+      field: 'workspaceId',
+      rule: 'publish.workspace_required',
+    });
+    expect(await refusal(letmepost.publish({ workspaceId: `${account.workspaceId}-other`, post, targets: [{ accountId: account.id }] }))).toMatchObject({
+      code: 'validation_failed',
+      field: 'targets.0.accountId',
+      rule: 'target.account_not_found',
+    });
+    expect(await refusal(letmepost.accounts.remove({ workspaceId: `${account.workspaceId}-other`, accountId: account.id }))).toMatchObject({
+      code: 'not_found',
+    });
+    expect(scenario.platform.stats.publishesAccepted + scenario.platform.stats.publishesRejected, 'nothing reached the platform').toBe(0);
+
+    const [own] = await letmepost.publish({ workspaceId: account.workspaceId, post: { text: 'my own account' }, targets: [{ accountId: account.id }] });
+    expect(own?.status).toBe('published');
+    return { stats: { ...scenario.platform.stats } };
+  });
 }

@@ -11,6 +11,8 @@ export interface LetmepostWorkerConfig extends StoreModuleReference {
   baseUrl: string;
   workspaceId: string;
   accountId: string;
+  /** When given, process `n` publishes to `accountIds[n % length]` instead of `accountId`. */
+  accountIds?: string[];
   /** Publishes this process starts at once. */
   publishes: number;
   launchCaps?: Partial<Record<PlatformId, { limit: number; windowMs?: number } | false>>;
@@ -52,12 +54,13 @@ serveWorker<LetmepostWorkerConfig, { publish: ReturnType<typeof createLetmepost>
     return { publish: letmepost.publish, close: async () => store.close?.() };
   },
   work: async ({ publish, close }, config, index) => {
+    const accountId = config.accountIds === undefined ? config.accountId : (config.accountIds[index % config.accountIds.length] ?? config.accountId);
     const results = await Promise.all(
       Array.from({ length: config.publishes }, async (_, publishIndex): Promise<WorkerPublishOutcome> => {
         const [result] = await publish({
           workspaceId: config.workspaceId,
           post: { text: `process ${index}, post ${publishIndex}` },
-          targets: [{ accountId: config.accountId }],
+          targets: [{ accountId }],
         });
         if (result === undefined) return { status: 'missing' };
         return {

@@ -51,13 +51,12 @@ describe('loopback platform and provider', () => {
     platform = await startLoopbackPlatform();
     const { tokens, client } = await connect(platform);
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: platform.url, clientId: platform.clientId, clientSecret: platform.clientSecret });
-    const account = { platformAccountId: 'loopback-user-1' };
 
-    const refreshed = await provider.refresh!({ tokens, account, client });
+    const refreshed = await provider.refresh!({ tokens, client });
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
     expect(refreshed.accessToken).toBe(platform.currentAccessToken());
 
-    const reused = await provider.refresh!({ tokens, account, client }).catch((error: unknown) => error);
+    const reused = await provider.refresh!({ tokens, client }).catch((error: unknown) => error);
     expect(LetmepostError.isInstance(reused) && reused.code).toBe('reauth_required');
     expect(platform.stats).toMatchObject({ refreshRequests: 2, rotations: 1, reusedRefreshTokens: 1 });
   });
@@ -72,7 +71,7 @@ describe('loopback platform and provider', () => {
     const first = await provider.publish({ post, options: {}, auth: { type: 'account', account, tokens } });
     expect(first).toMatchObject({ status: 'published', postId: 'post-1' });
 
-    const refreshed = await provider.refresh!({ tokens, account, client });
+    const refreshed = await provider.refresh!({ tokens, client });
     const stale = await provider.publish({ post, options: {}, auth: { type: 'account', account, tokens } }).catch((error: unknown) => error);
     expect(LetmepostError.isInstance(stale) && stale.code).toBe('auth_expired');
     const fresh = await provider.publish({ post, options: {}, auth: { type: 'account', account, tokens: refreshed } });
@@ -84,13 +83,12 @@ describe('loopback platform and provider', () => {
     platform = await startLoopbackPlatform();
     const { tokens, client } = await connect(platform);
     const provider = createLoopbackProvider({ id: 'mastodon', baseUrl: platform.url, clientId: platform.clientId, clientSecret: platform.clientSecret });
-    const account = { platformAccountId: 'loopback-user-1' };
 
     const hold = platform.holdNextRefresh();
-    const held = provider.refresh!({ tokens, account, client }).catch((error: unknown) => error);
+    const held = provider.refresh!({ tokens, client }).catch((error: unknown) => error);
     await hold.received;
     // Another caller refreshes with the same token while the first is held: it wins.
-    await provider.refresh!({ tokens, account, client });
+    await provider.refresh!({ tokens, client });
     hold.release();
     const late = await held;
     expect(LetmepostError.isInstance(late) && late.code).toBe('reauth_required');

@@ -1,4 +1,4 @@
-import { LetmepostError, type PlatformId, type ProviderV2, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type PlatformId, type ProviderCapabilities, type ProviderV2, type TokenSet } from '@letmepost/core';
 import { createHttpClient, createOAuth2Client } from '@letmepost/provider-utils';
 import { z } from 'zod';
 
@@ -16,7 +16,33 @@ export interface LoopbackProviderSettings {
    */
   ignoreRefreshAbort?: boolean;
   stalledRefreshTimeoutMs?: number;
+  /**
+   * Accounts one consent yields, all sharing its tokens (a member and the pages they manage).
+   * Default 1.
+   */
+  accounts?: number;
 }
+
+/** A platform that takes plain text posts of up to 500 characters and nothing else. */
+export const TEXT_ONLY_CAPABILITIES: ProviderCapabilities = {
+  text: { maxLength: 500, unit: 'characters', required: true },
+  media: {
+    maxItems: 0,
+    maxImages: 0,
+    maxVideos: 0,
+    imageMimeTypes: [],
+    videoMimeTypes: [],
+    mixedImagesAndVideo: false,
+    altText: false,
+    ingest: 'push',
+  },
+  thread: false,
+  replyTo: false,
+  firstComment: false,
+  link: 'inline',
+  deletePost: false,
+  pending: false,
+};
 
 const publishAnswerSchema = z.object({ id: z.string().min(1) });
 const credentialSchema = z.object({ accessToken: z.string().min(1) });
@@ -52,31 +78,18 @@ export function createLoopbackProvider(settings: LoopbackProviderSettings): Prov
     accountSchema: z.looseObject({}),
     optionsSchema: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
     defaultClient: { clientId: settings.clientId, clientSecret: settings.clientSecret },
-    capabilities: {
-      text: { maxLength: 500, unit: 'characters', required: true },
-      media: {
-        maxItems: 0,
-        maxImages: 0,
-        maxVideos: 0,
-        imageMimeTypes: [],
-        videoMimeTypes: [],
-        mixedImagesAndVideo: false,
-        altText: false,
-        ingest: 'push',
-      },
-      thread: false,
-      replyTo: false,
-      firstComment: false,
-      link: 'inline',
-      deletePost: false,
-      pending: false,
-    },
+    capabilities: TEXT_ONLY_CAPABILITIES,
 
     authorizationUrl: (options) => oauth.authorizationUrl(options),
 
     exchangeCode: async (options) => withoutRaw(await oauth.exchangeCode(options)),
 
-    listAccounts: async () => [{ platformAccountId: 'loopback-user-1', kind: 'person', username: 'loopback' }],
+    listAccounts: async () =>
+      Array.from({ length: settings.accounts ?? 1 }, (_, index) =>
+        index === 0
+          ? { platformAccountId: 'loopback-user-1', kind: 'person' as const, username: 'loopback' }
+          : { platformAccountId: `loopback-page-${index}`, kind: 'page' as const, displayName: `Loopback page ${index}` },
+      ),
 
     refresh: async ({ tokens, client, signal }) => {
       if (tokens.refreshToken === undefined || client === undefined) {

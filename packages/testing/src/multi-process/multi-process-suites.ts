@@ -1,6 +1,8 @@
 import type { TokenStore } from '@letmepost/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  runMultiProcessGrantSiblingsScenario,
+  runCrossTenantScenario,
   runMultiProcessLaunchCapScenario,
   runMultiProcessRefreshLockHolderScenario,
   runMultiProcessRefreshScenario,
@@ -66,6 +68,16 @@ export function runMultiProcessLetmepostSuite(options: MultiProcessSuiteOptions)
     it('100 concurrent publishes on an expired account make exactly one refresh, and all succeed', async () => {
       const report = await runMultiProcessRefreshScenario({ ...store, processes: 4, publishesPerProcess: 25 });
       expect(report.stats.refreshRequests).toBe(1);
+    }, SCENARIO_TIMEOUT_MS);
+
+    it('4 processes publishing to different accounts of one expired rotating grant make exactly one refresh', async () => {
+      const report = await runMultiProcessGrantSiblingsScenario({ ...store, processes: 4, publishesPerProcess: 10 });
+      expect(report.stats.refreshRequests).toBe(1);
+    }, SCENARIO_TIMEOUT_MS);
+
+    it('a connected account answers only to its own workspace (no publish without one, none across tenants)', async () => {
+      const report = await runCrossTenantScenario({ ...store });
+      expect(report.stats.publishesAccepted).toBe(1);
     }, SCENARIO_TIMEOUT_MS);
 
     it('processes publishing to one X account together never pass its launch cap', async () => {
