@@ -63,6 +63,14 @@ describe('waitForContainer', () => {
 });
 
 describe('publishContainerOnce', () => {
+  it('a state waitForContainer just read is used without reading again', async () => {
+    const publish = vi.fn(async () => 'media-2');
+    const knownState = { containerId: read.containerId, status: 'FINISHED' as const };
+    await expect(publishContainerOnce({ http: http(), ...read, publish, knownState })).resolves.toEqual({ outcome: 'published', mediaId: 'media-2' });
+    await expect(publishContainerOnce({ http: http(), ...read, publish, knownState: { ...knownState, status: 'PUBLISHED' } })).resolves.toEqual({ outcome: 'already_published' });
+    expect(publish).toHaveBeenCalledTimes(1);
+  });
+
   it('FINISHED: publishes once and keeps the id', async () => {
     statusReply({ status: 'FINISHED' });
     const publish = vi.fn(async () => 'media-1');

@@ -123,6 +123,11 @@ export interface PublishContainerOnceOptions extends ReadContainerOptions {
   publish: (options: { signal?: AbortSignal }) => Promise<string>;
   /** The id a previous publish answered, kept in the resume state: when known, nothing is read or sent. */
   publishedId?: string;
+  /**
+   * The container's state as `waitForContainer` just read it, used instead of reading it again
+   * (a publish that waited need not look twice). Absent: the status is read first.
+   */
+  knownState?: GraphContainerState;
 }
 
 /**
@@ -132,9 +137,9 @@ export interface PublishContainerOnceOptions extends ReadContainerOptions {
  * throw the container's failure.
  */
 export async function publishContainerOnce(options: PublishContainerOnceOptions): Promise<PublishContainerOnceResult> {
-  const { publish, publishedId, ...read } = options;
+  const { publish, publishedId, knownState, ...read } = options;
   if (publishedId !== undefined) return { outcome: 'already_published', mediaId: publishedId };
-  const state = await readContainer(read);
+  const state = knownState ?? (await readContainer(read));
   if (state.status === 'PUBLISHED') return { outcome: 'already_published' };
   if (state.status === 'IN_PROGRESS') return { outcome: 'processing', state };
   if (state.status !== 'FINISHED') throw containerFailure({ platform: read.http.platform, state });
