@@ -81,4 +81,15 @@ describe('refreshLongLivedToken', () => {
     await expect(refreshLongLivedToken({ http, url: 'refresh_access_token', grantType: 'ig_refresh_token', accessToken: LONG, clock })).rejects.toMatchObject({ code: 'reauth_required' });
     await expect(refreshLongLivedToken({ http, url: 'refresh_access_token', grantType: 'ig_refresh_token', accessToken: '', clock })).rejects.toMatchObject({ code: 'reauth_required' });
   });
+
+  it('an expired long-lived token (190/463) cannot be refreshed: reauth_required, token masked', async () => {
+    nock('https://graph.threads.net')
+      .get('/refresh_access_token')
+      .query(true)
+      .reply(400, { error: { message: 'Error validating access token: Session has expired.', type: 'OAuthException', code: 190, error_subcode: 463 } });
+    const http = createGraphHttpClient({ platform: 'threads', baseUrl: 'https://graph.threads.net' });
+    const error = await refreshLongLivedToken({ http, url: 'refresh_access_token', grantType: 'th_refresh_token', accessToken: LONG, clock }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'reauth_required', platform: 'threads', status: 400 });
+    expect(JSON.stringify(error)).not.toContain(LONG);
+  });
 });

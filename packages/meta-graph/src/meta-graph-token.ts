@@ -82,19 +82,36 @@ export function exchangeLongLivedToken(options: ExchangeLongLivedTokenOptions): 
 
 /**
  * Refreshes a long-lived Instagram or Threads token (allowed once it is 24 h old and unexpired);
- * the answer is a new 60-day token. A token that can no longer be refreshed comes back as
- * Graph's error (190 → `auth_expired`/`reauth_required`).
+ * the answer is a new 60-day token. A token that can no longer be refreshed (Graph 190, with or
+ * without a subcode) is `reauth_required`: only a new connect gives a new one.
  */
 export async function refreshLongLivedToken(options: RefreshLongLivedTokenOptions): Promise<TokenSet> {
   if (options.accessToken.length === 0) {
     throw new LetmepostError({ code: 'reauth_required', message: 'There is no token to refresh.', platform: options.http.platform });
   }
-  return swap({
-    http: options.http,
-    url: options.url,
-    query: { grant_type: options.grantType, access_token: options.accessToken },
-    clock: options.clock,
-    assumedLifetimeMs: options.assumedLifetimeMs,
-    signal: options.signal,
-  });
+  try {
+    return await swap({
+      http: options.http,
+      url: options.url,
+      query: { grant_type: options.grantType, access_token: options.accessToken },
+      clock: options.clock,
+      assumedLifetimeMs: options.assumedLifetimeMs,
+      signal: options.signal,
+    });
+  } catch (error) {
+    // The refresh needs the token itself to be valid: once Graph calls it expired (190), no
+    // refresh can revive it, and core must mark the grant for reconnection instead of retrying.
+    if (LetmepostError.isInstance(error) && error.code === 'auth_expired') {
+      throw new LetmepostError({
+        code: 'reauth_required',
+        message: `${error.message} The long-lived token expired before it was refreshed; connect the account again.`,
+        platform: options.http.platform,
+        ...(error.status !== undefined && { status: error.status }),
+        ...(error.platformResponse !== undefined && { platformResponse: error.platformResponse }),
+        remediation: 'Connect the account again, and refresh long-lived tokens before they expire (accounts.refreshDue).',
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
