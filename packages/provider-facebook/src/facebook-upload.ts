@@ -21,24 +21,25 @@ export async function facebookMediaSource(options: { context: FacebookContext; m
 
 /**
  * A `multipart/form-data` body whose file part is streamed from the media as it is sent, never
- * held whole: the part headers come from provider-utils' encoder (laid out around an empty
- * placeholder), the file's bytes are read in between, and the exact length goes out as
- * Content-Length (Graph's upload hosts want one).
+ * held whole: provider-utils' encoder lays out the text fields and the file part's headers (the
+ * file part last, with no bytes), the file's bytes are read in before the closing boundary, and
+ * the exact length goes out as Content-Length (Graph's upload hosts want one).
  */
 export function streamedMultipart(options: { fields: Record<string, string>; fileField: string; bytes: MediaBytes }): HttpBody {
   const { fields, fileField, bytes } = options;
-  const placeholder = new Uint8Array(0);
   const encoded = encodeMultipart({
     parts: [
       ...Object.entries(fields).map(([name, value]) => ({ name, value })),
-      { name: fileField, data: placeholder, fileName: bytes.fileName ?? defaultFileName(bytes.mimeType), contentType: bytes.mimeType },
+      { name: fileField, data: new Uint8Array(0), fileName: bytes.fileName ?? defaultFileName(bytes.mimeType), contentType: bytes.mimeType },
     ],
   });
+  // The encoder ends with one chunk holding the file part's line break and the closing boundary.
+  const head = encoded.chunks.slice(0, -1);
+  const tail = encoded.chunks.slice(-1);
   async function* body(): AsyncIterable<Uint8Array> {
-    for (const chunk of encoded.chunks) {
-      if (chunk === placeholder) yield* bytes.open();
-      else yield chunk;
-    }
+    yield* head;
+    yield* bytes.open();
+    yield* tail;
   }
   return { stream: body(), contentType: encoded.contentType, length: encoded.contentLength + bytes.size };
 }
