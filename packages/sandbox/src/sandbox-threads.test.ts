@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ClientCredentials, PublishAuth } from '@letmepost/core';
+import { createLetmepost, memoryTokenStore, type ClientCredentials, type MediaStaging, type PublishAuth } from '@letmepost/core';
 import { createThreads, THREADS_WRITE_SCOPES, type ThreadsCredentials } from '@letmepost/provider-threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from './sandbox-server.js';
@@ -119,5 +119,48 @@ describe('Threads provider against the sandbox', () => {
     const refreshed = await provider.refresh!({ tokens, client });
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
     expect(refreshed.expiresAt).toBe(now + 60 * 86_400_000);
+  });
+
+  it('through core: bytes staged by mediaStaging, a pending video finished by resume, and a second resume sends nothing', async () => {
+    const { tokens, account } = await connect();
+    const staged: string[] = [];
+    const released: string[] = [];
+    const mediaStaging: MediaStaging = {
+      stage: async ({ platform, media }) => {
+        const url = `https://staging.example/${platform}/${staged.length + 1}.${media.mimeType.split('/')[1]}`;
+        staged.push(url);
+        return { url };
+      },
+      release: async ({ url }) => {
+        released.push(url);
+      },
+    };
+    const letmepost = createLetmepost({
+      providers: [createThreads({ ...client, ...sandbox.endpoints.threads, clock: { now: () => now }, container: { pollIntervalMs: 1, maxWaitMs: 0 } })],
+      store: memoryTokenStore(),
+      encryptionKey: randomBytes(32).toString('base64'),
+      baseUrl: 'https://app.example.com',
+      mediaStaging,
+    });
+    const credentials = { accessToken: tokens.accessToken, threadsUserId: account.platformAccountId };
+    // One look inside publish; the video needs two reads, so the publish ends pending.
+    const [pending] = await letmepost.publish({
+      workspaceId: 'ws-1',
+      post: { text: 'A staged video', media: [{ data: new Uint8Array(randomBytes(2048)), mimeType: 'video/mp4' }] },
+      targets: [{ platform: 'threads', credentials }],
+    });
+    expect(pending).toMatchObject({ status: 'pending', resumeToken: expect.any(String) });
+    expect([...sandbox.meta.containers.values()].map((container) => container.params.video_url)).toEqual([staged[0]]);
+
+    let result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials });
+    for (let attempt = 0; attempt < 3 && result.status === 'pending'; attempt += 1) {
+      result = await letmepost.resume({ workspaceId: 'ws-1', resumeToken: result.resumeToken!, credentials });
+    }
+    expect(result).toMatchObject({ status: 'published', platform: 'threads', postId: posts()[0]!.id });
+    expect(released).toEqual(staged);
+    const eventsBefore = sandbox.state.events.length;
+    expect(await letmepost.resume({ workspaceId: 'ws-1', resumeToken: pending!.resumeToken!, credentials })).toEqual(result);
+    expect(sandbox.state.events).toHaveLength(eventsBefore);
+    expect(posts()).toHaveLength(1);
   });
 });
