@@ -126,8 +126,8 @@ describe('accounts.refreshDue', () => {
       await harness.letmepost.accounts.refreshDue({ within: 7 * DAY });
     }
 
-    // The token is exchanged when it enters the 7-day window: on days 53 and 106 - 53 = ... i.e.
-    // once every 53 days, so exactly once in 70 days, with the token that was live then.
+    // The first token enters the 7-day window on day 53 and is exchanged then; its successor
+    // would not be due before day 106, so 70 days take exactly one exchange.
     expect(platform.refreshRequests()).toHaveLength(1);
     const [refresh] = platform.refreshRequests();
     expect(refresh?.method).toBe('GET');
