@@ -91,8 +91,10 @@ runProviderConformance({
       success: { status: 204 },
     },
   },
-  // LinkedIn's pending video publish is finished by checkStatus with a resume token until the
-  // contract's read-only checkStatus / idempotent finalize split reaches this provider.
+  // LinkedIn's POST /rest/posts takes no idempotency key and a member token cannot list its own
+  // posts to find one already made, so finalize cannot be idempotent at the platform; core runs it
+  // at most once per resume token (stored outcome + lease, core/src/resume.test.ts), and
+  // linkedin-media-upload.test.ts finishes a processing video through letmepost.resume at the wire.
   skip: ['resume.finalize-idempotent'],
 });
 
