@@ -85,10 +85,29 @@ runProviderConformance({
     // deleteRecord of a record that is gone succeeds (AT Protocol deletes are idempotent).
     notFound: 'idempotent',
   },
-  // Not given to the kit yet: Bluesky's checkStatus/finalize (a video job still encoding) are
-  // covered by bluesky-publish.test.ts and the sandbox drive; the kit's resume section needs the
-  // captured job-status answers added here.
-  skip: ['resume.finalize-idempotent'],
+  // A publish whose record key was fixed when it went pending: finalize looks the record up
+  // first, so a second finalize finds what the first wrote instead of writing it again.
+  resume: {
+    auth: accountAuth,
+    resume: {
+      v: 1,
+      did: DID,
+      items: [{ record: { $type: 'app.bsky.feed.post', text: 'A video', createdAt: new Date(NOW).toISOString() }, rkey: '3ljxq6mckzs2c' }],
+    },
+    setup: (mockAgent) => {
+      const pds = mockAgent.get(PDS);
+      const getRecord = { method: 'GET', path: (path: string) => path.startsWith('/xrpc/com.atproto.repo.getRecord?') };
+      pds.intercept(getRecord).reply(400, JSON.stringify({ error: 'RecordNotFound', message: 'Could not locate record' }), { headers: { 'content-type': 'application/json' } });
+      pds
+        .intercept(getRecord)
+        .reply(200, JSON.stringify({ uri: created.uri, cid: 'bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q', value: { $type: 'app.bsky.feed.post', text: 'A video', createdAt: new Date(NOW).toISOString() } }), {
+          headers: { 'content-type': 'application/json' },
+        })
+        .persist();
+    },
+    finalizeEndpoint: { origin: PDS, path: '/xrpc/com.atproto.repo.createRecord', success: { status: 200, body: created } },
+    expected: { postId: created.uri },
+  },
 });
 
 describe('spec', () => {
