@@ -21,27 +21,30 @@ import { validateFacebookPost } from './facebook-validate.js';
 export interface FacebookProviderSettings extends BaseProviderSettings {
   /** Graph API version, e.g. `v26.0` (`META_GRAPH_VERSION`). Default `v26.0`. */
   graphVersion?: string;
-  /** Default `https://graph.facebook.com`. */
-  graphBaseUrl?: string;
-  /** Where Page videos are uploaded. Default `https://graph-video.facebook.com`. */
+  /** Graph API host (`FACEBOOK_API_BASE`). Default `https://graph.facebook.com`. */
+  apiBaseUrl?: string;
+  /**
+   * Where Page videos are uploaded. Default `https://graph-video.facebook.com`, or `apiBaseUrl`
+   * when that is moved (Graph takes uploads on its main host too), so one setting moves both.
+   */
   videoBaseUrl?: string;
-  /** Where the Login dialog is. Default `https://www.facebook.com`. */
-  authorizeBaseUrl?: string;
+  /** The Login dialog (`FACEBOOK_OAUTH_AUTHORIZE_URL`). Default `https://www.facebook.com/<graphVersion>/dialog/oauth`. */
+  oauthAuthorizeUrl?: string;
 }
 
 export type FacebookProvider = ProviderV2<FacebookCredentials, FacebookOptions>;
 
 const facebookSettingsSchema = baseProviderSettingsSchema.extend({
   graphVersion: graphVersionSettingSchema.optional(),
-  graphBaseUrl: baseUrlSettingSchema.optional(),
+  apiBaseUrl: baseUrlSettingSchema.optional(),
   videoBaseUrl: baseUrlSettingSchema.optional(),
-  authorizeBaseUrl: baseUrlSettingSchema.optional(),
+  oauthAuthorizeUrl: baseUrlSettingSchema.optional(),
 });
 
 function createFacebookContext({ settings }: { settings: z.output<typeof facebookSettingsSchema> }): FacebookContext {
   const clock = settings.clock ?? systemClock;
   const graphVersion = settings.graphVersion ?? DEFAULT_META_GRAPH_VERSION;
-  const graphBaseUrl = settings.graphBaseUrl ?? 'https://graph.facebook.com';
+  const graphBaseUrl = settings.apiBaseUrl ?? 'https://graph.facebook.com';
   const http = settings.http ?? {};
   const graph = createGraphHttpClient({
     platform: 'facebook',
@@ -57,7 +60,7 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
     ...(http.userAgent !== undefined && { userAgent: http.userAgent }),
   });
   const oauth = createFacebookOAuth({
-    authorizeBaseUrl: settings.authorizeBaseUrl ?? 'https://www.facebook.com',
+    authorizationEndpoint: settings.oauthAuthorizeUrl ?? `https://www.facebook.com/${graphVersion}/dialog/oauth`,
     graphBaseUrl,
     graphVersion,
     clock,
@@ -67,7 +70,7 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
   let mediaFetcher: SafeFetcher | undefined;
   return {
     graph,
-    videoBaseUrl: settings.videoBaseUrl ?? 'https://graph-video.facebook.com',
+    videoBaseUrl: settings.videoBaseUrl ?? settings.apiBaseUrl ?? 'https://graph-video.facebook.com',
     graphVersion,
     clock,
     oauth,
