@@ -35,8 +35,10 @@ export interface ThreadsProviderSettings extends BaseProviderSettings {
   container?: {
     /** Between two looks at a container. Default 3 s. */
     pollIntervalMs?: number;
-    /** Longest wait inside `publish`. Default 30 s (Threads suggests about 30 s for a video). */
+    /** Longest wait inside `publish`, for all its containers together. Default 30 s (Threads suggests about 30 s for a video). */
     maxWaitMs?: number;
+    /** When a `pending` publish should be resumed. Default 60 s (Threads suggests a look a minute, for up to 5 minutes). */
+    checkAfterMs?: number;
     /** Injectable for tests. */
     sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void>;
   };
@@ -52,6 +54,7 @@ const threadsSettingsSchema = baseProviderSettingsSchema.extend({
     .object({
       pollIntervalMs: z.number().int().positive().optional(),
       maxWaitMs: z.number().int().nonnegative().optional(),
+      checkAfterMs: z.number().int().positive().optional(),
       sleep: z.custom<(options: { ms: number; signal?: AbortSignal }) => Promise<void>>((value) => typeof value === 'function', 'must be a function').optional(),
     })
     .optional(),
@@ -82,6 +85,7 @@ function createThreadsContext({ settings }: { settings: z.output<typeof threadsS
     container: {
       pollIntervalMs: settings.container?.pollIntervalMs ?? 3_000,
       maxWaitMs: settings.container?.maxWaitMs ?? 30_000,
+      checkAfterMs: settings.container?.checkAfterMs ?? 60_000,
       ...(settings.container?.sleep !== undefined && { sleep: settings.container.sleep }),
     },
   };

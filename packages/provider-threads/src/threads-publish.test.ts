@@ -255,10 +255,22 @@ describe('pending containers and resume', () => {
     threadsServer({ calls, statuses: { '101': [containerInProgress] } });
     const result = await threads({ maxWaitMs: 20 }).publish({ post: video, auth, options: {} });
     expect(result.status).toBe('pending');
-    expect(result.checkAfterMs).toBe(10);
+    expect(result.checkAfterMs).toBe(60_000);
     expect(result.resume).toMatchObject({ v: 1, userId: USER_ID, items: [{ kind: 'post', containerId: '101' }] });
     expect(JSON.stringify(result)).not.toContain(ACCESS_TOKEN);
     expect(publishes(calls)).toEqual([]);
+  });
+
+  it('one wait budget for the whole publish: a second video waits only for what the first left', async () => {
+    const calls: WireCall[] = [];
+    // 30 ms at 10 ms a look: the first container takes three looks (20 ms), the second gets 10 ms (two looks).
+    threadsServer({ calls, statuses: { '101': [containerInProgress, containerInProgress, containerFinished], '102': [containerInProgress, containerInProgress, containerFinished] } });
+    const clip = { url: 'https://cdn.example/v.mp4', mimeType: 'video/mp4' };
+    const result = await threads({ maxWaitMs: 30 }).publish({ post: { text: 'One', media: [clip], thread: [{ text: 'Two', media: [clip] }] }, auth, options: {} });
+    expect(result.status).toBe('pending');
+    expect(result.resume).toMatchObject({ items: [{ postId: '501' }, { containerId: '102' }] });
+    expect(calls.filter((call) => call.path.startsWith('/v1.0/102?'))).toHaveLength(2);
+    expect(publishes(calls)).toEqual(['101']);
   });
 
   it('checkStatus only reads; finalize publishes the container once, and a second finalize does not publish again', async () => {

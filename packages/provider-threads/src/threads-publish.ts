@@ -170,19 +170,30 @@ async function checkPublishingLimit(options: { context: ThreadsContext; actor: A
 /** Threads names a container's state `status` and the reason of an `ERROR` `error_message`. */
 const THREADS_CONTAINER_FIELDS = { statusField: 'status', detailField: 'error_message' } as const;
 
-/** Looks at a container until it leaves IN_PROGRESS, within the wait budget (`once`: one look). */
-async function settleContainer(options: { context: ThreadsContext; actor: Actor; containerId: string; once: boolean; signal?: AbortSignal }) {
-  const { context } = options;
-  return waitForContainer({
+/**
+ * What is left of the time one `publish` may spend waiting for containers, shared by every
+ * container it waits for (carousel children, each post of a thread), so `container.maxWaitMs`
+ * bounds the whole publish. `finalize` and `checkStatus` have none: they look once.
+ */
+interface WaitBudget {
+  remainingMs: number;
+}
+
+/** Looks at a container until it leaves IN_PROGRESS or the budget is spent (always at least once). */
+async function settleContainer(options: { context: ThreadsContext; actor: Actor; containerId: string; budget: WaitBudget; signal?: AbortSignal }) {
+  const { context, budget } = options;
+  const waited = await waitForContainer({
     http: context.graph,
     containerId: options.containerId,
     accessToken: options.actor.accessToken,
     ...THREADS_CONTAINER_FIELDS,
     intervalMs: context.container.pollIntervalMs,
-    maxWaitMs: options.once ? 0 : context.container.maxWaitMs,
+    maxWaitMs: budget.remainingMs,
     ...(context.container.sleep !== undefined && { sleep: context.container.sleep }),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
+  budget.remainingMs = Math.max(0, budget.remainingMs - (waited.attempts - 1) * context.container.pollIntervalMs);
+  return waited;
 }
 
 function failureOf(state: GraphContainerState): LetmepostError {
@@ -237,10 +248,10 @@ async function advanceItem(options: {
   state: ResumeState;
   index: number;
   replyToId: string | undefined;
-  once: boolean;
+  budget: WaitBudget;
   signal?: AbortSignal;
 }): Promise<Step> {
-  const { context, actor, state, index, once, signal } = options;
+  const { context, actor, state, index, budget, signal } = options;
   let item = state.items[index]!;
   const signalOption = signal !== undefined ? { signal } : {};
 
@@ -264,7 +275,7 @@ async function advanceItem(options: {
     item = { ...item, childContainerIds: childIds };
     // Every child must be FINISHED before the carousel container that lists them is made.
     for (const childId of childIds) {
-      const { state: child, done } = await settleContainer({ context, actor, containerId: childId, once, ...signalOption });
+      const { state: child, done } = await settleContainer({ context, actor, containerId: childId, budget, ...signalOption });
       if (!done) return { kind: 'waiting', item };
       if (child.status !== 'FINISHED') return { kind: 'failed', item, error: failureOf(child) };
     }
@@ -273,7 +284,7 @@ async function advanceItem(options: {
     item = { ...item, containerId: await createContainer({ context, actor, form: itemForm({ state, item, index, replyToId: options.replyToId }), ...signalOption }) };
   }
   const containerId = item.containerId!;
-  const { state: waited, done } = await settleContainer({ context, actor, containerId, once, ...signalOption });
+  const { state: waited, done } = await settleContainer({ context, actor, containerId, budget, ...signalOption });
   if (!done) return { kind: 'waiting', item };
   let outcome;
   try {
@@ -339,6 +350,7 @@ async function permalinkOf(options: { context: ThreadsContext; actor: Actor; pos
  */
 async function advance(options: { context: ThreadsContext; actor: Actor; state: ResumeState; once: boolean; signal?: AbortSignal }): Promise<ProviderPublishResult> {
   const { context, actor, once, signal } = options;
+  const budget: WaitBudget = { remainingMs: once ? 0 : context.container.maxWaitMs };
   let state = options.state;
   const warnings: PublishWarning[] = [];
   for (let index = 0; index < state.items.length; index += 1) {
@@ -352,7 +364,7 @@ async function advance(options: { context: ThreadsContext; actor: Actor; state: 
     }
     let step: Step;
     try {
-      step = await advanceItem({ context, actor, state, index, replyToId, once, ...(signal !== undefined && { signal }) });
+      step = await advanceItem({ context, actor, state, index, replyToId, budget, ...(signal !== undefined && { signal }) });
     } catch (error) {
       // Nothing published yet: the error stands for the whole publish (and core may refresh and retry).
       if (!published(state)) throw error;
@@ -360,7 +372,7 @@ async function advance(options: { context: ThreadsContext; actor: Actor; state: 
       return finish({ state, warnings, failedFrom: { index, error: mapped } });
     }
     state = { ...state, items: state.items.map((item, position) => (position === index ? step.item : item)) };
-    if (step.kind === 'waiting') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.pollIntervalMs, warnings };
+    if (step.kind === 'waiting') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.checkAfterMs, warnings };
     if (step.kind === 'failed') {
       if (!published(state) && !once) throw step.error;
       return finish({ state, warnings, failedFrom: { index, error: step.error } });
@@ -435,8 +447,8 @@ export async function checkThreadsStatus(options: {
   if (next === undefined) return finish({ state, warnings: [] });
   const waitingOn = next.containerId !== undefined ? [next.containerId] : (next.childContainerIds ?? []);
   for (const containerId of waitingOn) {
-    const { state: look } = await settleContainer({ context, actor, containerId, once: true, ...(signal !== undefined && { signal }) });
-    if (look.status === 'IN_PROGRESS') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.pollIntervalMs, warnings: [] };
+    const { state: look } = await settleContainer({ context, actor, containerId, budget: { remainingMs: 0 }, ...(signal !== undefined && { signal }) });
+    if (look.status === 'IN_PROGRESS') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.checkAfterMs, warnings: [] };
     if (look.status === 'ERROR' || look.status === 'EXPIRED') {
       if (!published(state)) return { status: 'failed', error: failureOf(look), warnings: [] };
       // Earlier posts exist: finalize reports which items landed and which failed.
