@@ -64,6 +64,25 @@ describe('Threads Login', () => {
     expect(tokens.refreshToken).toBeUndefined();
   });
 
+  it('a refused code (Threads answers flat OAuth errors) and a refused swap both fail the connect as platform_auth_failed', async () => {
+    const callbackUrl = new URL(`${REDIRECT_URI}?code=AQBx-code-c4n4ry&state=${STATE}#_`);
+    const exchange = { client: CLIENT, redirectUri: REDIRECT_URI, callbackUrl, state: STATE, codeVerifier: 'verifier-0123456789abcdefghijklmnopqrstuvwxyz0123' };
+    const calls: WireCall[] = [];
+    interceptThreads({ calls, method: 'POST', path: '/oauth/access_token', reply: { status: 400, body: { error_type: 'OAuthException', code: 400, error_message: 'Invalid verification code format.' } } });
+    const refused = await createThreads({ clock }).exchangeCode!(exchange).catch((caught: unknown) => caught);
+    expect(refused).toMatchObject({ code: 'platform_auth_failed', platform: 'threads' });
+
+    interceptThreads({ calls, method: 'POST', path: '/oauth/access_token', reply: { status: 200, body: tokenResponse } });
+    interceptThreads({ calls, method: 'GET', path: '/access_token', reply: { status: 400, body: { error: { message: 'Error validating client secret.', type: 'OAuthException', code: 101 } } } });
+    const swapRefused = await createThreads({ clock }).exchangeCode!(exchange).catch((caught: unknown) => caught);
+    expect(swapRefused).toMatchObject({ code: 'platform_auth_failed', platform: 'threads', status: 400 });
+    for (const error of [refused, swapRefused]) {
+      expect(JSON.stringify(error)).not.toContain(CLIENT.clientSecret);
+      expect(JSON.stringify(error)).not.toContain(tokenResponse.access_token);
+      expect((error as Error).message).not.toContain(CLIENT.clientSecret);
+    }
+  });
+
   it('refreshes the long-lived token itself with th_refresh_token', async () => {
     const calls: WireCall[] = [];
     interceptThreads({ calls, method: 'GET', path: '/refresh_access_token', reply: { status: 200, body: refreshedToken } });

@@ -1,4 +1,4 @@
-import { type ClientCredentials, type Clock, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type ClientCredentials, type Clock, type TokenSet } from '@letmepost/core';
 import { exchangeLongLivedToken, refreshLongLivedToken, type GraphHttpClient } from '@letmepost/meta-graph';
 import { createOAuth2Client, repairTokenResponse, type HttpTimeouts, type OAuth2TokenSet } from '@letmepost/provider-utils';
 import type { Dispatcher } from 'undici';
@@ -44,14 +44,31 @@ export function createThreadsOAuth(options: {
     authorizationUrl: (authorization) => client.authorizationUrl(authorization),
     async exchangeCode(exchange) {
       const shortLived: OAuth2TokenSet = await client.exchangeCode(exchange);
-      const longLived = await exchangeLongLivedToken({
-        http,
-        url: `${options.apiBaseUrl}/access_token`,
-        grantType: 'th_exchange_token',
-        params: { client_secret: exchange.client.clientSecret ?? '', access_token: shortLived.accessToken },
-        clock,
-        ...(exchange.signal !== undefined && { signal: exchange.signal }),
-      });
+      let longLived: TokenSet;
+      try {
+        longLived = await exchangeLongLivedToken({
+          http,
+          url: `${options.apiBaseUrl}/access_token`,
+          grantType: 'th_exchange_token',
+          params: { client_secret: exchange.client.clientSecret ?? '', access_token: shortLived.accessToken },
+          clock,
+          ...(exchange.signal !== undefined && { signal: exchange.signal }),
+        });
+      } catch (error) {
+        // A refused swap (wrong app secret, a token of another app) fails the connect itself;
+        // outages and throttling keep their own codes, since trying again may help.
+        if (!LetmepostError.isInstance(error) || error.code === 'platform_unavailable' || error.code === 'rate_limited') throw error;
+        throw new LetmepostError({
+          code: 'platform_auth_failed',
+          message: `Threads refused to swap the new token for a long-lived one: ${error.message}`,
+          platform: 'threads',
+          ...(error.status !== undefined && { status: error.status }),
+          ...(error.platformResponse !== undefined && { platformResponse: error.platformResponse }),
+          retryable: false,
+          remediation: 'Check the Threads App Secret configured for this app (THREADS_CLIENT_SECRET), then connect again.',
+          cause: error,
+        });
+      }
       // The granted scopes come with the code exchange only (`scope`, when sent); keep them.
       return { ...longLived, ...(shortLived.scopes.length > 0 && longLived.scopes === undefined && { scopes: shortLived.scopes }) };
     },
