@@ -29,7 +29,7 @@ export interface ThreadsProviderSettings extends BaseProviderSettings {
   apiBaseUrl?: string;
   /** Path version. Default `v1.0`, the only one Threads serves (`THREADS_API_VERSION`). */
   apiVersion?: string;
-  /** Consent page. Default `https://threads.net/oauth/authorize`. */
+  /** Consent page. Default `https://threads.net/oauth/authorize` (`THREADS_OAUTH_AUTHORIZE_URL`). */
   oauthAuthorizeUrl?: string;
   /** How long `publish` waits for media containers before answering `pending`. */
   container?: {
