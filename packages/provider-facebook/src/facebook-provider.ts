@@ -5,6 +5,7 @@ import {
   baseUrlSettingSchema,
   createSafeFetcher,
   defineProvider,
+  httpClientSettingsOf,
   resolveAppClient,
   type BaseProviderSettings,
   type SafeFetcher,
@@ -45,19 +46,14 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
   const clock = settings.clock ?? systemClock;
   const graphVersion = settings.graphVersion ?? DEFAULT_META_GRAPH_VERSION;
   const graphBaseUrl = settings.apiBaseUrl ?? 'https://graph.facebook.com';
-  const http = settings.http ?? {};
   const graph = createGraphHttpClient({
     platform: 'facebook',
     baseUrl: graphBaseUrl,
     apiVersion: graphVersion,
     // Per-request Page tokens get their proof from the instance's app; stored tokens carry their own.
     ...(settings.clientSecret !== undefined && { appSecret: settings.clientSecret }),
+    ...httpClientSettingsOf({ settings }),
     clock,
-    ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
-    ...(http.timeouts !== undefined && { timeouts: http.timeouts }),
-    ...(http.retry !== undefined && { retry: http.retry }),
-    ...(http.maxResponseBytes !== undefined && { maxResponseBytes: http.maxResponseBytes }),
-    ...(http.userAgent !== undefined && { userAgent: http.userAgent }),
   });
   const oauth = createFacebookOAuth({
     authorizationEndpoint: settings.oauthAuthorizeUrl ?? `https://www.facebook.com/${graphVersion}/dialog/oauth`,
@@ -65,7 +61,7 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
     graphVersion,
     clock,
     ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
-    ...(http.timeouts !== undefined && { timeouts: http.timeouts }),
+    ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
   let mediaFetcher: SafeFetcher | undefined;
   return {
