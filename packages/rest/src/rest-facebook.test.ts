@@ -5,6 +5,7 @@ import { facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler } from './rest-handler.js';
 import { authenticateTestKeys } from './test-support/authenticate.js';
+import { approveSandboxConsent, callRest } from './test-support/sandbox-consent.js';
 
 // Facebook through REST and core against the sandbox: one login stores every Page as an account
 // of one grant, publishing uses each Page's own token, and per-request credentials arrive
@@ -27,32 +28,14 @@ beforeEach(async () => {
 });
 afterEach(async () => sandbox.close());
 
-async function call(options: { method: string; path: string; body?: unknown }) {
-  const response = await handler(
-    new Request(`${BASE}${options.path}`, {
-      method: options.method,
-      headers: { authorization: 'Bearer key-a', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    }),
-  );
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const call = (options: { method: string; path: string; body?: unknown }) => callRest({ handler, baseUrl: BASE, ...options });
 
 describe('Facebook through REST', () => {
   it('one login stores every Page; each publishes with its own Page token; per-request page_access_token + page_id work', async () => {
     expect((await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'facebook', client_id: 'fb-app', client_secret: SECRET } })).status).toBe(201);
     const session = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'facebook' } });
     expect(session.status).toBe(201);
-    const consentPage = await (await fetch(session.json!.url)).text();
-    const consentId = /name="consent_id" value="([^"]+)"/.exec(consentPage)![1]!;
-    const approved = await fetch(new URL('consent', session.json!.url), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ consent_id: consentId, decision: 'approve' }),
-    });
-    const callback = await handler(new Request(approved.headers.get('location')!));
+    const callback = await handler(new Request(await approveSandboxConsent({ authorizeUrl: session.json!.url })));
     expect(callback.status).toBe(200);
     const accounts = ((await callback.json()) as { data: Array<{ id: string; platform: string; platform_account_id: string; kind: string }> }).data;
     expect(accounts.map((account) => [account.platform, account.platform_account_id, account.kind])).toEqual(facebookPages.map((page) => ['facebook', page.id, 'page']));
