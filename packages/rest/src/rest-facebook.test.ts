@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createFacebook } from '@letmepost/provider-facebook';
-import { facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
+import { approveSandboxConsent, facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler } from './rest-handler.js';
 import { authenticateTestKeys } from './test-support/authenticate.js';
@@ -44,15 +44,7 @@ describe('Facebook through REST', () => {
     expect((await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'facebook', client_id: 'fb-app', client_secret: SECRET } })).status).toBe(201);
     const session = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'facebook' } });
     expect(session.status).toBe(201);
-    const consentPage = await (await fetch(session.json!.url)).text();
-    const consentId = /name="consent_id" value="([^"]+)"/.exec(consentPage)![1]!;
-    const approved = await fetch(new URL('consent', session.json!.url), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ consent_id: consentId, decision: 'approve' }),
-    });
-    const callback = await handler(new Request(approved.headers.get('location')!));
+    const callback = await handler(new Request(await approveSandboxConsent({ authorizeUrl: session.json!.url })));
     expect(callback.status).toBe(200);
     const accounts = ((await callback.json()) as { data: Array<{ id: string; platform: string; platform_account_id: string; kind: string }> }).data;
     expect(accounts.map((account) => [account.platform, account.platform_account_id, account.kind])).toEqual(facebookPages.map((page) => ['facebook', page.id, 'page']));
