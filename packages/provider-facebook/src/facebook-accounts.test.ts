@@ -1,35 +1,26 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import errorCodeExchange from './__fixtures__/error-code-exchange.json' with { type: 'json' };
 import error200 from './__fixtures__/error-200-permission.json' with { type: 'json' };
 import mePermissionsDeclined from './__fixtures__/me-permissions-declined.json' with { type: 'json' };
 import tokenLongLived from './__fixtures__/token-long-lived.json' with { type: 'json' };
 import tokenShortLived from './__fixtures__/token-short-lived.json' with { type: 'json' };
 import { createFacebook } from './facebook-provider.js';
-import { startFakeGraph, type FakeGraph } from './test-support/fake-graph.js';
+import { useFakeGraph } from './test-support/fake-graph.js';
 
 const APP = { clientId: '1234567890', clientSecret: 'facebook-app-secret-c4n4ry-77' };
 const WORKSPACE_APP = { clientId: '999', clientSecret: 'workspace-secret-c4n4ry-88' };
 const NOW = 1_780_000_000_000;
 const proofOf = (token: string, secret: string) => createHmac('sha256', secret).update(token).digest('hex');
 
-let graph: FakeGraph;
-beforeAll(async () => {
-  graph = await startFakeGraph();
-});
-afterAll(async () => {
-  await graph.close();
-});
-afterEach(() => {
-  graph.server.requests.length = 0;
-});
+const fakeGraph = useFakeGraph();
 
 function provider() {
-  return createFacebook({ ...APP, apiBaseUrl: graph.url, clock: { now: () => NOW }, http: { retry: { maxAttempts: 1 } } });
+  return createFacebook({ ...APP, apiBaseUrl: fakeGraph().url, clock: { now: () => NOW }, http: { retry: { maxAttempts: 1 } } });
 }
 
 function calls(): string[] {
-  return graph.server.requests.map((request) => `${request.method} ${graph.pathOf(request)}`);
+  return fakeGraph().server.requests.map((request) => `${request.method} ${fakeGraph().pathOf(request)}`);
 }
 
 const userTokens = { accessToken: tokenLongLived.access_token, secrets: { appsecretProof: proofOf(tokenLongLived.access_token, WORKSPACE_APP.clientSecret) } };
@@ -45,7 +36,7 @@ describe('connect: code → short-lived → long-lived user token', () => {
       codeVerifier: 'verifier-verifier-verifier-verifier-verifier-0123',
     });
     expect(calls()).toEqual(['POST oauth/access_token', 'GET oauth/access_token']);
-    const [code, swap] = graph.server.requests;
+    const [code, swap] = fakeGraph().server.requests;
     expect(Object.fromEntries(new URLSearchParams(code!.text()))).toMatchObject({
       grant_type: 'authorization_code',
       code: 'AQDcode',
@@ -53,7 +44,7 @@ describe('connect: code → short-lived → long-lived user token', () => {
       client_id: WORKSPACE_APP.clientId,
       client_secret: WORKSPACE_APP.clientSecret,
     });
-    expect(graph.paramsOf(swap!)).toEqual({
+    expect(fakeGraph().paramsOf(swap!)).toEqual({
       grant_type: 'fb_exchange_token',
       client_id: WORKSPACE_APP.clientId,
       client_secret: WORKSPACE_APP.clientSecret,
@@ -68,7 +59,7 @@ describe('connect: code → short-lived → long-lived user token', () => {
   });
 
   it('a used code (Graph error 100/36009 at the token endpoint) is platform_auth_failed, and no swap is tried', async () => {
-    graph.failNext({ method: 'POST', path: 'oauth/access_token', status: 400, body: errorCodeExchange });
+    fakeGraph().failNext({ method: 'POST', path: 'oauth/access_token', status: 400, body: errorCodeExchange });
     const error = await provider()
       .exchangeCode!({
         client: APP,
@@ -86,7 +77,7 @@ describe('connect: code → short-lived → long-lived user token', () => {
   it('revoke: DELETE /me/permissions with the user token and its stored proof', async () => {
     await provider().revoke!({ tokens: userTokens, client: WORKSPACE_APP });
     expect(calls()).toEqual(['DELETE me/permissions']);
-    expect(graph.paramsOf(graph.server.requests[0]!)).toEqual({ access_token: userTokens.accessToken, appsecret_proof: userTokens.secrets.appsecretProof });
+    expect(fakeGraph().paramsOf(fakeGraph().server.requests[0]!)).toEqual({ access_token: userTokens.accessToken, appsecret_proof: userTokens.secrets.appsecretProof });
   });
 });
 
@@ -94,7 +85,7 @@ describe('listAccounts: every Page of one login', () => {
   it('lists the user’s Pages and those of their Business Portfolios, once each, each with its Page token and proof', async () => {
     const accounts = await provider().listAccounts!({ tokens: userTokens, client: WORKSPACE_APP });
     expect(calls()).toEqual(['GET me/accounts', 'GET me/businesses', 'GET 900/owned_pages', 'GET 900/client_pages']);
-    expect(graph.paramsOf(graph.server.requests[0]!)).toMatchObject({
+    expect(fakeGraph().paramsOf(fakeGraph().server.requests[0]!)).toMatchObject({
       fields: 'id,name,username,access_token,picture.type(large),tasks',
       access_token: userTokens.accessToken,
       appsecret_proof: userTokens.secrets.appsecretProof,
@@ -116,15 +107,15 @@ describe('listAccounts: every Page of one login', () => {
   });
 
   it('without business_management (403 #200 on /me/businesses) the user’s own Pages are still listed', async () => {
-    graph.failNext({ method: 'GET', path: 'me/businesses', status: 403, body: error200 });
+    fakeGraph().failNext({ method: 'GET', path: 'me/businesses', status: 403, body: error200 });
     const accounts = await provider().listAccounts!({ tokens: userTokens, client: WORKSPACE_APP });
     expect(accounts.map((account) => account.platformAccountId)).toEqual(['101']);
   });
 
   it('no Page because pages_show_list was declined → permission_denied naming it', async () => {
-    graph.failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [] } });
-    graph.failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
-    graph.failNext({ method: 'GET', path: 'me/permissions', status: 200, body: mePermissionsDeclined });
+    fakeGraph().failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/permissions', status: 200, body: mePermissionsDeclined });
     const error = await provider()
       .listAccounts!({ tokens: userTokens, client: WORKSPACE_APP })
       .then(() => expect.unreachable('an empty list is an error'), (caught: unknown) => caught as Error & { code: string; rule: string });
@@ -133,14 +124,14 @@ describe('listAccounts: every Page of one login', () => {
   });
 
   it('no Page at all → not_found facebook.accounts.no_page', async () => {
-    graph.failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [] } });
-    graph.failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
     await expect(provider().listAccounts!({ tokens: userTokens, client: WORKSPACE_APP })).rejects.toMatchObject({ code: 'not_found', rule: 'facebook.accounts.no_page' });
   });
 
   it('Pages, but none the user may post to → permission_denied facebook.accounts.no_publishable_page', async () => {
-    graph.failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [{ id: '102', name: 'Read-only', access_token: 'EAA102', tasks: ['ANALYZE'] }] } });
-    graph.failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/accounts', status: 200, body: { data: [{ id: '102', name: 'Read-only', access_token: 'EAA102', tasks: ['ANALYZE'] }] } });
+    fakeGraph().failNext({ method: 'GET', path: 'me/businesses', status: 200, body: { data: [] } });
     await expect(provider().listAccounts!({ tokens: userTokens, client: WORKSPACE_APP })).rejects.toMatchObject({
       code: 'permission_denied',
       rule: 'facebook.accounts.no_publishable_page',

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createFacebook } from '@letmepost/provider-facebook';
-import { facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
+import { approveSandboxConsent, facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler } from './rest-handler.js';
 import { authenticateTestKeys } from './test-support/authenticate.js';
-import { approveSandboxConsent, callRest } from './test-support/sandbox-consent.js';
+import { callRest } from './test-support/rest-call.js';
 
 // Facebook through REST and core against the sandbox: one login stores every Page as an account
 // of one grant, publishing uses each Page's own token, and per-request credentials arrive

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createThreads } from '@letmepost/provider-threads';
-import { startSandbox, threadsUser, type Sandbox } from '@letmepost/sandbox';
+import { approveSandboxConsent, startSandbox, threadsUser, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRestHandler } from './rest-handler.js';
 import { authenticateTestKeys } from './test-support/authenticate.js';
-import { approveSandboxConsent, callRest } from './test-support/sandbox-consent.js';
+import { callRest } from './test-support/rest-call.js';
 
 // Threads through REST and core against the sandbox: the workspace's own Threads app, the
 // consent and the long-lived swap, a publish to the stored account, and per-request credentials

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ClientCredentials, TokenSet } from '@letmepost/core';
 import { createFacebook, FACEBOOK_WRITE_SCOPES } from '@letmepost/provider-facebook';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { approveSandboxConsent } from './sandbox-consent.js';
 import { facebookPages } from './sandbox-facebook.js';
 import { startSandbox, type Sandbox } from './sandbox-server.js';
 
@@ -25,15 +26,7 @@ async function connect(options: { scopes: readonly string[] } = { scopes: FACEBO
   const state = randomBytes(8).toString('hex');
   const authorizeUrl = await provider().authorizationUrl!({ client, redirectUri, state, codeChallenge: createHash('sha256').update(verifier).digest('base64url'), scopes: options.scopes });
   expect(authorizeUrl.pathname).toBe('/facebook/www/v26.0/dialog/oauth');
-  const page = await fetch(authorizeUrl);
-  const consentId = /name="consent_id" value="([^"]+)"/.exec(await page.text())?.[1];
-  const answer = await fetch(new URL('consent', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ consent_id: consentId!, decision: 'approve' }),
-  });
-  const callbackUrl = new URL(answer.headers.get('location')!);
+  const callbackUrl = await approveSandboxConsent({ authorizeUrl });
   return provider().exchangeCode!({ client, redirectUri, callbackUrl, state, codeVerifier: verifier });
 }
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createLetmepost, memoryTokenStore, type ClientCredentials, type MediaStaging, type PublishAuth } from '@letmepost/core';
 import { createThreads, THREADS_WRITE_SCOPES, type ThreadsCredentials } from '@letmepost/provider-threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { approveSandboxConsent } from './sandbox-consent.js';
 import { startSandbox, type Sandbox } from './sandbox-server.js';
 import { threadsUser } from './sandbox-threads.js';
 
@@ -34,15 +35,7 @@ async function connect(scopes: readonly string[] = THREADS_WRITE_SCOPES) {
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(8).toString('hex');
   const authorizeUrl = await provider.authorizationUrl!({ client, redirectUri, state, codeChallenge: createHash('sha256').update(verifier).digest('base64url'), scopes });
-  const page = await fetch(authorizeUrl);
-  const consentId = /name="consent_id" value="([^"]+)"/.exec(await page.text())?.[1];
-  const answer = await fetch(new URL('consent', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ consent_id: consentId!, decision: 'approve' }),
-  });
-  const tokens = await provider.exchangeCode!({ client, redirectUri, callbackUrl: new URL(answer.headers.get('location')!), state, codeVerifier: verifier });
+  const tokens = await provider.exchangeCode!({ client, redirectUri, callbackUrl: await approveSandboxConsent({ authorizeUrl }), state, codeVerifier: verifier });
   const [account] = await provider.listAccounts!({ tokens, client });
   const auth: PublishAuth<ThreadsCredentials> = { type: 'account', account: account!, tokens };
   return { provider, tokens, account: account!, auth };

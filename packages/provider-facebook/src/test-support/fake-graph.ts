@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { startLoopbackServer, type LoopbackServer, type RecordedRequest } from '@letmepost/testing';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import businessOwnedPages from '../__fixtures__/business-owned-pages.json' with { type: 'json' };
 import commentCreated from '../__fixtures__/comment-created.json' with { type: 'json' };
 import feedCreated from '../__fixtures__/feed-created.json' with { type: 'json' };
@@ -103,5 +104,23 @@ export async function startFakeGraph(): Promise<FakeGraph> {
     },
     failNext: (failure) => failures.push(failure),
     close: () => server.close(),
+  };
+}
+
+/** One fake Graph for a test file: started before its tests, its recordings cleared after each. */
+export function useFakeGraph(): () => FakeGraph {
+  let graph: FakeGraph | undefined;
+  beforeAll(async () => {
+    graph = await startFakeGraph();
+  });
+  afterAll(async () => {
+    await graph?.close();
+  });
+  afterEach(() => {
+    if (graph !== undefined) graph.server.requests.length = 0;
+  });
+  return () => {
+    if (graph === undefined) throw new Error('The fake Graph is not started yet.');
+    return graph;
   };
 }
