@@ -13,9 +13,15 @@ import { z } from 'zod';
  * Meta's reference shows it wrapped in `data[]`; production answers are flat. Both are read, and
  * `permissions` may be a comma-separated string or an array.
  */
+/**
+ * Graph ids are strings; an answer that sends one as a JSON number may have lost digits already
+ * (ids exceed 2^53), so it is informational only: the account id comes from `GET /me`.
+ */
+const graphIdSchema = z.union([z.string().min(1), z.number().nonnegative()]).transform(String);
+
 const instagramShortLivedTokenSchema = z.looseObject({
   access_token: z.string().min(1),
-  user_id: z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String),
+  user_id: graphIdSchema,
   permissions: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
@@ -31,7 +37,7 @@ export const instagramMeSchema = z.looseObject({
   /** The app-scoped id; not the one to publish with. */
   id: z.string().min(1),
   /** The Instagram professional account id: `/{ig-user-id}/media` takes this one. */
-  user_id: z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String),
+  user_id: z.string().regex(/^\d{1,32}$/, 'must be a numeric Graph id'),
   username: z.string().min(1),
   name: z.string().optional(),
   profile_picture_url: z.string().optional(),
