@@ -61,6 +61,15 @@ function quota(agent: ReturnType<typeof createGraphMock>['agent'], body: unknown
   answer({ agent, method: 'GET', path: `${IG_USER_ID}/content_publishing_limit`, body });
 }
 
+/** A publish that goes through: the limit, one container, FINISHED, media_publish and the permalink. */
+function answerPublish(agent: ReturnType<typeof createGraphMock>['agent']): void {
+  quota(agent);
+  answer({ agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
+  answer({ agent, method: 'GET', path: CONTAINER, body: containerFinished });
+  answer({ agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
+  answer({ agent, method: 'GET', path: MEDIA, body: permalink });
+}
+
 async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
   const error = await promise.then(
     () => undefined,
@@ -73,11 +82,7 @@ async function failure(promise: Promise<unknown>): Promise<LetmepostError> {
 describe('Instagram publish at the wire', () => {
   it('publishes one image: limit read, container with caption and alt text, FINISHED, media_publish once, permalink', async () => {
     const { agent, recorded, publish, posts } = setup();
-    quota(agent);
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
-    answer({ agent, method: 'GET', path: CONTAINER, body: containerFinished });
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
-    answer({ agent, method: 'GET', path: MEDIA, body: permalink });
+    answerPublish(agent);
 
     const result = await publish({ text: CAPTION, media: [IMAGE] }, { locationId: '110843418940484', collaborators: ['letmepost.cafe'] });
 
@@ -132,11 +137,7 @@ describe('Instagram publish at the wire', () => {
 
   it('publishes a single video as a Reel (REELS, never the retired VIDEO type) with its Reel options', async () => {
     const { agent, recorded, publish, posts } = setup();
-    quota(agent);
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
-    answer({ agent, method: 'GET', path: CONTAINER, body: containerFinished });
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
-    answer({ agent, method: 'GET', path: MEDIA, body: permalink });
+    answerPublish(agent);
 
     await publish({ text: CAPTION, media: [VIDEO] }, { shareToFeed: false, coverUrl: 'https://media.letmepost.dev/bakery/cover.jpg', thumbOffsetMs: 1500 });
 
@@ -154,11 +155,7 @@ describe('Instagram publish at the wire', () => {
 
   it('publishes a Story (STORIES, no caption) and looks Stories up under /stories when the container was already published', async () => {
     const { agent, recorded, publish, posts } = setup();
-    quota(agent);
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
-    answer({ agent, method: 'GET', path: CONTAINER, body: containerFinished });
-    answer({ agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
-    answer({ agent, method: 'GET', path: MEDIA, body: permalink });
+    answerPublish(agent);
 
     await publish({ text: '', media: [{ url: IMAGE.url, mimeType: 'image/jpeg' }] }, { placement: 'story' });
 
@@ -168,11 +165,7 @@ describe('Instagram publish at the wire', () => {
 
   it('adds the first comment on the published media, and keeps the post when the comment is refused (a warning)', async () => {
     const ok = setup();
-    quota(ok.agent);
-    answer({ agent: ok.agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
-    answer({ agent: ok.agent, method: 'GET', path: CONTAINER, body: containerFinished });
-    answer({ agent: ok.agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
-    answer({ agent: ok.agent, method: 'GET', path: MEDIA, body: permalink });
+    answerPublish(ok.agent);
     answer({ agent: ok.agent, method: 'POST', path: `${MEDIA}/comments`, body: commentCreated });
     const result = await ok.publish({ text: CAPTION, media: [IMAGE], firstComment: 'Order at letmepost.dev/bakery' });
     expect(result).toMatchObject({ status: 'published', warnings: [] });
@@ -180,11 +173,7 @@ describe('Instagram publish at the wire', () => {
     expectConformingRequests({ recorded: ok.recorded(), ids });
 
     const refused = setup();
-    quota(refused.agent);
-    answer({ agent: refused.agent, method: 'POST', path: `${IG_USER_ID}/media`, body: containerCreated });
-    answer({ agent: refused.agent, method: 'GET', path: CONTAINER, body: containerFinished });
-    answer({ agent: refused.agent, method: 'POST', path: `${IG_USER_ID}/media_publish`, body: mediaPublished });
-    answer({ agent: refused.agent, method: 'GET', path: MEDIA, body: permalink });
+    answerPublish(refused.agent);
     answer({ agent: refused.agent, method: 'POST', path: `${MEDIA}/comments`, status: 403, body: { error: { message: '(#200) Permissions error', type: 'OAuthException', code: 200 } } });
     const kept = await refused.publish({ text: CAPTION, media: [IMAGE], firstComment: 'Order now' });
     expect(kept.status).toBe('published');
