@@ -23,6 +23,13 @@ export const GRAPH_COMMON_PARAMETERS: ReadonlySet<string> = new Set([
   'locale',
 ]);
 /**
+ * Parameters Meta's documentation and API take that the node descriptions leave out (a known
+ * fault of the codegen specs): `POST /{page-id}/photos` lacks the multipart `source` file field
+ * (Pages API Photos reference; the Video API's `source` on `/videos` is described).
+ */
+const DESCRIPTION_GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = { 'Page POST photos': { source: 'file' } };
+
+/**
  * Fields an edge adds to the nodes it lists that the node descriptions leave out: `/me/accounts`
  * answers each Page with the user's `tasks` on it (Pages API docs, the fact sheet's § Identity).
  */
@@ -52,13 +59,16 @@ export function checkGraphRequest(request: GraphRequestToCheck, facts: MetaGraph
   for (const [name, value] of Object.entries(request.params)) {
     if (value === undefined) continue;
     if (name === 'fields') {
+      // A write's `fields` select from the object it creates, which the descriptions do not name
+      // (they give the edge's owner, e.g. `Page` for `POST /feed`): only reads are checked.
+      if (request.method !== 'GET') continue;
       const extra = request.edge === undefined ? [] : (EDGE_EXTRA_FIELDS[`${request.node} ${request.edge}`] ?? []);
       problems.push(...checkFields({ label, fields: value, operation, facts, extra }));
       continue;
     }
     if (GRAPH_COMMON_PARAMETERS.has(name)) continue;
     if (request.method === 'GET' && request.edge !== undefined && EDGE_READ_PARAMETERS.has(name)) continue;
-    const type = operation.params[name];
+    const type = operation.params[name] ?? DESCRIPTION_GAPS[`${request.node} ${key}`]?.[name];
     if (type === undefined) {
       problems.push(`${label}: unknown parameter ${name}`);
       continue;
@@ -119,7 +129,10 @@ function checkType(options: { type: string; value: unknown; facts: MetaGraphFact
   }
   const enumValues = facts.enums[type];
   if (enumValues !== undefined) {
-    return typeof value === 'string' && enumValues.includes(value) ? undefined : `must be one of ${enumValues.join(', ')}, got ${JSON.stringify(value)}`;
+    // Compared without case: the descriptions spell the same values in either case (`video_reels`
+    // START/FINISH, `videos` start/finish), and Meta's guides send them in lowercase.
+    const matches = typeof value === 'string' && enumValues.some((candidate) => candidate.toLowerCase() === value.toLowerCase());
+    return matches ? undefined : `must be one of ${enumValues.join(', ')}, got ${JSON.stringify(value)}`;
   }
   switch (type) {
     case 'string':
