@@ -8,3 +8,4 @@ export { linkedinOrganization, linkedinUser } from './sandbox-linkedin.js';
 export type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
 export { facebookBusiness, facebookPages, facebookUser } from './sandbox-facebook.js';
 export type { ContainerFault, ContainerStatus, MetaContainer, MetaGraph, MetaPlatform } from './sandbox-meta-graph.js';
+export { instagramUser } from './sandbox-instagram.js';

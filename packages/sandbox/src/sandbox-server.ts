@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createBlueskyEmulator } from './sandbox-bluesky.js';
 import { SandboxHttpError, escapeHtml, readJson, sendHtml, sendJson, type SandboxRequest } from './sandbox-http.js';
 import { createFacebookEmulator } from './sandbox-facebook.js';
+import { createInstagramEmulator } from './sandbox-instagram.js';
 import { createLinkedInEmulator } from './sandbox-linkedin.js';
 import { createMetaGraph, type MetaGraph } from './sandbox-meta-graph.js';
 import type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
@@ -35,6 +36,7 @@ export interface Sandbox {
     linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
     bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
     facebook: { graphBaseUrl: string; videoBaseUrl: string; authorizeBaseUrl: string };
+    instagram: { apiBaseUrl: string };
   };
   /** The Meta family's shared Graph state: container faults, publishing usage, token issue. */
   meta: MetaGraph;
@@ -138,6 +140,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     createLinkedInEmulator({ state, baseUrl: () => baseUrl, ...(options.linkedinVideoPartBytes ? { videoPartBytes: options.linkedinVideoPartBytes } : {}) }),
     createBlueskyEmulator({ state, baseUrl: () => baseUrl, ...(options.blueskyAccessLifetimeSeconds ? { accessLifetimeSeconds: options.blueskyAccessLifetimeSeconds } : {}) }),
     createFacebookEmulator({ state, meta, baseUrl: () => baseUrl }),
+    createInstagramEmulator({ state, meta, baseUrl: () => baseUrl }),
   ];
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -216,6 +219,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
       bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
       facebook: { graphBaseUrl: `${baseUrl}/facebook/graph`, videoBaseUrl: `${baseUrl}/facebook/graph-video`, authorizeBaseUrl: `${baseUrl}/facebook/www` },
+      instagram: { apiBaseUrl: `${baseUrl}/instagram` },
     },
     meta,
     postUrl: (options) => `${baseUrl}${postPath(options)}`,
