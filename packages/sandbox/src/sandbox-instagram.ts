@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { applyWriteFault, dropConnection } from './sandbox-faults.js';
 import { sendJson, type SandboxRequest } from './sandbox-http.js';
-import { graphError, graphParams, META_PUBLISHING_LIMITS, META_TOKEN_LIFETIMES, metaFaultShape, type MetaContainer, type MetaGraph } from './sandbox-meta-graph.js';
+import { graphError, graphParams, META_PUBLISHING_LIMITS, metaFaultShape, metaOAuthProfile, type MetaContainer, type MetaGraph } from './sandbox-meta-graph.js';
 import { createOAuthServer } from './sandbox-oauth.js';
 import type { SandboxState } from './sandbox-state.js';
 
@@ -26,20 +26,14 @@ export function createInstagramEmulator(options: { state: SandboxState; meta: Me
   const { state, meta } = options;
   const oauth = createOAuthServer({
     state,
-    profile: {
+    // Instagram answers the code exchange in its own shape, not RFC 6749's.
+    profile: metaOAuthProfile({
       platform: 'instagram',
       displayName: 'Instagram',
-      clientAuthentication: 'client_secret_post',
-      pkceRequired: false,
-      accessTokenLifetimeSeconds: META_TOKEN_LIFETIMES.shortLivedSeconds,
-      refresh: 'none',
-      invalidGrantError: 'invalid_grant',
-      invalidGrantDescription: 'This authorization code has been used.',
-      codeLifetimeSeconds: 3600,
-      scopeSeparator: ',',
       user: { id: instagramUser.id, username: instagramUser.username, name: instagramUser.name },
+      codeLifetimeSeconds: 3600,
       codeExchangeAnswer: ({ standard, userId, scopes }) => ({ access_token: standard.access_token, user_id: userId, permissions: scopes.join(',') }),
-    },
+    }),
   });
   const limitKey = (userId: string) => `instagram:${userId}`;
   const mediaIds = new Map<string, { userId: string; kind: string; caption: string; at: number }>();
