@@ -38,6 +38,37 @@ async function startCreatePlatform() {
   };
 }
 
+/** One scenario on a fresh SQLite file and platform; `retryIdempotencyKey` makes it the control run. */
+async function runOnSqlite({ cleanups, retryIdempotencyKey }: { cleanups: Array<() => Promise<void> | void>; retryIdempotencyKey?: string }) {
+  const platform = await startCreatePlatform();
+  const path = join(tmpdir(), `letmepost-never-twice-${process.pid}-${Date.now()}-${cleanups.length}.db`);
+  cleanups.push(platform.close, () => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  });
+  return runNeverTwiceScenario({
+    // Loaded from source in the child too (Node strips the types), so no build is needed first.
+    store: {
+      storeModule: fileURLToPath(new URL('./sqlite-token-store.ts', import.meta.url)),
+      storeFactory: 'sqliteTokenStore',
+      storeOptions: { path, busyTimeoutMs: 10_000 },
+    },
+    provider: {
+      module: import.meta.resolve('@letmepost/testing'),
+      export: 'createLoopbackProvider',
+      settings: { id: 'linkedin', baseUrl: platform.url, clientId: 'loopback-client', clientSecret: 'canary-never-twice-secret' },
+    },
+    createAnswered: platform.nextCreateAnswered,
+    createCount: platform.creates,
+    publish: {
+      workspaceId: 'ws-1',
+      post: { text: 'exactly once' },
+      targets: [{ platform: 'linkedin', credentials: { accessToken: 'per-request-token' } }],
+      idempotencyKey: 'job-42',
+    },
+    ...(retryIdempotencyKey !== undefined && { retryIdempotencyKey }),
+  });
+}
+
 describe('never twice: a publishing process SIGKILLed right after the platform answered the create', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -45,33 +76,7 @@ describe('never twice: a publishing process SIGKILLed right after the platform a
   });
 
   it('the retry with the same idempotency key on the same SQLite file makes no second create', async () => {
-    const platform = await startCreatePlatform();
-    const path = join(tmpdir(), `letmepost-never-twice-${process.pid}-${Date.now()}.db`);
-    cleanups.push(platform.close, () => {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-    });
-
-    const report = await runNeverTwiceScenario({
-      // Loaded from source in the child too (Node strips the types), so no build is needed first.
-      store: {
-        storeModule: fileURLToPath(new URL('./sqlite-token-store.ts', import.meta.url)),
-        storeFactory: 'sqliteTokenStore',
-        storeOptions: { path, busyTimeoutMs: 10_000 },
-      },
-      provider: {
-        module: import.meta.resolve('@letmepost/testing'),
-        export: 'createLoopbackProvider',
-        settings: { id: 'linkedin', baseUrl: platform.url, clientId: 'loopback-client', clientSecret: 'canary-never-twice-secret' },
-      },
-      createAnswered: platform.nextCreateAnswered,
-      createCount: platform.creates,
-      publish: {
-        workspaceId: 'ws-1',
-        post: { text: 'exactly once' },
-        targets: [{ platform: 'linkedin', credentials: { accessToken: 'per-request-token' } }],
-        idempotencyKey: 'job-42',
-      },
-    });
+    const report = await runOnSqlite({ cleanups });
 
     expect(report.killedBy).toBe('SIGKILL');
     expect(report.createsBeforeKill).toBe(1);
@@ -85,34 +90,8 @@ describe('never twice: a publishing process SIGKILLed right after the platform a
   });
 
   it('control: a retry under another key is a second create, and the harness sees it', async () => {
-    // The control: proves the scenario can observe a duplicate, so the zero above means something.
-    const platform = await startCreatePlatform();
-    const path = join(tmpdir(), `letmepost-never-twice-control-${process.pid}-${Date.now()}.db`);
-    cleanups.push(platform.close, () => {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-    });
-    const report = await runNeverTwiceScenario({
-      store: {
-        storeModule: fileURLToPath(new URL('./sqlite-token-store.ts', import.meta.url)),
-        storeFactory: 'sqliteTokenStore',
-        storeOptions: { path, busyTimeoutMs: 10_000 },
-      },
-      provider: {
-        module: import.meta.resolve('@letmepost/testing'),
-        export: 'createLoopbackProvider',
-        settings: { id: 'linkedin', baseUrl: platform.url, clientId: 'loopback-client', clientSecret: 'canary-never-twice-secret' },
-      },
-      createAnswered: platform.nextCreateAnswered,
-      createCount: platform.creates,
-      publish: {
-        workspaceId: 'ws-1',
-        post: { text: 'exactly once' },
-        targets: [{ platform: 'linkedin', credentials: { accessToken: 'per-request-token' } }],
-        // A different key per attempt is what a host without idempotency effectively does.
-        idempotencyKey: `job-${Date.now()}`,
-      },
-      retryIdempotencyKey: 'a-different-key',
-    });
+    // Proves the scenario can observe a duplicate, so the zero above means something.
+    const report = await runOnSqlite({ cleanups, retryIdempotencyKey: 'a-different-key' });
     expect(report.createsBeforeKill).toBe(1);
     expect(report.createsDuringRetry).toBe(1);
   });
