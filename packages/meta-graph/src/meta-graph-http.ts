@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Clock, PlatformId } from '@letmepost/core';
+import type { PlatformId } from '@letmepost/core';
 import {
   createHttpClient,
   type ErrorMapperRule,
@@ -7,8 +7,6 @@ import {
   type HttpClientSettings,
   type HttpRawRequestOptions,
   type HttpResponse,
-  type HttpRetrySettings,
-  type HttpTimeouts,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { createGraphErrorMapper, createGraphSuccessInspector, type GraphErrorFields } from './meta-graph-error.js';
@@ -19,7 +17,10 @@ export const DEFAULT_META_GRAPH_VERSION = 'v26.0';
 /** A Graph version setting (`META_GRAPH_VERSION`, `THREADS_API_VERSION`): `v26.0`, `v1.0`. */
 export const graphVersionSettingSchema = z.string().regex(/^v\d+\.\d+$/, 'must look like v26.0');
 
-export interface CreateGraphHttpClientOptions {
+/** The HTTP settings a provider's settings carry (`httpClientSettingsOf({ settings })` gives them). */
+type GraphHttpSettings = Pick<HttpClientSettings, 'dispatcher' | 'clock' | 'timeouts' | 'retry' | 'maxResponseBytes' | 'userAgent'>;
+
+export interface CreateGraphHttpClientOptions extends GraphHttpSettings {
   platform: PlatformId;
   /** `https://graph.facebook.com`, `https://graph.instagram.com`, `https://graph.threads.net`; no trailing slash. */
   baseUrl: string;
@@ -30,12 +31,6 @@ export interface CreateGraphHttpClientOptions {
    * call brings its own proof (computed at connect time with the grant's own app).
    */
   appSecret?: string;
-  dispatcher?: HttpClientSettings['dispatcher'];
-  clock?: Clock;
-  timeouts?: HttpTimeouts;
-  retry?: HttpRetrySettings;
-  maxResponseBytes?: number;
-  userAgent?: string;
   /** The member's own error rows, tried before the shared Graph table. */
   errorRules?: ReadonlyArray<ErrorMapperRule<GraphErrorFields>>;
 }
@@ -80,22 +75,16 @@ export function computeAppSecretProof(options: { accessToken: string; appSecret:
  * `appsecret_proof` beside every token (Meta apps may require it; it is harmless otherwise).
  */
 export function createGraphHttpClient(options: CreateGraphHttpClientOptions): GraphHttpClient {
-  const { platform, appSecret } = options;
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const apiVersion = options.apiVersion;
+  const { platform, appSecret, apiVersion, errorRules, baseUrl: givenBaseUrl, ...httpSettings } = options;
+  const baseUrl = givenBaseUrl.replace(/\/+$/, '');
   const errorOptions = {
     platform,
-    ...(options.clock !== undefined && { clock: options.clock }),
-    ...(options.errorRules !== undefined && { rules: options.errorRules }),
+    ...(httpSettings.clock !== undefined && { clock: httpSettings.clock }),
+    ...(errorRules !== undefined && { rules: errorRules }),
   };
   const http = createHttpClient({
+    ...httpSettings,
     platform,
-    ...(options.dispatcher !== undefined && { dispatcher: options.dispatcher }),
-    ...(options.clock !== undefined && { clock: options.clock }),
-    ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
-    ...(options.retry !== undefined && { retry: options.retry }),
-    ...(options.maxResponseBytes !== undefined && { maxResponseBytes: options.maxResponseBytes }),
-    ...(options.userAgent !== undefined && { userAgent: options.userAgent }),
     mapError: createGraphErrorMapper(errorOptions),
     inspectSuccess: createGraphSuccessInspector(errorOptions),
   });

@@ -25,7 +25,7 @@ afterEach(() => {
 });
 
 function provider() {
-  return createFacebook({ ...APP, graphBaseUrl: graph.url, videoBaseUrl: graph.url, authorizeBaseUrl: 'https://www.facebook.com', clock: { now: () => NOW }, http: { retry: { maxAttempts: 1 } } });
+  return createFacebook({ ...APP, apiBaseUrl: graph.url, clock: { now: () => NOW }, http: { retry: { maxAttempts: 1 } } });
 }
 
 function calls(): string[] {

@@ -23,7 +23,7 @@ const auth: PublishAuth<FacebookCredentials> = {
 let graph: FakeGraph;
 beforeAll(async () => {
   graph = await startFakeGraph();
-  const provider = createFacebook({ clientId: '1', clientSecret: 'secret', graphBaseUrl: graph.url, videoBaseUrl: graph.url, http: { retry: { maxAttempts: 1 } } });
+  const provider = createFacebook({ clientId: '1', clientSecret: 'secret', apiBaseUrl: graph.url, http: { retry: { maxAttempts: 1 } } });
   const image = { url: 'https://media.example/a.jpg', mimeType: 'image/jpeg', altText: 'alt' };
   const bytes = { data: new Uint8Array(2048), mimeType: 'image/png' };
   const video = { data: new Uint8Array(4096), mimeType: 'video/mp4' };

@@ -29,7 +29,8 @@ export function conformFacebookTokenResponse(response: { status: number; body: u
 }
 
 export function createFacebookOAuth(options: {
-  authorizeBaseUrl: string;
+  /** The Login dialog, e.g. `https://www.facebook.com/v26.0/dialog/oauth`. */
+  authorizationEndpoint: string;
   graphBaseUrl: string;
   graphVersion: string;
   clock: Clock;
@@ -39,7 +40,7 @@ export function createFacebookOAuth(options: {
   return createOAuth2Client({
     platform: 'facebook',
     endpoints: {
-      authorizationEndpoint: `${options.authorizeBaseUrl}/${options.graphVersion}/dialog/oauth`,
+      authorizationEndpoint: options.authorizationEndpoint,
       tokenEndpoint: `${options.graphBaseUrl}/${options.graphVersion}/oauth/access_token`,
     },
     quirks: { clientAuthentication: 'client_secret_post', scopeSeparator: ',', conform: conformFacebookTokenResponse },

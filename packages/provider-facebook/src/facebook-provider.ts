@@ -5,6 +5,7 @@ import {
   baseUrlSettingSchema,
   createSafeFetcher,
   defineProvider,
+  httpClientSettingsOf,
   resolveAppClient,
   type BaseProviderSettings,
   type SafeFetcher,
@@ -21,53 +22,51 @@ import { validateFacebookPost } from './facebook-validate.js';
 export interface FacebookProviderSettings extends BaseProviderSettings {
   /** Graph API version, e.g. `v26.0` (`META_GRAPH_VERSION`). Default `v26.0`. */
   graphVersion?: string;
-  /** Default `https://graph.facebook.com`. */
-  graphBaseUrl?: string;
-  /** Where Page videos are uploaded. Default `https://graph-video.facebook.com`. */
+  /** Graph API host (`FACEBOOK_API_BASE`). Default `https://graph.facebook.com`. */
+  apiBaseUrl?: string;
+  /**
+   * Where Page videos are uploaded. Default `https://graph-video.facebook.com`, or `apiBaseUrl`
+   * when that is moved (Graph takes uploads on its main host too), so one setting moves both.
+   */
   videoBaseUrl?: string;
-  /** Where the Login dialog is. Default `https://www.facebook.com`. */
-  authorizeBaseUrl?: string;
+  /** The Login dialog (`FACEBOOK_OAUTH_AUTHORIZE_URL`). Default `https://www.facebook.com/<graphVersion>/dialog/oauth`. */
+  oauthAuthorizeUrl?: string;
 }
 
 export type FacebookProvider = ProviderV2<FacebookCredentials, FacebookOptions>;
 
 const facebookSettingsSchema = baseProviderSettingsSchema.extend({
   graphVersion: graphVersionSettingSchema.optional(),
-  graphBaseUrl: baseUrlSettingSchema.optional(),
+  apiBaseUrl: baseUrlSettingSchema.optional(),
   videoBaseUrl: baseUrlSettingSchema.optional(),
-  authorizeBaseUrl: baseUrlSettingSchema.optional(),
+  oauthAuthorizeUrl: baseUrlSettingSchema.optional(),
 });
 
 function createFacebookContext({ settings }: { settings: z.output<typeof facebookSettingsSchema> }): FacebookContext {
   const clock = settings.clock ?? systemClock;
   const graphVersion = settings.graphVersion ?? DEFAULT_META_GRAPH_VERSION;
-  const graphBaseUrl = settings.graphBaseUrl ?? 'https://graph.facebook.com';
-  const http = settings.http ?? {};
+  const graphBaseUrl = settings.apiBaseUrl ?? 'https://graph.facebook.com';
   const graph = createGraphHttpClient({
     platform: 'facebook',
     baseUrl: graphBaseUrl,
     apiVersion: graphVersion,
     // Per-request Page tokens get their proof from the instance's app; stored tokens carry their own.
     ...(settings.clientSecret !== undefined && { appSecret: settings.clientSecret }),
+    ...httpClientSettingsOf({ settings }),
     clock,
-    ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
-    ...(http.timeouts !== undefined && { timeouts: http.timeouts }),
-    ...(http.retry !== undefined && { retry: http.retry }),
-    ...(http.maxResponseBytes !== undefined && { maxResponseBytes: http.maxResponseBytes }),
-    ...(http.userAgent !== undefined && { userAgent: http.userAgent }),
   });
   const oauth = createFacebookOAuth({
-    authorizeBaseUrl: settings.authorizeBaseUrl ?? 'https://www.facebook.com',
+    authorizationEndpoint: settings.oauthAuthorizeUrl ?? `https://www.facebook.com/${graphVersion}/dialog/oauth`,
     graphBaseUrl,
     graphVersion,
     clock,
     ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
-    ...(http.timeouts !== undefined && { timeouts: http.timeouts }),
+    ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
   let mediaFetcher: SafeFetcher | undefined;
   return {
     graph,
-    videoBaseUrl: settings.videoBaseUrl ?? 'https://graph-video.facebook.com',
+    videoBaseUrl: settings.videoBaseUrl ?? settings.apiBaseUrl ?? 'https://graph-video.facebook.com',
     graphVersion,
     clock,
     oauth,

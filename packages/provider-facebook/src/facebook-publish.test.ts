@@ -29,8 +29,7 @@ function provider() {
   return createFacebook({
     clientId: '1234567890',
     clientSecret: APP_SECRET,
-    graphBaseUrl: graph.url,
-    videoBaseUrl: graph.url,
+    apiBaseUrl: graph.url,
     clock: { now: () => NOW },
     http: { retry: { maxAttempts: 1 } },
   });

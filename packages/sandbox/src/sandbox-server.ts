@@ -35,7 +35,7 @@ export interface Sandbox {
     twitter: { apiBaseUrl: string; oauthAuthorizeUrl: string };
     linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
     bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
-    facebook: { graphBaseUrl: string; videoBaseUrl: string; authorizeBaseUrl: string };
+    facebook: { apiBaseUrl: string; oauthAuthorizeUrl: string };
     instagram: { apiBaseUrl: string };
   };
   /** The Meta family's shared Graph state: container faults, publishing usage, token issue. */
@@ -218,7 +218,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       twitter: { apiBaseUrl: `${baseUrl}/twitter`, oauthAuthorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
       linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
       bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
-      facebook: { graphBaseUrl: `${baseUrl}/facebook/graph`, videoBaseUrl: `${baseUrl}/facebook/graph-video`, authorizeBaseUrl: `${baseUrl}/facebook/www` },
+      facebook: { apiBaseUrl: `${baseUrl}/facebook/graph`, oauthAuthorizeUrl: `${baseUrl}/facebook/www/v26.0/dialog/oauth` },
       instagram: { apiBaseUrl: `${baseUrl}/instagram` },
     },
     meta,
