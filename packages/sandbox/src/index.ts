@@ -10,3 +10,4 @@ export { facebookBusiness, facebookPages, facebookUser } from './sandbox-faceboo
 export type { ContainerFault, ContainerStatus, MetaContainer, MetaGraph, MetaPlatform } from './sandbox-meta-graph.js';
 export { approveSandboxConsent } from './sandbox-consent.js';
 export { threadsUser } from './sandbox-threads.js';
+export { instagramUser } from './sandbox-instagram.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { applyWriteFault, dropConnection } from './sandbox-faults.js';
 import { readBody, sendJson, type SandboxRequest } from './sandbox-http.js';
-import { graphError, graphParams, META_PUBLISHING_LIMITS, META_TOKEN_LIFETIMES, metaFaultShape, type MetaGraph } from './sandbox-meta-graph.js';
+import { graphError, graphParams, META_PUBLISHING_LIMITS, metaFaultShape, metaOAuthProfile, type MetaGraph } from './sandbox-meta-graph.js';
 import { createOAuthServer } from './sandbox-oauth.js';
 import type { SandboxState } from './sandbox-state.js';
 
@@ -24,19 +24,7 @@ export function createFacebookEmulator(options: { state: SandboxState; meta: Met
   const { state, meta } = options;
   const oauth = createOAuthServer({
     state,
-    profile: {
-      platform: 'facebook',
-      displayName: 'Facebook',
-      clientAuthentication: 'client_secret_post',
-      pkceRequired: false,
-      accessTokenLifetimeSeconds: META_TOKEN_LIFETIMES.shortLivedSeconds,
-      refresh: 'none',
-      invalidGrantError: 'invalid_grant',
-      invalidGrantDescription: 'This authorization code has been used.',
-      codeLifetimeSeconds: 600,
-      scopeSeparator: ',',
-      user: facebookUser,
-    },
+    profile: metaOAuthProfile({ platform: 'facebook', displayName: 'Facebook', user: facebookUser, codeLifetimeSeconds: 600 }),
   });
   /** Page id → its Page token, minted when a user token lists the Pages. */
   const pageTokens = new Map<string, string>();

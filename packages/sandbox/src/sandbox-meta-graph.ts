@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FaultShape } from './sandbox-faults.js';
+import type { OAuthServerProfile } from './sandbox-oauth.js';
 import { SandboxHttpError, randomToken, readBody, sendJson, type SandboxRequest } from './sandbox-http.js';
 import type { SandboxState } from './sandbox-state.js';
 
@@ -19,6 +20,33 @@ export const META_TOKEN_LIFETIMES = {
   longLivedSeconds: 60 * 86_400,
   refreshMinimumAgeSeconds: 86_400,
 } as const;
+
+/**
+ * The consent page and code exchange every Meta login shares: client secret in the form body, no
+ * PKCE, a one-hour user token and no refresh token, comma-separated scopes.
+ */
+export function metaOAuthProfile(options: {
+  platform: MetaPlatform;
+  displayName: string;
+  user: OAuthServerProfile['user'];
+  codeLifetimeSeconds: number;
+  codeExchangeAnswer?: OAuthServerProfile['codeExchangeAnswer'];
+}): OAuthServerProfile {
+  return {
+    platform: options.platform,
+    displayName: options.displayName,
+    clientAuthentication: 'client_secret_post',
+    pkceRequired: false,
+    accessTokenLifetimeSeconds: META_TOKEN_LIFETIMES.shortLivedSeconds,
+    refresh: 'none',
+    invalidGrantError: 'invalid_grant',
+    invalidGrantDescription: 'This authorization code has been used.',
+    codeLifetimeSeconds: options.codeLifetimeSeconds,
+    scopeSeparator: ',',
+    user: options.user,
+    ...(options.codeExchangeAnswer !== undefined && { codeExchangeAnswer: options.codeExchangeAnswer }),
+  };
+}
 
 /** Rolling 24-hour publishing limits (fact sheets: Instagram 100 per account via the API, Threads 250, Reels 30 per Page). */
 export const META_PUBLISHING_LIMITS: Record<string, number> = { instagram: 100, threads: 250, 'facebook-reels': 30 };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createBlueskyEmulator } from './sandbox-bluesky.js';
 import { SandboxHttpError, escapeHtml, readJson, sendHtml, sendJson, type SandboxRequest } from './sandbox-http.js';
 import { createFacebookEmulator } from './sandbox-facebook.js';
+import { createInstagramEmulator } from './sandbox-instagram.js';
 import { createLinkedInEmulator } from './sandbox-linkedin.js';
 import { createMetaGraph, type MetaGraph } from './sandbox-meta-graph.js';
 import type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
@@ -37,6 +38,7 @@ export interface Sandbox {
     bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
     facebook: { apiBaseUrl: string; oauthAuthorizeUrl: string };
     threads: { apiBaseUrl: string; oauthAuthorizeUrl: string };
+    instagram: { apiBaseUrl: string };
   };
   /** The Meta family's shared Graph state: container faults, publishing usage, token issue. */
   meta: MetaGraph;
@@ -141,6 +143,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     createBlueskyEmulator({ state, baseUrl: () => baseUrl, ...(options.blueskyAccessLifetimeSeconds ? { accessLifetimeSeconds: options.blueskyAccessLifetimeSeconds } : {}) }),
     createFacebookEmulator({ state, meta, baseUrl: () => baseUrl }),
     createThreadsEmulator({ state, meta, baseUrl: () => baseUrl }),
+    createInstagramEmulator({ state, meta, baseUrl: () => baseUrl }),
   ];
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -220,6 +223,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
       facebook: { apiBaseUrl: `${baseUrl}/facebook/graph`, oauthAuthorizeUrl: `${baseUrl}/facebook/www/v26.0/dialog/oauth` },
       threads: { apiBaseUrl: `${baseUrl}/threads`, oauthAuthorizeUrl: `${baseUrl}/threads/oauth/authorize` },
+      instagram: { apiBaseUrl: `${baseUrl}/instagram` },
     },
     meta,
     postUrl: (options) => `${baseUrl}${postPath(options)}`,
