@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { listGraphEdge } from './meta-graph-edge.js';
+import { assertGraphSuccess, listGraphEdge } from './meta-graph-edge.js';
 import { createGraphHttpClient } from './meta-graph-http.js';
 import { readGraphUsage } from './meta-graph-usage.js';
 
@@ -53,5 +53,12 @@ describe('readGraphUsage', () => {
 
   it('ignores malformed headers', () => {
     expect(readGraphUsage({ headers: { 'x-app-usage': 'not json', 'x-business-use-case-usage': '[1,2]' } })).toEqual({});
+  });
+});
+
+describe('assertGraphSuccess', () => {
+  it('passes success: true and refuses success: false as platform_rejected', () => {
+    expect(() => assertGraphSuccess({ platform: 'facebook', answer: { success: true }, action: 'DELETE 1' })).not.toThrow();
+    expect(() => assertGraphSuccess({ platform: 'facebook', answer: { success: false }, action: 'DELETE 1' })).toThrow(expect.objectContaining({ code: 'platform_rejected', platform: 'facebook' }));
   });
 });

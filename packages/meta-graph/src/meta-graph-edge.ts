@@ -52,3 +52,17 @@ export async function listGraphEdge<ITEM extends z.ZodType>(options: ListGraphEd
   }
   return items;
 }
+
+/**
+ * A `{ "success": false }` answer (a delete or a Reels finish Graph did not carry out) as the
+ * typed refusal it is; `{ "success": true }` passes.
+ */
+export function assertGraphSuccess(options: { platform: GraphHttpClient['platform']; answer: { success: boolean }; action: string }): void {
+  if (options.answer.success) return;
+  throw new LetmepostError({
+    code: 'platform_rejected',
+    message: `The platform answered success: false to ${options.action}.`,
+    platform: options.platform,
+    platformResponse: { body: options.answer },
+  });
+}

@@ -185,6 +185,14 @@ describe('publishing to a Page at the wire', () => {
     expect(fakeGraph().paramsOf(finish!)).toMatchObject({ upload_phase: 'finish', video_id: '4001', video_state: 'PUBLISHED', description: 'Sixty seconds of dough' });
   });
 
+  it('a Reel whose finish answers success: false is refused, not reported published', async () => {
+    // Answers queue per edge in order: the start as usual, then a finish that refuses.
+    fakeGraph().failNext({ method: 'POST', path: '101/video_reels', status: 200, body: { video_id: '4001', upload_url: `${fakeGraph().url}/video-upload/v26.0/4001` } });
+    fakeGraph().failNext({ method: 'POST', path: '101/video_reels', status: 200, body: { success: false } });
+    const publish = provider().publish({ post: { text: 'r', media: [{ url: 'https://media.example/r.mp4', mimeType: 'video/mp4' }] }, auth: accountAuth, options: { videoFormat: 'reel' } });
+    await expect(publish).rejects.toMatchObject({ code: 'platform_rejected' });
+  });
+
   it('Reel from a URL: the file_url header, no body', async () => {
     await provider().publish({ post: { text: 'r', media: [{ url: 'https://media.example/r.mp4', mimeType: 'video/mp4' }] }, auth: accountAuth, options: { videoFormat: 'reel' } });
     const upload = fakeGraph().server.requests[1]!;
@@ -211,6 +219,8 @@ describe('publishing to a Page at the wire', () => {
     expect(calls()).toEqual(['DELETE 101_1001']);
     await expect(provider().deletePost!({ auth: accountAuth, postId: '../me' })).rejects.toMatchObject({ code: 'validation_failed', field: 'postId' });
     expect(calls()).toHaveLength(1);
+    fakeGraph().failNext({ method: 'DELETE', path: '101_1002', status: 200, body: { success: false } });
+    await expect(provider().deletePost!({ auth: accountAuth, postId: '101_1002' })).rejects.toMatchObject({ code: 'platform_rejected' });
   });
 });
 

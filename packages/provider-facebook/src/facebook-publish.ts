@@ -1,5 +1,5 @@
 import { LetmepostError, type Post, type ProviderPublishResult, type PublishAuth, type PublishWarning } from '@letmepost/core';
-import { graphSuccessSchema } from '@letmepost/meta-graph';
+import { assertGraphSuccess, graphSuccessSchema } from '@letmepost/meta-graph';
 import { z } from 'zod';
 import {
   facebookCommentAnswerSchema,
@@ -145,7 +145,7 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     schema: facebookReelStartSchema,
     ...asPage(step),
   });
-  await step.context.graph.json({
+  const { value: uploaded } = await step.context.graph.json({
     method: 'POST',
     path: started.upload_url,
     tokenPlacement: 'oauth-header',
@@ -156,8 +156,9 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     timeouts: { bodyMs: 120_000, headersMs: 300_000 },
     ...asPage(step),
   });
+  assertGraphSuccess({ platform: 'facebook', answer: uploaded, action: 'the Reel upload' });
   const caption = captionOf(step.post);
-  await step.context.graph.json({
+  const { value: finished } = await step.context.graph.json({
     method: 'POST',
     path: pagePath(step, 'video_reels'),
     body: { form: { upload_phase: 'finish', video_id: started.video_id, video_state: 'PUBLISHED', ...(caption !== '' && { description: caption }) } },
@@ -165,6 +166,7 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     schema: graphSuccessSchema,
     ...asPage(step),
   });
+  assertGraphSuccess({ platform: 'facebook', answer: finished, action: 'the Reel finish' });
   return { postId: started.video_id, url: `https://www.facebook.com/reel/${started.video_id}` };
 }
 
@@ -227,7 +229,7 @@ export async function deleteFacebookPost(options: { context: FacebookContext; au
     throw new LetmepostError({ code: 'validation_failed', platform: 'facebook', field: 'postId', message: `postId ${parsed.error.issues[0]?.message ?? 'is invalid'}.` });
   }
   const page = facebookPageAuth(options.auth);
-  await options.context.graph.json({
+  const { value } = await options.context.graph.json({
     method: 'DELETE',
     path: parsed.data,
     accessToken: page.accessToken,
@@ -237,4 +239,5 @@ export async function deleteFacebookPost(options: { context: FacebookContext; au
     schema: graphSuccessSchema,
     ...(options.signal !== undefined && { signal: options.signal }),
   });
+  assertGraphSuccess({ platform: 'facebook', answer: value, action: `DELETE ${parsed.data}` });
 }
