@@ -8,7 +8,10 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createLetmepost, loadConfigFromEnv } from '@letmepost/core';
 import { createBluesky } from '@letmepost/provider-bluesky';
+import { createFacebook } from '@letmepost/provider-facebook';
+import { createInstagram } from '@letmepost/provider-instagram';
 import { createLinkedIn } from '@letmepost/provider-linkedin';
+import { createThreads } from '@letmepost/provider-threads';
 import { createTwitter } from '@letmepost/provider-twitter';
 import { createRestHandler, toNodeListener } from '@letmepost/rest';
 import { startSandbox } from '@letmepost/sandbox';
@@ -24,6 +27,9 @@ const WORKSPACE_ID = 'demo-workspace';
 export const SANDBOX_APPS = {
   twitter: { clientId: 'sandbox-twitter-client', clientSecret: 'sandbox-twitter-secret' },
   linkedin: { clientId: 'sandbox-linkedin-client', clientSecret: 'sandbox-linkedin-secret' },
+  facebook: { clientId: 'sandbox-facebook-client', clientSecret: 'sandbox-facebook-secret' },
+  instagram: { clientId: 'sandbox-instagram-client', clientSecret: 'sandbox-instagram-secret' },
+  threads: { clientId: 'sandbox-threads-client', clientSecret: 'sandbox-threads-secret' },
 };
 
 function listen(server, port) {
@@ -70,6 +76,11 @@ export async function startDemo(options = {}) {
       createTwitter({ ...withoutClient(config.platforms.twitter), ...sandbox.endpoints.twitter, allowPrivateNetwork: true }),
       createLinkedIn({ ...withoutClient(config.platforms.linkedin), ...sandbox.endpoints.linkedin, allowPrivateNetwork: true }),
       createBluesky({ ...withoutClient(config.platforms.bluesky), ...sandbox.endpoints.bluesky, allowPrivateNetwork: true }),
+      createFacebook({ ...withoutClient(config.platforms.facebook), ...sandbox.endpoints.facebook, allowPrivateNetwork: true }),
+      // Instagram and Threads fetch media from the demo's own staging URLs on 127.0.0.1, which
+      // Instagram refuses as a private host unless told this is a local setup.
+      createInstagram({ ...withoutClient(config.platforms.instagram), ...sandbox.endpoints.instagram, allowPrivateNetwork: true }),
+      createThreads({ ...withoutClient(config.platforms.threads), ...sandbox.endpoints.threads, allowPrivateNetwork: true }),
     ];
   } else {
     // Each platform's settings (instance app, hosts, API version) spread straight in.
@@ -77,6 +88,9 @@ export async function startDemo(options = {}) {
       createTwitter(config.platforms.twitter ?? {}),
       createLinkedIn(config.platforms.linkedin ?? {}),
       createBluesky(withoutClient(config.platforms.bluesky)),
+      createFacebook(config.platforms.facebook ?? {}),
+      createInstagram(config.platforms.instagram ?? {}),
+      createThreads(config.platforms.threads ?? {}),
     ];
   }
 
@@ -117,7 +131,7 @@ export async function startDemo(options = {}) {
       return;
     }
     // In sandbox mode a post exists only in the sandbox: its link goes to the sandbox's record of
-    // it, never to x.com or linkedin.com, where it would not be found.
+    // it, never to x.com, linkedin.com or a Meta host, where it would not be found.
     if (request.method === 'GET' && url.pathname === '/sandbox-post' && sandbox) {
       const platform = url.searchParams.get('platform') ?? '';
       const postId = url.searchParams.get('post_id') ?? '';
