@@ -108,8 +108,10 @@ describe('Instagram Login', () => {
     expect(recorded()).toEqual([]);
   });
 
+  // A refused refresh can only be cured by a new connect, expired or revoked alike
+  // (@letmepost/meta-graph refreshLongLivedToken).
   it.each([
-    { body: error190Expired, code: 'auth_expired' },
+    { body: error190Expired, code: 'reauth_required' },
     { body: error190Revoked, code: 'reauth_required' },
   ])('maps a refused refresh ($body.error.error_subcode) to $code without leaking the token', async ({ body, code }) => {
     const { provider, agent } = setup();
