@@ -1,14 +1,10 @@
 // End-to-end in a real browser: headless Debian Chromium driven by playwright-core walks the demo
 // page as a user would, against the sandbox, through the real providers, REST handler and store.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo } from '../demo.mjs';
+import { openDemoInBrowser } from './browser-session.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Screenshots of each state, for a person to look at; overwritten on every run, not committed.
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '.screenshots');
 // A tiny valid PNG (1x1), enough for the upload path.
@@ -21,24 +17,15 @@ describe('demo page in headless Chromium', () => {
   let demo;
   let browser;
   let page;
-  let dataDirectory;
+  let session;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs the Debian chromium package`);
-    dataDirectory = mkdtempSync(join(tmpdir(), 'letmepost-demo-'));
-    demo = await startDemo({ port: 0, useSandbox: true, dataDirectory });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    await page.goto(`${demo.url}/`);
+    session = await openDemoInBrowser({ directoryPrefix: 'letmepost-demo-' });
+    ({ demo, browser, page } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDirectory) rmSync(dataDirectory, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('shows the fix and the docs link when a connect fails for want of an app', async () => {

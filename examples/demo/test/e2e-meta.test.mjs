@@ -2,38 +2,23 @@
 // the sandbox: workspace apps saved from the pre-filled form, connects through the sandbox consent
 // pages, then one post with an image published to every account. Instagram and Threads fetch the
 // image from the demo's own staging URL, so this also proves the loopback media host is allowed.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo } from '../demo.mjs';
+import { openDemoInBrowser } from './browser-session.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const META_PLATFORMS = ['facebook', 'instagram', 'threads'];
 
 describe('demo page: Facebook Pages, Instagram and Threads', () => {
   let demo;
-  let browser;
   let page;
-  let dataDirectory;
+  let session;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs the Debian chromium package`);
-    dataDirectory = mkdtempSync(join(tmpdir(), 'letmepost-demo-meta-'));
-    demo = await startDemo({ port: 0, useSandbox: true, dataDirectory });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage();
-    await page.goto(`${demo.url}/`);
+    session = await openDemoInBrowser({ directoryPrefix: 'letmepost-demo-meta-' });
+    ({ demo, page } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await demo?.close();
-    if (dataDirectory) rmSync(dataDirectory, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('saves the pre-filled sandbox app of each', async () => {
