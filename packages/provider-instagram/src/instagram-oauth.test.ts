@@ -108,8 +108,10 @@ describe('Instagram Login', () => {
     expect(recorded()).toEqual([]);
   });
 
+  // A token Graph calls expired can no longer be exchanged, so an expired token (463) is as final
+  // as a removed app (458) here: only a new connect helps, and core must mark the grant.
   it.each([
-    { body: error190Expired, code: 'auth_expired' },
+    { body: error190Expired, code: 'reauth_required' },
     { body: error190Revoked, code: 'reauth_required' },
   ])('maps a refused refresh ($body.error.error_subcode) to $code without leaking the token', async ({ body, code }) => {
     const { provider, agent } = setup();
