@@ -354,19 +354,26 @@ function parseTargetOptions({
   path: string;
   issues: LetmepostErrorIssue[];
 }): { success: true; data: unknown } | { success: false } {
-  const direct = provider.optionsSchema.safeParse(options);
-  if (direct.success) return { success: true, data: direct.data };
+  // Most targets give no options and most providers' schemas refuse `undefined`: once a provider's
+  // schema has refused it, it is not asked again (a refusal builds a ZodError, on every publish).
+  const refusesUndefined = options === undefined && refusesNoOptions.has(provider);
+  const direct = refusesUndefined ? undefined : provider.optionsSchema.safeParse(options);
+  if (direct?.success) return { success: true, data: direct.data };
   // Options are optional for the caller; a provider's object schema with only optional fields
   // still wants an object, so "none given" is tried as `{}` before it counts as a problem.
   if (options === undefined) {
+    refusesNoOptions.add(provider);
     const empty = provider.optionsSchema.safeParse({});
     if (empty.success) return { success: true, data: empty.data };
     issues.push(...issuesFromZod({ error: empty.error, pathPrefix: `${path}.options` }));
     return { success: false };
   }
-  issues.push(...issuesFromZod({ error: direct.error, pathPrefix: `${path}.options` }));
+  issues.push(...issuesFromZod({ error: (direct as z.ZodSafeParseError<unknown>).error, pathPrefix: `${path}.options` }));
   return { success: false };
 }
+
+/** Providers whose `optionsSchema` refused `undefined` (schemas are pure, so it always will). */
+const refusesNoOptions = new WeakSet<AnyProvider>();
 
 function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
   let found: ReturnType<AnyProvider['validate']>;
