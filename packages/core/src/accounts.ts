@@ -252,9 +252,9 @@ export async function saveConnectedGrant({
   // A reconnect keeps the grant id its accounts already use, so the grant is updated in place.
   let grantId: string | undefined;
   for (const claim of claims) {
-    const existing = await findAccount({ context, accountId: claim.accountId, workspaceId });
-    if (existing?.grant !== null && existing?.grant !== undefined && existing.grant.record.platform === platform) {
-      grantId = existing.record.grantId;
+    const existingGrant = (await findAccount({ context, accountId: claim.accountId, workspaceId }))?.grant;
+    if (existingGrant !== null && existingGrant !== undefined && existingGrant.record.platform === platform) {
+      grantId = existingGrant.record.id;
       break;
     }
   }

@@ -24,7 +24,7 @@ describe('appCredentials', () => {
 
     const dump = await harness.dump();
     expect(dump).not.toContain(SECRET);
-    expect(dump).toMatch(/"clientSecret":"lmp1\./);
+    expect(dump).toMatch(/"clientSecret":"lmp2\./);
     expect(await harness.open({ key: storeKeys.appCredentials({ workspaceId: 'ws-1', platform: 'linkedin' }), field: 'clientSecret' })).toBe(
       SECRET,
     );

@@ -5,7 +5,7 @@ import { parseInput, requireProvider, type LetmepostContext } from './letmepost-
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
-import { decodeRecord, encodeRecord, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
 
 /** Lease around the plan-slot check and the write it allows; the host's hook runs inside it. */
 const APP_CREDENTIALS_LOCK_TTL_MS = 15_000;
@@ -156,7 +156,13 @@ export function createAppCredentialsApi({ context }: { context: LetmepostContext
             platform,
             instance,
             clientId,
-            clientSecret: sealField({ cipher: context.cipher, key, field: 'clientSecret', value: clientSecret }),
+            clientSecret: sealField({
+              cipher: context.cipher,
+              key,
+              field: 'clientSecret',
+              value: clientSecret,
+              recordVersion: nextVersion({ expectedVersion: current?.version ?? null }),
+            }),
             createdAt: context.clock.now(),
           });
           // Fenced: a hook slower than the lease must not let a write land after another holder's.
@@ -211,6 +217,7 @@ export async function readWorkspaceClient({
     field: 'clientSecret',
     ciphertext: record.clientSecret,
     schema: z.string(),
+    recordVersion: entry.version,
   });
   return { clientId: record.clientId, clientSecret };
 }

@@ -56,6 +56,15 @@ describe('createLetmepost options', () => {
     expect(error.message).toContain('linkedin');
   });
 
+  it('refuses a provider built for the v1 contract, saying its package needs upgrading', () => {
+    const legacy = { ...createTestProvider(), specificationVersion: 'v1' } as never;
+    const error = thrownBy(() => createLetmepost({ ...valid(), providers: [legacy] }));
+    expect(error.field).toBe('providers.0');
+    expect(error.message).toContain('"v2"');
+    expect(error.message).toContain('upgraded');
+    expect(() => createLetmepost({ ...valid(), providers: [createTestProvider()] })).not.toThrow();
+  });
+
   it('refuses things that are not providers or stores', () => {
     expect(thrownBy(() => createLetmepost({ ...valid(), providers: [{ id: 'linkedin' } as never] })).field).toBe('providers.0');
     expect(thrownBy(() => createLetmepost({ ...valid(), store: { get() {} } as never })).field).toBe('store');

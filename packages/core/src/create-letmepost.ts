@@ -108,12 +108,12 @@ const isZodSchema = (value: unknown): boolean =>
 const providerSchema = z.custom<AnyProvider>(
   (value) =>
     hasMethods('validate', 'publish')(value) &&
-    (value as AnyProvider).specificationVersion === 'v1' &&
+    (value as AnyProvider).specificationVersion === 'v2' &&
     isPlatformId((value as AnyProvider).id) &&
     isZodSchema((value as AnyProvider).credentialSchema) &&
     isZodSchema((value as AnyProvider).accountSchema) &&
     isZodSchema((value as AnyProvider).optionsSchema),
-  'must be a provider from a @letmepost/provider-* package (specificationVersion "v1")',
+  'must be a provider from a @letmepost/provider-* package (specificationVersion "v2"); a provider built for "v1" needs its package upgraded',
 );
 
 const optionsSchema = z.object({

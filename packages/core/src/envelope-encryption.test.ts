@@ -292,6 +292,49 @@ describe('createEnvelopeCipher', () => {
   });
 });
 
+describe('version-bound envelopes (lmp2)', () => {
+  const keyring = parseEncryptionKey(KEY_A);
+  const cipher = createEnvelopeCipher({ keyring });
+
+  it('opens only at the record version it was sealed for', () => {
+    const ciphertext = cipher.encrypt({ plaintext: 'refresh-token', associatedData: 'grant:1#tokens', recordVersion: 4 });
+    expect(ciphertext.startsWith(`lmp2.${keyring.current.id}.`)).toBe(true);
+    expect(isCiphertext(ciphertext)).toBe(true);
+    expect(cipher.decrypt({ ciphertext, associatedData: 'grant:1#tokens', recordVersion: 4 })).toBe('refresh-token');
+    for (const recordVersion of [3, 5, undefined]) {
+      expect(errorOf(() => cipher.decrypt({ ciphertext, associatedData: 'grant:1#tokens', recordVersion })).code).toBe('decryption_failed');
+    }
+  });
+
+  it('cannot shed its version by being relabelled lmp1', () => {
+    const ciphertext = cipher.encrypt({ plaintext: 'refresh-token', associatedData: 'grant:1#tokens', recordVersion: 2 });
+    const relabelled = ciphertext.replace(/^lmp2\./, 'lmp1.');
+    expect(errorOf(() => cipher.decrypt({ ciphertext: relabelled, associatedData: 'grant:1#tokens' })).code).toBe('decryption_failed');
+    expect(errorOf(() => cipher.decrypt({ ciphertext: relabelled, associatedData: 'grant:1#tokens', recordVersion: 2 })).code).toBe(
+      'decryption_failed',
+    );
+  });
+
+  it('is re-bound by rewrap from one version to the next, and rewrap needs both', () => {
+    const rotated = createEnvelopeCipher({
+      keyring: parseEncryptionKey({ current: { id: 'next', key: KEY_B }, previous: [{ id: keyring.current.id, key: KEY_A }] }),
+    });
+    const ciphertext = cipher.encrypt({ plaintext: 'payload', associatedData: 'r', recordVersion: 7 });
+    expect(errorOf(() => rotated.rewrap({ ciphertext })).code).toBe('validation_failed');
+    const rebound = rotated.rewrap({ ciphertext, recordVersion: 7, nextRecordVersion: 8 });
+    expect(keyIdOf(rebound)).toBe('next');
+    expect(rotated.decrypt({ ciphertext: rebound, associatedData: 'r', recordVersion: 8 })).toBe('payload');
+    expect(errorOf(() => rotated.decrypt({ ciphertext: rebound, associatedData: 'r', recordVersion: 7 })).code).toBe('decryption_failed');
+    // Rewrapping from a version it was not sealed for fails instead of laundering a replay.
+    expect(errorOf(() => rotated.rewrap({ ciphertext, recordVersion: 6, nextRecordVersion: 7 })).code).toBe('decryption_failed');
+  });
+
+  it('keeps lmp1 envelopes opening whatever version is given (written before version binding)', () => {
+    const legacy = cipher.encrypt({ plaintext: 'old', associatedData: 'r' });
+    expect(cipher.decrypt({ ciphertext: legacy, associatedData: 'r', recordVersion: 9 })).toBe('old');
+  });
+});
+
 describe('isCiphertext and keyIdOf', () => {
   it('recognise envelopes by shape only', () => {
     expect(isCiphertext('lmp1.kid.AAAA.BBBB.CCCC.DDDD')).toBe(true);

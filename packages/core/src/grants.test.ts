@@ -189,6 +189,17 @@ describe('sealed records bound to their version', () => {
     expect((await publishTo(harness, account!.id))[0]?.error?.code).toBe('decryption_failed');
   });
 
+  it('refuses a replayed older workspace app record', async () => {
+    const harness = createHarness({ providers: [createTestProvider()] });
+    await harness.letmepost.appCredentials.put({ workspaceId: 'ws-1', platform: 'linkedin', clientId: 'app-1', clientSecret: 'secret-1' });
+    const key = 'ws/ws-1/app-credentials/linkedin';
+    const captured = (await harness.store.get(key))!.value;
+    await harness.letmepost.appCredentials.put({ workspaceId: 'ws-1', platform: 'linkedin', clientId: 'app-2', clientSecret: 'secret-2' });
+    await harness.store.set(key, captured);
+    const error = await harness.letmepost.connect.start({ workspaceId: 'ws-1', platform: 'linkedin' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'decryption_failed' });
+  });
+
   it('keeps version-bound records readable through key rotation (rotation re-binds them to the version it writes)', async () => {
     const clock = manualClock();
     const store = memoryTokenStore({ clock });
@@ -234,6 +245,28 @@ function flakyGrantWrites(inner: TokenStore, failing: () => boolean): TokenStore
   return wrapper;
 }
 
+/** One account whose grant has expired, on a store whose grant writes fail until `storeBack()`. */
+async function expiredGrantDuringOutage() {
+  const clock = manualClock();
+  let down = false;
+  const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
+  const provider = createTestProvider();
+  const harness = createHarness({ providers: [provider], store, clock });
+  const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
+  clock.advance(2 * HOUR);
+  down = true;
+  return {
+    clock,
+    store,
+    provider,
+    harness,
+    account,
+    storeBack: () => {
+      down = false;
+    },
+  };
+}
+
 describe('store lost during a rotating refresh', () => {
   it('retries the write of rotated tokens with backoff and publishes once the store answers', async () => {
     const clock = manualClock();
@@ -254,14 +287,7 @@ describe('store lost during a rotating refresh', () => {
   });
 
   it('holds rotated tokens in the process through a longer outage and writes them before refreshing again', async () => {
-    const clock = manualClock();
-    let down = false;
-    const store = flakyGrantWrites(memoryTokenStore({ clock }), () => down);
-    const provider = createTestProvider();
-    const harness = createHarness({ providers: [provider], store, clock });
-    const [account] = await connectAccount({ harness, workspaceId: 'ws-1' });
-    clock.advance(2 * HOUR);
-    down = true;
+    const { provider, harness, account, storeBack } = await expiredGrantDuringOutage();
 
     const [during] = await publishTo(harness, account!.id);
     expect(during).toMatchObject({ status: 'failed', error: { code: 'store_unavailable', retryable: true } });
@@ -269,7 +295,7 @@ describe('store lost during a rotating refresh', () => {
     expect(provider.calls.publish).toHaveLength(0);
     expect(harness.logs.some((entry) => entry.message === 'letmepost.grant.refresh_held')).toBe(true);
 
-    down = false;
+    storeBack();
     const [after] = await publishTo(harness, account!.id);
     expect(after?.status).toBe('published');
     // The rotated set was written, not thrown away: no second refresh spent the old token.
@@ -278,4 +304,22 @@ describe('store lost during a rotating refresh', () => {
     expect(await grantTokens(harness, account!.id)).toMatchObject({ refreshToken: 'refresh-rotated-1' });
     expect((await harness.letmepost.accounts.get({ workspaceId: 'ws-1', accountId: account!.id })).status).toBe('active');
   }, 20_000);
+
+  it('writes held tokens in the background once the store is back, so other processes find them', async () => {
+    const { provider, harness, account, storeBack, store, clock } = await expiredGrantDuringOutage();
+    expect((await publishTo(harness, account!.id))[0]?.error?.code).toBe('store_unavailable');
+
+    storeBack();
+    // No publish from this process: the background writer alone puts the rotated set in the store.
+    for (let waited = 0; waited < 10_000; waited += 100) {
+      if ((await grantTokens(harness, account!.id)).refreshToken === 'refresh-rotated-1') break;
+      await sleep(100);
+    }
+    expect(await grantTokens(harness, account!.id)).toMatchObject({ accessToken: 'access-refreshed-1', refreshToken: 'refresh-rotated-1' });
+    expect(provider.calls.refresh).toHaveLength(1);
+    // Another instance on the same store now uses them without refreshing.
+    const other = createHarness({ providers: [provider], store, clock });
+    expect((await publishTo(other, account!.id))[0]?.status).toBe('published');
+    expect(provider.calls.refresh).toHaveLength(1);
+  }, 30_000);
 });

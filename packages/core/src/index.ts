@@ -6,14 +6,14 @@ export * from './logger.js';
 export * from './platform-id.js';
 export * from './post.js';
 export * from './provider.js';
-export * from './publish-context.js';
 export * from './publish-result.js';
 export * from './redact.js';
 export * from './token-store.js';
 export * from './envelope-encryption.js';
 export * from './memory-token-store.js';
-/** For `TokenStore` implementers: shared argument checks, lock waiting and store errors. */
-export * from './token-store-support.js';
+// Store-author helpers and the publish-context plumbing are in `@letmepost/core/internal`;
+// the lock-retry option type stays here because hosts configure stores with it.
+export type { LockRetryOptions } from './token-store-support.js';
 export { createLetmepost, type CreateLetmepostOptions, type Letmepost } from './create-letmepost.js';
 export type {
   ConnectApi,

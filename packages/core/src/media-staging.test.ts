@@ -4,7 +4,9 @@ import type { Media } from './post.js';
 import type { ProviderCapabilities } from './provider.js';
 import { createHarness, createTestProvider, errorOf, testCapabilities } from './test-support/test-provider.js';
 
-const pullCapabilities: ProviderCapabilities = { ...testCapabilities, media: { ...testCapabilities.media, ingest: 'pull' } };
+// Like an Instagram carousel: pulls media by URL and takes images and videos together (core's
+// capability preflight would refuse the mixed posts below otherwise).
+const pullCapabilities: ProviderCapabilities = { ...testCapabilities, media: { ...testCapabilities.media, ingest: 'pull', mixedImagesAndVideo: true } };
 const credentials = { accessToken: 'tok-staging-1', pageId: 'page-1' };
 const png = (bytes: number[]): Media => ({ data: new Uint8Array(bytes), mimeType: 'image/png' });
 

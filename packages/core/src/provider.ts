@@ -47,7 +47,11 @@ export interface ProviderCapabilities {
 }
 
 export interface ValidationIssue {
-  /** Stable id, `<platform>.<area>.<rule>`, e.g. `bluesky.text.max_graphemes`. */
+  /**
+   * Stable id, `<platform>.<area>.<rule>`. Checks a declared capability can express use the
+   * canonical ids of `CAPABILITY_RULES` (`bluesky.text.max_length`, `linkedin.media.mime_type`);
+   * platform-specific rules keep the same shape (`bluesky.text.max_bytes`).
+   */
   rule: string;
   message: string;
   /** Path inside the post, e.g. `thread.0.media.1.mimeType`. */
@@ -110,6 +114,7 @@ export interface AuthorizationUrlOptions<PARAMS = unknown> {
   client: ClientCredentials;
   redirectUri: string;
   state: string;
+  /** S256 challenge of the verifier kept server-side. */
   codeChallenge: string;
   scopes: readonly string[];
   /** The connect input as parsed by `connectParamsSchema` (e.g. Mastodon `{ instanceUrl }`). */
@@ -179,15 +184,27 @@ export interface GrantOperationOptions {
   signal?: AbortSignal;
 }
 
+/** What a provider's `validate` and `capabilitiesFor` receive. */
+export interface ProviderValidateOptions<OPTIONS = unknown> {
+  post: Post;
+  options: OPTIONS;
+  /**
+   * The stored account the post goes to; absent for per-request credentials. Limits may depend
+   * on it (an X Premium account posts longer text).
+   */
+  account?: ProviderAccount;
+}
+
 /**
- * What every `@letmepost/provider-<id>` returns from `create<Brand>(settings)`: a stateless
- * object. Methods a platform does not support are absent. Errors are always `LetmepostError`.
+ * What every `@letmepost/provider-<id>` returns from `create<Brand>(settings)` (usually through
+ * provider-utils' `defineProvider`): a stateless object. Methods a platform does not support are
+ * absent. Errors are always `LetmepostError`.
  *
  * `publish` throws only when nothing was written; once an item was created it returns a
  * result whose `items` say what landed and what did not.
  */
-export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = unknown> {
-  readonly specificationVersion: 'v1';
+export interface ProviderV2<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = unknown> {
+  readonly specificationVersion: 'v2';
   readonly id: PlatformId;
   readonly displayName: string;
   readonly auth: ProviderAuth;
@@ -197,7 +214,14 @@ export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
   readonly accountSchema: z.ZodType<Record<string, unknown>>;
   /** Per-target options (e.g. Pinterest `boardId`). */
   readonly optionsSchema: z.ZodType<OPTIONS>;
+  /** What the platform accepts in general; core checks every post against it before publishing. */
   readonly capabilities: ProviderCapabilities;
+  /**
+   * The capabilities that apply to one account and one post when they differ from
+   * `capabilities` (an X Premium account's longer text; a caption's limit when media is
+   * attached). Pure, no I/O. Absent: `capabilities` always apply.
+   */
+  capabilitiesFor?(options: { account?: ProviderAccount; post: Post }): ProviderCapabilities;
   /** The instance-wide app from settings, used for quickstart connects. */
   readonly defaultClient?: ClientCredentials;
 
@@ -259,8 +283,13 @@ export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
   /** Ends the grant at the platform; core calls it when the grant's last account is removed. */
   revoke?(options: GrantOperationOptions): Promise<void>;
 
-  /** Pure preflight, no I/O: every issue found, not just the first. */
-  validate(options: { post: Post; options: OPTIONS }): ValidationIssue[];
+  /**
+   * Pure preflight, no I/O: every platform-specific issue found, not just the first. The checks
+   * the declared capabilities express (text length, media counts, types, sizes, threads,
+   * replies, first comments) are not repeated here: core runs them with `checkCapabilities`
+   * (`validatePost` gives both).
+   */
+  validate(options: ProviderValidateOptions<OPTIONS>): ValidationIssue[];
 
   publish(options: ProviderPublishOptions<CREDENTIALS, OPTIONS>): Promise<ProviderPublishResult>;
 
@@ -283,4 +312,4 @@ export interface ProviderV1<CREDENTIALS = unknown, OPTIONS = unknown, PARAMS = u
 
 // Providers are stored in heterogeneous lists; their generic parameters are erased there.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyProvider = ProviderV1<any, any, any>;
+export type AnyProvider = ProviderV2<any, any, any>;

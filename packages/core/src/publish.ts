@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { findAccount, platformSchema, toProviderAccount, workspaceIdSchema, type LoadedAccount } from './accounts.js';
+import { validatePost } from './check-capabilities.js';
 import { canonicalJson, findCompletedPublish, hashPublishPayload, runIdempotentPublish } from './idempotency.js';
 import {
   billableItemCount,
@@ -376,9 +377,11 @@ function parseTargetOptions({
 const refusesNoOptions = new WeakSet<AnyProvider>();
 
 function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
-  let found: ReturnType<AnyProvider['validate']>;
+  let found: ReturnType<typeof validatePost>;
   try {
-    found = target.provider.validate({ post, options: target.options });
+    // The account decides some limits (X Premium); per-request credentials have none stored.
+    const account = target.loaded === undefined ? undefined : toProviderAccount(target.loaded.record);
+    found = validatePost({ provider: target.provider, post, options: target.options, ...(account !== undefined && { account }) });
   } catch (error) {
     return [
       {

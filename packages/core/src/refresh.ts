@@ -29,6 +29,13 @@ const REFRESH_TIMEOUT_MS = 20_000;
 const PERSIST_RETRY_BUDGET_MS = 8_000;
 const PERSIST_RETRY_FIRST_DELAY_MS = 50;
 const PERSIST_RETRY_MAX_DELAY_MS = 2_000;
+/**
+ * Held tokens are also written in the background, so other processes (which cannot see them)
+ * find them in the store as soon as it is back, instead of spending the old refresh token.
+ */
+const HELD_WRITE_FIRST_DELAY_MS = 1_000;
+const HELD_WRITE_MAX_DELAY_MS = 30_000;
+const HELD_WRITE_GIVE_UP_MS = 15 * 60_000;
 
 /** An account with the tokens it publishes with opened, ready to authorise a publish. */
 export interface ActiveAccount {
@@ -76,8 +83,9 @@ export interface Refresher {
  *   rotating refresh tokens would burn the new token and lock every account of the grant out;
  * - the new tokens are written (CAS at the version read, fenced by the lease) before anyone
  *   gets to use them; when the store is unreachable the write is retried with backoff, and if it
- *   still fails the tokens are held in this process and written by the next caller, so a store
- *   outage never throws away a rotated refresh token;
+ *   still fails the tokens are held in this process and written by the next caller or by a
+ *   background retry (whichever comes first), so a store outage never throws away a rotated
+ *   refresh token;
  * - a response without a refresh token keeps the old one;
  * - only `reauth_required` (the `invalid_grant` class) marks the grant for reconnection;
  *   outages, rate limits, timeouts and resets leave it active and its tokens untouched.
@@ -105,11 +113,33 @@ export function createRefresher({ context }: { context: LetmepostContext }): Ref
       if (rejectedAccessToken === undefined || shared.tokens.accessToken !== rejectedAccessToken) return shared;
       if (inflight.get(grantId) === running) break;
     }
-    const flight = refreshUnderLease({ context, held, workspaceId, grantId, rejectedAccessToken }).finally(() => {
+    const flight = refreshUnderLease({ context, held, workspaceId, grantId, rejectedAccessToken, onHeld: writeHeldInBackground }).finally(() => {
       if (inflight.get(grantId) === flight) inflight.delete(grantId);
     });
     inflight.set(grantId, flight);
     return flight;
+  };
+
+  /** Keeps trying to write a grant's held tokens until it succeeds, they are dropped, or time runs out. */
+  const writeHeldInBackground = ({ workspaceId, grantId }: { workspaceId: string; grantId: string }): void => {
+    const startedAt = performance.now();
+    let delayMs = HELD_WRITE_FIRST_DELAY_MS;
+    const attempt = (): void => {
+      if (!held.has(grantId)) return;
+      singleFlight({ workspaceId, grantId }).then(
+        () => undefined,
+        () => {
+          if (!held.has(grantId) || performance.now() - startedAt > HELD_WRITE_GIVE_UP_MS) return;
+          delayMs = Math.min(HELD_WRITE_MAX_DELAY_MS, delayMs * 2);
+          schedule();
+        },
+      );
+    };
+    const schedule = (): void => {
+      // Never keeps the process alive on its own.
+      setTimeout(attempt, delayMs).unref();
+    };
+    schedule();
   };
 
   const forAccount = ({ loaded, active }: { loaded: LoadedAccount; active: ActiveGrant }): ActiveAccount => ({
@@ -193,12 +223,15 @@ async function refreshUnderLease({
   workspaceId,
   grantId,
   rejectedAccessToken,
+  onHeld,
 }: {
   context: LetmepostContext;
   held: Map<string, HeldTokens>;
   workspaceId: string;
   grantId: string;
   rejectedAccessToken: string | undefined;
+  /** Called once tokens are held, to write them as soon as the store is back. */
+  onHeld: (options: { workspaceId: string; grantId: string }) => void;
 }): Promise<ActiveGrant> {
   return withGrantLock({
     context,
@@ -293,6 +326,7 @@ async function refreshUnderLease({
             grantId,
             errorCode: error.code,
           });
+          onHeld({ workspaceId, grantId });
         }
         throw error;
       }

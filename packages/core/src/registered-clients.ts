@@ -5,7 +5,7 @@ import { issuesFromZod, toLetmepostError, type LetmepostContext } from './letmep
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
-import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, isStoreConflict, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
 /**
@@ -70,7 +70,14 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
     const record = decodeRecord({ entry, schema: registeredClientRecordSchema });
     if (record.redirectUri !== redirectUri) return undefined;
     if (record.expiresAt !== undefined && record.expiresAt - EXPIRY_SKEW_MS <= context.clock.now()) return undefined;
-    return openField({ cipher: context.cipher, key: entry.key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
+    return openField({
+      cipher: context.cipher,
+      key: entry.key,
+      field: 'client',
+      ciphertext: record.client,
+      schema: clientCredentialsSchema,
+      recordVersion: entry.version,
+    });
   };
 
   const register = async ({
@@ -123,7 +130,13 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
           platform: provider.id,
           instance,
           redirectUri,
-          client: sealField({ cipher: context.cipher, key, field: 'client', value: client }),
+          client: sealField({
+            cipher: context.cipher,
+            key,
+            field: 'client',
+            value: client,
+            recordVersion: nextVersion({ expectedVersion: current?.version ?? null }),
+          }),
           registeredAt: context.clock.now(),
           expiresAt: registered.expiresAt,
         });
@@ -170,7 +183,14 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
       const entry = await context.store.get(key);
       if (entry === null) return false;
       const record = decodeRecord({ entry, schema: registeredClientRecordSchema });
-      const cached = openField({ cipher: context.cipher, key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
+      const cached = openField({
+        cipher: context.cipher,
+        key,
+        field: 'client',
+        ciphertext: record.client,
+        schema: clientCredentialsSchema,
+        recordVersion: entry.version,
+      });
       if (cached.clientId !== clientId) return false;
       try {
         const removed = await context.store.delete(key, { expectedVersion: entry.version });

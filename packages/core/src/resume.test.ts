@@ -159,6 +159,26 @@ describe('resume: finishing a pending publish', () => {
     expect(provider.calls.finalize[0]?.auth).toMatchObject({ type: 'account', tokens: { accessToken: 'access-refreshed-1' } });
   });
 
+  it('refreshes once and repeats the call when the platform refuses the access token', async () => {
+    let refusals = 0;
+    const provider = createTestProvider({
+      publish: async () => ({ status: 'pending', resume: { video: 'video-1' }, checkAfterMs: 3000, warnings: [] }),
+      checkStatus: async ({ auth }) => {
+        if (auth.type === 'account' && auth.tokens.accessToken === 'access-code-1') {
+          refusals += 1;
+          throw new LetmepostError({ code: 'auth_expired', platform: 'linkedin', message: 'token revoked early' });
+        }
+        return { status: 'ready' };
+      },
+      finalize: async ({ auth }) => ({ status: 'published', postId: auth.type === 'account' ? `by-${auth.tokens.accessToken}` : 'x', warnings: [] }),
+    });
+    const harness = createHarness({ providers: [provider] });
+    const { resumeToken } = await pendingPublish(harness);
+    expect(await harness.letmepost.resume({ workspaceId: 'ws-1', resumeToken })).toMatchObject({ status: 'published', postId: 'by-access-refreshed-1' });
+    expect(refusals).toBe(1);
+    expect(provider.calls.refresh).toHaveLength(1);
+  });
+
   it('gives no token for a pending answer without resume state (nothing letmepost could finish)', async () => {
     const provider = createTestProvider({ publish: async () => ({ status: 'pending', warnings: [] }) });
     const harness = createHarness({ providers: [provider] });

@@ -509,7 +509,11 @@ async function authorize({
     auth: { type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens },
     knownSecrets,
     renew: async () => {
-      const renewed = await refresher.refreshAfterRejection({ accountId, rejectedAccessToken: active.tokens.accessToken });
+      const renewed = await refresher.refreshAfterRejection({
+        accountId,
+        ...(token.workspaceId !== undefined && { workspaceId: token.workspaceId }),
+        rejectedAccessToken: active.tokens.accessToken,
+      });
       return {
         auth: { type: 'account', account: toProviderAccount(renewed.loaded.record), tokens: renewed.tokens },
         knownSecrets: [...knownSecrets, ...secretsOf(renewed)],

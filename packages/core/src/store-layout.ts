@@ -5,7 +5,7 @@ import type { StoreEntry, TokenStore } from './token-store.js';
 
 /**
  * How core lays its state out on a `TokenStore`. Every value is a JSON document with a `v`
- * (schema version) field; every secret inside one is an envelope ciphertext string (`lmp1.…`)
+ * (schema version) field; every secret inside one is an envelope ciphertext string (`lmp1.…` or `lmp2.…`)
  * whose associated data is `<store key>#<field name>`, so a ciphertext copied into another record
  * or another field of the same record fails to decrypt instead of leaking into the wrong context.
  *
@@ -20,6 +20,8 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * clients/<platform>/<instance>                            registered app (registerClient) client# sealed, shared by all workspaces
  * ws/<workspace>/idempotency/<key>                         publish claim + results       TTL (default 24 h)
  * global/idempotency/<key>                                 same, publishes without a workspace
+ * ws/<workspace>/resumes/<resumeId>                        outcome of a resumed publish  TTL until the token expires
+ * global/resumes/<resumeId>                                same, pass-per-request publishes without a workspace
  * connect-sessions/<sha256(state)>                         pending OAuth session         codeVerifier#, client#, params# sealed, TTL 10 min
  * connect-selections/<sha256(selectionId)>                 accounts awaiting the user's choice  grant# sealed, TTL 15 min
  * counters/launch/<platform>/<accountId>                   rolling launch-cap counter    (increment)
@@ -31,8 +33,10 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  * lock/clients/<platform>/<instance>                       lease serialising one client registration
  * ```
  *
- * Sealed fields of grants and accounts are bound to the store version of their record (`lmp2.`
- * envelopes): a replayed older copy of a record fails with `decryption_failed`. Account records
+ * Sealed fields of grants, accounts, workspace apps and registered clients are bound to the store
+ * version of their record (`lmp2.` envelopes): a replayed older copy of a record fails with
+ * `decryption_failed`. Single-use records (connect sessions, selections) are deleted when used and
+ * a re-created key starts again at version 1, so they stay `lmp1.`. Account records
  * of the previous release (`v: 1`, tokens inline, one copy per account) are turned into grants
  * the first time core reads their workspace (see `legacy-accounts.ts`).
  *

@@ -236,8 +236,8 @@ describe('connectWithCredentials', () => {
     const error = await provider
       .connectWithCredentials!({ credentials: { identifier: 'not a handle', appPassword: 'hunter2-main-password' } as never })
       .catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'validation_failed', field: 'identifier' });
-    expect((error as LetmepostError).issues.map((issue) => issue.field)).toEqual(['identifier', 'appPassword']);
+    expect(error).toMatchObject({ code: 'validation_failed', field: 'credentials.identifier' });
+    expect((error as LetmepostError).issues.map((issue) => issue.field)).toEqual(['credentials.identifier', 'credentials.appPassword']);
     expect(exposedText(error)).not.toContain('hunter2-main-password');
     expect(provider.credentialSchema.safeParse({}).success).toBe(false);
   });

@@ -1,5 +1,5 @@
 import { LetmepostError, type Media, type PublishWarning } from '@letmepost/core';
-import { pollUntil, resolveMedia, trackProgress, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
+import { knownMediaSize, pollUntil, resolveMedia, trackProgress, type HttpBody, type MediaBytes } from '@letmepost/provider-utils';
 import {
   describeServerResponseSchema,
   getJobStatusResponseSchema,
@@ -13,7 +13,7 @@ import {
 import type { BlueskyContext } from './bluesky-context.js';
 import { mapBlueskyError } from './bluesky-error.js';
 import type { SessionHandle } from './bluesky-session.js';
-import { BLUESKY_LIMITS, knownSize } from './bluesky-validate.js';
+import { BLUESKY_LIMITS } from './bluesky-validate.js';
 
 /** How often the PDS's advertised blob limit is re-read. */
 const BLOB_LIMIT_TTL_MS = 60 * 60 * 1000;
@@ -71,7 +71,7 @@ async function resolveWithin(options: {
   signal?: AbortSignal;
 }): Promise<MediaBytes> {
   const { context, media, limit, field, rule, what, signal } = options;
-  const size = knownSize(media);
+  const size = knownMediaSize(media);
   if (size !== undefined && size > limit) throw tooLarge({ field, size, limit, rule, what });
   let resolved: MediaBytes;
   try {

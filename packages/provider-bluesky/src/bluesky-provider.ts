@@ -1,12 +1,13 @@
+import { systemClock, type ProviderCapabilities, type ProviderV2, type TokenSet } from '@letmepost/core';
 import {
-  LetmepostError,
-  systemClock,
-  type ProviderCapabilities,
-  type ProviderV1,
-  type PublishAuth,
-  type TokenSet,
-} from '@letmepost/core';
-import { abortableSleep, createHttpClient, createSafeFetcher, type BaseProviderSettings } from '@letmepost/provider-utils';
+  abortableSleep,
+  baseProviderSettingsSchema,
+  createHttpClient,
+  createSafeFetcher,
+  defineProvider,
+  httpClientSettingsOf,
+  type BaseProviderSettings,
+} from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { profileResponseSchema } from './bluesky-api.js';
 import type { BlueskyContext, VideoProcessingSettings } from './bluesky-context.js';
@@ -16,7 +17,7 @@ import {
   serviceUrlSchema,
   type BlueskyCredentials,
 } from './bluesky-credentials.js';
-import { mapBlueskyError } from './bluesky-error.js';
+import { createBlueskyErrorMapper } from './bluesky-error.js';
 import { createIdentityResolver, type ResolveTxt } from './bluesky-identity.js';
 import { didWebOf } from './bluesky-media-upload.js';
 import { blueskyOptionsSchema, type BlueskyOptions } from './bluesky-options.js';
@@ -62,22 +63,31 @@ export interface BlueskyProviderSettings extends Omit<BaseProviderSettings, 'cli
   videoProcessing?: Partial<VideoProcessingSettings>;
 }
 
-export type BlueskyProvider = ProviderV1<BlueskyCredentials, BlueskyOptions>;
+export type BlueskyProvider = ProviderV2<BlueskyCredentials, BlueskyOptions>;
 
-const urlSetting = (name: string, value: string | undefined, fallback: string): string => {
-  const parsed = serviceUrlSchema.safeParse(value ?? fallback);
-  if (!parsed.success) {
-    throw new LetmepostError({
-      code: 'validation_failed',
-      platform: 'bluesky',
-      message: `createBluesky: settings.${name} must be an http(s) URL without query or credentials.`,
-      field: `settings.${name}`,
-    });
-  }
-  return parsed.data;
-};
+const isFunction = (value: unknown): boolean => typeof value === 'function';
 
-const capabilities: ProviderCapabilities = {
+const blueskySettingsSchema = baseProviderSettingsSchema.omit({ clientId: true, clientSecret: true }).extend({
+  serviceUrl: serviceUrlSchema.optional(),
+  apiBaseUrl: serviceUrlSchema.optional(),
+  plcDirectoryUrl: serviceUrlSchema.optional(),
+  videoServiceUrl: serviceUrlSchema.optional(),
+  videoServiceDid: z.string().min(1).optional(),
+  appViewUrl: serviceUrlSchema.optional(),
+  resolveTxt: z.custom<ResolveTxt>(isFunction, 'must be a function').optional(),
+  sessionCache: z.union([z.boolean(), z.object({ maxEntries: z.number().int().positive().optional() })]).optional(),
+  videoProcessing: z
+    .object({
+      pollIntervalMs: z.number().int().nonnegative().optional(),
+      maxWaitMs: z.number().int().nonnegative().optional(),
+      sleep: z.custom<VideoProcessingSettings['sleep']>(isFunction, 'must be a function').optional(),
+    })
+    .optional(),
+});
+
+type BlueskyParsedSettings = z.output<typeof blueskySettingsSchema>;
+
+export const blueskyCapabilities: ProviderCapabilities = {
   text: { maxLength: BLUESKY_LIMITS.textGraphemes, unit: 'graphemes', required: false },
   media: {
     maxItems: BLUESKY_LIMITS.images,
@@ -99,71 +109,31 @@ const capabilities: ProviderCapabilities = {
   pending: true,
 };
 
-function parseCredentials(credentials: unknown): BlueskyCredentials {
-  const parsed = blueskyCredentialsSchema.safeParse(credentials);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: `${issue.path.join('.') || 'credentials'} ${issue.message}` }));
-  throw new LetmepostError({
-    code: 'validation_failed',
-    platform: 'bluesky',
-    message: `Invalid Bluesky credentials: ${issues.map((issue) => issue.message).join('; ')}.`,
-    field: issues[0]?.field,
-    issues,
-  });
-}
-
-/** Per-request credentials arrive unchecked from the caller; stored accounts were checked at connect. */
-function checkAuth(auth: PublishAuth<BlueskyCredentials>): PublishAuth<BlueskyCredentials> {
-  return auth.type === 'credentials' ? { type: 'credentials', credentials: parseCredentials(auth.credentials) } : auth;
-}
-
-function parseOptions(options: unknown): BlueskyOptions {
-  const parsed = blueskyOptionsSchema.safeParse(options ?? {});
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({ field: `options.${issue.path.join('.')}`, message: issue.message }));
-  throw new LetmepostError({
-    code: 'validation_failed',
-    platform: 'bluesky',
-    message: `Invalid Bluesky options: ${issues.map((issue) => `${issue.field} ${issue.message}`).join('; ')}.`,
-    field: issues[0]?.field,
-    issues,
-  });
-}
-
-/**
- * Bluesky (AT Protocol) provider: app-password sessions on the account's own PDS, rich-text
- * facets, images, link cards, video through the video service, threads, replies and deletes.
- */
-export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyProvider {
+function createBlueskyContext({ settings }: { settings: BlueskyParsedSettings }): BlueskyContext {
   const clock = settings.clock ?? systemClock;
   const allowPrivateNetwork = settings.allowPrivateNetwork ?? false;
   const http = createHttpClient({
     platform: 'bluesky',
-    dispatcher: settings.dispatcher,
+    ...httpClientSettingsOf({ settings }),
     // Logins and writes go to the PDS that the account's DID document names, which its owner
     // controls: a name there could resolve to an internal address.
     refusePrivateAddresses: !allowPrivateNetwork,
-    clock,
-    timeouts: settings.http?.timeouts,
-    retry: settings.http?.retry,
-    maxResponseBytes: settings.http?.maxResponseBytes,
-    userAgent: settings.http?.userAgent,
-    mapError: (response) => mapBlueskyError({ response, clock }),
+    mapError: createBlueskyErrorMapper({ clock }),
   });
   const fetcher =
     settings.mediaFetcher ?? createSafeFetcher({ dispatcher: settings.dispatcher, allowPrivateNetwork, platform: 'bluesky' });
-  const serviceUrl = urlSetting('serviceUrl', settings.serviceUrl ?? settings.apiBaseUrl, 'https://bsky.social');
-  const videoServiceUrl = urlSetting('videoServiceUrl', settings.videoServiceUrl, 'https://video.bsky.app');
+  const serviceUrl = settings.serviceUrl ?? settings.apiBaseUrl ?? 'https://bsky.social';
+  const videoServiceUrl = settings.videoServiceUrl ?? 'https://video.bsky.app';
   const identity = createIdentityResolver({
     http,
     fetcher,
-    plcDirectoryUrl: urlSetting('plcDirectoryUrl', settings.plcDirectoryUrl, 'https://plc.directory'),
+    plcDirectoryUrl: settings.plcDirectoryUrl ?? 'https://plc.directory',
     fallbackServiceUrl: serviceUrl,
     resolveTxt: settings.resolveTxt,
     allowPrivateNetwork,
   });
   const cacheSetting = settings.sessionCache ?? true;
-  const context: BlueskyContext = {
+  return {
     http,
     fetcher,
     identity,
@@ -171,7 +141,7 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
     sessionCache: cacheSetting === false ? undefined : new SessionCache(cacheSetting === true ? {} : cacheSetting),
     videoServiceUrl,
     videoServiceDid: settings.videoServiceDid ?? didWebOf(videoServiceUrl),
-    appViewUrl: urlSetting('appViewUrl', settings.appViewUrl, 'https://public.api.bsky.app'),
+    appViewUrl: settings.appViewUrl ?? 'https://public.api.bsky.app',
     video: {
       pollIntervalMs: settings.videoProcessing?.pollIntervalMs ?? 2000,
       maxWaitMs: settings.videoProcessing?.maxWaitMs ?? 45_000,
@@ -179,39 +149,45 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
     },
     blobLimits: new Map(),
   };
+}
 
-  /** Display name and avatar for the connected account; cosmetic, so failures are ignored. */
-  async function profileOf(session: BlueskySession, signal: AbortSignal | undefined) {
-    try {
-      const { value } = await http.json({
-        method: 'GET',
-        url: `${session.pdsUrl}/xrpc/app.bsky.actor.getProfile`,
-        query: { actor: session.did },
-        auth: { bearer: session.accessJwt },
-        schema: profileResponseSchema,
-        retry: 'safe',
-        signal,
-      });
-      return value;
-    } catch {
-      return undefined;
-    }
+/** Display name and avatar for the connected account; cosmetic, so failures are ignored. */
+async function profileOf(options: { context: BlueskyContext; session: BlueskySession; signal: AbortSignal | undefined }) {
+  const { context, session, signal } = options;
+  try {
+    const { value } = await context.http.json({
+      method: 'GET',
+      url: `${session.pdsUrl}/xrpc/app.bsky.actor.getProfile`,
+      query: { actor: session.did },
+      auth: { bearer: session.accessJwt },
+      schema: profileResponseSchema,
+      retry: 'safe',
+      signal,
+    });
+    return value;
+  } catch {
+    return undefined;
   }
+}
 
-  return {
-    specificationVersion: 'v1',
-    id: 'bluesky',
-    displayName: 'Bluesky',
-    auth: { kind: 'credentials' },
-    credentialSchema: blueskyCredentialsSchema as unknown as z.ZodType<BlueskyCredentials>,
-    accountSchema: blueskyAccountDataSchema,
-    optionsSchema: blueskyOptionsSchema as unknown as z.ZodType<BlueskyOptions>,
-    capabilities,
-
-    async connectWithCredentials({ credentials, signal }) {
-      const parsed = parseCredentials(credentials);
-      const session = await loginWithAppPassword({ http, identity, credentials: parsed, signal });
-      const profile = await profileOf(session, signal);
+/**
+ * Bluesky (AT Protocol) provider: app-password sessions on the account's own PDS, rich-text
+ * facets, images, link cards, video through the video service, threads, replies and deletes.
+ */
+export const createBluesky: (settings?: BlueskyProviderSettings) => BlueskyProvider = defineProvider({
+  id: 'bluesky',
+  displayName: 'Bluesky',
+  settingsSchema: blueskySettingsSchema,
+  credentialSchema: blueskyCredentialsSchema as unknown as z.ZodType<BlueskyCredentials>,
+  accountSchema: blueskyAccountDataSchema,
+  optionsSchema: blueskyOptionsSchema as unknown as z.ZodType<BlueskyOptions>,
+  auth: { kind: 'credentials' },
+  capabilities: blueskyCapabilities,
+  createContext: createBlueskyContext,
+  methods: {
+    connectWithCredentials: async ({ context, credentials, signal }) => {
+      const session = await loginWithAppPassword({ http: context.http, identity: context.identity, credentials, signal });
+      const profile = await profileOf({ context, session, signal });
       return {
         account: {
           platformAccountId: session.did,
@@ -222,42 +198,16 @@ export function createBluesky(settings: BlueskyProviderSettings = {}): BlueskyPr
           profileUrl: `https://bsky.app/profile/${session.did}`,
           data: { pdsUrl: session.pdsUrl, did: session.did, handle: session.handle },
         },
-        tokens: tokenSetFromSession({ session, appPassword: parsed.appPassword }),
+        tokens: tokenSetFromSession({ session, appPassword: credentials.appPassword }),
         // The session lives on this PDS for this DID; refreshing it later needs both.
         grantData: { pdsUrl: session.pdsUrl, did: session.did },
       };
     },
-
-    refresh({ tokens, grantData, signal }): Promise<TokenSet> {
-      return refreshAccountTokens({ http, tokens, grantData, signal });
-    },
-
-    validate({ post, options }) {
-      const parsed = blueskyOptionsSchema.safeParse(options ?? {});
-      const optionIssues = parsed.success
-        ? []
-        : parsed.error.issues.map((issue) => ({
-            rule: 'bluesky.options.invalid',
-            field: `options.${issue.path.join('.')}`,
-            message: issue.message,
-          }));
-      return [...validateBlueskyPost({ post, options: parsed.success ? parsed.data : {} }), ...optionIssues];
-    },
-
-    async publish({ post, auth, options, signal, onProgress }) {
-      return publishPost({ context, post, auth: checkAuth(auth), options: parseOptions(options), signal, onProgress });
-    },
-
-    async checkStatus({ auth, resume, signal }) {
-      return checkPublishStatus({ context, auth: checkAuth(auth), resume, signal });
-    },
-
-    async finalize({ auth, resume, signal }) {
-      return finalizePublish({ context, auth: checkAuth(auth), resume, signal });
-    },
-
-    async deletePost({ auth, postId, signal }) {
-      return deletePost({ context, auth: checkAuth(auth), postId, signal });
-    },
-  };
-}
+    refresh: ({ context, tokens, grantData, signal }): Promise<TokenSet> => refreshAccountTokens({ http: context.http, tokens, grantData, signal }),
+    validate: ({ post, options }) => validateBlueskyPost({ post, options }),
+    publish: ({ context, post, auth, options, signal, onProgress }) => publishPost({ context, post, auth, options, signal, onProgress }),
+    checkStatus: ({ context, auth, resume, signal }) => checkPublishStatus({ context, auth, resume, signal }),
+    finalize: ({ context, auth, resume, signal }) => finalizePublish({ context, auth, resume, signal }),
+    deletePost: ({ context, auth, postId, signal }) => deletePost({ context, auth, postId, signal }),
+  },
+});

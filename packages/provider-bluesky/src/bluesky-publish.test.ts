@@ -1,4 +1,5 @@
 import { LetmepostError, type Post, type ProviderPublishResult } from '@letmepost/core';
+import { validatePost } from '@letmepost/provider-utils';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createLexiconValidator } from './test-support/lexicon-validator.js';
@@ -135,7 +136,7 @@ describe('text posts', () => {
 
   test('invalid posts are validation_failed naming the field, before any request', async () => {
     const error = await publish({ text: 'ok', thread: [{ text: 'x'.repeat(301) }] }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'validation_failed', rule: 'bluesky.text.max_graphemes', field: 'thread.0.text' });
+    expect(error).toMatchObject({ code: 'preflight_failed', rule: 'bluesky.text.max_length', field: 'thread.0.text' });
   });
 });
 
@@ -240,12 +241,13 @@ describe('images', () => {
     nock.cleanAll();
   });
 
-  test('images over the 2 MB lexicon limit are refused by validate', () => {
-    const issues = testProvider().validate({
+  test('images over the 2 MB lexicon limit are refused by the preflight', () => {
+    const issues = validatePost({
+      provider: testProvider(),
       post: { text: 'x', media: [{ data: new Uint8Array(2_000_001), mimeType: 'image/png' }] },
       options: {},
     });
-    expect(issues).toEqual([expect.objectContaining({ rule: 'bluesky.media.max_blob_bytes', field: 'media.0' })]);
+    expect(issues).toEqual([expect.objectContaining({ rule: 'bluesky.media.max_bytes', field: 'media.0' })]);
   });
 
   test('with a link next to images the link goes into the text as a link facet', async () => {
@@ -612,7 +614,7 @@ describe('pass-per-request credentials', () => {
     const error = await testProvider()
       .publish({ post: { text: 'x' }, auth: { type: 'credentials', credentials: { identifier: HANDLE, appPassword: 'my-Real-Password!' } } as never, options: {} })
       .catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'validation_failed', field: 'appPassword' });
+    expect(error).toMatchObject({ code: 'validation_failed', field: 'credentials.appPassword' });
     expect(exposedText(error)).not.toContain('my-Real-Password!');
   });
 });

@@ -42,28 +42,13 @@ export function composeItemText(item: PostItem): { text: string; linkInlined: bo
   return { text: `${item.text}${separator}${item.link}`, linkInlined: true };
 }
 
-/** Size of in-memory or streamed media; URLs are only known once fetched. */
-export function knownSize(media: Media): number | undefined {
-  if (media.data !== undefined) return media.data.byteLength;
-  if (media.stream !== undefined) return media.size;
-  return undefined;
-}
 
-function validateText(options: { text: string; field: string; issues: ValidationIssue[] }): void {
-  const { text, field, issues } = options;
-  const graphemes = countGraphemes(text);
-  if (graphemes > BLUESKY_LIMITS.textGraphemes) {
-    issues.push({
-      rule: 'bluesky.text.max_graphemes',
-      field,
-      message: `Text is ${graphemes} characters (graphemes); Bluesky allows ${BLUESKY_LIMITS.textGraphemes}.`,
-    });
-  }
-  const bytes = utf8ByteLength(text);
+function validateBytes(options: { text: string; field: string; issues: ValidationIssue[] }): void {
+  const bytes = utf8ByteLength(options.text);
   if (bytes > BLUESKY_LIMITS.textBytes) {
-    issues.push({
+    options.issues.push({
       rule: 'bluesky.text.max_bytes',
-      field,
+      field: options.field,
       message: `Text is ${bytes} bytes in UTF-8; Bluesky allows ${BLUESKY_LIMITS.textBytes}.`,
     });
   }
@@ -71,72 +56,34 @@ function validateText(options: { text: string; field: string; issues: Validation
 
 function validateItem(options: { item: PostItem; prefix: string; issues: ValidationIssue[] }): void {
   const { item, prefix, issues } = options;
-  const media = item.media ?? [];
-  const { text } = composeItemText(item);
-  validateText({ text, field: `${prefix}text`, issues });
-  if (text.trim().length === 0 && media.length === 0 && !item.link) {
+  const { text, linkInlined } = composeItemText(item);
+  // The capability check counts the text as given; a link joining it is counted here.
+  const graphemes = linkInlined ? countGraphemes(text) : 0;
+  if (graphemes > BLUESKY_LIMITS.textGraphemes) {
     issues.push({
-      rule: 'bluesky.text.required',
+      rule: 'bluesky.text.max_length',
       field: `${prefix}text`,
-      message: 'A Bluesky post needs text, media or a link.',
+      message: `Text with the link appended is ${graphemes} characters (graphemes); Bluesky allows ${BLUESKY_LIMITS.textGraphemes}.`,
     });
   }
+  validateBytes({ text, field: `${prefix}text`, issues });
 
-  const images = media.filter(isImage);
-  const videos = media.filter(isVideo);
-  if (images.length > 0 && videos.length > 0) {
-    issues.push({
-      rule: 'bluesky.media.mixed',
-      field: `${prefix}media`,
-      message: 'A Bluesky post holds either images or one video, not both.',
-    });
-  }
-  if (images.length > BLUESKY_LIMITS.images) {
-    issues.push({
-      rule: 'bluesky.media.max_images',
-      field: `${prefix}media`,
-      message: `${images.length} images attached; Bluesky allows ${BLUESKY_LIMITS.images} per post.`,
-    });
-  }
-  if (videos.length > BLUESKY_LIMITS.videos) {
-    issues.push({
-      rule: 'bluesky.media.max_videos',
-      field: `${prefix}media`,
-      message: `${videos.length} videos attached; Bluesky allows one per post.`,
-    });
-  }
-
-  media.forEach((entry, index) => {
-    const field = `${prefix}media.${index}`;
-    const mimeType = entry.mimeType.toLowerCase();
-    const allowed: readonly string[] = isVideo(entry) ? BLUESKY_VIDEO_MIME_TYPES : BLUESKY_IMAGE_MIME_TYPES;
-    if (!allowed.includes(mimeType)) {
-      issues.push({
-        rule: 'bluesky.media.mime_type',
-        field: `${field}.mimeType`,
-        message: `${entry.mimeType} is not supported on Bluesky; use ${[...BLUESKY_IMAGE_MIME_TYPES, ...BLUESKY_VIDEO_MIME_TYPES].join(', ')}.`,
-      });
-    }
-    const size = knownSize(entry);
-    const maxBytes = isVideo(entry) ? BLUESKY_LIMITS.videoBytes : BLUESKY_LIMITS.imageBytes;
-    if (size !== undefined && size > maxBytes) {
-      issues.push({
-        rule: isVideo(entry) ? 'bluesky.media.max_video_bytes' : 'bluesky.media.max_blob_bytes',
-        field,
-        message: `File is ${size} bytes; Bluesky accepts at most ${maxBytes} bytes for ${isVideo(entry) ? 'a video' : 'an image'}.`,
-      });
-    }
+  (item.media ?? []).forEach((entry, index) => {
     if (entry.altText !== undefined && countGraphemes(entry.altText) > BLUESKY_LIMITS.altTextGraphemes) {
       issues.push({
-        rule: 'bluesky.media.alt_text_length',
-        field: `${field}.altText`,
+        rule: 'bluesky.media.alt_text',
+        field: `${prefix}media.${index}.altText`,
         message: `Alt text is longer than the ${BLUESKY_LIMITS.altTextGraphemes} characters the Bluesky app shows.`,
       });
     }
   });
 }
 
-/** Pure preflight of a post for Bluesky: every issue, with stable rule ids. */
+/**
+ * Bluesky's own rules, beyond what its declared capabilities say (core checks those): the
+ * grapheme limit once a link joins the text, the 3,000-byte limit, alt text length, the reply
+ * target's form. Pure, with stable rule ids.
+ */
 export function validateBlueskyPost(options: { post: Post; options?: BlueskyOptions }): ValidationIssue[] {
   const { post } = options;
   const issues: ValidationIssue[] = [];
@@ -151,7 +98,7 @@ export function validateBlueskyPost(options: { post: Post; options?: BlueskyOpti
     });
   }
   if (post.firstComment !== undefined) {
-    validateText({ text: post.firstComment, field: 'firstComment', issues });
+    validateBytes({ text: post.firstComment, field: 'firstComment', issues });
   }
   return issues;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '@letmepost/core';
 import { createHttpClient, type HttpClient, type HttpClientSettings, type SafeFetcher } from '@letmepost/provider-utils';
-import { linkedInErrorMapper } from './linkedin-error.js';
+import { createLinkedInErrorMapper } from './linkedin-error.js';
 
 /** Everything the request-making modules share; built once per `createLinkedIn()`. */
 export interface LinkedInClient {
@@ -49,10 +49,11 @@ export function isTrustedUploadUrl(options: { client: Pick<LinkedInClient, 'apiB
 }
 
 export function createLinkedInHttpClients(
-  options: Omit<HttpClientSettings, 'platform' | 'mapError'>,
+  options: Omit<HttpClientSettings, 'platform' | 'mapError'> & { apiVersion: string },
 ): Pick<LinkedInClient, 'http' | 'mediaHttp'> {
+  const { apiVersion, ...settings } = options;
   return {
-    http: createHttpClient({ ...options, platform: 'linkedin', mapError: linkedInErrorMapper({ context: 'api' }) }),
-    mediaHttp: createHttpClient({ ...options, platform: 'linkedin', mapError: linkedInErrorMapper({ context: 'media' }) }),
+    http: createHttpClient({ ...settings, platform: 'linkedin', mapError: createLinkedInErrorMapper({ context: 'api', apiVersion }) }),
+    mediaHttp: createHttpClient({ ...settings, platform: 'linkedin', mapError: createLinkedInErrorMapper({ context: 'media', apiVersion }) }),
   };
 }

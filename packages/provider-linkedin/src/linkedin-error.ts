@@ -1,5 +1,5 @@
-import { LetmepostError, type ErrorCode } from '@letmepost/core';
-import type { HttpErrorResponse } from '@letmepost/provider-utils';
+import type { LetmepostError } from '@letmepost/core';
+import { createErrorMapper, type ErrorMapper, type ErrorMapperRule, type HttpErrorResponse } from '@letmepost/provider-utils';
 import { linkedInErrorSchema, type LinkedInErrorBody } from './linkedin-api.js';
 
 /**
@@ -35,84 +35,91 @@ function describe(body: LinkedInErrorBody | undefined, status: number): string {
   return body?.message !== undefined ? `${head}: ${body.message}` : head;
 }
 
-/**
- * Turns a LinkedIn error answer into a LetmepostError from its structured fields
- * (`serviceErrorCode`, `code`, `errorDetails.inputErrors[].code`, then the HTTP status), never
- * from the prose of `message`.
- */
-export function mapLinkedInError(options: {
-  response: HttpErrorResponse;
-  context?: LinkedInErrorContext;
-}): LetmepostError {
-  const { response } = options;
-  const context = options.context ?? 'api';
+/** The structured facts of a LinkedIn error answer the table matches on. */
+type LinkedInErrorFields = {
+  serviceErrorCode: number | undefined;
+  code: string | undefined;
+  /** `errorDetails.inputErrors[].code` */
+  inputCodes: readonly string[];
+};
+
+function linkedInErrorFields(response: HttpErrorResponse): LinkedInErrorFields {
   const body = parseLinkedInErrorBody(response.body);
-  const status = response.status;
-  const serviceErrorCode = body?.serviceErrorCode;
-  const code = body?.code;
-  const inputCodes = inputErrorCodes(body);
-  const message = describe(body, status);
-
-  const error = (errorCode: ErrorCode, extra: { remediation?: string; retryable?: boolean; retryAfterMs?: number } = {}) =>
-    new LetmepostError({
-      code: errorCode,
-      message,
-      platform: 'linkedin',
-      status,
-      platformResponse: response.body,
-      ...extra,
-    });
-
-  if (serviceErrorCode === SERVICE_ERROR.revokedAccessToken || code === 'REVOKED_ACCESS_TOKEN') {
-    return error('reauth_required', {
-      remediation: 'The member revoked this app’s access on LinkedIn; connect the account again.',
-    });
-  }
-  if (
-    serviceErrorCode === SERVICE_ERROR.expiredAccessToken ||
-    serviceErrorCode === SERVICE_ERROR.invalidAccessToken ||
-    code === 'EXPIRED_ACCESS_TOKEN' ||
-    code === 'INVALID_ACCESS_TOKEN' ||
-    status === 401
-  ) {
-    return error('auth_expired', {
-      remediation:
-        'The access token is expired or invalid. LinkedIn tokens last 60 days; refresh it if the app has programmatic refresh tokens, otherwise reconnect the account.',
-    });
-  }
-  // Real answers carry it in errorDetails.inputErrors; some surfaces put it in `code`.
-  if (inputCodes.includes('DUPLICATE_POST') || code === 'DUPLICATE_POST') {
-    return error('duplicate_content', {
-      remediation: 'LinkedIn rejects a post identical to a recent one; change the text.',
-    });
-  }
-  if (status === 426 || code === 'NONEXISTENT_VERSION' || code === 'VERSION_MISSING') {
-    return error('platform_unavailable', {
-      retryable: false,
-      remediation:
-        'The pinned LinkedIn-Version is no longer served; set the provider’s apiVersion to a supported YYYYMM release.',
-    });
-  }
-  if (serviceErrorCode === SERVICE_ERROR.accessDenied || code === 'ACCESS_DENIED' || status === 403) {
-    return error('permission_denied', {
-      remediation:
-        'The token lacks the scope (w_member_social / w_organization_social) or the member lacks a posting role on the organization.',
-    });
-  }
-  if (status === 429) {
-    return error('rate_limited', {
-      ...(response.rateLimit.retryAfterMs !== undefined ? { retryAfterMs: response.rateLimit.retryAfterMs } : {}),
-      remediation: 'LinkedIn daily limits reset at midnight UTC; try again later.',
-    });
-  }
-  if (status === 404) return error('not_found');
-  if (status === 413 || status === 415) return error('media_invalid');
-  if (status >= 500) return error('platform_unavailable');
-  if (status === 400 || status === 422) return error(context === 'media' ? 'media_invalid' : 'platform_rejected');
-  return error('platform_rejected');
+  return { serviceErrorCode: body?.serviceErrorCode, code: body?.code, inputCodes: inputErrorCodes(body) };
 }
 
-/** The `mapError` hook for provider-utils' HTTP client. */
-export function linkedInErrorMapper(options: { context?: LinkedInErrorContext } = {}) {
-  return (response: HttpErrorResponse): LetmepostError => mapLinkedInError({ response, context: options.context });
+/** The rule id of a refused `LinkedIn-Version`, which hosts fix in settings, not by retrying. */
+export const LINKEDIN_VERSION_RULE = 'linkedin.api_version.unsupported';
+
+/**
+ * LinkedIn's error table: `serviceErrorCode`, `code` and `errorDetails.inputErrors[].code` first,
+ * then the HTTP status; never the prose of `message`. `context` decides what a generic 400/422
+ * means (a refused file on an upload call); `apiVersion` is named when LinkedIn refuses it.
+ */
+function linkedInErrorRules(options: { context: LinkedInErrorContext; apiVersion: string | undefined }): ErrorMapperRule<LinkedInErrorFields>[] {
+  const version = options.apiVersion === undefined ? 'the configured LinkedIn-Version' : `LinkedIn-Version ${options.apiVersion}`;
+  return [
+    {
+      when: [{ serviceErrorCode: SERVICE_ERROR.revokedAccessToken }, { code: 'REVOKED_ACCESS_TOKEN' }],
+      code: 'reauth_required',
+      remediation: 'The member revoked this app’s access on LinkedIn; connect the account again.',
+    },
+    {
+      when: [
+        { serviceErrorCode: [SERVICE_ERROR.expiredAccessToken, SERVICE_ERROR.invalidAccessToken] },
+        { code: ['EXPIRED_ACCESS_TOKEN', 'INVALID_ACCESS_TOKEN'] },
+        { status: 401 },
+      ],
+      code: 'auth_expired',
+      remediation:
+        'The access token is expired or invalid. LinkedIn tokens last 60 days; refresh it if the app has programmatic refresh tokens, otherwise reconnect the account.',
+    },
+    // Real answers carry it in errorDetails.inputErrors; some surfaces put it in `code`.
+    {
+      when: [{ inputCodes: 'DUPLICATE_POST' }, { code: 'DUPLICATE_POST' }],
+      code: 'duplicate_content',
+      remediation: 'LinkedIn rejects a post identical to a recent one; change the text.',
+    },
+    // LinkedIn retires each monthly version after about a year; every call then answers 426.
+    {
+      when: [{ status: 426 }, { code: ['NONEXISTENT_VERSION', 'VERSION_MISSING'] }],
+      code: 'platform_unavailable',
+      retryable: false,
+      rule: LINKEDIN_VERSION_RULE,
+      field: 'settings.apiVersion',
+      message: ({ message }) => `${message}. LinkedIn no longer serves ${version}: set the provider's apiVersion setting (LINKEDIN_API_VERSION) to a current YYYYMM release.`,
+      remediation: `Set createLinkedIn({ apiVersion }) or LINKEDIN_API_VERSION to a LinkedIn-Version that is still served (a YYYYMM release from the last twelve months); ${version} has been retired.`,
+    },
+    {
+      when: [{ serviceErrorCode: SERVICE_ERROR.accessDenied }, { code: 'ACCESS_DENIED' }, { status: 403 }],
+      code: 'permission_denied',
+      remediation: 'The token lacks the scope (w_member_social / w_organization_social) or the member lacks a posting role on the organization.',
+    },
+    {
+      when: { status: 429 },
+      code: 'rate_limited',
+      retryAfter: 'header',
+      remediation: 'LinkedIn daily limits reset at midnight UTC; try again later.',
+    },
+    { when: { status: 404 }, code: 'not_found' },
+    { when: { status: [413, 415] }, code: 'media_invalid' },
+    { when: { status: '5xx' }, code: 'platform_unavailable' },
+    { when: { status: [400, 422] }, code: options.context === 'media' ? 'media_invalid' : 'platform_rejected' },
+    { code: 'platform_rejected' },
+  ];
+}
+
+/** The `mapError` hook of provider-utils' HTTP client for one kind of LinkedIn call. */
+export function createLinkedInErrorMapper(options: { context?: LinkedInErrorContext; apiVersion?: string } = {}): ErrorMapper {
+  return createErrorMapper({
+    platform: 'linkedin',
+    fields: linkedInErrorFields,
+    message: ({ response }) => describe(parseLinkedInErrorBody(response.body), response.status),
+    rules: linkedInErrorRules({ context: options.context ?? 'api', apiVersion: options.apiVersion }),
+  });
+}
+
+/** Maps one LinkedIn error answer; every answer maps (the table ends with a catch-all row). */
+export function mapLinkedInError(options: { response: HttpErrorResponse; context?: LinkedInErrorContext; apiVersion?: string }): LetmepostError {
+  return createLinkedInErrorMapper(options)(options.response) as LetmepostError;
 }

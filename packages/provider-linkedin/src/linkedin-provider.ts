@@ -1,10 +1,20 @@
-import { LetmepostError, systemClock, type ClientCredentials, type ProviderV1 } from '@letmepost/core';
-import { abortableSleep, createSafeFetcher, type BaseProviderSettings, type SafeFetcher } from '@letmepost/provider-utils';
+import { LetmepostError, systemClock, type ClientCredentials, type ProviderV2 } from '@letmepost/core';
+import {
+  abortableSleep,
+  baseProviderSettingsSchema,
+  baseUrlSettingSchema,
+  createSafeFetcher,
+  defineProvider,
+  httpClientSettingsOf,
+  resolveAppClient,
+  type BaseProviderSettings,
+  type SafeFetcher,
+} from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { listLinkedInAccounts } from './linkedin-accounts.js';
 import { createLinkedInHttpClients, type LinkedInClient } from './linkedin-client.js';
 import { linkedInAccountDataSchema, linkedInCredentialSchema, type LinkedInCredentials } from './linkedin-credentials.js';
-import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES, noRefreshTokenError } from './linkedin-oauth.js';
+import { createLinkedInOAuth, LINKEDIN_EXTENDED_SCOPES, LINKEDIN_WRITE_SCOPES, noRefreshTokenError, type LinkedInOAuth } from './linkedin-oauth.js';
 import { linkedInCapabilities, linkedInPublishOptionsSchema, type LinkedInPublishOptions } from './linkedin-options.js';
 import { checkLinkedInStatus, deleteLinkedInPost, finalizeLinkedInPost, publishToLinkedIn } from './linkedin-publish.js';
 import { validateLinkedInPost } from './linkedin-validate.js';
@@ -40,15 +50,11 @@ export interface LinkedInProviderSettings extends BaseProviderSettings {
   scopes?: { write?: readonly string[]; extended?: readonly string[] };
 }
 
-const baseUrlSchema = z
-  .url({ protocol: /^https?$/ })
-  .transform((value) => value.replace(/\/+$/, ''));
+const scopeNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a single scope name');
 
-const settingsSchema = z.looseObject({
-  clientId: z.string().min(1).optional(),
-  clientSecret: z.string().min(1).optional(),
-  apiBaseUrl: baseUrlSchema.optional(),
-  oauthBaseUrl: baseUrlSchema.optional(),
+const linkedInSettingsSchema = baseProviderSettingsSchema.extend({
+  apiBaseUrl: baseUrlSettingSchema.optional(),
+  oauthBaseUrl: baseUrlSettingSchema.optional(),
   apiVersion: z
     .string()
     .regex(/^\d{6}(\.\d{2})?$/, 'must be a LinkedIn-Version such as 202607')
@@ -62,8 +68,8 @@ const settingsSchema = z.looseObject({
     .optional(),
   scopes: z
     .object({
-      write: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a single scope name')).min(1).optional(),
-      extended: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a single scope name')).optional(),
+      write: z.array(scopeNameSchema).min(1).readonly().optional(),
+      extended: z.array(scopeNameSchema).readonly().optional(),
     })
     .strict()
     .optional(),
@@ -76,65 +82,26 @@ const settingsSchema = z.looseObject({
     .optional(),
 });
 
-function parseSettings(settings: LinkedInProviderSettings): z.infer<typeof settingsSchema> {
-  const parsed = settingsSchema.safeParse(settings);
-  if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues;
-  const field = issue?.path.map(String).join('.') ?? '';
-  throw new LetmepostError({
-    code: 'validation_failed',
-    message: `Invalid LinkedIn provider settings: ${field} ${issue?.message ?? 'is invalid'}.`,
-    platform: 'linkedin',
-    field: `settings.${field}`,
-    issues: parsed.error.issues.map((item) => ({ field: `settings.${item.path.map(String).join('.')}`, message: item.message })),
-    knownSecrets: settings.clientSecret !== undefined ? [settings.clientSecret] : [],
-  });
+type LinkedInParsedSettings = z.output<typeof linkedInSettingsSchema>;
+
+/** What every LinkedIn method of one provider instance shares. */
+interface LinkedInContext {
+  client: LinkedInClient;
+  oauth: LinkedInOAuth;
+  /** The app that refreshes and revokes: the grant's own, else the instance's. */
+  appClient(given: ClientCredentials | undefined): ClientCredentials;
 }
 
-/** Re-checks input at the provider boundary, so a direct caller gets the same field errors as core's. */
-function parseInput<T>(options: { schema: z.ZodType<T, unknown>; value: unknown; field: string }): T {
-  const parsed = options.schema.safeParse(options.value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    field: [options.field, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  const [first] = issues;
-  throw new LetmepostError({
-    code: 'validation_failed',
-    message: `${first?.field ?? options.field} ${first?.message ?? 'is invalid'}`,
-    platform: 'linkedin',
-    field: first?.field ?? options.field,
-    issues,
-  });
-}
-
-export type LinkedInProvider = ProviderV1<LinkedInCredentials, LinkedInPublishOptions>;
-
-/**
- * Creates the LinkedIn provider: members and company pages, through the versioned Posts,
- * Images and Videos APIs. Stateless; reads no environment variables.
- */
-export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedInProvider {
-  const parsed = parseSettings(settings);
+function createLinkedInContext({ settings }: { settings: LinkedInParsedSettings }): LinkedInContext {
   const clock = settings.clock ?? systemClock;
-  const apiBaseUrl = parsed.apiBaseUrl ?? 'https://api.linkedin.com';
-  const oauthBaseUrl = parsed.oauthBaseUrl ?? 'https://www.linkedin.com';
+  const apiVersion = settings.apiVersion ?? LINKEDIN_DEFAULT_API_VERSION;
   const http = settings.http ?? {};
-
   let mediaFetcher: SafeFetcher | undefined;
   const client: LinkedInClient = {
-    apiBaseUrl,
-    apiVersion: parsed.apiVersion ?? LINKEDIN_DEFAULT_API_VERSION,
+    apiBaseUrl: settings.apiBaseUrl ?? 'https://api.linkedin.com',
+    apiVersion,
     clock,
-    ...createLinkedInHttpClients({
-      clock,
-      ...(settings.dispatcher !== undefined ? { dispatcher: settings.dispatcher } : {}),
-      ...(http.timeouts !== undefined ? { timeouts: http.timeouts } : {}),
-      ...(http.retry !== undefined ? { retry: http.retry } : {}),
-      ...(http.maxResponseBytes !== undefined ? { maxResponseBytes: http.maxResponseBytes } : {}),
-      ...(http.userAgent !== undefined ? { userAgent: http.userAgent } : {}),
-    }),
+    ...createLinkedInHttpClients({ ...httpClientSettingsOf({ settings }), clock, apiVersion }),
     mediaFetcher: () =>
       (mediaFetcher ??=
         settings.mediaFetcher ??
@@ -143,118 +110,85 @@ export function createLinkedIn(settings: LinkedInProviderSettings = {}): LinkedI
           ...(settings.allowPrivateNetwork !== undefined ? { allowPrivateNetwork: settings.allowPrivateNetwork } : {}),
         })),
     videoProcessing: {
-      pollIntervalMs: parsed.videoProcessing?.pollIntervalMs ?? 3000,
-      maxWaitMs: parsed.videoProcessing?.maxWaitMs ?? 30_000,
+      pollIntervalMs: settings.videoProcessing?.pollIntervalMs ?? 3000,
+      maxWaitMs: settings.videoProcessing?.maxWaitMs ?? 30_000,
     },
     identityRetry: {
-      attempts: parsed.identityRetry?.attempts ?? 3,
-      delayMs: parsed.identityRetry?.delayMs ?? 1000,
+      attempts: settings.identityRetry?.attempts ?? 3,
+      delayMs: settings.identityRetry?.delayMs ?? 1000,
     },
     sleep: abortableSleep,
   };
-
   const oauth = createLinkedInOAuth({
-    oauthBaseUrl,
+    oauthBaseUrl: settings.oauthBaseUrl ?? 'https://www.linkedin.com',
     clock,
     ...(settings.dispatcher !== undefined ? { dispatcher: settings.dispatcher } : {}),
     ...(http.timeouts !== undefined ? { timeouts: http.timeouts } : {}),
   });
-
   const defaultClient: ClientCredentials | undefined =
-    parsed.clientId !== undefined
-      ? { clientId: parsed.clientId, ...(parsed.clientSecret !== undefined ? { clientSecret: parsed.clientSecret } : {}) }
+    settings.clientId !== undefined
+      ? { clientId: settings.clientId, ...(settings.clientSecret !== undefined ? { clientSecret: settings.clientSecret } : {}) }
       : undefined;
-
-  const appClient = (given: ClientCredentials | undefined): ClientCredentials => {
-    const chosen = given ?? defaultClient;
-    if (chosen === undefined || chosen.clientSecret === undefined) {
-      throw new LetmepostError({
-        code: 'app_credentials_missing',
-        message: 'Refreshing or revoking a LinkedIn token needs the app’s client id and secret.',
-        platform: 'linkedin',
-        remediation: 'Configure LINKEDIN_CLIENT_ID / LINKEDIN_CLIENT_SECRET or the workspace’s own LinkedIn app.',
-      });
-    }
-    return chosen;
-  };
-
-  return {
-    specificationVersion: 'v1',
-    id: 'linkedin',
-    displayName: 'LinkedIn',
-    auth: {
-      kind: 'oauth2',
-      scopes: {
-        write: parsed.scopes?.write ?? LINKEDIN_WRITE_SCOPES,
-        extended: parsed.scopes?.extended ?? LINKEDIN_EXTENDED_SCOPES,
-      },
-      // LinkedIn documents PKCE only for its native-app flow; the web flow does not verify it.
-      // The challenge is still sent (harmless, as Auth.js shows), but nothing relies on it.
-      pkce: false,
-      // Only apps approved for programmatic refresh tokens get one; it is reused, not rotated.
-      refresh: 'reusable',
-    },
-    credentialSchema: linkedInCredentialSchema,
-    accountSchema: linkedInAccountDataSchema,
-    optionsSchema: linkedInPublishOptionsSchema,
-    capabilities: linkedInCapabilities,
-    ...(defaultClient !== undefined ? { defaultClient } : {}),
-
-    authorizationUrl: (options) => oauth.authorizationUrl(options),
-    exchangeCode: (options) => oauth.exchangeCode(options),
-    listAccounts: (options) =>
-      listLinkedInAccounts({ client, tokens: options.tokens, ...(options.signal !== undefined ? { signal: options.signal } : {}) }),
-    refresh: async (options) => {
-      // Checked first: without a refresh token the answer does not depend on app credentials.
-      if (!options.tokens.refreshToken) throw noRefreshTokenError();
-      return oauth.refresh({
-        client: appClient(options.client),
-        tokens: options.tokens,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      });
-    },
-    revoke: async (options) =>
-      oauth.revoke({
-        client: appClient(options.client),
-        tokens: options.tokens,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }),
-    validate: (options) => validateLinkedInPost(options),
-    publish: async (options) =>
-      publishToLinkedIn({
-        client,
-        post: options.post,
-        auth:
-          options.auth.type === 'credentials'
-            ? {
-                type: 'credentials',
-                credentials: parseInput({ schema: linkedInCredentialSchema, value: options.auth.credentials, field: 'credentials' }),
-              }
-            : options.auth,
-        publishOptions: parseInput({ schema: linkedInPublishOptionsSchema, value: options.options ?? {}, field: 'options' }),
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-        ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
-      }),
-    checkStatus: (options) =>
-      checkLinkedInStatus({
-        client,
-        auth: options.auth,
-        resume: options.resume,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }),
-    finalize: (options) =>
-      finalizeLinkedInPost({
-        client,
-        auth: options.auth,
-        resume: options.resume,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }),
-    deletePost: (options) =>
-      deleteLinkedInPost({
-        client,
-        auth: options.auth,
-        postId: options.postId,
-        ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      }),
-  };
+  // LinkedIn's token endpoint wants the secret for refresh and revoke alike.
+  const appClient = (given: ClientCredentials | undefined): ClientCredentials =>
+    resolveAppClient({ platform: 'linkedin', client: given, defaultClient, requireSecret: true });
+  return { client, oauth, appClient };
 }
+
+export type LinkedInProvider = ProviderV2<LinkedInCredentials, LinkedInPublishOptions>;
+
+/**
+ * The LinkedIn provider: members and company pages, through the versioned Posts, Images and
+ * Videos APIs. Stateless; reads no environment variables.
+ */
+export const createLinkedIn: (settings?: LinkedInProviderSettings) => LinkedInProvider = defineProvider({
+  id: 'linkedin',
+  displayName: 'LinkedIn',
+  settingsSchema: linkedInSettingsSchema,
+  credentialSchema: linkedInCredentialSchema,
+  accountSchema: linkedInAccountDataSchema,
+  optionsSchema: linkedInPublishOptionsSchema,
+  auth: ({ settings }) => ({
+    kind: 'oauth2',
+    scopes: {
+      write: settings.scopes?.write ?? LINKEDIN_WRITE_SCOPES,
+      extended: settings.scopes?.extended ?? LINKEDIN_EXTENDED_SCOPES,
+    },
+    // LinkedIn documents PKCE only for its native-app flow; the web flow does not verify it.
+    // The challenge is still sent (harmless, as Auth.js shows), but nothing relies on it.
+    pkce: false,
+    // Only apps approved for programmatic refresh tokens get one; it is reused, not rotated.
+    refresh: 'reusable',
+  }),
+  capabilities: linkedInCapabilities,
+  createContext: createLinkedInContext,
+  methods: {
+    authorizationUrl: ({ context, ...options }) => context.oauth.authorizationUrl(options),
+    exchangeCode: ({ context, ...options }) => context.oauth.exchangeCode(options),
+    listAccounts: ({ context, tokens, signal }) =>
+      listLinkedInAccounts({ client: context.client, tokens, ...(signal !== undefined ? { signal } : {}) }),
+    refresh: async ({ context, tokens, client, signal }) => {
+      // Checked first: without a refresh token the answer does not depend on app credentials.
+      if (!tokens.refreshToken) throw noRefreshTokenError();
+      return context.oauth.refresh({ client: context.appClient(client), tokens, ...(signal !== undefined ? { signal } : {}) });
+    },
+    revoke: async ({ context, tokens, client, signal }) =>
+      context.oauth.revoke({ client: context.appClient(client), tokens, ...(signal !== undefined ? { signal } : {}) }),
+    validate: ({ post, options }) => validateLinkedInPost({ post, options }),
+    publish: ({ context, post, auth, options, signal, onProgress }) =>
+      publishToLinkedIn({
+        client: context.client,
+        post,
+        auth,
+        publishOptions: options,
+        ...(signal !== undefined ? { signal } : {}),
+        ...(onProgress !== undefined ? { onProgress } : {}),
+      }),
+    checkStatus: ({ context, auth, resume, signal }) =>
+      checkLinkedInStatus({ client: context.client, auth, resume, ...(signal !== undefined ? { signal } : {}) }),
+    finalize: ({ context, auth, resume, signal }) =>
+      finalizeLinkedInPost({ client: context.client, auth, resume, ...(signal !== undefined ? { signal } : {}) }),
+    deletePost: ({ context, auth, postId, signal }) =>
+      deleteLinkedInPost({ client: context.client, auth, postId, ...(signal !== undefined ? { signal } : {}) }),
+  },
+});

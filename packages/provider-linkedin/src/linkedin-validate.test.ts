@@ -1,8 +1,12 @@
 import type { Media, Post } from '@letmepost/core';
+import { validatePost } from '@letmepost/provider-utils';
 import { describe, expect, it } from 'vitest';
-import { validateLinkedInPost } from './linkedin-validate.js';
+import { createLinkedIn } from './linkedin-provider.js';
 
-const rules = (post: Post) => validateLinkedInPost({ post, options: {} }).map((issue) => issue.rule);
+const provider = createLinkedIn();
+/** Everything core's preflight reports: declared capabilities, then LinkedIn's own rules. */
+const validate = (post: Post) => validatePost({ provider, post, options: {} });
+const rules = (post: Post) => validate(post).map((issue) => issue.rule);
 const image = (overrides: Partial<Media> = {}): Media => ({ data: new Uint8Array(10), mimeType: 'image/png', ...overrides }) as Media;
 const video = (size = 100_000, overrides: Partial<Media> = {}): Media =>
   ({ data: new Uint8Array(size), mimeType: 'video/mp4', ...overrides }) as Media;
@@ -24,10 +28,7 @@ describe('validateLinkedInPost', () => {
   });
 
   it('counts a link that joins the text when media is attached', () => {
-    const issues = validateLinkedInPost({
-      post: { text: 'x'.repeat(2990), link: 'https://example.com/long', media: [image()] },
-      options: {},
-    });
+    const issues = validate({ text: 'x'.repeat(2990), link: 'https://example.com/long', media: [image()] });
     expect(issues).toEqual([expect.objectContaining({ rule: 'linkedin.text.max_length', field: 'text' })]);
   });
 
@@ -37,32 +38,32 @@ describe('validateLinkedInPost', () => {
 
   it('refuses threads and replies', () => {
     expect(rules({ text: 'a', thread: [{ text: 'b' }], replyTo: 'urn:li:share:1' })).toEqual([
-      'linkedin.thread.not_supported',
-      'linkedin.reply.not_supported',
+      'linkedin.thread.unsupported',
+      'linkedin.reply.unsupported',
     ]);
   });
 
   it('enforces the media combinations', () => {
     expect(rules({ text: 'a', media: [video(), image()] })).toEqual(['linkedin.media.mixed']);
     expect(rules({ text: 'a', media: [video(), video()] })).toEqual(['linkedin.media.max_videos']);
-    expect(rules({ text: 'a', media: Array.from({ length: 21 }, () => image()) })).toEqual(['linkedin.media.max_images']);
+    expect(rules({ text: 'a', media: Array.from({ length: 21 }, () => image()) })).toEqual(['linkedin.media.max_items', 'linkedin.media.max_images']);
   });
 
   it('checks types, alt text, video size and duration, image pixels with field paths', () => {
-    const issues = validateLinkedInPost({
-      post: {
-        text: 'a',
-        media: [image({ mimeType: 'image/webp' }), image({ altText: 'x'.repeat(4087) }), image({ width: 8000, height: 6000 })],
-      },
-      options: {},
+    const issues = validate({
+      text: 'a',
+      media: [image({ mimeType: 'image/webp' }), image({ altText: 'x'.repeat(4087) }), image({ width: 8000, height: 6000 })],
     });
     expect(issues.map((issue) => [issue.rule, issue.field])).toEqual([
-      ['linkedin.media.unsupported_type', 'media.0.mimeType'],
-      ['linkedin.media.alt_text_max_length', 'media.1.altText'],
+      ['linkedin.media.mime_type', 'media.0.mimeType'],
+      ['linkedin.media.alt_text', 'media.1.altText'],
       ['linkedin.media.image_pixels', 'media.2.width'],
     ]);
-    expect(rules({ text: 'a', media: [video(1000)] })).toEqual(['linkedin.media.video_size']);
+    expect(rules({ text: 'a', media: [video(1000)] })).toEqual(['linkedin.media.min_bytes']);
+    expect(rules({ text: 'a', media: [{ stream: (async function* empty() {})(), size: 500_000_001, mimeType: 'video/mp4' }] })).toEqual([
+      'linkedin.media.max_bytes',
+    ]);
     expect(rules({ text: 'a', media: [video(100_000, { durationSeconds: 2 })] })).toEqual(['linkedin.media.video_duration']);
-    expect(rules({ text: 'a', media: [video(100_000, { mimeType: 'video/quicktime' })] })).toEqual(['linkedin.media.unsupported_type']);
+    expect(rules({ text: 'a', media: [video(100_000, { mimeType: 'video/quicktime' })] })).toEqual(['linkedin.media.mime_type']);
   });
 });

@@ -1,5 +1,5 @@
-import { LetmepostError, type ErrorCode } from '@letmepost/core';
-import type { HttpErrorResponse } from '@letmepost/provider-utils';
+import { LetmepostError, type Clock } from '@letmepost/core';
+import { createErrorMapper, type ErrorMapper, type ErrorMapperRule, type HttpErrorResponse } from '@letmepost/provider-utils';
 import { twitterErrorBodySchema, type TwitterProcessingInfo } from './twitter-api.js';
 
 /**
@@ -39,126 +39,126 @@ export function twitterProblemName(type: string | undefined): string | undefined
   return prefix === undefined ? undefined : type.slice(prefix.length);
 }
 
-/**
- * The `mapError` of this provider's HTTP client. Returns undefined for answers that carry
- * nothing X-specific (5xx), so provider-utils' status mapping and its "a failed create may have
- * happened" handling apply.
- */
-export function mapTwitterError(options: { response: HttpErrorResponse; now: number }): LetmepostError | undefined {
-  const { response } = options;
-  const { status } = response;
+/** The structured facts of an X error answer the table matches on. */
+type TwitterErrorFields = {
+  /** Problem names of the body and of each `errors[]` entry (`usage-capped`, `client-forbidden`). */
+  problems: readonly string[];
+  /** The body is X's duplicate-post answer (its complete `detail` sentence). */
+  duplicate: boolean;
+  /** The call went to `/2/media/*`, where a 400/413/415 means the file was refused. */
+  mediaRequest: boolean;
+  /** `reason` of a `client-forbidden` problem (e.g. `client-not-enrolled`); shown, not matched. */
+  reason: string | undefined;
+  /** `: <title> — <detail>` for messages only. */
+  summary: string;
+};
+
+function twitterErrorFields(response: HttpErrorResponse): TwitterErrorFields {
   const parsed = twitterErrorBodySchema.safeParse(response.body);
   const body = parsed.success ? parsed.data : {};
   const problems = [body, ...(body.errors ?? [])];
-  const problemNames = new Set(problems.map((problem) => twitterProblemName(problem.type)).filter((name) => name !== undefined));
-  const reason = problems.map((problem) => ('reason' in problem ? problem.reason : undefined)).find((value) => value !== undefined);
-  const isMediaRequest = pathOf(response.request.url).startsWith('/2/media/');
-  const where = `${response.request.method} ${response.request.url}`;
-  const summary = describe(problems);
+  return {
+    problems: problems.map((problem) => twitterProblemName(problem.type)).filter((name) => name !== undefined),
+    duplicate: problems.some((problem) => problem.detail !== undefined && DUPLICATE_CONTENT_DETAILS.has(problem.detail.trim())),
+    mediaRequest: pathOf(response.request.url).startsWith('/2/media/'),
+    reason: problems.map((problem) => ('reason' in problem ? problem.reason : undefined)).find((value) => value !== undefined),
+    summary: describe(problems),
+  };
+}
 
-  const make = (fields: {
-    code: ErrorCode;
-    message: string;
-    rule?: string;
-    remediation?: string;
-    retryable?: boolean;
-    retryAfterMs?: number;
-  }) =>
-    new LetmepostError({
-      ...fields,
-      platform: 'twitter',
-      status,
-      platformResponse: { status, body: response.body },
-    });
+const where = (response: HttpErrorResponse): string => `${response.request.method} ${response.request.url}`;
 
-  if (problemNames.has('usage-capped') || status === 402) {
-    return make({
-      code: 'quota_exceeded',
-      message: `X refused ${where} (${status}): the app's usage cap or pay-per-use credits are exhausted${summary}`,
-      rule: TWITTER_RULES.usageCapped,
-      retryable: false,
-      remediation: 'Add credits or raise the spending limit of the X app in console.x.com; requests stay blocked until then.',
-    });
-  }
+/**
+ * X's error table. Rows are tried in order; answers no row claims (5xx) are left to
+ * provider-utils' status mapping and its "a failed create may have happened" handling.
+ */
+const TWITTER_ERROR_RULES: readonly ErrorMapperRule<TwitterErrorFields>[] = [
+  {
+    when: [{ problems: 'usage-capped' }, { status: 402 }],
+    code: 'quota_exceeded',
+    rule: TWITTER_RULES.usageCapped,
+    retryable: false,
+    message: ({ response, fields }) =>
+      `X refused ${where(response)} (${response.status}): the app's usage cap or pay-per-use credits are exhausted${fields.summary}`,
+    remediation: 'Add credits or raise the spending limit of the X app in console.x.com; requests stay blocked until then.',
+  },
+  {
+    when: [{ status: 429 }, { problems: 'rate-limit-exceeded' }],
+    code: 'rate_limited',
+    retryable: true,
+    retryAfter: 'header-or-reset',
+    message: ({ response, fields, retryAfterMs }) =>
+      `X rate-limited ${where(response)} (${response.status})${retryAfterMs === undefined ? '' : `; the window resets in ${Math.ceil(retryAfterMs / 1000)} s`}${fields.summary}`,
+    remediation: 'Wait until the rate-limit window resets (x-rate-limit-reset) before trying again.',
+  },
+  {
+    when: { status: 401 },
+    code: 'auth_expired',
+    message: ({ response, fields }) => `X refused the credentials for ${where(response)} (401)${fields.summary}`,
+    remediation: 'Refresh the OAuth 2.0 access token; for OAuth 1.0a credentials, check that the four keys belong together and were not regenerated.',
+  },
+  {
+    when: { problems: 'client-forbidden' },
+    code: 'permission_denied',
+    rule: TWITTER_RULES.clientForbidden,
+    message: ({ response, fields }) =>
+      `X refused ${where(response)} for this app (${response.status}${fields.reason === undefined ? '' : `, ${fields.reason}`})${fields.summary}`,
+    remediation: 'Attach the X app to a project with API access (pay-per-use package, Production environment) in console.x.com.',
+  },
+  {
+    when: { problems: 'unsupported-authentication' },
+    code: 'permission_denied',
+    rule: TWITTER_RULES.unsupportedAuthentication,
+    message: ({ response, fields }) => `X does not accept this kind of credentials for ${where(response)} (${response.status})${fields.summary}`,
+    remediation: 'Use a user-context token (OAuth 2.0 with PKCE, or OAuth 1.0a user credentials), not an app-only bearer token.',
+  },
+  {
+    when: { status: 403, duplicate: true },
+    code: 'duplicate_content',
+    rule: TWITTER_RULES.duplicate,
+    message: ({ response, fields }) => `X refused ${where(response)}: the account already posted this exact text (403)${fields.summary}`,
+    remediation: 'Change the text; X refuses a post identical to a recent one from the same account.',
+  },
+  {
+    when: { status: 403 },
+    code: 'permission_denied',
+    message: ({ response, fields }) => `X denied ${where(response)} (403)${fields.summary}`,
+    remediation: 'Check the scopes granted (tweet.write, media.write), that the account is not locked or suspended, and that the app may write.',
+  },
+  {
+    when: [{ status: 404 }, { problems: 'resource-not-found' }],
+    code: 'not_found',
+    message: ({ response, fields }) => `X found nothing at ${where(response)} (${response.status})${fields.summary}`,
+  },
+  {
+    when: { mediaRequest: true, status: [400, 413, 415] },
+    code: 'media_invalid',
+    rule: TWITTER_RULES.mediaRejected,
+    message: ({ response, fields }) => `X refused the media in ${where(response)} (${response.status})${fields.summary}`,
+    remediation: 'Check the file type and size against X’s limits (images 5 MB, GIFs 15 MB, MP4/MOV video).',
+  },
+  {
+    when: [{ status: 400 }, { problems: 'invalid-request' }],
+    code: 'platform_rejected',
+    rule: TWITTER_RULES.invalidRequest,
+    message: ({ response, fields }) => `X rejected ${where(response)} (${response.status})${fields.summary}`,
+  },
+];
 
-  if (status === 429 || problemNames.has('rate-limit-exceeded')) {
-    const retryAfterMs =
-      response.rateLimit.retryAfterMs ??
-      (response.rateLimit.resetAt === undefined ? undefined : Math.max(0, response.rateLimit.resetAt - options.now));
-    return make({
-      code: 'rate_limited',
-      message: `X rate-limited ${where} (${status})${retryAfterMs === undefined ? '' : `; the window resets in ${Math.ceil(retryAfterMs / 1000)} s`}${summary}`,
-      retryable: true,
-      retryAfterMs,
-      remediation: 'Wait until the rate-limit window resets (x-rate-limit-reset) before trying again.',
-    });
-  }
+/** The `mapError` of this provider's HTTP client: X's error table. */
+export function createTwitterErrorMapper(options: { clock: Clock }): ErrorMapper {
+  return createErrorMapper({
+    platform: 'twitter',
+    clock: options.clock,
+    fields: twitterErrorFields,
+    message: ({ response, fields }) => `X answered ${where(response)} (${response.status})${fields.summary}`,
+    rules: TWITTER_ERROR_RULES,
+  });
+}
 
-  if (status === 401) {
-    return make({
-      code: 'auth_expired',
-      message: `X refused the credentials for ${where} (401)${summary}`,
-      remediation: 'Refresh the OAuth 2.0 access token; for OAuth 1.0a credentials, check that the four keys belong together and were not regenerated.',
-    });
-  }
-
-  if (problemNames.has('client-forbidden')) {
-    return make({
-      code: 'permission_denied',
-      message: `X refused ${where} for this app (${status}${reason === undefined ? '' : `, ${reason}`})${summary}`,
-      rule: TWITTER_RULES.clientForbidden,
-      remediation: 'Attach the X app to a project with API access (pay-per-use package, Production environment) in console.x.com.',
-    });
-  }
-
-  if (problemNames.has('unsupported-authentication')) {
-    return make({
-      code: 'permission_denied',
-      message: `X does not accept this kind of credentials for ${where} (${status})${summary}`,
-      rule: TWITTER_RULES.unsupportedAuthentication,
-      remediation: 'Use a user-context token (OAuth 2.0 with PKCE, or OAuth 1.0a user credentials), not an app-only bearer token.',
-    });
-  }
-
-  if (status === 403 && problems.some((problem) => problem.detail !== undefined && DUPLICATE_CONTENT_DETAILS.has(problem.detail.trim()))) {
-    return make({
-      code: 'duplicate_content',
-      message: `X refused ${where}: the account already posted this exact text (403)${summary}`,
-      rule: TWITTER_RULES.duplicate,
-      remediation: 'Change the text; X refuses a post identical to a recent one from the same account.',
-    });
-  }
-
-  if (status === 403) {
-    return make({
-      code: 'permission_denied',
-      message: `X denied ${where} (403)${summary}`,
-      remediation: 'Check the scopes granted (tweet.write, media.write), that the account is not locked or suspended, and that the app may write.',
-    });
-  }
-
-  if (status === 404 || problemNames.has('resource-not-found')) {
-    return make({ code: 'not_found', message: `X found nothing at ${where} (${status})${summary}` });
-  }
-
-  if (isMediaRequest && (status === 400 || status === 413 || status === 415)) {
-    return make({
-      code: 'media_invalid',
-      message: `X refused the media in ${where} (${status})${summary}`,
-      rule: TWITTER_RULES.mediaRejected,
-      remediation: 'Check the file type and size against X’s limits (images 5 MB, GIFs 15 MB, MP4/MOV video).',
-    });
-  }
-
-  if (status === 400 || problemNames.has('invalid-request')) {
-    return make({
-      code: 'platform_rejected',
-      message: `X rejected ${where} (${status})${summary}`,
-      rule: TWITTER_RULES.invalidRequest,
-    });
-  }
-
-  return undefined;
+/** Maps one X error answer (the table of `createTwitterErrorMapper`, at `now`). */
+export function mapTwitterError(options: { response: HttpErrorResponse; now: number }): LetmepostError | undefined {
+  return createTwitterErrorMapper({ clock: { now: () => options.now } })(options.response);
 }
 
 /**

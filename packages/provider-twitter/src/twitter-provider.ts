@@ -1,10 +1,19 @@
-import { LetmepostError, systemClock, type ClientCredentials, type ProviderCapabilities, type ProviderV1 } from '@letmepost/core';
-import { createHttpClient, createSafeFetcher, type BaseProviderSettings, type SafeFetcher } from '@letmepost/provider-utils';
+import { postItems, systemClock, type ProviderCapabilities, type ProviderV2 } from '@letmepost/core';
+import {
+  baseProviderSettingsSchema,
+  baseUrlSettingSchema,
+  createHttpClient,
+  createSafeFetcher,
+  defineProvider,
+  httpClientSettingsOf,
+  type BaseProviderSettings,
+  type SafeFetcher,
+} from '@letmepost/provider-utils';
 import { z } from 'zod';
 import type { TwitterPublishOptions } from './convert-to-twitter-post.js';
 import type { TwitterContext } from './twitter-context.js';
 import { twitterAccountDataSchema, twitterCredentialsSchema, type TwitterCredentials } from './twitter-credentials.js';
-import { mapTwitterError } from './twitter-error.js';
+import { createTwitterErrorMapper } from './twitter-error.js';
 import {
   TWITTER_EXTENDED_SCOPES,
   TWITTER_WRITE_SCOPES,
@@ -13,7 +22,7 @@ import {
   listTwitterAccounts,
 } from './twitter-oauth.js';
 import { checkTwitterStatus, deleteTwitterPost, finalizeTwitterPost, publishTwitterPost } from './twitter-publish.js';
-import { TWITTER_LIMITS, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
+import { TWITTER_LIMITS, twitterMaxWeightedLength, twitterMediaKind, twitterOptionsSchema, validateTwitterPost } from './twitter-validate.js';
 
 export interface TwitterProviderSettings extends BaseProviderSettings {
   /** X API host. Default `https://api.x.com`; point it at the sandbox or X's API Playground. */
@@ -31,7 +40,7 @@ export interface TwitterProviderSettings extends BaseProviderSettings {
   oauthAuthorizeUrl?: string;
 }
 
-export type TwitterProvider = ProviderV1<TwitterCredentials, TwitterPublishOptions>;
+export type TwitterProvider = ProviderV2<TwitterCredentials, TwitterPublishOptions>;
 
 const DEFAULT_API_BASE_URL = 'https://api.x.com';
 const DEFAULT_AUTHORIZE_URL = 'https://x.com/i/oauth2/authorize';
@@ -58,104 +67,84 @@ export const twitterCapabilities: ProviderCapabilities = {
   pending: true,
 };
 
-/**
- * Creates the X (Twitter) provider: OAuth 2.0 with PKCE for connected accounts, OAuth 1.0a user
- * keys per request, posts with up to four images or one video/GIF, threads as reply chains.
- * Stateless and side-effect free: it reads no environment variable.
- */
-export function createTwitter(settings: TwitterProviderSettings = {}): TwitterProvider {
-  const clock = settings.clock ?? systemClock;
-  const apiBaseUrl = parseUrlSetting({ name: 'apiBaseUrl', value: settings.apiBaseUrl ?? DEFAULT_API_BASE_URL }).replace(/\/+$/, '');
-  const authorizeUrl = parseUrlSetting({ name: 'oauthAuthorizeUrl', value: settings.oauthAuthorizeUrl ?? DEFAULT_AUTHORIZE_URL });
-  const defaultClient: ClientCredentials | undefined =
-    settings.clientId === undefined
-      ? undefined
-      : { clientId: settings.clientId, clientSecret: settings.clientSecret };
+const twitterSettingsSchema = baseProviderSettingsSchema.extend({
+  apiBaseUrl: baseUrlSettingSchema.optional(),
+  oauthAuthorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+  maxVideoBytes: z.number().int('must be a whole number of bytes').positive('must be a positive number of bytes').optional(),
+});
 
-  const http = createHttpClient({
-    platform: 'twitter',
-    clock,
-    dispatcher: settings.dispatcher,
-    timeouts: settings.http?.timeouts,
-    retry: settings.http?.retry,
-    maxResponseBytes: settings.http?.maxResponseBytes,
-    userAgent: settings.http?.userAgent,
-    mapError: (response) => mapTwitterError({ response, now: clock.now() }),
-  });
+type TwitterParsedSettings = z.output<typeof twitterSettingsSchema>;
+
+function createTwitterContext({ settings }: { settings: TwitterParsedSettings }): TwitterContext {
+  const clock = settings.clock ?? systemClock;
+  const apiBaseUrl = settings.apiBaseUrl ?? DEFAULT_API_BASE_URL;
+  const http = createHttpClient({ platform: 'twitter', ...httpClientSettingsOf({ settings }), mapError: createTwitterErrorMapper({ clock }) });
   // Built on first use: a provider that only validates or signs in never opens a media pool.
   let safeFetcher: SafeFetcher | undefined;
   const mediaFetcher: SafeFetcher = settings.mediaFetcher ?? {
     fetch: (options) =>
       (safeFetcher ??= createSafeFetcher({ platform: 'twitter', allowPrivateNetwork: settings.allowPrivateNetwork })).fetch(options),
   };
-  const maxVideoBytes = settings.maxVideoBytes ?? TWITTER_LIMITS.maxVideoBytes;
-  if (!Number.isSafeInteger(maxVideoBytes) || maxVideoBytes <= 0) {
-    throw new LetmepostError({ code: 'validation_failed', platform: 'twitter', field: 'maxVideoBytes', message: 'maxVideoBytes must be a positive whole number of bytes' });
-  }
-  const context: TwitterContext = { http, apiBaseUrl, clock, mediaFetcher, maxVideoBytes };
   const oauth = createTwitterOAuth({
     apiBaseUrl,
-    authorizeUrl,
+    authorizeUrl: settings.oauthAuthorizeUrl ?? DEFAULT_AUTHORIZE_URL,
     clock,
-    defaultClient,
+    defaultClient: settings.clientId === undefined ? undefined : { clientId: settings.clientId, clientSecret: settings.clientSecret },
     dispatcher: settings.dispatcher,
     timeouts: settings.http?.timeouts,
   });
+  return { http, apiBaseUrl, clock, mediaFetcher, maxVideoBytes: settings.maxVideoBytes ?? TWITTER_LIMITS.maxVideoBytes, oauth };
+}
 
-  return {
-    specificationVersion: 'v1',
-    id: 'twitter',
-    displayName: 'X (Twitter)',
-    auth: {
-      kind: 'oauth2',
-      scopes: { write: TWITTER_WRITE_SCOPES, extended: TWITTER_EXTENDED_SCOPES },
-      pkce: true,
-      refresh: 'rotating',
+/**
+ * The X (Twitter) provider: OAuth 2.0 with PKCE for connected accounts, OAuth 1.0a user keys per
+ * request, posts with up to four images or one video/GIF, threads as reply chains. Stateless and
+ * side-effect free: it reads no environment variable.
+ */
+export const createTwitter: (settings?: TwitterProviderSettings) => TwitterProvider = defineProvider({
+  id: 'twitter',
+  displayName: 'X (Twitter)',
+  settingsSchema: twitterSettingsSchema,
+  credentialSchema: twitterCredentialsSchema,
+  accountSchema: twitterAccountDataSchema,
+  optionsSchema: twitterOptionsSchema,
+  auth: {
+    kind: 'oauth2',
+    scopes: { write: TWITTER_WRITE_SCOPES, extended: TWITTER_EXTENDED_SCOPES },
+    pkce: true,
+    refresh: 'rotating',
+  },
+  capabilities: ({ settings }) =>
+    settings.maxVideoBytes === undefined
+      ? twitterCapabilities
+      : { ...twitterCapabilities, media: { ...twitterCapabilities.media, maxVideoBytes: settings.maxVideoBytes } },
+  createContext: createTwitterContext,
+  methods: {
+    // Premium accounts post longer text; a GIF may be larger than a still image.
+    capabilitiesFor: ({ context, account, post }) => {
+      const maxLength = twitterMaxWeightedLength(account);
+      const hasGif = postItems(post).some((item) => (item.media ?? []).some((media) => twitterMediaKind(media.mimeType) === 'gif'));
+      return {
+        ...twitterCapabilities,
+        text: { ...twitterCapabilities.text, maxLength },
+        media: {
+          ...twitterCapabilities.media,
+          maxVideoBytes: context.maxVideoBytes,
+          maxImageBytes: hasGif ? TWITTER_LIMITS.maxGifBytes : TWITTER_LIMITS.maxImageBytes,
+        },
+      };
     },
-    credentialSchema: twitterCredentialsSchema,
-    accountSchema: twitterAccountDataSchema,
-    optionsSchema: twitterOptionsSchema,
-    capabilities: twitterCapabilities,
-    defaultClient,
-
-    authorizationUrl: (options) => oauth.authorizationUrl(options),
-    exchangeCode: (options) => oauth.exchangeCode(options),
-    refresh: ({ tokens, client, signal }) =>
-      oauth.refresh({ tokens, client, signal }),
-    revoke: ({ tokens, client, signal }) =>
-      oauth.revoke({ tokens, client, signal }),
-    listAccounts: ({ tokens, signal }) => listTwitterAccounts({ context, tokens, signal }),
-    connectWithCredentials: ({ credentials, signal }) =>
-      connectTwitterWithCredentials({ context, credentials, signal }),
-
-    validate: ({ post, options }) => validateTwitterPost({ post, options, maxVideoBytes }),
-    publish: ({ post, auth, options, signal, onProgress }) =>
-      publishTwitterPost({
-        context,
-        post,
-        auth,
-        options,
-        signal,
-        onProgress,
-      }),
-    checkStatus: ({ auth, resume, signal }) =>
-      checkTwitterStatus({ context, auth, resume, signal }),
-    finalize: ({ auth, resume, signal }) =>
-      finalizeTwitterPost({ context, auth, resume, signal }),
-    deletePost: ({ auth, postId, signal }) =>
-      deleteTwitterPost({ context, auth, postId, signal }),
-  };
-}
-
-const urlSettingSchema = z.url({ protocol: /^https?$/ });
-
-function parseUrlSetting(options: { name: string; value: string }): string {
-  const result = urlSettingSchema.safeParse(options.value);
-  if (result.success) return result.data;
-  throw new LetmepostError({
-    code: 'validation_failed',
-    message: `settings.${options.name} must be an absolute http(s) URL.`,
-    platform: 'twitter',
-    field: `settings.${options.name}`,
-  });
-}
+    authorizationUrl: ({ context, ...options }) => context.oauth.authorizationUrl(options),
+    exchangeCode: ({ context, ...options }) => context.oauth.exchangeCode(options),
+    refresh: ({ context, tokens, client, signal }) => context.oauth.refresh({ tokens, client, signal }),
+    revoke: ({ context, tokens, client, signal }) => context.oauth.revoke({ tokens, client, signal }),
+    listAccounts: ({ context, tokens, signal }) => listTwitterAccounts({ context, tokens, signal }),
+    connectWithCredentials: ({ context, credentials, signal }) => connectTwitterWithCredentials({ context, credentials, signal }),
+    validate: ({ context, post, options, account }) =>
+      validateTwitterPost({ post, options, maxVideoBytes: context.maxVideoBytes, ...(account !== undefined && { account }) }),
+    publish: ({ context, post, auth, options, signal, onProgress }) => publishTwitterPost({ context, post, auth, options, signal, onProgress }),
+    checkStatus: ({ context, auth, resume, signal }) => checkTwitterStatus({ context, auth, resume, signal }),
+    finalize: ({ context, auth, resume, signal }) => finalizeTwitterPost({ context, auth, resume, signal }),
+    deletePost: ({ context, auth, postId, signal }) => deleteTwitterPost({ context, auth, postId, signal }),
+  },
+});

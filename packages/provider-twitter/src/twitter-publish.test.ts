@@ -196,11 +196,12 @@ describe('publish: text posts', () => {
       auth: accountAuth,
       options: {},
     });
-    expect(error.code).toBe('validation_failed');
-    expect(error.rule).toBe('twitter.text.max_weighted_length');
+    // The same answer core's preflight gives: the declared capabilities, then X's own rules.
+    expect(error.code).toBe('preflight_failed');
+    expect(error.rule).toBe('twitter.text.required');
     expect(error.issues.map((issue) => [issue.rule, issue.field])).toEqual([
-      ['twitter.text.max_weighted_length', 'text'],
       ['twitter.text.required', 'thread.0.text'],
+      ['twitter.text.max_length', 'text'],
     ]);
     expect(calls).toEqual([]);
   });

@@ -53,7 +53,12 @@ export async function publishTwitterPost(options: {
   onProgress?: (event: MediaProgressEvent) => void;
 }): Promise<ProviderPublishResult> {
   const { context, post, signal } = options;
-  const preflight = preflightTwitterPost({ post, options: options.options, maxVideoBytes: context.maxVideoBytes });
+  const preflight = preflightTwitterPost({
+    post,
+    options: options.options,
+    maxVideoBytes: context.maxVideoBytes,
+    ...(options.auth.type === 'account' && { account: options.auth.account }),
+  });
   if (preflight.issues.length > 0) throw validationError(preflight.issues);
   const auth = resolveTwitterAuth(options.auth);
   const { plan, options: publishOptions } = preflight;

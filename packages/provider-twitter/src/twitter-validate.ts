@@ -1,8 +1,9 @@
-import type { Media, Post, ValidationIssue } from '@letmepost/core';
+import type { Media, Post, ProviderAccount, ValidationIssue } from '@letmepost/core';
+import { knownMediaSize } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { convertToTwitterPost, type TwitterPostPlan, type TwitterPublishOptions } from './convert-to-twitter-post.js';
 import { TWITTER_REPLY_SETTINGS } from './twitter-api.js';
-import { parseTwitterText } from './twitter-text.js';
+import { parseTwitterText, twitterTextConfigV3 } from './twitter-text.js';
 
 export const twitterOptionsSchema = z
   .object({
@@ -46,6 +47,21 @@ export function maxBytesFor(kind: TwitterMediaKind, maxVideoBytes: number = TWIT
   return kind === 'image' ? TWITTER_LIMITS.maxImageBytes : kind === 'gif' ? TWITTER_LIMITS.maxGifBytes : maxVideoBytes;
 }
 
+/** X Premium and Premium+ accounts post up to 25,000 weighted characters. */
+export const TWITTER_PREMIUM_MAX_WEIGHTED_LENGTH = 25_000;
+const PREMIUM_SUBSCRIPTIONS: ReadonlySet<string> = new Set(['Premium', 'PremiumPlus']);
+
+/**
+ * The weighted length an account may post: X's baseline, or Premium's when the account data
+ * read at connect (`subscriptionType`) says so. Per-request credentials get the baseline.
+ */
+export function twitterMaxWeightedLength(account: ProviderAccount | undefined): number {
+  const subscription = account?.data?.subscriptionType;
+  return typeof subscription === 'string' && PREMIUM_SUBSCRIPTIONS.has(subscription)
+    ? TWITTER_PREMIUM_MAX_WEIGHTED_LENGTH
+    : TWITTER_LIMITS.maxWeightedLength;
+}
+
 /** What publishing needs from a preflight: the problems, and the post laid out for X. */
 export interface TwitterPreflight {
   issues: ValidationIssue[];
@@ -54,8 +70,22 @@ export interface TwitterPreflight {
   options: TwitterPublishOptions;
 }
 
-/** Every preflight problem of `post` for X, without I/O. */
-export function validateTwitterPost(options: { post: Post; options: unknown; maxVideoBytes?: number }): ValidationIssue[] {
+interface TwitterValidateOptions {
+  post: Post;
+  options: unknown;
+  /** The video cap (`maxVideoBytes` setting). Default X's baseline. */
+  maxVideoBytes?: number;
+  /** The account posted to: its subscription decides the text limit. */
+  account?: ProviderAccount;
+}
+
+/**
+ * X's own rules, beyond what its declared capabilities say (core checks those): the text in X's
+ * weighted count as it will be posted (link appended), code points X refuses, one video or GIF
+ * per post and never next to images, per-kind file sizes, empty files, alt text length, the
+ * reply target's form. No I/O.
+ */
+export function validateTwitterPost(options: TwitterValidateOptions): ValidationIssue[] {
   return preflightTwitterPost(options).issues;
 }
 
@@ -63,7 +93,7 @@ export function validateTwitterPost(options: { post: Post; options: unknown; max
  * Validates `post` and lays it out in one pass, so a publish does not convert and check the same
  * post twice.
  */
-export function preflightTwitterPost(options: { post: Post; options: unknown; maxVideoBytes?: number }): TwitterPreflight {
+export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPreflight {
   const issues: ValidationIssue[] = [];
   const parsedOptions = twitterOptionsSchema.safeParse(options.options ?? {});
   if (!parsedOptions.success) {
@@ -86,15 +116,14 @@ export function preflightTwitterPost(options: { post: Post; options: unknown; ma
     });
   }
 
+  const maxWeightedLength = twitterMaxWeightedLength(options.account);
+  const config = maxWeightedLength === twitterTextConfigV3.maxWeightedLength ? undefined : { ...twitterTextConfigV3, maxWeightedLength };
   for (const item of plan.items) {
     const textField = item.role === 'first-comment' ? 'firstComment' : `${item.fieldPrefix}text`;
-    const parsed = parseTwitterText({ text: item.text });
-    if (item.text.trim() === '' && item.media.length === 0) {
-      issues.push({ rule: 'twitter.text.required', field: textField, message: 'A post needs text or media.' });
-    }
+    const parsed = parseTwitterText({ text: item.text, ...(config !== undefined && { config }) });
     if (parsed.weightedLength > parsed.maxWeightedLength) {
       issues.push({
-        rule: 'twitter.text.max_weighted_length',
+        rule: 'twitter.text.max_length',
         field: textField,
         message: `Text is ${parsed.weightedLength} weighted characters; X allows ${parsed.maxWeightedLength} (URLs count 23, emoji and CJK characters 2).`,
       });
@@ -120,9 +149,7 @@ function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; 
   const images = kinds.filter((kind) => kind === 'image').length;
   const motion = kinds.filter((kind) => kind === 'gif' || kind === 'video').length;
 
-  if (images > TWITTER_LIMITS.maxImages) {
-    issues.push({ rule: 'twitter.media.max_images', field: fieldPrefix, message: `X allows up to 4 images per post; got ${images}.` });
-  }
+  // A GIF counts as X's one video, which capabilities (where a GIF is an image type) cannot say.
   if (motion > 1) {
     issues.push({ rule: 'twitter.media.max_videos', field: fieldPrefix, message: `X allows one video or GIF per post; got ${motion}.` });
   }
@@ -133,15 +160,8 @@ function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; 
   for (const [index, item] of media.entries()) {
     const kind = kinds[index];
     const field = `${fieldPrefix}.${index}`;
-    if (kind === undefined) {
-      issues.push({
-        rule: 'twitter.media.unsupported_type',
-        field: `${field}.mimeType`,
-        message: `X does not accept ${item.mimeType}; use JPEG, PNG, WEBP, GIF, MP4 or MOV.`,
-      });
-      continue;
-    }
-    const size = 'data' in item && item.data ? item.data.byteLength : 'stream' in item && item.stream ? item.size : undefined;
+    if (kind === undefined) continue;
+    const size = knownMediaSize(item);
     const maxBytes = maxBytesFor(kind, options.maxVideoBytes);
     if (size !== undefined && size > maxBytes) {
       issues.push({
@@ -155,7 +175,7 @@ function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; 
     }
     if (item.altText !== undefined && [...item.altText].length > TWITTER_LIMITS.maxAltTextLength) {
       issues.push({
-        rule: 'twitter.media.alt_text_max_length',
+        rule: 'twitter.media.alt_text',
         field: `${field}.altText`,
         message: `Alt text is ${[...item.altText].length} characters; X allows ${TWITTER_LIMITS.maxAltTextLength}.`,
       });

@@ -1,4 +1,5 @@
-import { LetmepostError, runWithPublishContext } from '@letmepost/core';
+import { LetmepostError } from '@letmepost/core';
+import { runWithPublishContext } from '@letmepost/core/internal';
 import nock from 'nock';
 import { inspect } from 'node:util';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { LetmepostError, getPublishContext, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
+import { LetmepostError, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
+import { getPublishContext } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { z } from 'zod';
@@ -56,6 +57,13 @@ export interface HttpClientSettings {
    */
   mapError?: (response: HttpErrorResponse) => LetmepostError | undefined;
   /**
+   * Looks at every 2xx answer before it is parsed, for platforms that report a failure with a
+   * 2xx status (Slack's `{ ok: false }`, some Graph API answers): an error returned is thrown
+   * (the platform said the call did not take effect), `undefined` lets the answer through.
+   * Receives the answer in `mapError`'s shape, so one `createErrorMapper` table serves both.
+   */
+  inspectSuccess?: (response: HttpErrorResponse) => LetmepostError | undefined;
+  /**
    * For platforms whose hosts end users choose (a Bluesky PDS named in a DID document): the
    * shared pool then refuses loopback, private, link-local and metadata addresses inside each
    * connection's DNS lookup, as `validation_failed` (rule `http.blocked_address`), never retried.
@@ -64,7 +72,7 @@ export interface HttpClientSettings {
   refusePrivateAddresses?: boolean;
 }
 
-/** A non-2xx answer, as handed to `mapError`. */
+/** A non-2xx answer as handed to `mapError`, or a 2xx one as handed to `inspectSuccess`. */
 export interface HttpErrorResponse {
   status: number;
   /** Lowercase names. */
@@ -194,6 +202,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     userAgent: settings.userAgent ?? DEFAULT_USER_AGENT,
     headers: lowercaseHeaders(settings.headers),
     mapError: settings.mapError,
+    inspectSuccess: settings.inspectSuccess,
   };
   return {
     platform: client.platform,
@@ -288,6 +297,7 @@ interface ClientState {
   /** Client-wide headers with lowercase names. */
   headers: Record<string, string> | undefined;
   mapError: HttpClientSettings['mapError'];
+  inspectSuccess: HttpClientSettings['inspectSuccess'];
 }
 
 /**
@@ -496,7 +506,13 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
     const status = exchange.status;
     const headers = normalizeHeaders(exchange.headers);
     const receivedAt = client.clock.now();
-    if (isAccepted(status, options)) return new CollectedResponse({ status, headers, body: exchange.body, receivedAt, scope });
+    if (isAccepted(status, options)) {
+      const response = new CollectedResponse({ status, headers, body: exchange.body, receivedAt, scope });
+      if (client.inspectSuccess !== undefined && status >= 200 && status < 300) {
+        inspectSuccessBody({ client, scope, response, receivedAt });
+      }
+      return response;
+    }
 
     const rateLimit = parseRateLimit({ headers, now: receivedAt });
     const errorRateLimit = status === 429 ? withResetAsRetryAfter({ rateLimit, now: receivedAt }) : rateLimit;
@@ -532,6 +548,20 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
     }
     throw error;
   }
+}
+
+/** Throws what `inspectSuccess` makes of a 2xx body that reports a failure. */
+function inspectSuccessBody(fields: { client: ClientState; scope: RequestScope; response: CollectedResponse; receivedAt: number }): void {
+  const { client, scope, response } = fields;
+  const mapped = client.inspectSuccess?.(
+    scope.errorResponse({
+      status: response.status,
+      headers: response.headers,
+      body: parseErrorBody({ body: response.body, knownSecrets: scope.knownSecrets }),
+      rateLimit: parseRateLimit({ headers: response.headers, now: fields.receivedAt }),
+    }),
+  );
+  if (mapped !== undefined) throw reissueError({ error: mapped, platform: client.platform, knownSecrets: scope.knownSecrets });
 }
 
 async function sendJson<T>(fields: { client: ClientState; options: HttpJsonRequestOptions<T> }): Promise<{ value: T; response: HttpResponse }> {

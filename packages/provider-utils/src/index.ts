@@ -17,3 +17,6 @@ export * from './safe-fetch.js';
 export * from './settings.js';
 export * from './text.js';
 export * from './top-level-domains.js';
+export * from './check-capabilities.js';
+export * from './error-mapper.js';
+export * from './define-provider.js';

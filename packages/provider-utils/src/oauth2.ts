@@ -2,8 +2,10 @@ import {
   INVALID_CLIENT_RULE,
   LetmepostError,
   systemClock,
+  type AuthorizationUrlOptions,
   type ClientCredentials,
   type Clock,
+  type ExchangeCodeOptions,
   type ErrorCode,
   type PlatformId,
   type TokenSet,
@@ -62,25 +64,11 @@ export interface OAuth2ClientOptions {
   timeouts?: HttpTimeouts;
 }
 
-export interface OAuth2AuthorizationUrlOptions {
-  client: ClientCredentials;
-  redirectUri: string;
-  state: string;
-  /** S256 challenge of the verifier kept server-side. */
-  codeChallenge: string;
-  scopes: readonly string[];
-}
+/** The provider contract's own options: a provider hands them through unchanged. */
+export type OAuth2AuthorizationUrlOptions = AuthorizationUrlOptions;
 
-export interface OAuth2ExchangeCodeOptions {
-  client: ClientCredentials;
-  redirectUri: string;
-  /** The callback URL exactly as received, so `error`, `state` and `iss` are checked too. */
-  callbackUrl: URL;
-  /** The state this session issued. */
-  state: string;
-  codeVerifier: string;
-  signal?: AbortSignal;
-}
+/** The provider contract's own options: a provider hands them through unchanged. */
+export type OAuth2ExchangeCodeOptions = ExchangeCodeOptions;
 
 export interface OAuth2RefreshOptions {
   client: ClientCredentials;

@@ -1,4 +1,5 @@
-import { LetmepostError, storeUnreachableError } from '@letmepost/core';
+import { LetmepostError } from '@letmepost/core';
+import { storeUnreachableError } from '@letmepost/core/internal';
 
 /**
  * Maps what `pg` throws to a `LetmepostError`, from structured fields only: the SQLSTATE `code`

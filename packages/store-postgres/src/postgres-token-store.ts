@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkStoreArguments,
-  connectionUrlSecrets,
-  entryExistsError,
-  leaseLostError,
-  runWithLockLease,
   silentLogger,
-  storeClosedError,
-  storeValidationError,
-  versionConflictError,
-  wholeMilliseconds,
   type Clock,
   type LockLease,
   type LockRetryOptions,
@@ -20,6 +11,17 @@ import {
   type StoreSetOptions,
   type TokenStore,
 } from '@letmepost/core';
+import {
+  checkStoreArguments,
+  connectionUrlSecrets,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
+  storeClosedError,
+  storeValidationError,
+  versionConflictError,
+  wholeMilliseconds,
+} from '@letmepost/core/internal';
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
 import { toStoreError } from './postgres-error.js';
 import { postgresTables, runMigrations, type PostgresTables } from './postgres-schema.js';

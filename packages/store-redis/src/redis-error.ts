@@ -1,4 +1,5 @@
-import { LetmepostError, storeUnreachableError } from '@letmepost/core';
+import { LetmepostError } from '@letmepost/core';
+import { storeUnreachableError } from '@letmepost/core/internal';
 
 /** Error-reply prefixes that describe a passing state of the server (loading, failover, busy). */
 const TRANSIENT_REPLY_CODES = new Set(['LOADING', 'BUSY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'READONLY', 'OOM']);

@@ -1,16 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkStoreArguments,
-  connectionUrlSecrets,
-  entryExistsError,
-  leaseLostError,
-  runWithLockLease,
   silentLogger,
-  storeClosedError,
-  storeValidationError,
-  versionConflictError,
-  wholeMilliseconds,
   type Clock,
   type LockLease,
   type LockRetryOptions,
@@ -20,6 +11,17 @@ import {
   type StoreSetOptions,
   type TokenStore,
 } from '@letmepost/core';
+import {
+  checkStoreArguments,
+  connectionUrlSecrets,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
+  storeClosedError,
+  storeValidationError,
+  versionConflictError,
+  wholeMilliseconds,
+} from '@letmepost/core/internal';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { redisReplyCode, toStoreError } from './redis-error.js';
 import {

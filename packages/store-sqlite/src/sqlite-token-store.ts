@@ -1,13 +1,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   LetmepostError,
-  checkStoreArguments,
-  entryExistsError,
-  leaseLostError,
-  runWithLockLease,
-  storeClosedError,
   systemClock,
-  versionConflictError,
   type Clock,
   type LockLease,
   type StoreEntry,
@@ -15,6 +9,14 @@ import {
   type StoreSetOptions,
   type TokenStore,
 } from '@letmepost/core';
+import {
+  checkStoreArguments,
+  entryExistsError,
+  leaseLostError,
+  runWithLockLease,
+  storeClosedError,
+  versionConflictError,
+} from '@letmepost/core/internal';
 
 // This file has no relative imports on purpose: the multi-process test runs it in child
 // processes straight from source with Node's type stripping.

@@ -4,7 +4,7 @@ import {
   LetmepostError,
   type Letmepost,
   type LogLevel,
-  type ProviderV1,
+  type ProviderV2,
   type StoreEntry,
   type TokenSet,
   type TokenStore,
@@ -32,7 +32,7 @@ const HOUR = 3_600_000;
 const HELD_TOKENS_TIMEOUT_MS = 30_000;
 
 interface RotatingPlatform {
-  provider: ProviderV1<{ accessToken: string }, Record<string, never>>;
+  provider: ProviderV2<{ accessToken: string }, Record<string, never>>;
   refreshCalls: number;
   /** Publishes refused because they carried anything but the newest access token. */
   staleTokenPublishes: number;
@@ -54,7 +54,7 @@ function rotatingPlatform({ now }: { now: () => number }): RotatingPlatform {
     staleTokenPublishes: 0,
     reusedRefreshTokens: 0,
     provider: {
-      specificationVersion: 'v1',
+      specificationVersion: 'v2',
       id: 'mastodon',
       displayName: 'Rotating test platform',
       auth: { kind: 'credentials' },

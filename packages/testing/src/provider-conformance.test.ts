@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createExampleProvider, exampleClient, type ExampleProviderFlaws } from './__fixtures__/example-provider.js';
+import { createExampleProvider, exampleClient, withExampleResume, withExampleTargets, type ExampleProviderFlaws } from './__fixtures__/example-provider.js';
 import { createExampleUtilsProvider } from './__fixtures__/example-utils-provider.js';
 import {
   CONFORMANCE_NOW,
@@ -42,9 +42,86 @@ const conformanceOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOp
     expected: { postId: '109', url: 'https://social.example/@me/109' },
     rateLimit: { headers: { 'retry-after': '30' }, body: { error: 'Too many requests' }, retryAfterMs: 30_000 },
     errorBodies: { 401: { error: 'The access token is invalid' }, 403: { error: 'This action is outside the authorized scopes' } },
+    successErrorBody: { status: 200, body: { error: 'Validation failed: Text has been posted already' } },
   },
   validation: [{ post: { text: '' }, rule: 'mastodon.text.required' }],
+  refresh: {
+    tokens: { accessToken, refreshToken: 'canary-refresh-token-0a1b' },
+    client: exampleClient,
+    endpoint: { origin: 'https://social.example', path: '/oauth/token' },
+    rotated: { status: 200, body: { access_token: 'canary-access-token-2', refresh_token: 'canary-refresh-token-2', token_type: 'Bearer' } },
+    expected: { accessToken: 'canary-access-token-2', refreshToken: 'canary-refresh-token-2' },
+    withoutRefreshToken: { status: 200, body: { access_token: 'canary-access-token-3', token_type: 'Bearer' } },
+  },
+  accounts: {
+    tokens: { accessToken },
+    client: exampleClient,
+    setup: (mockAgent) => {
+      mockAgent
+        .get('https://social.example')
+        .intercept({ method: 'GET', path: '/api/v1/accounts/owned' })
+        .reply(200, JSON.stringify([{ id: '1', username: 'me' }, { id: '2', username: 'team' }]), { headers: { 'content-type': 'application/json' } });
+    },
+    expectedAccountIds: ['1', '2'],
+  },
+  delete: {
+    auth: { type: 'account', account: { platformAccountId: '1' }, tokens: { accessToken } },
+    postId: '109',
+    endpoint: { origin: 'https://social.example', method: 'DELETE', path: '/api/v1/statuses/109', success: { status: 200, body: {} } },
+  },
 });
+
+const resumeOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOptions => {
+  const base = conformanceOptions(flaws);
+  return {
+    ...base,
+    name: 'example provider with checkStatus/finalize',
+    createProvider: (settings) =>
+      withExampleResume({ provider: createExampleProvider({ ...settings, ...(flaws ? { flaws } : {}) }), dispatcher: settings.dispatcher, ...(flaws ? { flaws } : {}) }),
+    resume: {
+      auth: { type: 'account', account: { platformAccountId: '1' }, tokens: { accessToken } },
+      resume: { mediaId: 'm1', text: 'Hello', key: 'k1' },
+      setup: (mockAgent) => {
+        const pool = mockAgent.get('https://social.example');
+        pool.intercept({ method: 'GET', path: '/api/v1/media/m1' }).reply(200, JSON.stringify({ url: null }), { headers: { 'content-type': 'application/json' } }).persist();
+        // The instance's idempotency lookup: nothing the first time, the created post afterwards.
+        pool.intercept({ method: 'GET', path: '/api/v1/statuses/by-key/k1' }).reply(404, '{}');
+        pool
+          .intercept({ method: 'GET', path: '/api/v1/statuses/by-key/k1' })
+          .reply(200, JSON.stringify({ id: '110', url: 'https://social.example/@me/110' }), { headers: { 'content-type': 'application/json' } })
+          .persist();
+      },
+      finalizeEndpoint: {
+        origin: 'https://social.example',
+        method: 'POST',
+        path: '/api/v1/statuses',
+        success: { status: 200, body: { id: '110', url: 'https://social.example/@me/110' } },
+      },
+      expected: { postId: '110' },
+    },
+  };
+};
+
+runProviderConformance(resumeOptions());
+
+const targetsOptions = (flaws?: ExampleProviderFlaws): ProviderConformanceOptions => ({
+  ...conformanceOptions(flaws),
+  name: 'example provider with listTargets',
+  createProvider: (settings) =>
+    withExampleTargets({ provider: createExampleProvider({ ...settings, ...(flaws ? { flaws } : {}) }), dispatcher: settings.dispatcher, ...(flaws ? { flaws } : {}) }),
+  targets: {
+    auth: { type: 'account', account: { platformAccountId: '1' }, tokens: { accessToken } },
+    setup: (mockAgent) => {
+      mockAgent
+        .get('https://social.example')
+        .intercept({ method: 'GET', path: '/api/v1/lists' })
+        .reply(200, JSON.stringify([{ id: 'l1', title: 'Friends' }, { id: 'l2', title: 'Work' }]), { headers: { 'content-type': 'application/json' } });
+    },
+    expectedTargetIds: ['l1', 'l2'],
+  },
+});
+
+runProviderConformance(targetsOptions());
 
 runProviderConformance({ ...conformanceOptions(), name: 'example provider (plain undici)' });
 
@@ -112,6 +189,50 @@ describe('the provider kit catches broken providers', () => {
   it('an abort signal that is not passed on', async () => {
     expect(await failing({ ignoreAbort: true }, 'publish.abort')).toMatch(/settled promptly/);
   }, 15_000);
+
+  it('a refresh that drops the rotated refresh token', async () => {
+    expect(await failing({ dropRotatedRefreshToken: true }, 'refresh.rotation')).toMatch(/rotated refresh token/);
+  });
+
+  it('a refresh that makes up a refresh token', async () => {
+    expect(await failing({ inventRefreshToken: true }, 'refresh.missing-refresh-token')).toMatch(/stored refresh token or none/);
+  });
+
+  it('listAccounts that loses the other accounts of the grant', async () => {
+    expect(await failing({ firstAccountOnly: true }, 'accounts.multiple')).toBeDefined();
+  });
+
+  it('a delete sent twice, and a missing post not mapped to not_found', async () => {
+    expect(await failing({ deleteTwice: true }, 'delete.once')).toBeDefined();
+    expect(await failing({ deleteNotFoundRejected: true }, 'delete.not-found')).toMatch(/not_found/);
+  });
+
+  it('a 2xx error body read as an unknown outcome', async () => {
+    expect(await failing({ ignoreSuccessError: true }, 'publish.2xx-error-body')).toMatch(/publish_outcome_unknown|non-published result/);
+  });
+
+  it('a finalize that writes again, and a checkStatus that writes', async () => {
+    const failingResume = async (flaws: ExampleProviderFlaws, id: ProviderCheckId) => {
+      const check = providerConformanceChecks(resumeOptions(flaws)).find((candidate) => candidate.id === id)!;
+      return check.run().then(
+        () => undefined,
+        (error: unknown) => String(error),
+      );
+    };
+    expect(await failingResume({ finalizeTwice: true }, 'resume.finalize-idempotent')).toMatch(/write is performed once/);
+    expect(await failingResume({ checkStatusWrites: true }, 'resume.check-status-read-only')).toMatch(/must not write/);
+  });
+
+  it('targets whose options cannot be published as they are', async () => {
+    const check = providerConformanceChecks(targetsOptions({ unpublishableTargetOptions: true })).find((candidate) => candidate.id === 'targets.list')!;
+    await expect(check.run()).rejects.toThrow(/options must be publishable/);
+  });
+
+  it('a provider with a method but no options for its section fails that section', async () => {
+    const { refresh: _refresh, ...withoutRefresh } = conformanceOptions();
+    const check = providerConformanceChecks(withoutRefresh).find((candidate) => candidate.id === 'refresh.rotation')!;
+    await expect(check.run()).rejects.toThrow(/pass options\.refresh/);
+  });
 
   it('uses the fixed clock for expiresAt', async () => {
     // The example provider derives expiresAt from the injected clock; the kit expects now + expires_in.

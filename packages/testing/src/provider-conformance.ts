@@ -1,17 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  ERROR_CODES,
   LetmepostError,
   isPlatformId,
-  runWithPublishContext,
   type AnyProvider,
   type ClientCredentials,
   type Clock,
   type ErrorCode,
   type Post,
+  type ProviderAccount,
   type ProviderPublishResult,
   type PublishAuth,
   type TokenSet,
 } from '@letmepost/core';
+import { CAPABILITY_RULES, runWithPublishContext, validatePost } from '@letmepost/core/internal';
 import { MockAgent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { assertCanariesAbsent, settle, type Settled } from './internal.js';
@@ -105,12 +107,84 @@ export interface ProviderPublishConformanceOptions {
   errorBodies?: Partial<Record<ConformanceStatusScenario, unknown>>;
   /** Override the accepted error codes of a scenario (see the README for the defaults). */
   expectedCodes?: Partial<Record<ConformanceFailureScenario, readonly ErrorCode[]>>;
+  /**
+   * A failure the platform reports with a 2xx status (Slack `{ ok: false }`, some Graph API
+   * answers), as the write endpoint sends it. The publish must fail with a typed error other
+   * than `publish_outcome_unknown` (the platform said no), sent once.
+   */
+  successErrorBody?: { status?: number; body: unknown; codes?: readonly ErrorCode[] };
+}
+
+/** For providers with `refresh`: the token endpoint and two captured answers. */
+export interface ProviderRefreshConformanceOptions {
+  /** The stored token set; its `refreshToken` is what the request must carry. */
+  tokens: TokenSet;
+  client?: ClientCredentials;
+  /** The grant's non-secret facts (`ConnectedAccountGrant.grantData`, e.g. a PDS URL). */
+  grantData?: Record<string, unknown>;
+  endpoint: ConformanceEndpoint;
+  /** An answer that rotates the refresh token. */
+  rotated: ConformanceResponse;
+  /** What the returned TokenSet must carry after `rotated`. */
+  expected: { accessToken: string; refreshToken: string };
+  /**
+   * An answer without a refresh token (a platform that reuses it). The provider must not invent
+   * one: the returned `refreshToken` is the stored one or absent. Leave out where the platform
+   * always sends one.
+   */
+  withoutRefreshToken?: ConformanceResponse;
+}
+
+/** For providers with `listAccounts`: a grant that gives access to several accounts. */
+export interface ProviderAccountsConformanceOptions {
+  tokens: TokenSet;
+  client: ClientCredentials;
+  /** Answers every request `listAccounts` makes (identity, organisations, pages...). */
+  setup: (mockAgent: MockAgent) => void;
+  /** `platformAccountId` of every account the grant yields, in order. */
+  expectedAccountIds: readonly string[];
+}
+
+/** For providers with `listTargets`: an account with several destinations. */
+export interface ProviderTargetsConformanceOptions {
+  auth: PublishAuth<unknown>;
+  /** The account whose destinations are listed; default the account of an `account` auth. */
+  account?: ProviderAccount;
+  setup: (mockAgent: MockAgent) => void;
+  expectedTargetIds: readonly string[];
+}
+
+/** For providers with `deletePost`. */
+export interface ProviderDeleteConformanceOptions {
+  auth: PublishAuth<unknown>;
+  postId: string;
+  endpoint: ConformanceEndpoint & { success: ConformanceResponse };
+  /**
+   * The platform's answer for a post that does not exist (default 404 `{}`), which must become
+   * `not_found`; `'idempotent'` for platforms whose delete of a missing post succeeds (an AT
+   * Protocol `deleteRecord`): the kit then answers success and expects the delete to resolve.
+   */
+  notFound?: ConformanceResponse | 'idempotent';
+}
+
+/** For providers with `checkStatus`/`finalize`: a pending publish to complete. */
+export interface ProviderResumeConformanceOptions {
+  auth: PublishAuth<unknown>;
+  /** The provider's resume state as its `publish` returned it. */
+  resume: unknown;
+  /** Answers the reads (status polls, lookups); they may be repeated. */
+  setup?: (mockAgent: MockAgent) => void;
+  /** The write `finalize` performs (the create that was waiting). */
+  finalizeEndpoint: ConformanceEndpoint & { success: ConformanceResponse };
+  expected: { postId: string };
 }
 
 export interface ProviderValidationCase {
   post: Post;
   options?: unknown;
-  /** A rule id `validate` must report, e.g. `bluesky.text.max_graphemes`. */
+  /** The account posted to, for limits that depend on it. */
+  account?: ProviderAccount;
+  /** A rule id the preflight must report, e.g. `bluesky.text.max_bytes`. */
   rule: string;
 }
 
@@ -121,6 +195,17 @@ export type ProviderCheckId =
   | 'validate.text-too-long'
   | 'validate.too-many-media'
   | 'validate.cases'
+  | 'validate.canonical-rules'
+  | 'validate.account'
+  | 'refresh.rotation'
+  | 'refresh.missing-refresh-token'
+  | 'accounts.multiple'
+  | 'targets.list'
+  | 'delete.once'
+  | 'delete.not-found'
+  | 'resume.check-status-read-only'
+  | 'resume.finalize-idempotent'
+  | 'publish.2xx-error-body'
   | 'oauth.authorization-url'
   | 'oauth.exchange-code'
   | 'oauth.exchange-code-invalid-grant'
@@ -141,8 +226,18 @@ export interface ProviderConformanceOptions<PROVIDER extends AnyProvider = AnyPr
   publish: ProviderPublishConformanceOptions;
   /** A valid per-request credentials object, which `credentialSchema` must accept. */
   credentials?: { valid: unknown };
-  /** Posts `validate` must reject with a given rule. */
+  /** Posts the preflight (`validatePost`: capabilities, then `validate`) must reject with a given rule. */
   validation?: readonly ProviderValidationCase[];
+  /** Required when the provider has `refresh` (or list `refresh.*` in `skip` with a reason). */
+  refresh?: ProviderRefreshConformanceOptions;
+  /** Required when the provider has `listAccounts`. */
+  accounts?: ProviderAccountsConformanceOptions;
+  /** Required when the provider has `listTargets`. */
+  targets?: ProviderTargetsConformanceOptions;
+  /** Required when the provider has `deletePost`. */
+  delete?: ProviderDeleteConformanceOptions;
+  /** Required when the provider has `checkStatus` or `finalize`. */
+  resume?: ProviderResumeConformanceOptions;
   /** Checks to leave out, with a reason in your own test file. */
   skip?: readonly ProviderCheckId[];
 }
@@ -156,6 +251,37 @@ export interface ConformanceCheck<ID extends string = string> {
 
 /** 2025-01-15T12:00:00.000Z */
 export const CONFORMANCE_NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
+
+/**
+ * The optional methods the kit drives, typed by what it passes, so the kit works across the
+ * contract's revisions of their options (a grant-level `refresh`, `resume` state).
+ */
+interface OptionalMethods {
+  refresh?: (options: { tokens: TokenSet; client?: ClientCredentials; grantData?: Record<string, unknown>; signal?: AbortSignal }) => Promise<TokenSet>;
+  listAccounts?: (options: { tokens: TokenSet; client: ClientCredentials; signal?: AbortSignal }) => Promise<Array<ProviderAccount & { platform?: string }>>;
+  listTargets?: (options: {
+    auth: PublishAuth<unknown>;
+    account?: ProviderAccount;
+    cursor?: string;
+    signal?: AbortSignal;
+  }) => Promise<{ targets: Array<{ id: string; name: string; kind: string; options: unknown }>; nextCursor?: string }>;
+  checkStatus?: (options: { auth: PublishAuth<unknown>; resume: unknown; signal?: AbortSignal }) => Promise<ProviderPublishResult>;
+  finalize?: (options: { auth: PublishAuth<unknown>; resume: unknown; signal?: AbortSignal }) => Promise<ProviderPublishResult>;
+}
+
+const OPTION_NAMES: Partial<Record<ProviderCheckId, string>> = {
+  'refresh.rotation': 'refresh',
+  'accounts.multiple': 'accounts',
+  'targets.list': 'targets',
+  'delete.once': 'delete',
+  'resume.finalize-idempotent': 'resume',
+};
+
+function optionName(id: ProviderCheckId): string {
+  return OPTION_NAMES[id] ?? id;
+}
+
+const ERROR_CODES_EXCEPT_UNKNOWN: readonly ErrorCode[] = ERROR_CODES.filter((code) => code !== 'publish_outcome_unknown');
 
 const DEFAULT_CODES: Record<ConformanceFailureScenario, readonly ErrorCode[]> = {
   401: ['auth_expired', 'reauth_required'],
@@ -433,7 +559,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     checks.push({ id, title, run: guarded(body) });
 
   add('shape', 'declares a well-formed spec (id, auth, capabilities, schemas)', async ({ provider }) => {
-    expect(provider.specificationVersion).toBe('v1');
+    expect(provider.specificationVersion).toBe('v2');
     expect(isPlatformId(provider.id), `unknown platform id "${provider.id}"`).toBe(true);
     expect(typeof provider.displayName).toBe('string');
     expect(provider.displayName.length).toBeGreaterThan(0);
@@ -485,6 +611,16 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     }
   });
 
+  const preflight = (provider: AnyProvider, validationOptions: { post: Post; options?: unknown; account?: ProviderAccount }) =>
+    validatePost({
+      provider,
+      post: validationOptions.post,
+      options: validationOptions.options ?? targetOptions,
+      ...(validationOptions.account !== undefined && { account: validationOptions.account }),
+    });
+  const publishAccount = publishOptions.auth.type === 'account' ? publishOptions.auth.account : undefined;
+  const ruleShape = (provider: AnyProvider) => new RegExp(`^${provider.id}\\.[a-z0-9_]+(\\.[a-z0-9_]+)+$`);
+
   add('validate.pure', 'validate() is synchronous, deterministic, sends nothing and leaves its input alone', async ({ provider, mockAgent }) => {
     const post = publishOptions.post;
     const snapshot = JSON.stringify(post, (_key, value: unknown) => (value instanceof Uint8Array ? Array.from(value) : value));
@@ -492,20 +628,32 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
     expect(Array.isArray(first), 'validate returns an array synchronously').toBe(true);
     const second = provider.validate({ post, options: targetOptions });
     expect(second).toEqual(first);
-    expect(first, 'publish.post must be valid').toEqual([]);
+    expect(preflight(provider, { post }), 'publish.post must pass the preflight').toEqual([]);
     expect(JSON.stringify(post, (_key, value: unknown) => (value instanceof Uint8Array ? Array.from(value) : value))).toBe(snapshot);
     expect(mockAgent.getCallHistory()?.calls() ?? []).toHaveLength(0);
   });
 
-  add('validate.text-too-long', 'validate() flags text over capabilities.text.maxLength with a <id>.text.* rule', async ({ provider }) => {
-    const post: Post = { text: 'a'.repeat(provider.capabilities.text.maxLength + 1) };
-    const issues = provider.validate({ post, options: targetOptions });
-    expect(issues.length).toBeGreaterThan(0);
-    for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`), `rule "${issue.rule}" is not prefixed by the provider id`).toBe(true);
-    expect(issues.some((issue) => issue.rule.startsWith(`${provider.id}.text.`)), JSON.stringify(issues)).toBe(true);
+  add('validate.account', 'validate() and capabilitiesFor() take the account and stay pure', async ({ provider, mockAgent }) => {
+    const account: ProviderAccount = publishAccount ?? { platformAccountId: 'conformance-account' };
+    const post = publishOptions.post;
+    expect(provider.validate({ post, options: targetOptions, account })).toEqual(provider.validate({ post, options: targetOptions, account }));
+    expect(preflight(provider, { post, account }), 'publish.post must pass the preflight for the publish account').toEqual([]);
+    if (provider.capabilitiesFor !== undefined) {
+      const capabilities = provider.capabilitiesFor({ account, post });
+      expect(capabilities.text.unit).toBe(provider.capabilities.text.unit);
+      expect(capabilities.text.maxLength).toBeGreaterThan(0);
+    }
+    expect(mockAgent.getCallHistory()?.calls() ?? []).toHaveLength(0);
   });
 
-  add('validate.too-many-media', 'validate() flags more media than capabilities.media.maxItems', async ({ provider }) => {
+  add('validate.text-too-long', 'the preflight flags text over capabilities.text.maxLength as <id>.text.max_length', async ({ provider }) => {
+    const post: Post = { text: 'a'.repeat(provider.capabilities.text.maxLength + 1) };
+    const issues = preflight(provider, { post });
+    for (const issue of issues) expect(issue.rule, `rule "${issue.rule}" is not <id>.<area>.<rule>`).toMatch(ruleShape(provider));
+    expect(issues.map((issue) => issue.rule), JSON.stringify(issues)).toContain(`${provider.id}.text.max_length`);
+  });
+
+  add('validate.too-many-media', 'the preflight flags more media than capabilities.media.maxItems as <id>.media.max_items', async ({ provider }) => {
     const media = provider.capabilities.media;
     const mimeType = media.imageMimeTypes[0] ?? 'image/png';
     const count = Math.min(media.maxItems + 1, 101);
@@ -513,19 +661,44 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       text: 'conformance',
       media: Array.from({ length: count }, () => ({ data: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), mimeType, altText: 'x' })),
     };
-    const issues = provider.validate({ post, options: targetOptions });
-    expect(issues.length, `${count} media items must be refused`).toBeGreaterThan(0);
-    for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`), `rule "${issue.rule}" is not prefixed by the provider id`).toBe(true);
+    const issues = preflight(provider, { post });
+    for (const issue of issues) expect(issue.rule, `rule "${issue.rule}" is not <id>.<area>.<rule>`).toMatch(ruleShape(provider));
+    expect(issues.map((issue) => issue.rule), `${count} media items must be refused`).toContain(`${provider.id}.media.max_items`);
   });
 
-  add('validate.cases', 'validate() reports the declared rule for each invalid case', async ({ provider }) => {
+  add('validate.canonical-rules', 'what the declared capabilities forbid is refused under the canonical rule ids', async ({ provider }) => {
+    const { capabilities, id } = provider;
+    const rule = (name: (typeof CAPABILITY_RULES)[number]) => `${id}.${name}`;
+    const expectRule = (post: Post, expected: string, label: string) => {
+      const issues = preflight(provider, { post });
+      for (const issue of issues) expect(issue.rule, `${label}: rule "${issue.rule}" is not <id>.<area>.<rule>`).toMatch(ruleShape(provider));
+      expect(issues.map((issue) => issue.rule), `${label}: ${JSON.stringify(issues)}`).toContain(expected);
+    };
+    const image = capabilities.media.imageMimeTypes[0];
+    expectRule({ text: 'a', media: [{ data: new Uint8Array(4), mimeType: 'image/x-conformance' }] }, rule('media.mime_type'), 'unknown media type');
+    expectRule({ text: '' }, rule('text.required'), 'empty post');
+    if (!capabilities.thread) expectRule({ text: 'a', thread: [{ text: 'b' }] }, rule('thread.unsupported'), 'thread');
+    if (!capabilities.replyTo) expectRule({ text: 'a', replyTo: '1' }, rule('reply.unsupported'), 'reply');
+    if (!capabilities.firstComment) expectRule({ text: 'a', firstComment: 'b' }, rule('first_comment.unsupported'), 'first comment');
+    if (image !== undefined && capabilities.media.maxImageBytes !== undefined) {
+      const stream = (async function* none() {})();
+      expectRule({ text: 'a', media: [{ stream, size: capabilities.media.maxImageBytes + 1, mimeType: image }] }, rule('media.max_bytes'), 'oversized image');
+    }
+    const video = capabilities.media.videoMimeTypes[0];
+    if (image !== undefined && video !== undefined && !capabilities.media.mixedImagesAndVideo) {
+      const bytes = new Uint8Array(4);
+      expectRule({ text: 'a', media: [{ data: bytes, mimeType: image }, { data: bytes, mimeType: video }] }, rule('media.mixed'), 'images with a video');
+    }
+  });
+
+  add('validate.cases', 'the preflight reports the declared rule for each invalid case', async ({ provider }) => {
     for (const [index, validationCase] of (options.validation ?? []).entries()) {
-      const issues = provider.validate({ post: validationCase.post, options: validationCase.options ?? targetOptions });
+      const issues = preflight(provider, validationCase);
       expect(
         issues.map((issue) => issue.rule),
         `validation[${index}]`,
       ).toContain(validationCase.rule);
-      for (const issue of issues) expect(issue.rule.startsWith(`${provider.id}.`)).toBe(true);
+      for (const issue of issues) expect(issue.rule).toMatch(ruleShape(provider));
     }
   });
 
@@ -736,6 +909,169 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
   failure('abort', 'maps an abort while the create is in flight to publish_outcome_unknown, promptly, never re-sent', (context, controller) => {
     context.fault = { endpoint: publishOptions.writeEndpoint, kind: 'hang', onWritten: () => controller.abort() };
   });
+
+  const successError = publishOptions.successErrorBody;
+  if (successError !== undefined) {
+    add('publish.2xx-error-body', 'a failure reported in a 2xx body is a typed error, not an unknown outcome, sent once', async (context) => {
+      const { mockAgent } = context;
+      publishOptions.setup?.(mockAgent);
+      const response = { status: successError.status ?? 200, body: successError.body };
+      intercept({ mockAgent, endpoint: publishOptions.writeEndpoint }).reply(response.status, encodeBody(response.body), { headers: responseHeaders(response) }).persist();
+      const outcome = await publishOnce(context);
+      const error = failureOf(outcome, 'a 2xx error body');
+      const codes = successError.codes ?? ERROR_CODES_EXCEPT_UNKNOWN;
+      expectLetmepostError(error, codes, 'a 2xx error body');
+      expect(endpointCalls(mockAgent, publishOptions.writeEndpoint), 'the create is sent once').toHaveLength(1);
+      assertCanariesAbsent({ value: error, canaries, context: 'a 2xx error body' });
+    });
+  }
+
+  // Sections for optional methods: present only when the provider has the method. A provider
+  // that has it must describe the platform's answers (or skip the check with a reason).
+  const probe = options.createProvider({ dispatcher: new MockAgent(), clock });
+  const methods = probe as AnyProvider & OptionalMethods;
+  const required = (name: string, given: unknown, id: ProviderCheckId) => {
+    if (given !== undefined) return false;
+    add(id, `${name}() exists, so the kit needs options.${optionName(id)} to test it`, async () => {
+      throw new Error(`The provider has ${name}(); pass options.${optionName(id)} (or list "${id}" in skip with a reason).`);
+    });
+    return true;
+  };
+
+  if (typeof methods.refresh === 'function' && !required('refresh', options.refresh, 'refresh.rotation')) {
+    const refresh = options.refresh as ProviderRefreshConformanceOptions;
+    const refreshCanaries = [refresh.tokens.accessToken, refresh.tokens.refreshToken ?? '', refresh.client?.clientSecret ?? '', refresh.expected.accessToken, refresh.expected.refreshToken].filter((value) => value.length > 0);
+    const callRefresh = (provider: AnyProvider) =>
+      settle(
+        (provider as AnyProvider & OptionalMethods).refresh!({
+          tokens: refresh.tokens,
+          ...(refresh.client !== undefined && { client: refresh.client }),
+          ...(refresh.grantData !== undefined && { grantData: refresh.grantData }),
+        }),
+      );
+    add('refresh.rotation', 'refresh() sends the stored refresh token once and returns the rotated token set', async (context) => {
+      const { mockAgent } = context;
+      const bodies: string[] = [];
+      intercept({ mockAgent, endpoint: refresh.endpoint }).reply((request) => {
+        bodies.push(bodyText(request.body));
+        return { statusCode: refresh.rotated.status, data: encodeBody(refresh.rotated.body), responseOptions: { headers: responseHeaders(refresh.rotated) } };
+      });
+      const outcome = await callRefresh(context.provider);
+      if (outcome.status === 'rejected') throw outcome.reason;
+      expect(endpointCalls(mockAgent, refresh.endpoint), 'one refresh request').toHaveLength(1);
+      const sent = `${bodies[0] ?? ''} ${JSON.stringify(endpointCalls(mockAgent, refresh.endpoint)[0]?.headers ?? {})}`;
+      if (refresh.tokens.refreshToken) expect(sent.includes(refresh.tokens.refreshToken), 'the stored refresh token is sent').toBe(true);
+      const tokens = outcome.value as TokenSet;
+      expect(tokens.accessToken).toBe(refresh.expected.accessToken);
+      expect(tokens.refreshToken, 'the rotated refresh token is returned, so the caller can keep it').toBe(refresh.expected.refreshToken);
+    });
+    if (refresh.withoutRefreshToken !== undefined) {
+      const answer = refresh.withoutRefreshToken;
+      add('refresh.missing-refresh-token', 'refresh() never invents a refresh token the answer did not carry', async (context) => {
+        const { mockAgent } = context;
+        intercept({ mockAgent, endpoint: refresh.endpoint }).reply(answer.status, encodeBody(answer.body), { headers: responseHeaders(answer) });
+        const outcome = await callRefresh(context.provider);
+        if (outcome.status === 'rejected') throw outcome.reason;
+        const tokens = outcome.value as TokenSet;
+        expect([undefined, refresh.tokens.refreshToken], 'the stored refresh token or none').toContain(tokens.refreshToken);
+        assertCanariesAbsent({ value: { ...tokens, accessToken: '', refreshToken: '' }, canaries: refreshCanaries, context: 'refreshed token set outside its token fields' });
+      });
+    }
+  }
+
+  if (typeof methods.listAccounts === 'function' && !required('listAccounts', options.accounts, 'accounts.multiple')) {
+    const accounts = options.accounts as ProviderAccountsConformanceOptions;
+    add('accounts.multiple', 'listAccounts() returns every account of the grant, each with data its accountSchema accepts', async (context) => {
+      const { mockAgent, provider } = context;
+      accounts.setup(mockAgent);
+      const listed = await (provider as AnyProvider & OptionalMethods).listAccounts!({ tokens: accounts.tokens, client: accounts.client });
+      expect(listed.map((account) => account.platformAccountId)).toEqual([...accounts.expectedAccountIds]);
+      for (const account of listed) {
+        if (account.data !== undefined) expect(provider.accountSchema.safeParse(account.data).success, `account ${account.platformAccountId} data`).toBe(true);
+        // A login may yield accounts of a sibling platform (Facebook Pages and Instagram).
+        const platform = (account as { platform?: unknown }).platform;
+        if (platform !== undefined) expect(isPlatformId(platform), `account ${account.platformAccountId} platform`).toBe(true);
+      }
+      assertCanariesAbsent({ value: listed.map(({ tokens: _tokens, ...account }) => account), canaries: [accounts.tokens.accessToken], context: 'listed accounts' });
+    });
+  }
+
+  if (typeof methods.listTargets === 'function' && !required('listTargets', options.targets, 'targets.list')) {
+    const targets = options.targets as ProviderTargetsConformanceOptions;
+    add('targets.list', 'listTargets() returns destinations whose options the optionsSchema accepts', async (context) => {
+      const { mockAgent, provider } = context;
+      targets.setup(mockAgent);
+      const auth = targets.auth;
+      const account = targets.account ?? (auth.type === 'account' ? auth.account : undefined);
+      if (account === undefined) throw new Error('options.targets needs an account (or an auth of type account).');
+      const answer = await (provider as AnyProvider & OptionalMethods).listTargets!({ auth, account });
+      expect(answer.targets.map((target) => target.id)).toEqual([...targets.expectedTargetIds]);
+      for (const target of answer.targets) {
+        expect(typeof target.name).toBe('string');
+        expect(provider.optionsSchema.safeParse(target.options).success, `target ${target.id}: options must be publishable as they are`).toBe(true);
+      }
+    });
+  }
+
+  if (typeof methods.deletePost === 'function' && !required('deletePost', options.delete, 'delete.once')) {
+    const deletion = options.delete as ProviderDeleteConformanceOptions;
+    add('delete.once', 'deletePost() sends one delete for the post', async (context) => {
+      const { mockAgent, provider } = context;
+      const success = deletion.endpoint.success;
+      intercept({ mockAgent, endpoint: deletion.endpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) });
+      await provider.deletePost!({ auth: deletion.auth, postId: deletion.postId });
+      expect(endpointCalls(mockAgent, deletion.endpoint)).toHaveLength(1);
+      mockAgent.assertNoPendingInterceptors();
+    });
+    add('delete.not-found', 'deletePost() maps a post the platform does not know to not_found, without leaking secrets', async (context) => {
+      const { mockAgent, provider } = context;
+      if (deletion.notFound === 'idempotent') {
+        const success = deletion.endpoint.success;
+        intercept({ mockAgent, endpoint: deletion.endpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) });
+        await provider.deletePost!({ auth: deletion.auth, postId: deletion.postId });
+        return;
+      }
+      const answer = deletion.notFound ?? { status: 404, body: {} };
+      intercept({ mockAgent, endpoint: deletion.endpoint }).reply(answer.status, encodeBody(answer.body), { headers: responseHeaders(answer) });
+      const outcome = await settle(provider.deletePost!({ auth: deletion.auth, postId: deletion.postId }));
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected') {
+        expectLetmepostError(outcome.reason, ['not_found'], 'delete of a missing post');
+        assertCanariesAbsent({ value: outcome.reason, canaries, context: 'delete of a missing post' });
+      }
+    });
+  }
+
+  const hasResume = typeof methods.finalize === 'function' || typeof methods.checkStatus === 'function';
+  if (hasResume && !required('checkStatus/finalize', options.resume, 'resume.finalize-idempotent')) {
+    const resume = options.resume as ProviderResumeConformanceOptions;
+    const resumeCall = { auth: resume.auth, resume: resume.resume };
+    if (typeof methods.checkStatus === 'function') {
+      add('resume.check-status-read-only', 'checkStatus() only reads: it never sends a write', async (context) => {
+        const { mockAgent, provider } = context;
+        resume.setup?.(mockAgent);
+        const success = resume.finalizeEndpoint.success;
+        intercept({ mockAgent, endpoint: resume.finalizeEndpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) }).persist();
+        await settle((provider as AnyProvider & OptionalMethods).checkStatus!(resumeCall));
+        const writes = (mockAgent.getCallHistory()?.calls() ?? []).filter((call) => !['GET', 'HEAD'].includes(call.method.toUpperCase()));
+        expect(writes.map((call) => `${call.method} ${call.fullUrl}`), 'checkStatus must not write').toEqual([]);
+      });
+    }
+    if (typeof methods.finalize === 'function') {
+      add('resume.finalize-idempotent', 'finalize() twice with the same state performs the write once', async (context) => {
+        const { mockAgent, provider } = context;
+        resume.setup?.(mockAgent);
+        const success = resume.finalizeEndpoint.success;
+        intercept({ mockAgent, endpoint: resume.finalizeEndpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) }).persist();
+        const finalize = (provider as AnyProvider & OptionalMethods).finalize!;
+        const first = await finalize(resumeCall);
+        const second = await finalize(resumeCall);
+        expect(first.postId).toBe(resume.expected.postId);
+        expect(second.postId, 'the second finalize reports the same post').toBe(resume.expected.postId);
+        expect(endpointCalls(mockAgent, resume.finalizeEndpoint), 'the write is performed once').toHaveLength(1);
+      });
+    }
+  }
 
   const skip = new Set(options.skip ?? []);
   return checks.filter((check) => !skip.has(check.id));

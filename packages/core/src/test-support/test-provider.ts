@@ -1,5 +1,5 @@
 /**
- * Test-only: a small in-memory platform behind the real `ProviderV1` plug point, plus a harness
+ * Test-only: a small in-memory platform behind the real `ProviderV2` plug point, plus a harness
  * wiring `createLetmepost` to a memory store and a manual clock. Not exported from the package.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { LetmepostError } from '../letmepost-error.js';
 import type { LogLevel } from '../logger.js';
 import { memoryTokenStore } from '../memory-token-store.js';
 import type { PlatformId } from '../platform-id.js';
-import type { AnyProvider, ProviderAuth, ProviderCapabilities, ProviderV1 } from '../provider.js';
+import type { AnyProvider, ProviderAuth, ProviderCapabilities, ProviderV2 } from '../provider.js';
 import type { TokenStore } from '../token-store.js';
 
 export interface ManualClock extends Clock {
@@ -67,7 +67,7 @@ export type Timeline = string[];
 
 type Methods = Partial<
   Pick<
-    ProviderV1<TestCredentials, TestOptions>,
+    ProviderV2<TestCredentials, TestOptions>,
     | 'authorizationUrl'
     | 'exchangeCode'
     | 'listAccounts'
@@ -83,7 +83,7 @@ type Methods = Partial<
 
 /** Members only some platforms have; the test provider has them only when a test gives them. */
 type OptionalMembers = Partial<
-  Pick<ProviderV1<TestCredentials, TestOptions, Record<string, unknown>>, 'connectParamsSchema' | 'connectInstance' | 'registerClient' | 'listTargets'>
+  Pick<ProviderV2<TestCredentials, TestOptions, Record<string, unknown>>, 'connectParamsSchema' | 'connectInstance' | 'registerClient' | 'listTargets'>
 >;
 
 export interface TestProviderOptions extends Methods, OptionalMembers {
@@ -100,7 +100,7 @@ export interface TestProviderOptions extends Methods, OptionalMembers {
   timeline?: Timeline;
 }
 
-export interface TestProvider extends ProviderV1<TestCredentials, TestOptions> {
+export interface TestProvider extends ProviderV2<TestCredentials, TestOptions> {
   /** The harness shares its manual clock with providers that were not given one. */
   bindClock(clock: Clock): void;
   calls: {
@@ -147,7 +147,7 @@ export function createTestProvider(options: TestProviderOptions = {}): TestProvi
   };
 
   const provider: TestProvider = {
-    specificationVersion: 'v1',
+    specificationVersion: 'v2',
     id,
     displayName: `Test ${id}`,
     auth: options.auth ?? {

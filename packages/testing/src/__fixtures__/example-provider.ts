@@ -5,13 +5,13 @@
  */
 import {
   LetmepostError,
-  getPublishContext,
   type ClientCredentials,
   type Clock,
-  type ProviderV1,
+  type ProviderV2,
   type TokenSet,
   type ValidationIssue,
 } from '@letmepost/core';
+import { getPublishContext } from '@letmepost/core/internal';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 
@@ -38,6 +38,24 @@ export interface ExampleProviderFlaws {
   ignoreAbort?: boolean;
   /** Calls every transport failure platform_unavailable (retryable), even after the create was written. */
   networkErrorsRetryable?: boolean;
+  /** Returns the stored refresh token instead of the rotated one. */
+  dropRotatedRefreshToken?: boolean;
+  /** Makes up a refresh token when the answer has none. */
+  inventRefreshToken?: boolean;
+  /** Lists only the first account of the grant. */
+  firstAccountOnly?: boolean;
+  /** Sends the delete twice. */
+  deleteTwice?: boolean;
+  /** Maps a missing post on delete to platform_rejected. */
+  deleteNotFoundRejected?: boolean;
+  /** Reads a 2xx `{ error }` body as a success whose id is missing (an unknown outcome). */
+  ignoreSuccessError?: boolean;
+  /** finalize() creates the post again on a second call. */
+  finalizeTwice?: boolean;
+  /** checkStatus() finishes the publish itself (a write). */
+  checkStatusWrites?: boolean;
+  /** listTargets() hands out options the optionsSchema refuses. */
+  unpublishableTargetOptions?: boolean;
 }
 
 const credentialsSchema = z.object({ instanceUrl: z.url(), accessToken: z.string().min(1) });
@@ -59,12 +77,12 @@ export function createExampleProvider(settings: {
   dispatcher: Dispatcher;
   clock: Clock;
   flaws?: ExampleProviderFlaws;
-}): ProviderV1<ExampleCredentials, Record<string, never>> {
+}): ProviderV2<ExampleCredentials, Record<string, never>> {
   const baseUrl = settings.baseUrl ?? 'https://social.example';
   const flaws = settings.flaws ?? {};
 
   const send = async (options: {
-    method: 'POST' | 'GET';
+    method: 'POST' | 'GET' | 'DELETE';
     url: string;
     headers: Record<string, string>;
     body: string;
@@ -107,10 +125,10 @@ export function createExampleProvider(settings: {
   };
 
   return {
-    specificationVersion: 'v1',
+    specificationVersion: 'v2',
     id: 'mastodon',
     displayName: 'Example (conformance fixture)',
-    auth: { kind: 'oauth2', scopes: { write: ['write:statuses'], extended: ['read:accounts'] }, pkce: true, refresh: 'none' },
+    auth: { kind: 'oauth2', scopes: { write: ['write:statuses'], extended: ['read:accounts'] }, pkce: true, refresh: 'rotating' },
     credentialSchema: credentialsSchema,
     accountSchema: z.object({ instanceUrl: z.url() }),
     optionsSchema: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
@@ -130,7 +148,7 @@ export function createExampleProvider(settings: {
       replyTo: false,
       firstComment: false,
       link: 'inline',
-      deletePost: false,
+      deletePost: true,
       pending: false,
     },
 
@@ -198,6 +216,58 @@ export function createExampleProvider(settings: {
       };
     },
 
+    async refresh({ tokens, client, signal }): Promise<TokenSet> {
+      const secrets = [client?.clientSecret ?? '', tokens.refreshToken ?? ''];
+      const response = await send({
+        method: 'POST',
+        url: new URL('/oauth/token', baseUrl).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken ?? '', client_id: client?.clientId ?? '' }).toString(),
+        secrets,
+        ...(signal ? { signal } : {}),
+      });
+      if (response.status >= 300) throw statusError(response.status, response.headers, response.text, secrets);
+      const parsed = tokenSchema.parse(safeJson(response.text));
+      const refreshToken = flaws.dropRotatedRefreshToken
+        ? tokens.refreshToken
+        : (parsed.refresh_token ?? (flaws.inventRefreshToken ? 'made-up-refresh-token' : tokens.refreshToken));
+      return { accessToken: parsed.access_token, ...(refreshToken !== undefined && { refreshToken }), tokenType: 'Bearer' };
+    },
+
+    async listAccounts({ tokens, signal }) {
+      const response = await send({
+        method: 'GET',
+        url: new URL('/api/v1/accounts/owned', baseUrl).toString(),
+        headers: { authorization: `Bearer ${tokens.accessToken}` },
+        body: '',
+        secrets: [tokens.accessToken],
+        ...(signal ? { signal } : {}),
+      });
+      if (response.status >= 300) throw statusError(response.status, response.headers, response.text, [tokens.accessToken]);
+      const owned = z.array(z.object({ id: z.string(), username: z.string() })).parse(safeJson(response.text));
+      const accounts = owned.map((account) => ({ platformAccountId: account.id, username: account.username, data: { instanceUrl: baseUrl } }));
+      return flaws.firstAccountOnly ? accounts.slice(0, 1) : accounts;
+    },
+
+    async deletePost({ auth, postId, signal }) {
+      const accessToken = auth.type === 'account' ? auth.tokens.accessToken : auth.credentials.accessToken;
+      const remove = () =>
+        send({
+          method: 'DELETE',
+          url: new URL(`/api/v1/statuses/${encodeURIComponent(postId)}`, baseUrl).toString(),
+          headers: { authorization: `Bearer ${accessToken}` },
+          body: '',
+          secrets: [accessToken],
+          ...(signal ? { signal } : {}),
+        });
+      const response = await remove();
+      if (flaws.deleteTwice) await remove();
+      if (response.status === 404 && !flaws.deleteNotFoundRejected) {
+        throw new LetmepostError({ code: 'not_found', platform: 'mastodon', status: 404, message: `Post ${postId} does not exist.` });
+      }
+      if (response.status >= 300) throw statusError(response.status, response.headers, response.text, [accessToken]);
+    },
+
     async connectWithCredentials() {
       throw new LetmepostError({ code: 'not_supported', platform: 'mastodon', message: 'Use OAuth.' });
     },
@@ -248,6 +318,11 @@ export function createExampleProvider(settings: {
       let response = await attempt();
       if (flaws.retryCreate && response.status >= 500) response = await attempt();
       if (response.status >= 300) throw statusError(response.status, response.headers, response.text, secrets);
+      // Some instances behind proxies answer a refusal with 200 and an `error` field.
+      const refusal = z.object({ error: z.string() }).safeParse(safeJson(response.text));
+      if (refusal.success && !flaws.ignoreSuccessError) {
+        throw new LetmepostError({ code: 'platform_rejected', platform: 'mastodon', status: response.status, message: 'The instance refused the post.', platformResponse: refusal.data });
+      }
       if (flaws.trustResponse) {
         const body = JSON.parse(response.text) as { id: string; url: { href: string } };
         return { status: 'published', postId: body.id, url: body.url.href.toString(), warnings: [] };
@@ -268,6 +343,72 @@ export function createExampleProvider(settings: {
       return { status: 'published', postId: parsed.data.id, url: parsed.data.url, warnings: [] };
     },
   };
+}
+
+/**
+ * `checkStatus`/`finalize` with the resume contract's names, added to the example for the kit's
+ * resume section: the resume state names a media id and the text; `finalize` looks for a post
+ * already created from it (the instance's idempotency lookup) before creating one.
+ */
+export function withExampleResume(options: { provider: ReturnType<typeof createExampleProvider>; dispatcher: Dispatcher; flaws?: ExampleProviderFlaws }) {
+  const flaws = options.flaws ?? {};
+  const call = async (method: 'GET' | 'POST', path: string, accessToken: string, body?: unknown) => {
+    const response = await request(new URL(path, 'https://social.example'), {
+      method,
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      dispatcher: options.dispatcher,
+    });
+    return { status: response.statusCode, body: safeJson(await response.body.text()) };
+  };
+  const resumeSchema = z.object({ mediaId: z.string(), text: z.string(), key: z.string() });
+  const tokenOf = (auth: { type: string; tokens?: TokenSet; credentials?: ExampleCredentials }) =>
+    auth.type === 'account' ? (auth.tokens as TokenSet).accessToken : (auth.credentials as ExampleCredentials).accessToken;
+  const create = async (accessToken: string, state: z.infer<typeof resumeSchema>) => {
+    const created = statusSchema.parse((await call('POST', '/api/v1/statuses', accessToken, { status: state.text, media_ids: [state.mediaId] })).body);
+    return { status: 'published' as const, postId: created.id, url: created.url, warnings: [] };
+  };
+  return Object.assign(options.provider, {
+    capabilities: { ...options.provider.capabilities, pending: true },
+    async checkStatus({ auth, resume }: { auth: { type: string; tokens?: TokenSet; credentials?: ExampleCredentials }; resume: unknown }) {
+      const state = resumeSchema.parse(resume);
+      const accessToken = tokenOf(auth);
+      if (flaws.checkStatusWrites) return create(accessToken, state);
+      // The media is still processing while its url is null; either way nothing is written here.
+      z.object({ url: z.string().nullable() }).parse((await call('GET', `/api/v1/media/${state.mediaId}`, accessToken)).body);
+      return { status: 'pending' as const, warnings: [] };
+    },
+    async finalize({ auth, resume }: { auth: { type: string; tokens?: TokenSet; credentials?: ExampleCredentials }; resume: unknown }) {
+      const state = resumeSchema.parse(resume);
+      const accessToken = tokenOf(auth);
+      if (!flaws.finalizeTwice) {
+        const found = await call('GET', `/api/v1/statuses/by-key/${state.key}`, accessToken);
+        if (found.status === 200) {
+          const existing = statusSchema.parse(found.body);
+          return { status: 'published' as const, postId: existing.id, url: existing.url, warnings: [] };
+        }
+      }
+      return create(accessToken, state);
+    },
+  });
+}
+
+/**
+ * `listTargets` with the connect contract's names, added to the example for the kit's targets
+ * section: an account's lists are the destinations, each publishable with no options.
+ */
+export function withExampleTargets(options: { provider: ReturnType<typeof createExampleProvider>; dispatcher: Dispatcher; flaws?: ExampleProviderFlaws }) {
+  const flaws = options.flaws ?? {};
+  return Object.assign(options.provider, {
+    async listTargets({ auth }: { auth: { type: string; tokens?: TokenSet; credentials?: ExampleCredentials } }) {
+      const accessToken = auth.type === 'account' ? (auth.tokens as TokenSet).accessToken : (auth.credentials as ExampleCredentials).accessToken;
+      const response = await request('https://social.example/api/v1/lists', { headers: { authorization: `Bearer ${accessToken}` }, dispatcher: options.dispatcher });
+      const lists = z.array(z.object({ id: z.string(), title: z.string() })).parse(safeJson(await response.body.text()));
+      return {
+        targets: lists.map((list) => ({ id: list.id, name: list.title, kind: 'list', options: flaws.unpublishableTargetOptions ? { listId: list.id } : {} })),
+      };
+    },
+  });
 }
 
 function safeJson(text: string): unknown {

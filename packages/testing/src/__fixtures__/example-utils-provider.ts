@@ -3,17 +3,25 @@
  * (`createHttpClient`, `createOAuth2Client`) as real providers are written: proves the kit and the
  * shared HTTP layer agree on retries, aborts, dry runs and error mapping.
  */
-import { LetmepostError, type Clock, type ProviderV1 } from '@letmepost/core';
-import { createHttpClient, createOAuth2Client, defaultErrorForStatus } from '@letmepost/provider-utils';
+import { LetmepostError, type Clock, type ProviderV2 } from '@letmepost/core';
+import { createErrorMapper, createHttpClient, createOAuth2Client, defaultErrorForStatus } from '@letmepost/provider-utils';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { createExampleProvider } from './example-provider.js';
 
 const statusSchema = z.object({ id: z.string().min(1), url: z.url() });
 
-export function createExampleUtilsProvider(settings: { dispatcher: Dispatcher; clock: Clock }): ProviderV1<{ instanceUrl: string; accessToken: string }, Record<string, never>> {
+export function createExampleUtilsProvider(settings: { dispatcher: Dispatcher; clock: Clock }): ProviderV2<{ instanceUrl: string; accessToken: string }, Record<string, never>> {
   const base = createExampleProvider(settings);
+  // A refusal some instances send with 200: `{ error }` and no status id.
+  const refusedInSuccess = createErrorMapper({
+    platform: 'mastodon',
+    fields: (response) => ({ refused: z.object({ error: z.string() }).safeParse(response.body).success }),
+    message: ({ response }) => `The instance refused ${response.request.method} ${response.request.url} in a ${response.status} answer.`,
+    rules: [{ when: { refused: true }, code: 'platform_rejected' }],
+  });
   const http = createHttpClient({
+    inspectSuccess: refusedInSuccess,
     platform: 'mastodon',
     dispatcher: settings.dispatcher,
     clock: settings.clock,

@@ -1,4 +1,4 @@
-import { LetmepostError, type PlatformId, type ProviderCapabilities, type ProviderV1, type TokenSet } from '@letmepost/core';
+import { LetmepostError, type PlatformId, type ProviderCapabilities, type ProviderV2, type TokenSet } from '@letmepost/core';
 import { createHttpClient, createOAuth2Client } from '@letmepost/provider-utils';
 import { z } from 'zod';
 
@@ -54,7 +54,7 @@ const credentialSchema = z.object({ accessToken: z.string().min(1) });
  * handling is provider-utils' own: `invalid_grant` on refresh is `reauth_required`, 401 on
  * publish is `auth_expired`.
  */
-export function createLoopbackProvider(settings: LoopbackProviderSettings): ProviderV1<z.infer<typeof credentialSchema>, Record<string, never>> {
+export function createLoopbackProvider(settings: LoopbackProviderSettings): ProviderV2<z.infer<typeof credentialSchema>, Record<string, never>> {
   const { id, baseUrl } = settings;
   const oauth = createOAuth2Client({
     platform: id,
@@ -70,7 +70,7 @@ export function createLoopbackProvider(settings: LoopbackProviderSettings): Prov
   };
 
   return {
-    specificationVersion: 'v1',
+    specificationVersion: 'v2',
     id,
     displayName: `Loopback (${id})`,
     auth: { kind: 'oauth2', scopes: { write: ['write'], extended: ['write', 'read'] }, pkce: true, refresh: 'rotating' },

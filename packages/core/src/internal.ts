@@ -1,0 +1,23 @@
+/**
+ * `@letmepost/core/internal`: plumbing for the authors of providers, token stores and the
+ * packages of this repository, not for hosts. Versioned with core; its names may change in a
+ * minor release, which the changelog says.
+ *
+ * - Token-store support: the argument checks, lock-lease loop and store errors every
+ *   `TokenStore` shares.
+ * - Publish context: the ambient facts of the publish in progress (`dryRun`) that the HTTP layer
+ *   of provider-utils enforces.
+ * - Validation: the capability checker behind provider-utils' `checkCapabilities`, core's
+ *   preflight (`validatePost`), and the text measures they count with.
+ */
+export * from './token-store-support.js';
+export { runWithPublishContext, getPublishContext, type PublishContext } from './publish-context.js';
+export {
+  CAPABILITY_RULES,
+  capabilityRuleId,
+  checkCapabilities,
+  knownMediaSize,
+  validatePost,
+  type CapabilityRule,
+} from './check-capabilities.js';
+export { countCodePoints, countGraphemes, measureText, utf8ByteLength } from './text-measure.js';
