@@ -235,8 +235,9 @@ async function resolveTargets({
     targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues: perTarget[index] as LetmepostErrorIssue[] })),
   );
   for (const found of perTarget) issues.push(...found);
+  // One target cannot repeat another; skipping the check also spares a credentials digest.
   const seen = new Map<string, number>();
-  for (const target of resolved) {
+  for (const target of targets.length > 1 ? resolved : []) {
     if (target === undefined) continue;
     const identity = `${target.platform}/${target.capSubject}`;
     const first = seen.get(identity);
@@ -324,7 +325,6 @@ async function resolveTarget({
     const parsedCredentials = provider.credentialSchema.safeParse(credentials);
     if (parsedCredentials.success) {
       credentials = parsedCredentials.data;
-      capSubject = credentialsDigestOf({ platform, credentials });
     } else {
       issues.push(...issuesFromZod({ error: parsedCredentials.error, pathPrefix: `${path}.credentials` }));
       valid = false;
@@ -333,6 +333,8 @@ async function resolveTarget({
 
   const options = parseTargetOptions({ provider, options: target.options, path, issues });
   if (!options.success || !valid) return undefined;
+  const parsedCredentials = credentials;
+  let digest: string | undefined;
   return {
     index,
     platform,
@@ -340,7 +342,13 @@ async function resolveTarget({
     options: options.data,
     ...(loaded !== undefined && { loaded }),
     ...(loaded === undefined && { credentials }),
-    capSubject,
+    // Hashing the credentials is left until something needs it (a second target, a launch cap,
+    // a resume token): most publishes with credentials need none of them.
+    get capSubject(): string {
+      if (loaded !== undefined) return capSubject;
+      digest ??= credentialsDigestOf({ platform, credentials: parsedCredentials });
+      return digest;
+    },
   };
 }
 
@@ -585,12 +593,9 @@ async function publishTarget({
       auth = { type: 'credentials', credentials: target.credentials };
     }
 
-    reservation = await reserveLaunchCap({
-      context,
-      platform,
-      subject: target.capSubject,
-      amount: billableItemCount({ post }),
-    });
+    reservation = context.launchCaps.has(platform)
+      ? await reserveLaunchCap({ context, platform, subject: target.capSubject, amount: billableItemCount({ post }) })
+      : undefined;
 
     let providerPost = post;
     if (pullsMedia(provider)) {
@@ -644,7 +649,8 @@ async function publishTarget({
       platform,
       workspaceId,
       accountId,
-      credentialsDigest: target.loaded === undefined ? target.capSubject : undefined,
+      // Only a pending outcome gets a token, and only a token needs the digest.
+      credentialsDigest: target.loaded === undefined && outcome.status === 'pending' ? target.capSubject : undefined,
       staged,
       // A pending publish keeps its reserved posts until resume knows which were created.
       ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),
