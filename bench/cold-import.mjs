@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { median } from './statistics.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const TARGET_MS = 50;
@@ -36,12 +37,6 @@ function run(imports) {
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${result.status}`);
   return elapsed;
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const names = Object.keys(scenarios);
 // One untimed round, so the first timed one does not pay for reading the files from disk.

@@ -14,12 +14,12 @@
 // system of this process) over all rounds. Target: letmepost <= 1.25 x bare undici, wall and CPU,
 // both shapes.
 import { Agent as HttpAgent } from 'node:http';
-import { randomBytes } from 'node:crypto';
-import { createLetmepost, memoryTokenStore } from '@letmepost/core';
-import { createTwitter } from '@letmepost/provider-twitter';
+import { createBenchLetmepost } from './bench-letmepost.mjs';
 import { TwitterApi } from 'twitter-api-v2';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { bareCreatePost } from './bare-undici.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
+import { median } from './statistics.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
 const SEQUENTIAL = 10;
@@ -32,25 +32,9 @@ let counter = 0;
 
 function transport({ name, apiBaseUrl }) {
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
-  const letmepost = createLetmepost({
-    providers: [createTwitter({ apiBaseUrl })],
-    store: memoryTokenStore(),
-    encryptionKey: randomBytes(32).toString('base64'),
-    baseUrl: 'https://app.example.com',
-    // Thousands of posts from one account: X's launch cap would (rightly) stop them.
-    launchCaps: { twitter: false },
-  });
+  const letmepost = createBenchLetmepost({ apiBaseUrl });
   const sides = {
-    'bare undici': async () => {
-      const response = await request(`${apiBaseUrl}/2/tweets`, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: { authorization: `Bearer ${server.accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ text: `bare ${(counter += 1)}` }),
-      });
-      const body = await response.body.json();
-      if (response.statusCode !== 201 || !body.data?.id) throw new Error(`bare request failed: ${response.statusCode}`);
-    },
+    'bare undici': () => bareCreatePost({ apiBaseUrl, agent, accessToken: server.accessToken, text: `bare ${(counter += 1)}` }),
     'letmepost.publish': async () => {
       const [result] = await letmepost.publish({
         post: { text: `letmepost ${(counter += 1)}` },
@@ -87,12 +71,6 @@ async function time({ side, shape }) {
   const used = process.cpuUsage(cpu);
   return { ms: elapsed, cpuUs: used.user + used.system };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const transports = [transport({ name: 'cleartext HTTP/1.1', apiBaseUrl: server.endpoints.twitter.apiBaseUrl })];
 const missed = [];
