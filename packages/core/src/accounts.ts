@@ -78,7 +78,7 @@ export const accountRecordSchema = z.object({
 
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
 
-const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
+export const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
 export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
 
 /** An account record with the grant it draws on (`null` when the grant is gone). */
@@ -419,6 +419,24 @@ async function claimAccountId({ context, indexKey }: { context: LetmepostContext
   throw new LetmepostError({ code: 'store_conflict', message: 'The account index kept changing; try again.' });
 }
 
+/**
+ * Every account record of a workspace as stored, after turning records of the previous release
+ * into grants (which happens once, the first time a workspace is read).
+ */
+export async function listWorkspaceAccountEntries({
+  context,
+  workspaceId,
+}: {
+  context: LetmepostContext;
+  workspaceId: string;
+}): Promise<StoreEntry[]> {
+  const prefix = storeKeys.accountsPrefix({ workspaceId });
+  const entries = await listAllEntries({ store: context.store, prefix });
+  if (!entries.some((entry) => isLegacyAccountEntry(entry))) return entries;
+  await migrateLegacyAccounts({ context, workspaceId });
+  return listAllEntries({ store: context.store, prefix });
+}
+
 export interface AccountsApi {
   list(options: { workspaceId: string }): Promise<Account[]>;
   get(options: { workspaceId?: string; accountId: string }): Promise<Account>;
@@ -440,12 +458,7 @@ export function createAccountsApi({ context }: { context: LetmepostContext }): A
   return {
     async list(options) {
       const { workspaceId } = parseInput({ schema: listOptionsSchema, input: options });
-      const accountsPrefix = storeKeys.accountsPrefix({ workspaceId });
-      let entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
-      if (entries.some((entry) => isLegacyAccountEntry(entry))) {
-        await migrateLegacyAccounts({ context, workspaceId });
-        entries = await listAllEntries({ store: context.store, prefix: accountsPrefix });
-      }
+      const entries = await listWorkspaceAccountEntries({ context, workspaceId });
       const grants = new Map<string, LoadedGrant>();
       for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.grantsPrefix({ workspaceId }) })) {
         const grant = loadedGrantFrom(entry);

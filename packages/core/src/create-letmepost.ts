@@ -21,6 +21,7 @@ import { mediaStagingSchema, type MediaStaging } from './media-staging.js';
 import { createPublish, credentialsDigestOf, type PublishOptions } from './publish.js';
 import type { PublishResult } from './publish-result.js';
 import { createRefresher } from './refresh.js';
+import { createRefreshDue, type RefreshDueOptions, type RefreshDueReport } from './refresh-due.js';
 import { createResume, DEFAULT_RESUME_TOKEN_TTL_MS, type ResumeOptions } from './resume.js';
 import { redirectUris, type RedirectUri } from './redirect-uris.js';
 import type { TokenStore } from './token-store.js';
@@ -78,7 +79,11 @@ export interface CreateLetmepostOptions {
 
 export interface Letmepost {
   connect: ConnectApi;
-  accounts: AccountsApi & AccountTargetsApi;
+  accounts: AccountsApi &
+    AccountTargetsApi & {
+      /** Refreshes every grant whose token expires within `within` ms; call it from a scheduler. */
+      refreshDue(options: RefreshDueOptions): Promise<RefreshDueReport>;
+    };
   appCredentials: AppCredentialsApi;
   /** Publishes one post to every target; results come back in target order. */
   publish(options: PublishOptions): Promise<PublishResult[]>;
@@ -227,7 +232,11 @@ export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
 
   return {
     connect: createConnectApi({ context }),
-    accounts: { ...createAccountsApi({ context }), ...createAccountTargetsApi({ context, refresher }) },
+    accounts: {
+      ...createAccountsApi({ context }),
+      ...createAccountTargetsApi({ context, refresher }),
+      refreshDue: createRefreshDue({ context, refresher }),
+    },
     appCredentials: createAppCredentialsApi({ context }),
     publish: createPublish({ context, refresher }),
     resume: createResume({ context, refresher, credentialsDigestOf }),

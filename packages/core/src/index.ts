@@ -24,6 +24,7 @@ export type {
   SkippedAccount,
 } from './connect.js';
 export type { AccountsApi } from './accounts.js';
+export type { RefreshDueGrant, RefreshDueOptions, RefreshDueReport } from './refresh-due.js';
 export type { AccountTarget, AccountTargetPage, AccountTargetsApi } from './account-targets.js';
 export type { AppCredentialsApi, AppCredentialsSummary } from './app-credentials.js';
 export type { PublishOptions, PublishProgressEvent, PublishTarget } from './publish.js';

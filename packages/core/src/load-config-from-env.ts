@@ -17,7 +17,7 @@ export interface PlatformEnvSettings {
   graphBase?: string;
   /** LinkedIn: `LINKEDIN_OAUTH_BASE`, the host of its consent page and token endpoint. */
   oauthBaseUrl?: string;
-  /** X: `TWITTER_OAUTH_AUTHORIZE_URL`; Instagram: `INSTAGRAM_OAUTH_AUTHORIZE_URL`. */
+  /** The consent page: `TWITTER_`, `INSTAGRAM_`, `FACEBOOK_`, `THREADS_OAUTH_AUTHORIZE_URL`. */
   oauthAuthorizeUrl?: string;
   /** Instagram: `INSTAGRAM_OAUTH_TOKEN_URL`. */
   oauthTokenUrl?: string;
@@ -61,6 +61,10 @@ const hostVariables: Partial<Record<PlatformId, Readonly<Record<string, HostSett
   // X's token and revocation endpoints live on its API host, so TWITTER_API_BASE moves them.
   twitter: { TWITTER_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl' },
   linkedin: { LINKEDIN_OAUTH_BASE: 'oauthBaseUrl' },
+  // Meta's consent dialogs live on the web hosts; the token endpoints on the API hosts, which
+  // FACEBOOK_API_BASE and THREADS_API_BASE move.
+  facebook: { FACEBOOK_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl' },
+  threads: { THREADS_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl' },
   instagram: {
     INSTAGRAM_GRAPH_BASE: 'graphBase',
     INSTAGRAM_OAUTH_AUTHORIZE_URL: 'oauthAuthorizeUrl',

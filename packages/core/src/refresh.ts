@@ -71,6 +71,12 @@ export interface Refresher {
    * replacement is returned.
    */
   refreshAfterRejection(options: { accountId: string; workspaceId?: string; rejectedAccessToken: string }): Promise<ActiveAccount>;
+  /**
+   * Refreshes a grant whose access token expires before `dueBefore` (a scheduled keep-alive),
+   * through the same single flight, lease and re-read as publish-time refresh. Answers the
+   * grant's expiry afterwards and whether this call refreshed it.
+   */
+  refreshGrantIfDue(options: { workspaceId: string; grantId: string; dueBefore: number }): Promise<{ refreshed: boolean; expiresAt?: number }>;
 }
 
 /**
@@ -98,22 +104,29 @@ export function createRefresher({ context }: { context: LetmepostContext }): Ref
     workspaceId,
     grantId,
     rejectedAccessToken,
+    dueBefore,
   }: {
     workspaceId: string;
     grantId: string;
     rejectedAccessToken?: string;
+    /** A keep-alive: refresh when the token expires before this instant, not only when nearly dead. */
+    dueBefore?: number;
   }): Promise<ActiveGrant> => {
-    // A caller that needs a forced refresh may find a flight that decided no refresh was due;
-    // it then starts its own. Two rounds suffice: the second flight is one this caller owns or
-    // one started after its rejection.
+    // A caller that needs a forced or early refresh may find a flight that decided no refresh
+    // was due; it then starts its own. Two rounds suffice: the second flight is one this caller
+    // owns or one started after its request.
+    const stillStale = (shared: ActiveGrant): boolean =>
+      rejectedAccessToken !== undefined
+        ? shared.tokens.accessToken === rejectedAccessToken
+        : dueBefore !== undefined && isDue({ tokens: shared.tokens, now: context.clock.now(), dueBefore });
     for (let round = 0; round < 2; round++) {
       const running = inflight.get(grantId);
       if (running === undefined) break;
       const shared = await running;
-      if (rejectedAccessToken === undefined || shared.tokens.accessToken !== rejectedAccessToken) return shared;
+      if (!stillStale(shared)) return shared;
       if (inflight.get(grantId) === running) break;
     }
-    const flight = refreshUnderLease({ context, held, workspaceId, grantId, rejectedAccessToken, onHeld: writeHeldInBackground }).finally(() => {
+    const flight = refreshUnderLease({ context, held, workspaceId, grantId, rejectedAccessToken, dueBefore, onHeld: writeHeldInBackground }).finally(() => {
       if (inflight.get(grantId) === flight) inflight.delete(grantId);
     });
     inflight.set(grantId, flight);
@@ -192,6 +205,17 @@ export function createRefresher({ context }: { context: LetmepostContext }): Ref
       const active = await singleFlight({ workspaceId: grant.record.workspaceId, grantId: grant.record.id, rejectedAccessToken });
       return forAccount({ loaded, active });
     },
+
+    async refreshGrantIfDue({ workspaceId, grantId, dueBefore }) {
+      const before = await readGrant({ context, workspaceId, grantId });
+      if (before === null) throw grantGone({ grantId });
+      const previousAccessToken = openGrantTokens({ context, grant: before }).accessToken;
+      const active = await singleFlight({ workspaceId, grantId, dueBefore });
+      return {
+        refreshed: active.tokens.accessToken !== previousAccessToken,
+        ...(active.tokens.expiresAt !== undefined && { expiresAt: active.tokens.expiresAt }),
+      };
+    },
   };
 }
 
@@ -209,8 +233,9 @@ function requireUsableGrant({ loaded }: { loaded: LoadedAccount }): LoadedGrant 
   return grant;
 }
 
-function isDue({ tokens, now }: { tokens: TokenSet; now: number }): boolean {
-  return tokens.expiresAt !== undefined && tokens.expiresAt - REFRESH_SKEW_MS <= now;
+function isDue({ tokens, now, dueBefore }: { tokens: TokenSet; now: number; dueBefore?: number | undefined }): boolean {
+  if (tokens.expiresAt === undefined) return false;
+  return tokens.expiresAt - REFRESH_SKEW_MS <= now || (dueBefore !== undefined && tokens.expiresAt <= dueBefore);
 }
 
 function sameTokens({ tokens, from }: { tokens: TokenSet; from: HeldTokens['from'] }): boolean {
@@ -223,6 +248,7 @@ async function refreshUnderLease({
   workspaceId,
   grantId,
   rejectedAccessToken,
+  dueBefore,
   onHeld,
 }: {
   context: LetmepostContext;
@@ -230,6 +256,7 @@ async function refreshUnderLease({
   workspaceId: string;
   grantId: string;
   rejectedAccessToken: string | undefined;
+  dueBefore?: number | undefined;
   /** Called once tokens are held, to write them as soon as the store is back. */
   onHeld: (options: { workspaceId: string; grantId: string }) => void;
 }): Promise<ActiveGrant> {
@@ -260,7 +287,7 @@ async function refreshUnderLease({
       }
 
       const stale =
-        rejectedAccessToken !== undefined ? tokens.accessToken === rejectedAccessToken : isDue({ tokens, now: context.clock.now() });
+        rejectedAccessToken !== undefined ? tokens.accessToken === rejectedAccessToken : isDue({ tokens, now: context.clock.now(), dueBefore });
       if (!stale) return { grant, tokens, client };
 
       const provider = context.providers.get(record.platform);

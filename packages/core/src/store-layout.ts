@@ -49,6 +49,7 @@ import type { StoreEntry, TokenStore } from './token-store.js';
  */
 export const storeKeys = {
   accountIndex: ({ accountId }: { accountId: string }) => `accounts/${segment(accountId)}`,
+  accountIndexPrefix: () => 'accounts/',
   accountsPrefix: ({ workspaceId }: { workspaceId: string }) => `ws/${segment(workspaceId)}/accounts/`,
   account: ({ workspaceId, accountId }: { workspaceId: string; accountId: string }) =>
     `ws/${segment(workspaceId)}/accounts/${segment(accountId)}`,
@@ -239,14 +240,28 @@ export function isStoreConflict(error: unknown): boolean {
   return LetmepostError.isInstance(error) && error.code === 'store_conflict';
 }
 
-/** Every entry under `prefix`, read page by page so no single `list` call is unbounded. */
-export async function listAllEntries({ store, prefix }: { store: TokenStore; prefix: string }): Promise<StoreEntry[]> {
-  const entries: StoreEntry[] = [];
+/** Visits every entry under `prefix` page by page, so memory stays bounded by the page size. */
+export async function forEachEntry({
+  store,
+  prefix,
+  visit,
+}: {
+  store: TokenStore;
+  prefix: string;
+  visit: (entry: StoreEntry) => void;
+}): Promise<void> {
   let after: string | undefined;
   for (;;) {
     const page = await store.list(prefix, { limit: 200, ...(after !== undefined && { after }) });
-    entries.push(...page);
-    if (page.length < 200) return entries;
+    for (const entry of page) visit(entry);
+    if (page.length < 200) return;
     after = page[page.length - 1]?.key;
   }
+}
+
+/** Every entry under `prefix`, read page by page so no single `list` call is unbounded. */
+export async function listAllEntries({ store, prefix }: { store: TokenStore; prefix: string }): Promise<StoreEntry[]> {
+  const entries: StoreEntry[] = [];
+  await forEachEntry({ store, prefix, visit: (entry) => entries.push(entry) });
+  return entries;
 }

@@ -16,7 +16,9 @@ import {
 } from './test-support/bluesky-test-setup.js';
 import { createBluesky } from './bluesky-provider.js';
 
-const created = fixture<{ uri: string }>('create-record.json');
+const created = fixture<{ uri: string; cid: string }>('create-record.json');
+/** The record key of the recorded createRecord answer, fixed in the resume state. */
+const RESUME_RKEY = created.uri.split('/').at(-1) as string;
 
 runProviderConformance({
   createProvider: ({ dispatcher, clock }) => createBluesky({ dispatcher, clock }),
@@ -85,9 +87,28 @@ runProviderConformance({
     // deleteRecord of a record that is gone succeeds (AT Protocol deletes are idempotent).
     notFound: 'idempotent',
   },
-  // Bluesky's pending video publish is finished by checkStatus with a resume token until the
-  // contract's read-only checkStatus / idempotent finalize split reaches this provider.
-  skip: ['resume.finalize-idempotent'],
+  // A pending video publish whose video is processed: finalize writes the record at the key fixed
+  // in its state, and a second finalize finds it there (getRecord) instead of writing again.
+  resume: {
+    auth: accountAuth,
+    resume: {
+      v: 1,
+      did: DID,
+      items: [{ record: { $type: 'app.bsky.feed.post', text: 'a video' }, rkey: RESUME_RKEY }],
+    },
+    setup: (mockAgent) => {
+      const pds = mockAgent.get(PDS);
+      const getRecord = { method: 'GET', path: (path: string) => path.startsWith('/xrpc/com.atproto.repo.getRecord?') };
+      const json = { headers: { 'content-type': 'application/json' } };
+      pds.intercept(getRecord).reply(400, { error: 'RecordNotFound', message: 'Could not locate record' }, json);
+      pds
+        .intercept(getRecord)
+        .reply(200, { uri: created.uri, cid: created.cid, value: { $type: 'app.bsky.feed.post', text: 'a video', createdAt: new Date(NOW).toISOString() } }, json)
+        .persist();
+    },
+    finalizeEndpoint: { origin: PDS, path: '/xrpc/com.atproto.repo.createRecord', success: { status: 200, body: created } },
+    expected: { postId: created.uri },
+  },
 });
 
 describe('spec', () => {

@@ -12,12 +12,14 @@ import tokenResponse from './__fixtures__/token-response.json' with { type: 'jso
 import usersMe from './__fixtures__/users-me.json' with { type: 'json' };
 import deletePost from './__fixtures__/delete-post.json' with { type: 'json' };
 import error404 from './__fixtures__/error-404-not-found.json' with { type: 'json' };
+import mediaStatusSucceeded from './__fixtures__/media-status-succeeded.json' with { type: 'json' };
 import { createTwitter } from './twitter-provider.js';
 
 const CLIENT_ID = 'M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ';
 const CLIENT_SECRET = 'twitter-client-secret-c4n4ry-8f2d1c';
 const ACCESS_TOKEN = 'twitter-access-token-c4n4ry-3b7e90';
 const REFRESH_TOKEN = 'twitter-refresh-token-c4n4ry-51aa0c';
+const RESUME_MEDIA_ID = mediaStatusSucceeded.data.id;
 const RESET_EPOCH_SECONDS = CONFORMANCE_NOW / 1000 + 900;
 
 runProviderConformance({
@@ -125,8 +127,32 @@ runProviderConformance({
     endpoint: { origin: 'https://api.x.com', method: 'DELETE', path: '/2/tweets/1445880548472328192', success: { status: 200, body: deletePost } },
     notFound: { status: 404, body: error404 },
   },
-  // X's pending publish is finished by checkStatus with a resume token until the contract's
-  // read-only checkStatus / idempotent finalize split reaches this provider.
+  // A pending video publish whose media X has processed: checkStatus only reads its status.
+  resume: {
+    auth: {
+      type: 'account',
+      account: { platformAccountId: '1346889436626259968', username: 'letmepost_demo' },
+      tokens: { accessToken: ACCESS_TOKEN, refreshToken: REFRESH_TOKEN, tokenType: 'bearer' },
+    },
+    resume: {
+      v: 1,
+      items: [{ index: 0, role: 'root', text: 'A video', mediaIds: [RESUME_MEDIA_ID] }],
+      options: {},
+      pendingMediaIds: [RESUME_MEDIA_ID],
+    },
+    setup: (mockAgent) => {
+      mockAgent
+        .get('https://api.x.com')
+        .intercept({ method: 'GET', path: (path: string) => path.startsWith('/2/media/upload?') && path.includes(RESUME_MEDIA_ID) })
+        .reply(200, mediaStatusSucceeded, { headers: { 'content-type': 'application/json' } })
+        .persist();
+    },
+    finalizeEndpoint: { origin: 'https://api.x.com', method: 'POST', path: '/2/tweets', success: { status: 201, body: createPost } },
+    expected: { postId: createPost.data.id },
+  },
+  // X's POST /2/tweets takes no idempotency key, so finalize cannot be idempotent at the platform;
+  // core runs it at most once per resume token (stored outcome + lease, core/src/resume.test.ts),
+  // and rest-handler.test.ts finishes an X video through POST /v1/posts/resume against the sandbox.
   skip: ['resume.finalize-idempotent'],
 });
 

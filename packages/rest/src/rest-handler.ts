@@ -30,6 +30,7 @@ import {
   createPostBody,
   principalSchema,
   putPlatformCredentialsBody,
+  refreshDueBody,
   resumePostBody,
   type CreatePostBody,
 } from './rest-schemas.js';
@@ -46,6 +47,13 @@ export interface RestHandlerOptions {
    * through to accounts of every workspace.
    */
   authenticate: (request: Request) => Promise<{ workspaceId: string } | null> | { workspaceId: string } | null;
+  /**
+   * Who may run operator tasks (`POST /v1/maintenance/refresh-due`), decided apart from
+   * `authenticate`: a workspace's API key must never refresh other workspaces' grants. Typically
+   * a separate secret held by the host's scheduler. Absent: the maintenance routes do not exist
+   * (404).
+   */
+  authorizeOperator?: (request: Request) => Promise<boolean> | boolean;
   /** Mount point when the handler is not at the origin root, e.g. `/api`. */
   basePath?: string;
   logger?: Logger;
@@ -510,6 +518,18 @@ export function createRestHandler(options: RestHandlerOptions): (request: Reques
             ...(body.credentials !== undefined ? { credentials: convertKeys({ value: body.credentials, convert: snakeToCamel }) } : {}),
           });
           return json({ status: 200, requestId, body: { data: serializePublishResult(result) } });
+        }
+        case 'POST /maintenance/refresh-due': {
+          if (options.authorizeOperator === undefined) throw new HttpProblem(404, 'not_found', 'No such route');
+          if ((await options.authorizeOperator(request)) !== true) {
+            throw new HttpProblem(403, 'permission_denied', 'This caller may not run operator tasks.', 'rest.operator_required');
+          }
+          const body = await readJson({ request, schema: refreshDueBody, maxBodyBytes });
+          const report = await letmepost.accounts.refreshDue({
+            within: body.within_ms,
+            ...(body.workspace_id !== undefined ? { workspaceId: body.workspace_id } : {}),
+          });
+          return json({ status: 200, requestId, body: { data: convertKeys({ value: report, convert: camelToSnake }) as Record<string, unknown> } });
         }
         default:
           throw new HttpProblem(404, 'not_found', 'No such route');

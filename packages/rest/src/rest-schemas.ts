@@ -83,3 +83,11 @@ export const resumePostBody = z
   .strict();
 
 export type CreatePostBody = z.infer<typeof createPostBody>;
+
+export const refreshDueBody = z
+  .object({
+    /** Refresh grants whose token expires within this many milliseconds. */
+    within_ms: z.number().int().positive(),
+    workspace_id: z.string().min(1).max(256).optional(),
+  })
+  .strict();

@@ -1052,7 +1052,8 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
         resume.setup?.(mockAgent);
         const success = resume.finalizeEndpoint.success;
         intercept({ mockAgent, endpoint: resume.finalizeEndpoint }).reply(success.status, encodeBody(success.body), { headers: responseHeaders(success) }).persist();
-        await settle((provider as AnyProvider & OptionalMethods).checkStatus!(resumeCall));
+        const outcome = await settle((provider as AnyProvider & OptionalMethods).checkStatus!(resumeCall));
+        if (outcome.status === 'rejected') throw outcome.reason;
         const writes = (mockAgent.getCallHistory()?.calls() ?? []).filter((call) => !['GET', 'HEAD'].includes(call.method.toUpperCase()));
         expect(writes.map((call) => `${call.method} ${call.fullUrl}`), 'checkStatus must not write').toEqual([]);
       });

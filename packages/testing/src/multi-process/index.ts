@@ -19,3 +19,9 @@ export { startLoopbackPlatform, type LoopbackPlatform, type LoopbackPlatformOpti
 export type { StoreModuleReference } from './store-module.js';
 export { runMultiProcessLetmepostSuite, runMultiProcessStoreSuite, type MultiProcessSuiteOptions } from './multi-process-suites.js';
 export { runKeyRotationScenario, type KeyRotationScenarioOptions, type KeyRotationScenarioReport } from './key-rotation-scenario.js';
+export {
+  runNeverTwiceScenario,
+  type ModuleExportReference,
+  type NeverTwiceScenarioOptions,
+  type NeverTwiceScenarioReport,
+} from './never-twice-scenario.js';
