@@ -23,7 +23,13 @@ function closure(name, seen = new Set()) {
 
 const base = ['@letmepost/core', 'zod'];
 const providerAllowed = new Set([...base, '@letmepost/provider-utils', 'undici', 'oauth4webapi']);
+// The Meta family (Facebook, Instagram, Threads) shares its Graph dialect, which adds nothing else.
+const metaFamilyAllowed = new Set([...providerAllowed, '@letmepost/meta-graph']);
 const allowedByPrefix = [
+  ['@letmepost/meta-graph', providerAllowed],
+  ['@letmepost/provider-facebook', metaFamilyAllowed],
+  ['@letmepost/provider-instagram', metaFamilyAllowed],
+  ['@letmepost/provider-threads', metaFamilyAllowed],
   ['@letmepost/provider-', providerAllowed],
   ['@letmepost/store-sqlite', new Set(base)],
   ['@letmepost/store-postgres', new Set([...base, 'pg'])],

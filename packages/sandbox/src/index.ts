@@ -6,3 +6,8 @@ export { blueskyUser } from './sandbox-bluesky.js';
 export { twitterUser } from './sandbox-twitter.js';
 export { linkedinOrganization, linkedinUser } from './sandbox-linkedin.js';
 export type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
+export { facebookBusiness, facebookPages, facebookUser } from './sandbox-facebook.js';
+export type { ContainerFault, ContainerStatus, MetaContainer, MetaGraph, MetaPlatform } from './sandbox-meta-graph.js';
+export { approveSandboxConsent } from './sandbox-consent.js';
+export { threadsUser } from './sandbox-threads.js';
+export { instagramUser } from './sandbox-instagram.js';

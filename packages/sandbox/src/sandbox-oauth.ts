@@ -28,6 +28,11 @@ export interface OAuthServerProfile {
   scopeSeparator: string;
   /** Which user the consent page signs in as. */
   user: { id: string; username: string; name: string };
+  /**
+   * Reshapes the code exchange's answer the way the platform departs from RFC 6749 (Instagram:
+   * `{ access_token, user_id, permissions }`, no `token_type` or `expires_in`).
+   */
+  codeExchangeAnswer?: (options: { standard: Record<string, unknown>; userId: string; scopes: string[] }) => unknown;
 }
 
 interface PendingCode {
@@ -196,7 +201,9 @@ export function createOAuthServer(options: { profile: OAuthServerProfile; state:
         const challenge = createHash('sha256').update(verifier).digest('base64url');
         if (challenge !== pending!.codeChallenge) fail(400, 'invalid_request', 'code_verifier does not match code_challenge');
       }
-      sendJson({ response, status: 200, body: issueTokens({ clientId, scopes: pending!.scopes }) });
+      const standard = issueTokens({ clientId, scopes: pending!.scopes });
+      const body = profile.codeExchangeAnswer?.({ standard, userId: profile.user.id, scopes: pending!.scopes }) ?? standard;
+      sendJson({ response, status: 200, body });
       return;
     }
     if (grantType === 'refresh_token') {

@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { createBlueskyEmulator } from './sandbox-bluesky.js';
 import { SandboxHttpError, escapeHtml, readJson, sendHtml, sendJson, type SandboxRequest } from './sandbox-http.js';
+import { createFacebookEmulator } from './sandbox-facebook.js';
+import { createInstagramEmulator } from './sandbox-instagram.js';
 import { createLinkedInEmulator } from './sandbox-linkedin.js';
+import { createMetaGraph, type MetaGraph } from './sandbox-meta-graph.js';
 import type { SandboxOAuth1Credentials } from './sandbox-oauth1.js';
 import { SandboxState, type SandboxApp, type SandboxFault } from './sandbox-state.js';
+import { createThreadsEmulator } from './sandbox-threads.js';
 import { createTwitterEmulator, twitterUser } from './sandbox-twitter.js';
 
 export interface SandboxOptions {
@@ -32,7 +36,12 @@ export interface Sandbox {
     twitter: { apiBaseUrl: string; oauthAuthorizeUrl: string };
     linkedin: { apiBaseUrl: string; oauthBaseUrl: string };
     bluesky: { serviceUrl: string; plcDirectoryUrl: string; videoServiceUrl: string; appViewUrl: string };
+    facebook: { apiBaseUrl: string; oauthAuthorizeUrl: string };
+    threads: { apiBaseUrl: string; oauthAuthorizeUrl: string };
+    instagram: { apiBaseUrl: string };
   };
+  /** The Meta family's shared Graph state: container faults, publishing usage, token issue. */
+  meta: MetaGraph;
   /**
    * The sandbox's own page for a post it stored, to link to instead of the real network's URL
    * (which would point at x.com or linkedin.com for a post that only exists here).
@@ -45,7 +54,7 @@ export interface Sandbox {
 }
 
 const faultSchema = z.object({
-  platform: z.enum(['twitter', 'linkedin', 'bluesky']),
+  platform: z.enum(['twitter', 'linkedin', 'bluesky', 'facebook', 'instagram', 'threads']),
   fault: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('rate_limit'), resetSeconds: z.number().int().positive().optional(), remaining: z.number().int().positive().optional() }),
@@ -57,7 +66,7 @@ const faultSchema = z.object({
 });
 
 const appSchema = z.object({
-  platform: z.enum(['twitter', 'linkedin', 'bluesky']),
+  platform: z.enum(['twitter', 'linkedin', 'bluesky', 'facebook', 'instagram', 'threads']),
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   redirectUris: z.array(z.string().url()).min(1),
@@ -73,7 +82,7 @@ const oauth1Schema = z.object({
 });
 
 function receivedPage(state: SandboxState): string {
-  const platforms = ['twitter', 'linkedin', 'bluesky'];
+  const platforms = ['twitter', 'linkedin', 'bluesky', 'facebook', 'instagram', 'threads'];
   const sections = platforms
     .map((platform) => {
       const posts = state.posts.filter((post) => post.platform === platform);
@@ -127,10 +136,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   for (const app of options.apps ?? []) state.registerApp(app);
   for (const credentials of options.twitterOAuth1 ?? []) state.registerOAuth1Credentials(credentials);
   let baseUrl = '';
+  const meta = createMetaGraph({ state });
   const emulators = [
     createTwitterEmulator({ state }),
     createLinkedInEmulator({ state, baseUrl: () => baseUrl, ...(options.linkedinVideoPartBytes ? { videoPartBytes: options.linkedinVideoPartBytes } : {}) }),
     createBlueskyEmulator({ state, baseUrl: () => baseUrl, ...(options.blueskyAccessLifetimeSeconds ? { accessLifetimeSeconds: options.blueskyAccessLifetimeSeconds } : {}) }),
+    createFacebookEmulator({ state, meta, baseUrl: () => baseUrl }),
+    createThreadsEmulator({ state, meta, baseUrl: () => baseUrl }),
+    createInstagramEmulator({ state, meta, baseUrl: () => baseUrl }),
   ];
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -208,7 +221,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       twitter: { apiBaseUrl: `${baseUrl}/twitter`, oauthAuthorizeUrl: `${baseUrl}/twitter/i/oauth2/authorize` },
       linkedin: { apiBaseUrl: `${baseUrl}/linkedin/api`, oauthBaseUrl: `${baseUrl}/linkedin/www` },
       bluesky: { serviceUrl: `${baseUrl}/bluesky/pds`, plcDirectoryUrl: `${baseUrl}/bluesky/plc`, videoServiceUrl: `${baseUrl}/bluesky/video`, appViewUrl: `${baseUrl}/bluesky/pds` },
+      facebook: { apiBaseUrl: `${baseUrl}/facebook/graph`, oauthAuthorizeUrl: `${baseUrl}/facebook/www/v26.0/dialog/oauth` },
+      threads: { apiBaseUrl: `${baseUrl}/threads`, oauthAuthorizeUrl: `${baseUrl}/threads/oauth/authorize` },
+      instagram: { apiBaseUrl: `${baseUrl}/instagram` },
     },
+    meta,
     postUrl: (options) => `${baseUrl}${postPath(options)}`,
     setFault: (platform, fault) => {
       if (fault) state.faults.set(platform, fault);

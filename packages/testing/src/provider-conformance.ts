@@ -70,6 +70,11 @@ export interface ProviderOAuthConformanceOptions {
   invalidGrantResponse?: ConformanceResponse;
   /** Codes accepted for a dead code. Default `['platform_auth_failed']`. */
   invalidGrantCodes?: readonly ErrorCode[];
+  /**
+   * Further endpoints the exchange calls after the token endpoint answered (Meta's long-lived
+   * swap, a profile read); registered before each exchange.
+   */
+  setup?: (mockAgent: MockAgent) => void;
 }
 
 export type ConformanceStatusScenario = 401 | 403 | 429 | 500 | 502 | 503;
@@ -125,8 +130,12 @@ export interface ProviderRefreshConformanceOptions {
   endpoint: ConformanceEndpoint;
   /** An answer that rotates the refresh token. */
   rotated: ConformanceResponse;
-  /** What the returned TokenSet must carry after `rotated`. */
-  expected: { accessToken: string; refreshToken: string };
+  /**
+   * What the returned TokenSet must carry after `rotated`. `refreshToken` absent: the platform
+   * has no refresh token and refreshes the access token itself (Instagram, Threads), and none may
+   * be returned.
+   */
+  expected: { accessToken: string; refreshToken?: string };
   /**
    * An answer without a refresh token (a platform that reuses it). The provider must not invent
    * one: the returned `refreshToken` is the stored one or absent. Leave out where the platform
@@ -736,6 +745,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
       const code = `code-${randomBytes(12).toString('hex')}`;
       const { verifier } = pkcePair();
       const bodies: string[] = [];
+      oauth.setup?.(context.mockAgent);
       intercept({ mockAgent: context.mockAgent, endpoint: oauth.tokenEndpoint }).reply((request) => {
         bodies.push(bodyText(request.body));
         return { statusCode: response.status, data: encodeBody(response.body), responseOptions: { headers: responseHeaders(response) } };
@@ -940,7 +950,7 @@ export function providerConformanceChecks(options: ProviderConformanceOptions): 
 
   if (typeof methods.refresh === 'function' && !required('refresh', options.refresh, 'refresh.rotation')) {
     const refresh = options.refresh as ProviderRefreshConformanceOptions;
-    const refreshCanaries = [refresh.tokens.accessToken, refresh.tokens.refreshToken ?? '', refresh.client?.clientSecret ?? '', refresh.expected.accessToken, refresh.expected.refreshToken].filter((value) => value.length > 0);
+    const refreshCanaries = [refresh.tokens.accessToken, refresh.tokens.refreshToken ?? '', refresh.client?.clientSecret ?? '', refresh.expected.accessToken, refresh.expected.refreshToken ?? ''].filter((value) => value.length > 0);
     const callRefresh = (provider: AnyProvider) =>
       settle(
         (provider as AnyProvider & OptionalMethods).refresh!({

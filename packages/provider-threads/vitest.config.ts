@@ -1,0 +1,3 @@
+import { sharedVitestConfig } from '../../vitest.shared.mjs';
+
+export default sharedVitestConfig();

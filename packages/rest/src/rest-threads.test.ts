@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { createLetmepost, memoryTokenStore } from '@letmepost/core';
+import { createThreads } from '@letmepost/provider-threads';
+import { approveSandboxConsent, startSandbox, threadsUser, type Sandbox } from '@letmepost/sandbox';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRestHandler } from './rest-handler.js';
+import { authenticateTestKeys } from './test-support/authenticate.js';
+import { callRest } from './test-support/rest-call.js';
+
+// Threads through REST and core against the sandbox: the workspace's own Threads app, the
+// consent and the long-lived swap, a publish to the stored account, and per-request credentials
+// arriving snake_case (`access_token`, `threads_user_id`).
+
+const BASE = 'http://api.test';
+const SECRET = `threads-secret-${randomBytes(6).toString('hex')}`;
+let sandbox: Sandbox;
+let handler: (request: Request) => Promise<Response>;
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ apps: [{ platform: 'threads', clientId: 'threads-app', clientSecret: SECRET, redirectUris: [`${BASE}/v1/accounts/oauth/threads/callback`] }] });
+  const letmepost = createLetmepost({
+    providers: [createThreads({ ...sandbox.endpoints.threads, http: { retry: { maxAttempts: 1 } }, container: { pollIntervalMs: 1, maxWaitMs: 10 } })],
+    store: memoryTokenStore(),
+    encryptionKey: randomBytes(32).toString('base64'),
+    baseUrl: BASE,
+  });
+  handler = createRestHandler({ letmepost, authenticate: authenticateTestKeys });
+});
+afterEach(async () => sandbox.close());
+
+const call = (options: { method: string; path: string; body?: unknown }) => callRest({ handler, baseUrl: BASE, ...options });
+
+describe('Threads through REST', () => {
+  it('connects with the workspace app, publishes a thread to the stored account, and publishes with snake_case per-request credentials', async () => {
+    expect((await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'threads', client_id: 'threads-app', client_secret: SECRET } })).status).toBe(201);
+    const session = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'threads' } });
+    expect(session.status).toBe(201);
+    const callback = await handler(new Request(await approveSandboxConsent({ authorizeUrl: session.json!.url })));
+    expect(callback.status).toBe(200);
+    const [account] = ((await callback.json()) as { data: Array<{ id: string; platform: string; platform_account_id: string }> }).data;
+    expect(account).toMatchObject({ platform: 'threads', platform_account_id: threadsUser.id });
+
+    const published = await call({ method: 'POST', path: '/v1/posts', body: { post: { text: 'One', thread: [{ text: 'Two' }] }, targets: [{ account_id: account!.id }] } });
+    expect(published.status).toBe(200);
+    expect(published.json!.data[0]).toMatchObject({ status: 'published', platform: 'threads' });
+
+    // The long-lived token the swap issued (the short-lived one is only used for the swap).
+    const longLived = [...sandbox.state.accessTokens].filter(([, stored]) => stored.platform === 'threads').at(-1)![0];
+    const direct = await call({
+      method: 'POST',
+      path: '/v1/posts',
+      body: { post: { text: 'Per request' }, targets: [{ platform: 'threads', credentials: { access_token: longLived, threads_user_id: threadsUser.id } }] },
+    });
+    expect(direct.status).toBe(200);
+    expect(direct.json!.data[0]).toMatchObject({ status: 'published', platform: 'threads' });
+    const posts = sandbox.state.posts.filter((post) => post.platform === 'threads');
+    expect(posts.map((post) => post.text)).toEqual(['One', 'Two', 'Per request']);
+    expect(posts[1]!.replyTo).toBe(posts[0]!.id);
+  });
+});
