@@ -20,6 +20,14 @@ sandbox.state.accessTokens.set(accessToken, {
   scopes: ['tweet.read', 'tweet.write', 'users.read', 'offline.access', 'media.write'],
   expiresAt: Date.now() + 24 * 3600 * 1000,
 });
+// OAuth 1.0a user keys for the same X user, for publishes with per-request credentials.
+const oauth1Credentials = {
+  consumerKey: 'bench-consumer-key',
+  consumerSecret: 'bench-consumer-secret',
+  accessToken: '1500000000000000001-bench-access-token',
+  accessTokenSecret: 'bench-access-token-secret',
+};
+sandbox.state.registerOAuth1Credentials({ ...oauth1Credentials, userId: '1500000000000000001' });
 
 const upstream = new URL(sandbox.url);
 // Hop-by-hop headers are HTTP/1.1 only; HTTP/2 refuses them.
@@ -63,6 +71,7 @@ process.stdout.write(
     endpoints: sandbox.endpoints,
     tls: { origin: tlsOrigin, endpoints: throughFront(sandbox.endpoints), caFile: new URL('./fixtures/loopback-cert.pem', import.meta.url).pathname },
     accessToken,
+    oauth1Credentials,
   })}\n`,
 );
 process.on('message', (message) => {

@@ -3,10 +3,9 @@
 // platform's answer takes time). Targets on different accounts go out together, so the 16-target
 // publish should take about as long as one. Target: median ratio <= 1.20 (the old fixed
 // concurrency of 4 made it about 4).
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createLetmepost, memoryTokenStore } from '@letmepost/core';
-import { createTwitter } from '@letmepost/provider-twitter';
+import { createBenchLetmepost } from './bench-letmepost.mjs';
+import { median } from './statistics.mjs';
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 150);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -30,14 +29,7 @@ const server = createServer((request, response) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const apiBaseUrl = `http://127.0.0.1:${server.address().port}`;
 
-const letmepost = createLetmepost({
-  providers: [createTwitter({ apiBaseUrl })],
-  store: memoryTokenStore(),
-  encryptionKey: randomBytes(32).toString('base64'),
-  baseUrl: 'https://app.example.com',
-  // The bench measures fan-out, not X's launch cap.
-  launchCaps: { twitter: false },
-});
+const letmepost = createBenchLetmepost({ apiBaseUrl });
 
 const targetsFor = (count, round) =>
   Array.from({ length: count }, (_, index) => ({
@@ -53,12 +45,6 @@ async function timePublish(count, round) {
   if (failed.length > 0) throw new Error(`publish failed: ${JSON.stringify(failed[0])}`);
   return elapsed;
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 // Warm up (module code, the pool's connections) before measuring.
 await timePublish(TARGETS, -1);

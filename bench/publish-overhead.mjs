@@ -10,8 +10,10 @@
 // Note the library sends two headers bare does not (`user-agent`, `accept`): the server parsing
 // them is part of what is measured.
 import { createTwitter } from '@letmepost/provider-twitter';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { bareCreatePost } from './bare-undici.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
+import { median } from './statistics.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 10);
@@ -27,15 +29,8 @@ const auth = {
 };
 let counter = 0;
 
-async function bare() {
-  const response = await request(`${server.endpoints.twitter.apiBaseUrl}/2/tweets`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { authorization: `Bearer ${server.accessToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ text: `bare ${(counter += 1)}` }),
-  });
-  const body = await response.body.json();
-  if (response.statusCode !== 201 || !body.data?.id) throw new Error(`bare request failed: ${response.statusCode}`);
+function bare() {
+  return bareCreatePost({ apiBaseUrl: server.endpoints.twitter.apiBaseUrl, agent, accessToken: server.accessToken, text: `bare ${(counter += 1)}` });
 }
 
 async function library() {
@@ -53,11 +48,6 @@ async function time(fn, count) {
   return { ms: elapsed, cpuUs: used.user + used.system };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
 
 try {

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 
 // undici-warmup-rss.mjs has no target; it explains part of the upload benchmark's peak.
-const benches = ['publish-overhead.mjs', 'publish-fan-out.mjs', 'twitter-video-upload-rss.mjs', 'undici-warmup-rss.mjs'];
+const benches = ['cold-import.mjs', 'install-footprint.mjs', 'publish-overhead.mjs', 'letmepost-publish-overhead.mjs', 'publish-fan-out.mjs', 'twitter-video-upload-rss.mjs', 'undici-warmup-rss.mjs'];
 const missed = [];
 for (const bench of benches) {
   process.stdout.write(`\n== ${bench}\n`);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 
 /**
  * Random values for the OAuth dance and for identifiers. 32 bytes of CSPRNG output is the floor
@@ -38,5 +38,7 @@ export function generateId({ prefix }: { prefix: string }): string {
 }
 
 export function sha256Base64Url({ value }: { value: string | Uint8Array }): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // The one-shot `hash()` skips the Hash object a `createHash` chain builds: it runs on every
+  // publish (launch-cap subjects, idempotency payloads).
+  return hash('sha256', value, 'base64url');
 }

@@ -51,19 +51,14 @@ const targetsFor = (platform: PlatformId, count: number) =>
   Array.from({ length: count }, (_, index) => ({ platform, credentials: { accessToken: `token-${platform}-${index}`, pageId: `page-${index}` } }));
 
 describe('publish fan-out on the wire', () => {
-  it('sends 16 targets on different accounts together: 16 creates in flight, about one round trip in all', async () => {
+  it('sends 16 targets on different accounts together: 16 creates in flight at once', async () => {
     const harness = createHarness({ providers: [wireProvider('linkedin')] });
-    // Warm up (module code, first connections) so the timing below is the fan-out alone.
-    await harness.letmepost.publish({ post: { text: 'warm-up' }, targets: targetsFor('linkedin', 1) });
-    peak.clear();
-    const started = performance.now();
     const results = await harness.letmepost.publish({ post: { text: 'x' }, targets: targetsFor('linkedin', 16) });
-    const elapsed = performance.now() - started;
     expect(results.map((result) => result.status)).toEqual(Array.from({ length: 16 }, () => 'published'));
+    // The platform holds each create, so all 16 being in flight at once is what proves they went
+    // out together (the old fixed concurrency peaked at 4). The time it saves is measured by
+    // bench/publish-fan-out.mjs, not asserted here: a wall-clock bound fails on a loaded machine.
     expect(peak.get('linkedin')).toBe(16);
-    // With the old fixed 4 at a time this took 4 round trips (800 ms); together it is one plus
-    // overhead. The margin is for a loaded machine; bench/publish-fan-out.mjs measures the ratio.
-    expect(elapsed).toBeLessThan(HOLD_MS * 3);
   });
 
   it('holds a platform to its platformConcurrency while other platforms go out together', async () => {

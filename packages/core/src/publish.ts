@@ -235,8 +235,9 @@ async function resolveTargets({
     targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues: perTarget[index] as LetmepostErrorIssue[] })),
   );
   for (const found of perTarget) issues.push(...found);
+  // One target cannot repeat another; skipping the check also spares a credentials digest.
   const seen = new Map<string, number>();
-  for (const target of resolved) {
+  for (const target of targets.length > 1 ? resolved : []) {
     if (target === undefined) continue;
     const identity = `${target.platform}/${target.capSubject}`;
     const first = seen.get(identity);
@@ -324,7 +325,6 @@ async function resolveTarget({
     const parsedCredentials = provider.credentialSchema.safeParse(credentials);
     if (parsedCredentials.success) {
       credentials = parsedCredentials.data;
-      capSubject = credentialsDigestOf({ platform, credentials });
     } else {
       issues.push(...issuesFromZod({ error: parsedCredentials.error, pathPrefix: `${path}.credentials` }));
       valid = false;
@@ -333,6 +333,8 @@ async function resolveTarget({
 
   const options = parseTargetOptions({ provider, options: target.options, path, issues });
   if (!options.success || !valid) return undefined;
+  const parsedCredentials = credentials;
+  let digest: string | undefined;
   return {
     index,
     platform,
@@ -340,7 +342,13 @@ async function resolveTarget({
     options: options.data,
     ...(loaded !== undefined && { loaded }),
     ...(loaded === undefined && { credentials }),
-    capSubject,
+    // Hashing the credentials is left until something needs it (a second target, a launch cap,
+    // a resume token): most publishes with credentials need none of them.
+    get capSubject(): string {
+      if (loaded !== undefined) return capSubject;
+      digest ??= credentialsDigestOf({ platform, credentials: parsedCredentials });
+      return digest;
+    },
   };
 }
 
@@ -355,19 +363,26 @@ function parseTargetOptions({
   path: string;
   issues: LetmepostErrorIssue[];
 }): { success: true; data: unknown } | { success: false } {
-  const direct = provider.optionsSchema.safeParse(options);
-  if (direct.success) return { success: true, data: direct.data };
+  // Most targets give no options and most providers' schemas refuse `undefined`: once a provider's
+  // schema has refused it, it is not asked again (a refusal builds a ZodError, on every publish).
+  const refusesUndefined = options === undefined && refusesNoOptions.has(provider);
+  const direct = refusesUndefined ? undefined : provider.optionsSchema.safeParse(options);
+  if (direct?.success) return { success: true, data: direct.data };
   // Options are optional for the caller; a provider's object schema with only optional fields
   // still wants an object, so "none given" is tried as `{}` before it counts as a problem.
   if (options === undefined) {
+    refusesNoOptions.add(provider);
     const empty = provider.optionsSchema.safeParse({});
     if (empty.success) return { success: true, data: empty.data };
     issues.push(...issuesFromZod({ error: empty.error, pathPrefix: `${path}.options` }));
     return { success: false };
   }
-  issues.push(...issuesFromZod({ error: direct.error, pathPrefix: `${path}.options` }));
+  issues.push(...issuesFromZod({ error: (direct as z.ZodSafeParseError<unknown>).error, pathPrefix: `${path}.options` }));
   return { success: false };
 }
+
+/** Providers whose `optionsSchema` refused `undefined` (schemas are pure, so it always will). */
+const refusesNoOptions = new WeakSet<AnyProvider>();
 
 function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
   let found: ReturnType<typeof validatePost>;
@@ -578,12 +593,9 @@ async function publishTarget({
       auth = { type: 'credentials', credentials: target.credentials };
     }
 
-    reservation = await reserveLaunchCap({
-      context,
-      platform,
-      subject: target.capSubject,
-      amount: billableItemCount({ post }),
-    });
+    reservation = context.launchCaps.has(platform)
+      ? await reserveLaunchCap({ context, platform, subject: target.capSubject, amount: billableItemCount({ post }) })
+      : undefined;
 
     let providerPost = post;
     if (pullsMedia(provider)) {
@@ -637,7 +649,8 @@ async function publishTarget({
       platform,
       workspaceId,
       accountId,
-      credentialsDigest: target.loaded === undefined ? target.capSubject : undefined,
+      // Only a pending outcome gets a token, and only a token needs the digest.
+      credentialsDigest: target.loaded === undefined && outcome.status === 'pending' ? target.capSubject : undefined,
       staged,
       // A pending publish keeps its reserved posts until resume knows which were created.
       ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),

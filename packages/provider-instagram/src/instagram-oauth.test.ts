@@ -108,8 +108,8 @@ describe('Instagram Login', () => {
     expect(recorded()).toEqual([]);
   });
 
-  // A refused refresh can only be cured by a new connect, expired or revoked alike
-  // (@letmepost/meta-graph refreshLongLivedToken).
+  // A token Graph calls expired can no longer be exchanged, so an expired token (463) is as final
+  // as a removed app (458) here: only a new connect helps, and core must mark the grant.
   it.each([
     { body: error190Expired, code: 'reauth_required' },
     { body: error190Revoked, code: 'reauth_required' },

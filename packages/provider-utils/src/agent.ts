@@ -1,5 +1,6 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { guardedLookup } from './blocked-address.js';
+import { loadUndici } from './undici.js';
 
 // One pool per connect timeout (in practice one), and one more for each client that refuses
 // private addresses: sockets are kept alive and shared by every client in the process, so a
@@ -15,7 +16,8 @@ export function getSharedAgent(options: {
   const key = `${options.connectTimeoutMs}|${purpose ?? ''}`;
   let agent = sharedAgents.get(key);
   if (!agent) {
-    agent = new Agent({
+    const { Agent: UndiciAgent } = loadUndici();
+    agent = new UndiciAgent({
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       connections: 128,

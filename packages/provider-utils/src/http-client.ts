@@ -2,9 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LetmepostError, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
 import { getPublishContext } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
-import { FormData as UndiciFormData, type Dispatcher } from 'undici';
+import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { z } from 'zod';
 import { getSharedAgent } from './agent.js';
+import { loadUndici } from './undici.js';
 import { findBlockedAddressError } from './blocked-address.js';
 import { oauth1AuthorizationHeader, type OAuth1Credentials } from './oauth1.js';
 import { parseRateLimit, type RateLimitInfo } from './rate-limit.js';
@@ -846,8 +847,9 @@ function bodyForAttempt(prepared: PreparedBody): Dispatcher.DispatchOptions['bod
 }
 
 function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
-  if (form instanceof UndiciFormData) return form;
-  const copy = new UndiciFormData();
+  const { FormData: UndiciFormDataClass } = loadUndici();
+  if (form instanceof UndiciFormDataClass) return form;
+  const copy = new UndiciFormDataClass();
   for (const [name, value] of form.entries()) {
     if (typeof value === 'string') copy.append(name, value);
     else copy.append(name, value, (value as File).name);

@@ -148,4 +148,28 @@ describe("X's “Creating a signature” example", () => {
     expect(nonce(make())).toMatch(/^[A-Za-z0-9]{30,}$/);
     expect(nonce(make())).not.toBe(nonce(make()));
   });
+
+  test('nonces cut from the random pool are never repeated, across refills of the pool', () => {
+    // The pool holds 128 nonces; 1,000 headers refill it several times.
+    const nonces = new Set<string>();
+    for (let index = 0; index < 1_000; index += 1) {
+      const header = oauth1AuthorizationHeader({ method: 'GET', url: 'https://api.x.com/2/users/me', credentials });
+      const nonce = /oauth_nonce="([^"]+)"/.exec(header)?.[1] ?? '';
+      expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+      nonces.add(nonce);
+    }
+    expect(nonces.size).toBe(1_000);
+  });
+
+  test('values needing no encoding and values needing it sign the same as the RFC encoding says', () => {
+    const url = new URL('https://api.x.com/1.1/statuses/update.json?include_entities=true');
+    const fromUrl = oauth1SignatureBaseString({ method: 'post', url, oauthParameters: { oauth_nonce: 'n', oauth_token: "a!b*c'(d)" } });
+    const fromString = oauth1SignatureBaseString({ method: 'post', url: url.toString(), oauthParameters: { oauth_nonce: 'n', oauth_token: "a!b*c'(d)" } });
+    expect(fromUrl).toBe(fromString);
+    expect(fromUrl).toBe(
+      'POST&https%3A%2F%2Fapi.x.com%2F1.1%2Fstatuses%2Fupdate.json&include_entities%3Dtrue%26oauth_nonce%3Dn%26oauth_token%3Da%2521b%252Ac%2527%2528d%2529',
+    );
+    expect(oauth1PercentEncode('Ladies + Gentlemen')).toBe('Ladies%20%2B%20Gentlemen');
+    expect(oauth1PercentEncode('An_encoded-string.~')).toBe('An_encoded-string.~');
+  });
 });

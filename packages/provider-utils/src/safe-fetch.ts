@@ -1,7 +1,8 @@
 import { LetmepostError, type PlatformId } from '@letmepost/core';
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { findBlockedAddressError, findInErrorChain, guardedLookup, isBlockedAddress } from './blocked-address.js';
+import { loadUndici } from './undici.js';
 
 export interface SafeFetchResponse {
   /** Always 2xx: other answers throw `media_unreachable`. */
@@ -75,7 +76,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   let ownAgent: Agent | undefined;
   const dispatcher = (): Dispatcher =>
     options.dispatcher ??
-    (ownAgent ??= new Agent({ connect: { timeout: idleTimeoutMs, ...(lookup === undefined ? {} : { lookup }) }, keepAliveTimeout: 4_000 }));
+    (ownAgent ??= new (loadUndici().Agent)({ connect: { timeout: idleTimeoutMs, ...(lookup === undefined ? {} : { lookup }) }, keepAliveTimeout: 4_000 }));
 
   const fail = (fields: { code: 'media_unreachable' | 'media_invalid'; message: string; status?: number; retryable?: boolean; cause?: unknown }) =>
     new LetmepostError({ ...fields, ...(platform === undefined ? {} : { platform }) });
@@ -88,6 +89,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
         if (!allowPrivateNetwork) assertLiteralHostAllowed(url, fail);
         let response: Dispatcher.ResponseData<unknown>;
         try {
+          const { request: undiciRequest } = loadUndici();
           response = await undiciRequest(url, {
             method: 'GET',
             dispatcher: dispatcher(),

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+// Runs in a fresh process: the test runner itself has undici loaded already.
+function undiciLoadedAfter(code: string): boolean {
+  const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const script = `
+    import { createRequire } from 'node:module';
+    const utils = await import(${JSON.stringify(entry)});
+    ${code}
+    const cache = createRequire(${JSON.stringify(entry)}).cache;
+    console.log(Object.keys(cache).some((path) => /[\\\\/]undici[\\\\/]/.test(path)));
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trim() === 'true';
+}
+
+describe('undici is loaded on first use', () => {
+  test('importing provider-utils does not load undici', () => {
+    expect(undiciLoadedAfter('')).toBe(false);
+  });
+
+  test('the first request loads it', () => {
+    // Nothing listens on the discard port: the request fails, after undici was needed for it.
+    const request = `await utils.createHttpClient({ platform: 'twitter', retry: { maxAttempts: 1 } }).request({ method: 'GET', url: 'http://127.0.0.1:9/' }).catch(() => {});`;
+    expect(undiciLoadedAfter(request)).toBe(true);
+  });
+});
