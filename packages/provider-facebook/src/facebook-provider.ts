@@ -9,6 +9,7 @@ import {
   resolveAppClient,
   type BaseProviderSettings,
   type SafeFetcher,
+  defaultClientFromSettings,
 } from '@letmepost/provider-utils';
 import type { z } from 'zod';
 import { listFacebookAccounts } from './facebook-accounts.js';
@@ -71,7 +72,7 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
     clock,
     oauth,
     defaultClient:
-      settings.clientId === undefined ? undefined : { clientId: settings.clientId, ...(settings.clientSecret !== undefined && { clientSecret: settings.clientSecret }) },
+      defaultClientFromSettings({ settings }),
     mediaFetcher: () =>
       (mediaFetcher ??=
         settings.mediaFetcher ??

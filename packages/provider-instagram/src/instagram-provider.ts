@@ -1,6 +1,6 @@
 import { systemClock, type ProviderV2, type TokenSet } from '@letmepost/core';
 import { createGraphHttpClient, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema } from '@letmepost/meta-graph';
-import { baseProviderSettingsSchema, baseUrlSettingSchema, defineProvider, httpClientSettingsOf, type BaseProviderSettings } from '@letmepost/provider-utils';
+import { baseProviderSettingsSchema, baseUrlSettingSchema, defineProvider, httpClientSettingsOf, type BaseProviderSettings, defaultClientFromSettings } from '@letmepost/provider-utils';
 import { lookup } from 'node:dns/promises';
 import { z } from 'zod';
 import { listInstagramAccounts } from './instagram-accounts.js';
@@ -83,7 +83,7 @@ function createInstagramContext({ settings }: { settings: z.output<typeof instag
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
   const defaultClient =
-    settings.clientId === undefined ? undefined : { clientId: settings.clientId, ...(settings.clientSecret !== undefined && { clientSecret: settings.clientSecret }) };
+    defaultClientFromSettings({ settings });
   return {
     graph,
     clock,

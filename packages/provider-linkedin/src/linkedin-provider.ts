@@ -9,6 +9,7 @@ import {
   resolveAppClient,
   type BaseProviderSettings,
   type SafeFetcher,
+  defaultClientFromSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { listLinkedInAccounts } from './linkedin-accounts.js';
@@ -125,10 +126,7 @@ function createLinkedInContext({ settings }: { settings: LinkedInParsedSettings 
     ...(settings.dispatcher !== undefined ? { dispatcher: settings.dispatcher } : {}),
     ...(http.timeouts !== undefined ? { timeouts: http.timeouts } : {}),
   });
-  const defaultClient: ClientCredentials | undefined =
-    settings.clientId !== undefined
-      ? { clientId: settings.clientId, ...(settings.clientSecret !== undefined ? { clientSecret: settings.clientSecret } : {}) }
-      : undefined;
+  const defaultClient = defaultClientFromSettings({ settings });
   // LinkedIn's token endpoint wants the secret for refresh and revoke alike.
   const appClient = (given: ClientCredentials | undefined): ClientCredentials =>
     resolveAppClient({ platform: 'linkedin', client: given, defaultClient, requireSecret: true });

@@ -7,6 +7,7 @@ import {
   httpClientSettingsOf,
   resolveAppClient,
   type BaseProviderSettings,
+  defaultClientFromSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import type { TemplateContext } from './template-context.js';
@@ -45,7 +46,7 @@ function createTemplateContext({ settings }: { settings: z.output<typeof templat
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
   const defaultClient =
-    settings.clientId === undefined ? undefined : { clientId: settings.clientId, ...(settings.clientSecret !== undefined && { clientSecret: settings.clientSecret }) };
+    defaultClientFromSettings({ settings });
   return { http, baseUrl, clock, oauth, defaultClient };
 }
 

@@ -7,6 +7,7 @@ import {
   httpClientSettingsOf,
   resolveAppClient,
   type BaseProviderSettings,
+  defaultClientFromSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import type { ThreadsContext } from './threads-context.js';
@@ -75,7 +76,7 @@ function createThreadsContext({ settings }: { settings: z.output<typeof threadsS
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
   const defaultClient =
-    settings.clientId === undefined ? undefined : { clientId: settings.clientId, ...(settings.clientSecret !== undefined && { clientSecret: settings.clientSecret }) };
+    defaultClientFromSettings({ settings });
   return {
     graph,
     baseUrl,

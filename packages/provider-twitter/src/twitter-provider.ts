@@ -8,6 +8,7 @@ import {
   httpClientSettingsOf,
   type BaseProviderSettings,
   type SafeFetcher,
+  defaultClientFromSettings,
 } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import type { TwitterPublishOptions } from './convert-to-twitter-post.js';
@@ -89,7 +90,7 @@ function createTwitterContext({ settings }: { settings: TwitterParsedSettings })
     apiBaseUrl,
     authorizeUrl: settings.oauthAuthorizeUrl ?? DEFAULT_AUTHORIZE_URL,
     clock,
-    defaultClient: settings.clientId === undefined ? undefined : { clientId: settings.clientId, clientSecret: settings.clientSecret },
+    defaultClient: defaultClientFromSettings({ settings }),
     dispatcher: settings.dispatcher,
     timeouts: settings.http?.timeouts,
   });

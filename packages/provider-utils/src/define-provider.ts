@@ -83,7 +83,7 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
     const context = definition.createContext({ settings });
     const from = <VALUE>(value: FromSettings<SETTINGS, VALUE>): VALUE =>
       typeof value === 'function' ? (value as (options: { settings: SETTINGS }) => VALUE)({ settings }) : value;
-    const defaultClient = defaultClientOf(settings);
+    const defaultClient = defaultClientFromSettings({ settings });
     const boundary = createBoundary({
       platform: definition.id,
       credentialSchema: definition.credentialSchema,
@@ -170,7 +170,11 @@ function parseSettings<SETTINGS_INPUT, SETTINGS>(options: {
   });
 }
 
-function defaultClientOf(settings: unknown): ClientCredentials | undefined {
+/**
+ * The instance-wide app from a provider's parsed settings (`clientId`/`clientSecret`), for its
+ * context: the same pair `defineProvider` exposes as `provider.defaultClient`.
+ */
+export function defaultClientFromSettings({ settings }: { settings: unknown }): ClientCredentials | undefined {
   const { clientId, clientSecret } = (settings ?? {}) as { clientId?: unknown; clientSecret?: unknown };
   if (typeof clientId !== 'string' || clientId === '') return undefined;
   return { clientId, ...(typeof clientSecret === 'string' && clientSecret !== '' && { clientSecret }) };
