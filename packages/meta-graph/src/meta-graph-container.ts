@@ -11,6 +11,31 @@ import type { GraphHttpClient } from './meta-graph-http.js';
  */
 
 /** Where a container's status is read: Instagram `status_code` (+ `status` prose), Threads `status` (+ `error_message`). */
+type Sleep = (options: { ms: number; signal?: AbortSignal }) => Promise<void>;
+
+/**
+ * The `containerWait` setting of every provider that publishes through containers (Instagram,
+ * Threads): how long `publish` waits for them to be `FINISHED` before it answers `pending`, and
+ * when a pending one should be resumed.
+ */
+export interface ContainerWaitSettings {
+  /** Between two looks at a container. */
+  intervalMs?: number;
+  /** Longest wait inside `publish`, for all its containers together. */
+  maxWaitMs?: number;
+  /** When a `pending` publish should be resumed (`checkAfterMs` of its result). */
+  checkAfterMs?: number;
+  /** Injectable for tests. */
+  sleep?: Sleep;
+}
+
+export const containerWaitSettingsSchema = z.object({
+  intervalMs: z.number().int().nonnegative().optional(),
+  maxWaitMs: z.number().int().nonnegative().optional(),
+  checkAfterMs: z.number().int().positive().optional(),
+  sleep: z.custom<Sleep>((value) => typeof value === 'function', 'must be a function').optional(),
+});
+
 export interface GraphContainerFields {
   statusField: 'status_code' | 'status';
   /** The field with the reason of an `ERROR` (Instagram `status`, Threads `error_message`). */

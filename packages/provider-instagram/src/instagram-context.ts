@@ -6,6 +6,8 @@ import type { InstagramOAuth } from './instagram-oauth.js';
 export interface InstagramContainerWait {
   intervalMs: number;
   maxWaitMs: number;
+  /** When a host should call `resume` again for a container still processing. */
+  checkAfterMs: number;
   sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void>;
 }
 

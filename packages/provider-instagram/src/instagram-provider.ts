@@ -1,5 +1,5 @@
 import { systemClock, type ProviderV2, type TokenSet } from '@letmepost/core';
-import { createGraphHttpClient, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema } from '@letmepost/meta-graph';
+import { containerWaitSettingsSchema, createGraphHttpClient, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
 import { baseProviderSettingsSchema, baseUrlSettingSchema, defineProvider, httpClientSettingsOf, type BaseProviderSettings, defaultClientFromSettings } from '@letmepost/provider-utils';
 import { lookup } from 'node:dns/promises';
 import { z } from 'zod';
@@ -25,9 +25,10 @@ export interface InstagramProviderSettings extends BaseProviderSettings {
   oauthTokenUrl?: string;
   /**
    * How long `publish` waits for a container to be `FINISHED` before it answers `pending`
-   * (default: a look every 3 s for up to 30 s; images are usually ready at once).
+   * (default: a look every 3 s for up to 30 s; images are usually ready at once), and when to
+   * resume a pending one (default 30 s).
    */
-  containerWait?: { intervalMs?: number; maxWaitMs?: number; sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void> };
+  containerWait?: ContainerWaitSettings;
   /** Resolves media hosts for the "is this URL public" check (default: the system resolver). */
   lookupHost?: (options: { hostname: string }) => Promise<string[]>;
 }
@@ -40,13 +41,7 @@ const instagramSettingsSchema = baseProviderSettingsSchema.extend({
   graphVersion: graphVersionSettingSchema.optional(),
   oauthAuthorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
   oauthTokenUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
-  containerWait: z
-    .object({
-      intervalMs: z.number().int().nonnegative().optional(),
-      maxWaitMs: z.number().int().nonnegative().optional(),
-      sleep: z.custom<(options: { ms: number; signal?: AbortSignal }) => Promise<void>>((value) => typeof value === 'function', 'must be a function').optional(),
-    })
-    .optional(),
+  containerWait: containerWaitSettingsSchema.optional(),
   lookupHost: z.custom<(options: { hostname: string }) => Promise<string[]>>((value) => typeof value === 'function', 'must be a function').optional(),
 });
 
@@ -92,6 +87,7 @@ function createInstagramContext({ settings }: { settings: z.output<typeof instag
     containerWait: {
       intervalMs: settings.containerWait?.intervalMs ?? 3_000,
       maxWaitMs: settings.containerWait?.maxWaitMs ?? 30_000,
+      checkAfterMs: settings.containerWait?.checkAfterMs ?? 30_000,
       ...(settings.containerWait?.sleep !== undefined && { sleep: settings.containerWait.sleep }),
     },
     lookupHost: settings.lookupHost ?? systemLookup,

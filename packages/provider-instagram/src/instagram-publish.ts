@@ -18,8 +18,6 @@ import { INSTAGRAM_CONTAINER_NOT_READY_RULE } from './instagram-error.js';
 import type { InstagramOptions } from './instagram-options.js';
 import { instagramShapeOf, isInstagramVideo, isPrivateMediaHost, type InstagramShape } from './instagram-validate.js';
 
-/** When a host should call `resume` again for a container still processing. */
-const CHECK_AFTER_MS = 30_000;
 /** How far back a published post may be dated and still be the one a container made (clock skew). */
 const PUBLISHED_LOOKUP_SKEW_MS = 5 * 60_000;
 
@@ -173,8 +171,8 @@ function carouselItemParameters(options: { media: Media; url: string }): Contain
     : { is_carousel_item: 'true', image_url: options.url, alt_text: options.media.altText };
 }
 
-function pendingResult(state: ResumeState): ProviderPublishResult {
-  return { status: 'pending', warnings: state.warnings, resume: toJsonValue(state), checkAfterMs: CHECK_AFTER_MS };
+function pendingResult({ state, context }: { state: ResumeState; context: InstagramContext }): ProviderPublishResult {
+  return { status: 'pending', warnings: state.warnings, resume: toJsonValue(state), checkAfterMs: context.containerWait.checkAfterMs };
 }
 
 /** Cosmetic: a post is published whether or not its permalink can be read. */
@@ -275,7 +273,7 @@ async function publishContainer(call: Call & { state: ResumeState & { containerI
     mediaId = value.id;
   } catch (error) {
     // 9007 "Media ID is not available": the container was not ready after all; nothing was posted.
-    if (LetmepostError.isInstance(error) && error.rule === INSTAGRAM_CONTAINER_NOT_READY_RULE) return pendingResult(call.state);
+    if (LetmepostError.isInstance(error) && error.rule === INSTAGRAM_CONTAINER_NOT_READY_RULE) return pendingResult({ state: call.state, context: call.context });
     throw error;
   }
   return publishedResult({ ...call, mediaId, commented: true });
@@ -309,7 +307,7 @@ async function waitForInstagramContainer(call: Call & { containerId: string }): 
  */
 async function completeNewContainer(call: Call & { state: ResumeState & { containerId: string } }): Promise<ProviderPublishResult> {
   const container = await waitForInstagramContainer({ ...call, containerId: call.state.containerId });
-  if (container.status === 'IN_PROGRESS') return pendingResult(call.state);
+  if (container.status === 'IN_PROGRESS') return pendingResult({ state: call.state, context: call.context });
   if (container.status !== 'FINISHED') throw containerFailure({ platform: 'instagram', state: container });
   return publishContainer(call);
 }
@@ -340,9 +338,9 @@ async function completeKnownContainer(call: Call & { state: ResumeState & { cont
     }
     throw error;
   }
-  if (outcome.outcome === 'processing') return pendingResult(call.state);
+  if (outcome.outcome === 'processing') return pendingResult({ state: call.state, context: call.context });
   if (outcome.outcome === 'already_published') return findPublishedMedia(call);
-  return published ?? pendingResult(call.state);
+  return published ?? pendingResult({ state: call.state, context: call.context });
 }
 
 /** Carousel items: all `FINISHED` → the carousel container is made and published. */
@@ -361,7 +359,7 @@ async function completeChildren(call: Call & { state: ResumeState; wait: boolean
     if (call.wait) throw error;
     return { status: 'failed', warnings: state.warnings, error };
   }
-  if (containers.some((container) => container.status !== 'FINISHED')) return pendingResult(state);
+  if (containers.some((container) => container.status !== 'FINISHED')) return pendingResult({ state, context: call.context });
   const containerId = await createContainer({
     ...call,
     igUserId: state.igUserId,
@@ -424,7 +422,7 @@ export async function checkInstagramStatus(options: ProviderResumeOptions<Instag
   const failed = containers.find((container) => container.status === 'ERROR' || container.status === 'EXPIRED');
   if (failed !== undefined) return { status: 'failed', warnings: state.warnings, error: containerFailure({ platform: 'instagram', state: failed }) };
   if (containers.every((container) => container.status === 'FINISHED')) return { status: 'ready', resume: toJsonValue(state) };
-  return pendingResult(state);
+  return pendingResult({ state, context: call.context });
 }
 
 /**

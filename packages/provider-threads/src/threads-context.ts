@@ -16,5 +16,5 @@ export interface ThreadsContext {
   /** The instance-wide Threads app from settings, used when a grant carries none. */
   defaultClient: ClientCredentials | undefined;
   /** How long `publish` waits for containers before answering `pending`. */
-  container: { pollIntervalMs: number; maxWaitMs: number; checkAfterMs: number; sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void> };
+  containerWait: { intervalMs: number; maxWaitMs: number; checkAfterMs: number; sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void> };
 }

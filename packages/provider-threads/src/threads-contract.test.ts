@@ -116,7 +116,7 @@ beforeAll(async () => {
     },
   });
 
-  const threads = createThreads({ apiBaseUrl: server.url, oauthAuthorizeUrl: `${server.url}/oauth/authorize`, container: { pollIntervalMs: 1, maxWaitMs: 1 } });
+  const threads = createThreads({ apiBaseUrl: server.url, oauthAuthorizeUrl: `${server.url}/oauth/authorize`, containerWait: { intervalMs: 1, maxWaitMs: 1 } });
   const client = { clientId: '990000000000001', clientSecret: 'contract-secret' };
   const redirectUri = 'https://app.example/v1/accounts/oauth/threads/callback';
   authorizeUrl = await threads.authorizationUrl!({

@@ -76,7 +76,7 @@ describe('Threads errors, mapped from Graph codes on the wire', () => {
     interceptThreads({ calls, method: 'POST', path: `/v1.0/${USER_ID}/threads`, reply: { status: 200, body: { id: '102' } } });
     interceptThreads({ calls, method: 'GET', path: '/v1.0/102', reply: { status: 200, body: { id: '102', status: 'FINISHED' } } });
     interceptThreads({ calls, method: 'POST', path: `/v1.0/${USER_ID}/threads_publish`, reply: { status: 400, body: error10 } });
-    const result = await createThreads({ http: noRetry, container: { pollIntervalMs: 1, maxWaitMs: 1 } }).publish({ post: { text: 'One', thread: [{ text: 'Two' }] }, auth, options: {} });
+    const result = await createThreads({ http: noRetry, containerWait: { intervalMs: 1, maxWaitMs: 1 } }).publish({ post: { text: 'One', thread: [{ text: 'Two' }] }, auth, options: {} });
     // The permalink is cosmetic: its failure leaves the post published without a URL.
     expect(result).toMatchObject({ status: 'failed', postId: '501', items: [{ index: 0, status: 'published' }, { index: 1, status: 'failed', error: { code: 'permission_denied' } }] });
     expect(result.url).toBeUndefined();

@@ -32,7 +32,7 @@ const at = (prefix: string) => (path: string) => path === prefix || path.startsW
 //   publish again, but Threads does not say which post a container became, so it cannot report
 //   the same post id; threads-publish.test.ts checks that it writes once.
 runProviderConformance({
-  createProvider: ({ dispatcher, clock }) => createThreads({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dispatcher, clock, container: { pollIntervalMs: 1, maxWaitMs: 1 } }),
+  createProvider: ({ dispatcher, clock }) => createThreads({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, dispatcher, clock, containerWait: { intervalMs: 1, maxWaitMs: 1 } }),
   oauth: {
     client: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
     redirectUri: 'https://app.example/v1/accounts/oauth/threads/callback',

@@ -1,5 +1,5 @@
 import { systemClock, type ProviderV2 } from '@letmepost/core';
-import { createGraphHttpClient, graphVersionSettingSchema } from '@letmepost/meta-graph';
+import { containerWaitSettingsSchema, createGraphHttpClient, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
 import {
   baseProviderSettingsSchema,
   baseUrlSettingSchema,
@@ -32,17 +32,12 @@ export interface ThreadsProviderSettings extends BaseProviderSettings {
   apiVersion?: string;
   /** Consent page. Default `https://threads.net/oauth/authorize` (`THREADS_OAUTH_AUTHORIZE_URL`). */
   oauthAuthorizeUrl?: string;
-  /** How long `publish` waits for media containers before answering `pending`. */
-  container?: {
-    /** Between two looks at a container. Default 3 s. */
-    pollIntervalMs?: number;
-    /** Longest wait inside `publish`, for all its containers together. Default 30 s (Threads suggests about 30 s for a video). */
-    maxWaitMs?: number;
-    /** When a `pending` publish should be resumed. Default 60 s (Threads suggests a look a minute, for up to 5 minutes). */
-    checkAfterMs?: number;
-    /** Injectable for tests. */
-    sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void>;
-  };
+  /**
+   * How long `publish` waits for media containers before answering `pending` (default: a look
+   * every 3 s for up to 30 s, the wait Threads suggests for a video), and when to resume a pending
+   * one (default 60 s; Threads suggests a look a minute, for up to 5 minutes).
+   */
+  containerWait?: ContainerWaitSettings;
 }
 
 export type ThreadsProvider = ProviderV2<ThreadsCredentials, ThreadsOptions>;
@@ -51,14 +46,7 @@ const threadsSettingsSchema = baseProviderSettingsSchema.extend({
   apiBaseUrl: baseUrlSettingSchema.optional(),
   apiVersion: graphVersionSettingSchema.optional(),
   oauthAuthorizeUrl: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
-  container: z
-    .object({
-      pollIntervalMs: z.number().int().positive().optional(),
-      maxWaitMs: z.number().int().nonnegative().optional(),
-      checkAfterMs: z.number().int().positive().optional(),
-      sleep: z.custom<(options: { ms: number; signal?: AbortSignal }) => Promise<void>>((value) => typeof value === 'function', 'must be a function').optional(),
-    })
-    .optional(),
+  containerWait: containerWaitSettingsSchema.optional(),
 });
 
 function createThreadsContext({ settings }: { settings: z.output<typeof threadsSettingsSchema> }): ThreadsContext {
@@ -83,11 +71,11 @@ function createThreadsContext({ settings }: { settings: z.output<typeof threadsS
     clock,
     oauth,
     defaultClient,
-    container: {
-      pollIntervalMs: settings.container?.pollIntervalMs ?? 3_000,
-      maxWaitMs: settings.container?.maxWaitMs ?? 30_000,
-      checkAfterMs: settings.container?.checkAfterMs ?? 60_000,
-      ...(settings.container?.sleep !== undefined && { sleep: settings.container.sleep }),
+    containerWait: {
+      intervalMs: settings.containerWait?.intervalMs ?? 3_000,
+      maxWaitMs: settings.containerWait?.maxWaitMs ?? 30_000,
+      checkAfterMs: settings.containerWait?.checkAfterMs ?? 60_000,
+      ...(settings.containerWait?.sleep !== undefined && { sleep: settings.containerWait.sleep }),
     },
   };
 }

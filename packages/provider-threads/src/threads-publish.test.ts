@@ -20,7 +20,7 @@ const auth: PublishAuth<ThreadsCredentials> = { type: 'account', account: { plat
 const noWait = async () => {};
 
 function threads(options: { maxWaitMs?: number } = {}) {
-  return createThreads({ container: { pollIntervalMs: 10, maxWaitMs: options.maxWaitMs ?? 30, sleep: noWait } });
+  return createThreads({ containerWait: { intervalMs: 10, maxWaitMs: options.maxWaitMs ?? 30, sleep: noWait } });
 }
 
 /** A stateful Threads: containers get ids in order, each publish returns the next media id. */

@@ -187,12 +187,12 @@ async function settleContainer(options: { context: ThreadsContext; actor: Actor;
     containerId: options.containerId,
     accessToken: options.actor.accessToken,
     ...THREADS_CONTAINER_FIELDS,
-    intervalMs: context.container.pollIntervalMs,
+    intervalMs: context.containerWait.intervalMs,
     maxWaitMs: budget.remainingMs,
-    ...(context.container.sleep !== undefined && { sleep: context.container.sleep }),
+    ...(context.containerWait.sleep !== undefined && { sleep: context.containerWait.sleep }),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
-  budget.remainingMs = Math.max(0, budget.remainingMs - (waited.attempts - 1) * context.container.pollIntervalMs);
+  budget.remainingMs = Math.max(0, budget.remainingMs - (waited.attempts - 1) * context.containerWait.intervalMs);
   return waited;
 }
 
@@ -350,7 +350,7 @@ async function permalinkOf(options: { context: ThreadsContext; actor: Actor; pos
  */
 async function advance(options: { context: ThreadsContext; actor: Actor; state: ResumeState; once: boolean; signal?: AbortSignal }): Promise<ProviderPublishResult> {
   const { context, actor, once, signal } = options;
-  const budget: WaitBudget = { remainingMs: once ? 0 : context.container.maxWaitMs };
+  const budget: WaitBudget = { remainingMs: once ? 0 : context.containerWait.maxWaitMs };
   let state = options.state;
   const warnings: PublishWarning[] = [];
   for (let index = 0; index < state.items.length; index += 1) {
@@ -372,7 +372,7 @@ async function advance(options: { context: ThreadsContext; actor: Actor; state: 
       return finish({ state, warnings, failedFrom: { index, error: mapped } });
     }
     state = { ...state, items: state.items.map((item, position) => (position === index ? step.item : item)) };
-    if (step.kind === 'waiting') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.checkAfterMs, warnings };
+    if (step.kind === 'waiting') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.containerWait.checkAfterMs, warnings };
     if (step.kind === 'failed') {
       if (!published(state) && !once) throw step.error;
       return finish({ state, warnings, failedFrom: { index, error: step.error } });
@@ -448,7 +448,7 @@ export async function checkThreadsStatus(options: {
   const waitingOn = next.containerId !== undefined ? [next.containerId] : (next.childContainerIds ?? []);
   for (const containerId of waitingOn) {
     const { state: look } = await settleContainer({ context, actor, containerId, budget: { remainingMs: 0 }, ...(signal !== undefined && { signal }) });
-    if (look.status === 'IN_PROGRESS') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.container.checkAfterMs, warnings: [] };
+    if (look.status === 'IN_PROGRESS') return { status: 'pending', resume: toJsonValue(state), checkAfterMs: context.containerWait.checkAfterMs, warnings: [] };
     if (look.status === 'ERROR' || look.status === 'EXPIRED') {
       if (!published(state)) return { status: 'failed', error: failureOf(look), warnings: [] };
       // Earlier posts exist: finalize reports which items landed and which failed.

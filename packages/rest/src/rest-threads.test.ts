@@ -19,7 +19,7 @@ let handler: (request: Request) => Promise<Response>;
 beforeEach(async () => {
   sandbox = await startSandbox({ apps: [{ platform: 'threads', clientId: 'threads-app', clientSecret: SECRET, redirectUris: [`${BASE}/v1/accounts/oauth/threads/callback`] }] });
   const letmepost = createLetmepost({
-    providers: [createThreads({ ...sandbox.endpoints.threads, http: { retry: { maxAttempts: 1 } }, container: { pollIntervalMs: 1, maxWaitMs: 10 } })],
+    providers: [createThreads({ ...sandbox.endpoints.threads, http: { retry: { maxAttempts: 1 } }, containerWait: { intervalMs: 1, maxWaitMs: 10 } })],
     store: memoryTokenStore(),
     encryptionKey: randomBytes(32).toString('base64'),
     baseUrl: BASE,

@@ -25,7 +25,7 @@ function threads() {
     ...sandbox.endpoints.threads,
     allowPrivateNetwork: true,
     clock: { now: () => now },
-    container: { pollIntervalMs: 1, maxWaitMs: 10 },
+    containerWait: { intervalMs: 1, maxWaitMs: 10 },
   });
 }
 
@@ -129,7 +129,7 @@ describe('Threads provider against the sandbox', () => {
       },
     };
     const letmepost = createLetmepost({
-      providers: [createThreads({ ...client, ...sandbox.endpoints.threads, clock: { now: () => now }, container: { pollIntervalMs: 1, maxWaitMs: 0 } })],
+      providers: [createThreads({ ...client, ...sandbox.endpoints.threads, clock: { now: () => now }, containerWait: { intervalMs: 1, maxWaitMs: 0 } })],
       store: memoryTokenStore(),
       encryptionKey: randomBytes(32).toString('base64'),
       baseUrl: 'https://app.example.com',
