@@ -36,6 +36,33 @@ export const containerWaitSettingsSchema = z.object({
   sleep: z.custom<Sleep>((value) => typeof value === 'function', 'must be a function').optional(),
 });
 
+/** `ContainerWaitSettings` with every default filled in, as a provider's context keeps it. */
+export interface ResolvedContainerWait {
+  intervalMs: number;
+  maxWaitMs: number;
+  checkAfterMs: number;
+  sleep?: Sleep;
+}
+
+/**
+ * Fills in the container-wait defaults: a look every 3 s for up to 30 s inside `publish`; the
+ * resume delay is the platform's (`checkAfterMs`), since each suggests its own.
+ */
+export function resolveContainerWait({
+  settings,
+  checkAfterMs,
+}: {
+  settings: ContainerWaitSettings | undefined;
+  checkAfterMs: number;
+}): ResolvedContainerWait {
+  return {
+    intervalMs: settings?.intervalMs ?? 3_000,
+    maxWaitMs: settings?.maxWaitMs ?? 30_000,
+    checkAfterMs: settings?.checkAfterMs ?? checkAfterMs,
+    ...(settings?.sleep !== undefined && { sleep: settings.sleep }),
+  };
+}
+
 export interface GraphContainerFields {
   statusField: 'status_code' | 'status';
   /** The field with the reason of an `ERROR` (Instagram `status`, Threads `error_message`). */

@@ -71,8 +71,7 @@ function createFacebookContext({ settings }: { settings: z.output<typeof faceboo
     graphVersion,
     clock,
     oauth,
-    defaultClient:
-      defaultClientFromSettings({ settings }),
+    defaultClient: defaultClientFromSettings({ settings }),
     mediaFetcher: () =>
       (mediaFetcher ??=
         settings.mediaFetcher ??

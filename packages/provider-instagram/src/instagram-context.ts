@@ -1,15 +1,6 @@
 import type { ClientCredentials, Clock } from '@letmepost/core';
-import type { GraphHttpClient } from '@letmepost/meta-graph';
+import type { GraphHttpClient, ResolvedContainerWait } from '@letmepost/meta-graph';
 import type { InstagramOAuth } from './instagram-oauth.js';
-
-/** How long `publish` waits for a container before it answers `pending`. */
-export interface InstagramContainerWait {
-  intervalMs: number;
-  maxWaitMs: number;
-  /** When a host should call `resume` again for a container still processing. */
-  checkAfterMs: number;
-  sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void>;
-}
 
 /** What every method of one provider instance shares: built once by `createInstagramContext`. */
 export interface InstagramContext {
@@ -19,7 +10,7 @@ export interface InstagramContext {
   oauth: InstagramOAuth;
   /** The instance-wide app from settings, used when a grant carries none. */
   defaultClient: ClientCredentials | undefined;
-  containerWait: InstagramContainerWait;
+  containerWait: ResolvedContainerWait;
   /** Resolves a media host to its addresses, to refuse private ones before a container is made. */
   lookupHost: (options: { hostname: string }) => Promise<string[]>;
   /** `allowPrivateNetwork`: the sandbox and local tests serve media from loopback. */

@@ -1,5 +1,5 @@
 import { systemClock, type ProviderV2, type TokenSet } from '@letmepost/core';
-import { containerWaitSettingsSchema, createGraphHttpClient, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
+import { containerWaitSettingsSchema, createGraphHttpClient, resolveContainerWait, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
 import { baseProviderSettingsSchema, baseUrlSettingSchema, defineProvider, httpClientSettingsOf, type BaseProviderSettings, defaultClientFromSettings } from '@letmepost/provider-utils';
 import { lookup } from 'node:dns/promises';
 import { z } from 'zod';
@@ -77,19 +77,13 @@ function createInstagramContext({ settings }: { settings: z.output<typeof instag
     ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
-  const defaultClient =
-    defaultClientFromSettings({ settings });
+  const defaultClient = defaultClientFromSettings({ settings });
   return {
     graph,
     clock,
     oauth,
     defaultClient,
-    containerWait: {
-      intervalMs: settings.containerWait?.intervalMs ?? 3_000,
-      maxWaitMs: settings.containerWait?.maxWaitMs ?? 30_000,
-      checkAfterMs: settings.containerWait?.checkAfterMs ?? 30_000,
-      ...(settings.containerWait?.sleep !== undefined && { sleep: settings.containerWait.sleep }),
-    },
+    containerWait: resolveContainerWait({ settings: settings.containerWait, checkAfterMs: 30_000 }),
     lookupHost: settings.lookupHost ?? systemLookup,
     allowPrivateMediaUrls: settings.allowPrivateNetwork === true,
   };

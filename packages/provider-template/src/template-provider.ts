@@ -45,8 +45,7 @@ function createTemplateContext({ settings }: { settings: z.output<typeof templat
     ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
-  const defaultClient =
-    defaultClientFromSettings({ settings });
+  const defaultClient = defaultClientFromSettings({ settings });
   return { http, baseUrl, clock, oauth, defaultClient };
 }
 

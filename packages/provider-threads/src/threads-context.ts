@@ -1,5 +1,5 @@
 import type { ClientCredentials, Clock } from '@letmepost/core';
-import type { GraphHttpClient } from '@letmepost/meta-graph';
+import type { GraphHttpClient, ResolvedContainerWait } from '@letmepost/meta-graph';
 import type { ThreadsOAuth } from './threads-oauth.js';
 
 /** What every method of one provider instance shares: built once by `createThreadsContext`. */
@@ -16,5 +16,5 @@ export interface ThreadsContext {
   /** The instance-wide Threads app from settings, used when a grant carries none. */
   defaultClient: ClientCredentials | undefined;
   /** How long `publish` waits for containers before answering `pending`. */
-  containerWait: { intervalMs: number; maxWaitMs: number; checkAfterMs: number; sleep?: (options: { ms: number; signal?: AbortSignal }) => Promise<void> };
+  containerWait: ResolvedContainerWait;
 }

@@ -1,5 +1,5 @@
 import { systemClock, type ProviderV2 } from '@letmepost/core';
-import { containerWaitSettingsSchema, createGraphHttpClient, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
+import { containerWaitSettingsSchema, createGraphHttpClient, resolveContainerWait, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
 import {
   baseProviderSettingsSchema,
   baseUrlSettingSchema,
@@ -63,20 +63,14 @@ function createThreadsContext({ settings }: { settings: z.output<typeof threadsS
     ...(settings.dispatcher !== undefined && { dispatcher: settings.dispatcher }),
     ...(settings.http?.timeouts !== undefined && { timeouts: settings.http.timeouts }),
   });
-  const defaultClient =
-    defaultClientFromSettings({ settings });
+  const defaultClient = defaultClientFromSettings({ settings });
   return {
     graph,
     baseUrl,
     clock,
     oauth,
     defaultClient,
-    containerWait: {
-      intervalMs: settings.containerWait?.intervalMs ?? 3_000,
-      maxWaitMs: settings.containerWait?.maxWaitMs ?? 30_000,
-      checkAfterMs: settings.containerWait?.checkAfterMs ?? 60_000,
-      ...(settings.containerWait?.sleep !== undefined && { sleep: settings.containerWait.sleep }),
-    },
+    containerWait: resolveContainerWait({ settings: settings.containerWait, checkAfterMs: 60_000 }),
   };
 }
 
