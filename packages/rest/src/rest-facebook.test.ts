@@ -1,41 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createFacebook } from '@letmepost/provider-facebook';
-import { approveSandboxConsent, facebookPages, startSandbox, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRestHandler } from './rest-handler.js';
-import { authenticateTestKeys } from './test-support/authenticate.js';
-import { callRest } from './test-support/rest-call.js';
+import { facebookPages, type Sandbox } from '@letmepost/sandbox';
+import { startSandboxRest } from './test-support/sandbox-rest.js';
 
 // Facebook through REST and core against the sandbox: one login stores every Page as an account
 // of one grant, publishing uses each Page's own token, and per-request credentials arrive
 // snake_case (`page_access_token`, `page_id`).
 
-const BASE = 'http://api.test';
 const SECRET = `fb-secret-${randomBytes(6).toString('hex')}`;
 let sandbox: Sandbox;
-let handler: (request: Request) => Promise<Response>;
+let call: Awaited<ReturnType<typeof startSandboxRest>>['call'];
+let connect: Awaited<ReturnType<typeof startSandboxRest>>['connect'];
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ apps: [{ platform: 'facebook', clientId: 'fb-app', clientSecret: SECRET, redirectUris: [`${BASE}/v1/accounts/oauth/facebook/callback`] }] });
-  const letmepost = createLetmepost({
-    providers: [createFacebook({ ...sandbox.endpoints.facebook, http: { retry: { maxAttempts: 1 } } })],
-    store: memoryTokenStore(),
-    encryptionKey: randomBytes(32).toString('base64'),
-    baseUrl: BASE,
-  });
-  handler = createRestHandler({ letmepost, authenticate: authenticateTestKeys });
+  ({ sandbox, call, connect } = await startSandboxRest({
+    platform: 'facebook',
+    clientId: 'fb-app',
+    clientSecret: SECRET,
+    createProvider: (started) => createFacebook({ ...started.endpoints.facebook, http: { retry: { maxAttempts: 1 } } }),
+  }));
 });
 afterEach(async () => sandbox.close());
 
-const call = (options: { method: string; path: string; body?: unknown }) => callRest({ handler, baseUrl: BASE, ...options });
-
 describe('Facebook through REST', () => {
   it('one login stores every Page; each publishes with its own Page token; per-request page_access_token + page_id work', async () => {
-    expect((await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'facebook', client_id: 'fb-app', client_secret: SECRET } })).status).toBe(201);
-    const session = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'facebook' } });
+    const { credentials, session, callback: answered } = await connect();
+    expect(credentials.status).toBe(201);
     expect(session.status).toBe(201);
-    const callback = await handler(new Request(await approveSandboxConsent({ authorizeUrl: session.json!.url })));
+    const callback = answered!;
     expect(callback.status).toBe(200);
     const accounts = ((await callback.json()) as { data: Array<{ id: string; platform: string; platform_account_id: string; kind: string }> }).data;
     expect(accounts.map((account) => [account.platform, account.platform_account_id, account.kind])).toEqual(facebookPages.map((page) => ['facebook', page.id, 'page']));

@@ -1,41 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createThreads } from '@letmepost/provider-threads';
-import { approveSandboxConsent, startSandbox, threadsUser, type Sandbox } from '@letmepost/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRestHandler } from './rest-handler.js';
-import { authenticateTestKeys } from './test-support/authenticate.js';
-import { callRest } from './test-support/rest-call.js';
+import { threadsUser, type Sandbox } from '@letmepost/sandbox';
+import { startSandboxRest } from './test-support/sandbox-rest.js';
 
 // Threads through REST and core against the sandbox: the workspace's own Threads app, the
 // consent and the long-lived swap, a publish to the stored account, and per-request credentials
 // arriving snake_case (`access_token`, `threads_user_id`).
 
-const BASE = 'http://api.test';
 const SECRET = `threads-secret-${randomBytes(6).toString('hex')}`;
 let sandbox: Sandbox;
-let handler: (request: Request) => Promise<Response>;
+let call: Awaited<ReturnType<typeof startSandboxRest>>['call'];
+let connect: Awaited<ReturnType<typeof startSandboxRest>>['connect'];
 
 beforeEach(async () => {
-  sandbox = await startSandbox({ apps: [{ platform: 'threads', clientId: 'threads-app', clientSecret: SECRET, redirectUris: [`${BASE}/v1/accounts/oauth/threads/callback`] }] });
-  const letmepost = createLetmepost({
-    providers: [createThreads({ ...sandbox.endpoints.threads, http: { retry: { maxAttempts: 1 } }, containerWait: { intervalMs: 1, maxWaitMs: 10 } })],
-    store: memoryTokenStore(),
-    encryptionKey: randomBytes(32).toString('base64'),
-    baseUrl: BASE,
-  });
-  handler = createRestHandler({ letmepost, authenticate: authenticateTestKeys });
+  ({ sandbox, call, connect } = await startSandboxRest({
+    platform: 'threads',
+    clientId: 'threads-app',
+    clientSecret: SECRET,
+    createProvider: (started) => createThreads({ ...started.endpoints.threads, http: { retry: { maxAttempts: 1 } }, containerWait: { intervalMs: 1, maxWaitMs: 10 } }),
+  }));
 });
 afterEach(async () => sandbox.close());
 
-const call = (options: { method: string; path: string; body?: unknown }) => callRest({ handler, baseUrl: BASE, ...options });
-
 describe('Threads through REST', () => {
   it('connects with the workspace app, publishes a thread to the stored account, and publishes with snake_case per-request credentials', async () => {
-    expect((await call({ method: 'POST', path: '/v1/platform-credentials', body: { platform: 'threads', client_id: 'threads-app', client_secret: SECRET } })).status).toBe(201);
-    const session = await call({ method: 'POST', path: '/v1/connect/sessions', body: { platform: 'threads' } });
+    const { credentials, session, callback: answered } = await connect();
+    expect(credentials.status).toBe(201);
     expect(session.status).toBe(201);
-    const callback = await handler(new Request(await approveSandboxConsent({ authorizeUrl: session.json!.url })));
+    const callback = answered!;
     expect(callback.status).toBe(200);
     const [account] = ((await callback.json()) as { data: Array<{ id: string; platform: string; platform_account_id: string }> }).data;
     expect(account).toMatchObject({ platform: 'threads', platform_account_id: threadsUser.id });
