@@ -46,10 +46,11 @@ async function startInstagramGraph() {
       if (route === `POST /v26.0/${IG_USER_ID}/media_publish`) {
         publishes += 1;
         published.add(form.get('creation_id') ?? '');
-        response.on('finish', () => {
-          for (const waiter of waiters.splice(0)) waiter();
-        });
-        return send(response, { id: MEDIA_ID });
+        send(response, { id: MEDIA_ID });
+        // Released in the same tick the answer is written, so the kill lands before the
+        // publishing process can read it and record the outcome.
+        for (const waiter of waiters.splice(0)) waiter();
+        return;
       }
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${route}`, type: 'GraphMethodException', code: 100 } }));
     });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 /**
  * A platform whose create endpoint (`POST /publish`, the loopback provider's) answers once per
- * request and tells the test the moment an answer has gone out, so the publishing process can be
+ * request and tells the test in the same tick as it writes an answer, so the publishing process can be
  * killed before it records the outcome.
  */
 async function startCreatePlatform() {
@@ -23,10 +23,10 @@ async function startCreatePlatform() {
         return;
       }
       creates += 1;
-      response.on('finish', () => {
-        for (const waiter of waiters.splice(0)) waiter();
-      });
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `post-${creates}` }));
+      // Released in the same tick the answer is written, so the kill lands before the publishing
+      // process can read it and record the outcome (on 'finish' it sometimes finished first).
+      for (const waiter of waiters.splice(0)) waiter();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -18,9 +18,10 @@ export interface NeverTwiceScenarioOptions {
   /** The provider under test, built in each process from JSON settings pointed at the test's platform. */
   provider: ModuleExportReference & { settings: Record<string, unknown> };
   /**
-   * Resolves when the test's platform has finished answering the create that must never happen
-   * twice (Instagram's `media_publish`, X's `POST /2/tweets`): the parent kills the publishing
-   * process at that instant, before it can record the outcome.
+   * Resolves when the test's platform answers the create that must never happen twice
+   * (Instagram's `media_publish`, X's `POST /2/tweets`): the parent kills the publishing process
+   * at that instant, before it can record the outcome. Resolve it in the same tick as the answer
+   * is written (not on the response's 'finish'), or a fast process may record it first.
    */
   createAnswered: () => Promise<void>;
   /** How many of those creates the platform has accepted so far. */
