@@ -122,7 +122,9 @@ export function toProviderAccount(record: AccountRecord): ProviderAccount {
     ...(record.displayName !== undefined && { displayName: record.displayName }),
     ...(record.avatarUrl !== undefined && { avatarUrl: record.avatarUrl }),
     ...(record.profileUrl !== undefined && { profileUrl: record.profileUrl }),
-    ...(record.data !== undefined && { data: structuredClone(record.data) }),
+    // A provider gets data it cannot change: a stored record's is frozen already (decoded
+    // records are shared), anything else is copied.
+    ...(record.data !== undefined && { data: Object.isFrozen(record.data) ? record.data : structuredClone(record.data) }),
   };
 }
 

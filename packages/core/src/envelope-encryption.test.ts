@@ -497,3 +497,32 @@ describe('rotateEncryptionKey', () => {
     expect(error).toMatchObject({ code: 'validation_failed', field: 'batchSize' });
   });
 });
+
+describe('opened envelopes are remembered without weakening any check', () => {
+  const keyring = parseEncryptionKey(KEY_A);
+
+  it('a value read again opens to the same text; other associated data or another version still fails', () => {
+    const cipher = createEnvelopeCipher({ keyring });
+    const sealed = cipher.encrypt({ plaintext: 'token-c4n4ry', associatedData: 'ws/a/grants/1#tokens', recordVersion: 3 });
+    expect(cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/a/grants/1#tokens', recordVersion: 3 })).toBe('token-c4n4ry');
+    expect(cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/a/grants/1#tokens', recordVersion: 3 })).toBe('token-c4n4ry');
+    // Moved to another record, or replayed at a later store version: refused, as on a first read.
+    expect(errorOf(() => cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/b/grants/1#tokens', recordVersion: 3 })).code).toBe(
+      'decryption_failed',
+    );
+    expect(errorOf(() => cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/a/grants/1#tokens', recordVersion: 4 })).code).toBe(
+      'decryption_failed',
+    );
+    expect(errorOf(() => cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/a/grants/1#tokens' })).code).toBe('decryption_failed');
+    // And the value it opened to the first time is still what it opens to.
+    expect(cipher.decrypt({ ciphertext: sealed, associatedData: 'ws/a/grants/1#tokens', recordVersion: 3 })).toBe('token-c4n4ry');
+  });
+
+  it('a cipher without the key refuses an envelope another cipher has opened', () => {
+    const writer = createEnvelopeCipher({ keyring });
+    const sealed = writer.encrypt({ plaintext: 'token-c4n4ry', associatedData: 'k#f' });
+    expect(writer.decrypt({ ciphertext: sealed, associatedData: 'k#f' })).toBe('token-c4n4ry');
+    const other = createEnvelopeCipher({ keyring: parseEncryptionKey(KEY_B) });
+    expect(errorOf(() => other.decrypt({ ciphertext: sealed, associatedData: 'k#f' })).code).toBe('decryption_failed');
+  });
+});

@@ -7,6 +7,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
+import { createBoundedCache } from './bounded-cache.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { StoreEntry, TokenStore } from './token-store.js';
 
@@ -44,6 +45,8 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const WRAPPED_KEY_BYTES = KEY_BYTES + TAG_BYTES;
+/** Opened envelopes a cipher remembers (see `opened` in `createEnvelopeCipher`). */
+const OPENED_MAX = 1024;
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL_PART = '[A-Za-z0-9_-]+';
 const CIPHERTEXT_PATTERN = new RegExp(
@@ -211,6 +214,49 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
     return { kid, wrapIv, wrappedKey };
   };
 
+  /**
+   * Envelopes this cipher opened, with what they opened to, most recently used last. Opening is
+   * a pure function of the keyring (fixed for the cipher), the envelope, the associated data and
+   * the record version, so a value read again (every publish reads its account's tokens) is
+   * answered without two AES-GCM operations and a digest; any change to a record gives a new
+   * envelope. It holds nothing the process could not open again at will: the keyring that opens
+   * every envelope of the store is in the same memory.
+   */
+  const opened = createBoundedCache<string, { associatedData: string; recordVersion: number | undefined; plaintext: string }>({
+    max: OPENED_MAX,
+  });
+
+  /** Opens one envelope: unwraps its data key with the master key, then the data. */
+  function open({ ciphertext, associatedData, recordVersion }: EnvelopeDecryptOptions): string {
+    const envelope = parseEnvelope(ciphertext);
+    if (envelope.format === VERSIONED_FORMAT_PREFIX && recordVersion === undefined) {
+      throw new LetmepostError({
+        code: 'decryption_failed',
+        message: 'The value is bound to the version of its record; it can only be opened with that record version.',
+      });
+    }
+    const dataKey = unwrapVersioned({ envelope, recordVersion });
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', dataKey, envelope.dataIv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(dataAad({ format: envelope.format, associatedData }));
+      decipher.setAuthTag(envelope.sealedData.subarray(envelope.sealedData.length - TAG_BYTES));
+      const plaintext = Buffer.concat([
+        decipher.update(envelope.sealedData.subarray(0, envelope.sealedData.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+      return plaintext.toString('utf8');
+    } catch (cause) {
+      throw new LetmepostError({
+        code: 'decryption_failed',
+        message:
+          'The value does not authenticate for this record: it was written for different associated data (copied from another record) or altered.',
+        cause,
+      });
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
   return {
     currentKeyId: keyring.current.id,
 
@@ -236,33 +282,13 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
 
     decrypt({ ciphertext, associatedData, recordVersion }) {
       assertAssociatedData(associatedData);
-      const envelope = parseEnvelope(ciphertext);
-      if (envelope.format === VERSIONED_FORMAT_PREFIX && recordVersion === undefined) {
-        throw new LetmepostError({
-          code: 'decryption_failed',
-          message: 'The value is bound to the version of its record; it can only be opened with that record version.',
-        });
+      const known = typeof ciphertext === 'string' ? opened.get(ciphertext) : undefined;
+      if (known !== undefined && known.associatedData === associatedData && known.recordVersion === recordVersion) {
+        return known.plaintext;
       }
-      const dataKey = unwrapVersioned({ envelope, recordVersion });
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', dataKey, envelope.dataIv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(dataAad({ format: envelope.format, associatedData }));
-        decipher.setAuthTag(envelope.sealedData.subarray(envelope.sealedData.length - TAG_BYTES));
-        const plaintext = Buffer.concat([
-          decipher.update(envelope.sealedData.subarray(0, envelope.sealedData.length - TAG_BYTES)),
-          decipher.final(),
-        ]);
-        return plaintext.toString('utf8');
-      } catch (cause) {
-        throw new LetmepostError({
-          code: 'decryption_failed',
-          message:
-            'The value does not authenticate for this record: it was written for different associated data (copied from another record) or altered.',
-          cause,
-        });
-      } finally {
-        dataKey.fill(0);
-      }
+      const plaintext = open({ ciphertext, associatedData, recordVersion });
+      opened.set(ciphertext, { associatedData, recordVersion, plaintext });
+      return plaintext;
     },
 
     rewrap({ ciphertext, recordVersion, nextRecordVersion }) {

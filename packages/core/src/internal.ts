@@ -11,7 +11,7 @@
  *   preflight (`validatePost`), and the text measures they count with.
  */
 export * from './token-store-support.js';
-export { runWithPublishContext, getPublishContext, type PublishContext } from './publish-context.js';
+export { runWithPublishContext, getPublishContext, isCheckedByCore, type PublishContext } from './publish-context.js';
 export {
   CAPABILITY_RULES,
   capabilityRuleId,

@@ -10,7 +10,7 @@ import {
   writeGrant,
 } from './grants.js';
 import type { LetmepostContext } from './letmepost-context.js';
-import { decodeRecord, encodeRecord, isStoreConflict, listAllEntries, openField, storeKeys } from './store-layout.js';
+import { decodeRecord, decodeRecordValue, encodeRecord, isStoreConflict, listAllEntries, openField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
 /** Long enough to migrate a workspace of a few thousand accounts. */
@@ -49,12 +49,8 @@ const versionProbeSchema = z.object({ v: z.number() });
 
 /** Whether a stored account entry is a record of the previous release (`v: 1`). */
 export function isLegacyAccountEntry(entry: StoreEntry): boolean {
-  try {
-    const probe = versionProbeSchema.safeParse(JSON.parse(entry.value));
-    return probe.success && probe.data.v === 1;
-  } catch {
-    return false;
-  }
+  const probe = decodeRecordValue({ value: entry.value, schema: versionProbeSchema });
+  return probe.success && probe.data.v === 1;
 }
 
 interface LegacyAccount {

@@ -20,3 +20,22 @@ export function runWithPublishContext<T>(context: PublishContext, fn: () => T): 
 export function getPublishContext(): PublishContext | undefined {
   return storage.getStore();
 }
+
+/**
+ * Marks a call core makes to a provider method with input core has just parsed itself (a
+ * publish's post, per-request credentials and target options), so the provider's boundary
+ * (provider-utils' `defineProvider`) need not parse them again, while a direct caller's input
+ * always is. The mark is a property under a symbol private to this module, set on the options
+ * object core builds for the call: a caller of the provider cannot make one.
+ */
+const CHECKED_BY_CORE = Symbol('letmepost.checkedByCore');
+
+export function markCheckedByCore<T extends object>(callOptions: T): T {
+  (callOptions as Record<symbol, unknown>)[CHECKED_BY_CORE] = true;
+  return callOptions;
+}
+
+/** Whether a provider method's options come from core with input it parsed (`markCheckedByCore`). */
+export function isCheckedByCore(callOptions: unknown): boolean {
+  return typeof callOptions === 'object' && callOptions !== null && (callOptions as Record<symbol, unknown>)[CHECKED_BY_CORE] === true;
+}

@@ -23,7 +23,7 @@ import { randomBase64Url, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
-import { runWithPublishContext } from './publish-context.js';
+import { markCheckedByCore, runWithPublishContext } from './publish-context.js';
 import { storeIdSchema } from './store-layout.js';
 import type { PublishResult } from './publish-result.js';
 import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
@@ -606,14 +606,18 @@ async function publishTarget({
 
     const send = (sendAuth: PublishAuth<unknown>): Promise<ProviderPublishResult> => {
       sent = true;
-      return provider.publish({
-        post: providerPost,
-        auth: sendAuth,
-        options: target.options,
-        ...(signal !== undefined && { signal }),
-        onProgress: (event) =>
-          emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
-      });
+      // The post, the credentials and the options were parsed by this publish (the staged post
+      // is core's own copy of it), so the provider's boundary does not parse them again.
+      return provider.publish(
+        markCheckedByCore({
+          post: providerPost,
+          auth: sendAuth,
+          options: target.options,
+          ...(signal !== undefined && { signal }),
+          onProgress: (event: MediaProgressEvent) =>
+            emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
+        }),
+      );
     };
 
     let outcome: ProviderPublishResult;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createBoundedCache, deepFreeze, type BoundedCache } from './bounded-cache.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { StoreEntry, TokenStore } from './token-store.js';
@@ -172,6 +173,17 @@ export function nextVersion({ expectedVersion }: { expectedVersion: number | nul
   return expectedVersion === null ? 1 : expectedVersion + 1;
 }
 
+/**
+ * Fields opened and parsed, per cipher, by envelope: every publish to an account opens the same
+ * sealed tokens until they change (a new envelope). Per cipher, so the values go with the
+ * letmepost instance that opened them; frozen, since every reader shares them.
+ */
+const openedFields = new WeakMap<
+  FieldCipher,
+  BoundedCache<string, { associatedData: string; recordVersion: number | undefined; schema: z.ZodType<unknown>; value: unknown }>
+>();
+const OPENED_FIELDS_MAX = 1024;
+
 export function openField<T>({
   cipher,
   key,
@@ -188,9 +200,41 @@ export function openField<T>({
   /** The store version the record was read at (version-bound seals need it). */
   recordVersion?: number;
 }): T {
+  const associatedData = fieldAssociatedData({ key, field });
+  let opened = openedFields.get(cipher);
+  if (opened === undefined) {
+    opened = createBoundedCache({ max: OPENED_FIELDS_MAX });
+    openedFields.set(cipher, opened);
+  }
+  const known = opened.get(ciphertext);
+  if (known !== undefined && known.associatedData === associatedData && known.recordVersion === recordVersion && known.schema === schema) {
+    return known.value as T;
+  }
+  const value = deepFreeze(openAndParse({ cipher, key, field, ciphertext, schema, recordVersion, associatedData }));
+  opened.set(ciphertext, { associatedData, recordVersion, schema, value });
+  return value;
+}
+
+function openAndParse<T>({
+  cipher,
+  key,
+  field,
+  ciphertext,
+  schema,
+  recordVersion,
+  associatedData,
+}: {
+  cipher: FieldCipher;
+  key: string;
+  field: string;
+  ciphertext: string;
+  schema: z.ZodType<T>;
+  recordVersion: number | undefined;
+  associatedData: string;
+}): T {
   const plaintext = cipher.decrypt({
     ciphertext,
-    associatedData: fieldAssociatedData({ key, field }),
+    associatedData,
     ...(recordVersion !== undefined && { recordVersion }),
   });
   let parsed: unknown;
@@ -210,7 +254,36 @@ export function encodeRecord(value: unknown): string {
 }
 
 /** Parses a record read from the store; a record core cannot read is a store problem, not input. */
+/**
+ * Record values decoded, by the stored text: a publish reads the same account, index and grant
+ * records every time until one is written again (new text). Frozen, since every reader shares
+ * them; a change is made by writing a new record.
+ */
+const decodedRecords = createBoundedCache<string, Array<{ schema: z.ZodType<unknown>; result: DecodedValue<unknown> }>>({ max: 1024 });
+
+type DecodedValue<T> = { success: true; data: T } | { success: false };
+
+/** A stored record's text parsed as JSON and checked with `schema`, or `success: false`. Never throws. */
+export function decodeRecordValue<T>({ value, schema }: { value: string; schema: z.ZodType<T> }): DecodedValue<T> {
+  const known = decodedRecords.get(value);
+  const hit = known?.find((decoded) => decoded.schema === schema);
+  if (hit !== undefined) return hit.result as DecodedValue<T>;
+  let result: DecodedValue<T>;
+  try {
+    const parsed = schema.safeParse(JSON.parse(value));
+    result = parsed.success ? { success: true, data: deepFreeze(parsed.data) } : { success: false };
+  } catch {
+    result = { success: false };
+  }
+  if (known === undefined) decodedRecords.set(value, [{ schema, result }]);
+  else known.push({ schema, result });
+  return result;
+}
+
 export function decodeRecord<T>({ entry, schema }: { entry: StoreEntry; schema: z.ZodType<T> }): T {
+  const decoded = decodeRecordValue({ value: entry.value, schema });
+  if (decoded.success) return decoded.data;
+  // Not decodable: worked out again, for the message.
   let parsed: unknown;
   try {
     parsed = JSON.parse(entry.value);

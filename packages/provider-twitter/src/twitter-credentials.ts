@@ -45,7 +45,8 @@ export function resolveTwitterAuth(auth: PublishAuth<TwitterCredentials>): Twitt
       username: auth.account.username,
     };
   }
-  const credentials = parseTwitterCredentials(auth.credentials);
+  // The provider's boundary (defineProvider) parsed them, or core did just before.
+  const { credentials } = auth;
   return {
     http: {
       oauth1: {

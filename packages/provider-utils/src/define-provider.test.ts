@@ -1,4 +1,5 @@
-import { LetmepostError, type ProviderCapabilities } from '@letmepost/core';
+import { randomBytes } from 'node:crypto';
+import { createLetmepost, LetmepostError, memoryTokenStore, type ProviderCapabilities } from '@letmepost/core';
 import { runWithPublishContext } from '@letmepost/core/internal';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -126,6 +127,49 @@ describe('defineProvider', () => {
     const result = await runWithPublishContext({ dryRun: false }, () => provider.publish({ post: { text: 'forbidden and long' }, auth, options: {} }));
     expect(result.status).toBe('published');
     expect(calls.map((call) => call.method)).toEqual(['publish']);
+  });
+
+  test("core's own publish call reaches the method without a second parse of its credentials; a direct call is parsed", async () => {
+    let credentialParses = 0;
+    const create = defineProvider({
+      id: 'mastodon',
+      displayName: 'Example',
+      settingsSchema: baseProviderSettingsSchema,
+      credentialSchema: z
+        .object({ accessToken: z.string().min(1, 'is required') })
+        .strict()
+        .transform((credentials) => {
+          credentialParses += 1;
+          return credentials;
+        }),
+      accountSchema: z.object({}),
+      optionsSchema: z.object({}).strict(),
+      auth: { kind: 'credentials' },
+      capabilities,
+      createContext: () => ({}),
+      methods: {
+        validate: () => [],
+        publish: async ({ auth }) => ({ status: 'published', postId: auth.type === 'credentials' ? auth.credentials.accessToken : '', warnings: [] }),
+      },
+    });
+    const provider = create();
+    const letmepost = createLetmepost({
+      providers: [provider],
+      store: memoryTokenStore(),
+      encryptionKey: randomBytes(32).toString('base64'),
+      baseUrl: 'https://app.example.com',
+    });
+    const [result] = await letmepost.publish({ post: { text: 'hi' }, targets: [{ platform: 'mastodon', credentials: { accessToken: 'core' } }] });
+    expect(result).toMatchObject({ status: 'published', postId: 'core' });
+    expect(credentialParses).toBe(1);
+
+    const direct = await provider.publish({ post: { text: 'hi' }, auth: { type: 'credentials', credentials: { accessToken: 'direct' } }, options: {} });
+    expect(direct.postId).toBe('direct');
+    expect(credentialParses).toBe(2);
+    // The same call with every visible field core's has is still a direct call.
+    await expect(
+      provider.publish({ post: { text: 'hi' }, auth: { type: 'credentials', credentials: { accessToken: '' } }, options: {}, onProgress: () => {} }),
+    ).rejects.toMatchObject({ code: 'validation_failed', field: 'credentials.accessToken' });
   });
 
   test('validate reports bad options as <id>.options.invalid and still checks the post', () => {

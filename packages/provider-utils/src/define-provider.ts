@@ -8,7 +8,7 @@ import {
   type PublishAuth,
   type ValidationIssue,
 } from '@letmepost/core';
-import { getPublishContext, validatePost } from '@letmepost/core/internal';
+import { getPublishContext, isCheckedByCore, validatePost } from '@letmepost/core/internal';
 import type { z } from 'zod';
 import { platformName } from './http-error.js';
 
@@ -70,7 +70,8 @@ export interface ProviderDefinition<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIA
  *   per-request credentials (in `auth`, and `connectWithCredentials`'s `credentials`) and
  *   `publish`'s options are parsed again (`validation_failed` naming `credentials.<field>` /
  *   `options.<field>`); `publish` outside core's preflight runs `validatePost` and refuses an
- *   invalid post before any request (`preflight_failed`);
+ *   invalid post before any request (`preflight_failed`). Core's own publish call carries input
+ *   core parsed a moment earlier and is marked so (`isCheckedByCore`): it is not parsed again;
  * - `validate` reports unparseable options as `<id>.options.invalid` issues (and still checks
  *   the post, against the default options).
  * `defaultClient` comes from `settings.clientId`/`clientSecret`.
@@ -105,14 +106,16 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
     for (const [name, method] of Object.entries(definition.methods) as [string, ((options: object) => unknown) | undefined][]) {
       if (method === undefined) continue;
       provider[name] = (options: Record<string, unknown> = {}) => {
+        // Core's own calls carry input it parsed a moment earlier; every other call is checked.
+        if (isCheckedByCore(options)) return method({ ...options, context });
         let checked: Record<string, unknown>;
         try {
-          checked = boundary({ name, options });
+          checked = boundary({ name, options, context });
         } catch (error) {
           // Only asynchronous methods carry credentials or options to check: they reject.
           return Promise.reject(error);
         }
-        return method({ ...checked, context });
+        return method(checked);
       };
     }
     provider.validate = (options: { options?: unknown }) => {
@@ -129,10 +132,12 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
     // options; inside core's publish (a publish context is active) the post was checked already.
     const publish = typed.publish;
     provider.publish = (options: Parameters<typeof publish>[0]) => {
+      // Core's own call: it parsed the credentials and options and ran the preflight already.
+      if (isCheckedByCore(options)) return publish(options);
       if (getPublishContext() !== undefined) return publish(options);
       let checked: Record<string, unknown>;
       try {
-        checked = boundary({ name: 'publish', options: options as unknown as Record<string, unknown> });
+        checked = boundary({ name: 'publish', options: options as unknown as Record<string, unknown>, context });
       } catch (error) {
         return Promise.reject(error);
       }
@@ -143,7 +148,8 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
         ...(options.auth.type === 'account' && { account: options.auth.account }),
       });
       if (issues.length > 0) return Promise.reject(preflightError({ platform: definition.id, issues }));
-      return publish(options);
+      // Checked once: straight to the definition's method, not through the wrapper that would check again.
+      return (definition.methods.publish as (options: object) => ReturnType<typeof publish>)(checked);
     };
     return typed;
   };
@@ -199,15 +205,16 @@ export function parseProviderInput<T>(options: { platform: PlatformId; schema: z
   });
 }
 
+/** Checks what a call hands over and returns the method's options, `context` added. */
 function createBoundary(definition: {
   platform: PlatformId;
   credentialSchema: z.ZodType<unknown>;
   optionsSchema: z.ZodType<unknown>;
-}): (call: { name: string; options: Record<string, unknown> }) => Record<string, unknown> {
+}): (call: { name: string; options: Record<string, unknown>; context: unknown }) => Record<string, unknown> {
   const { platform } = definition;
   const parse = <T>(schema: z.ZodType<T>, value: unknown, field: string): T => parseProviderInput({ platform, schema, value, field });
-  return ({ name, options: callOptions }) => {
-    const checked: Record<string, unknown> = { ...callOptions };
+  return ({ name, options: callOptions, context }) => {
+    const checked: Record<string, unknown> = { ...callOptions, context };
     const auth = callOptions.auth as PublishAuth<unknown> | undefined;
     if (auth?.type === 'credentials') {
       checked.auth = { type: 'credentials', credentials: parse(definition.credentialSchema, auth.credentials, 'credentials') };

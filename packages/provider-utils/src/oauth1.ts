@@ -64,7 +64,7 @@ export function oauth1SignatureBaseString(options: Omit<OAuth1SignatureOptions, 
   // Only read here, so a URL the caller already parsed is used as it is.
   const url = typeof options.url === 'string' ? new URL(options.url) : options.url;
   // Encoded as they are collected; `searchParams` is only built when there is a query.
-  const pairs: Array<readonly [string, string]> = [];
+  const pairs: EncodedPair[] = [];
   const add = (name: string, value: string): void => {
     pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
   };
@@ -74,49 +74,100 @@ export function oauth1SignatureBaseString(options: Omit<OAuth1SignatureOptions, 
     add(name, value);
   }
   if (options.bodyParameters) for (const [name, value] of toPairs(options.bodyParameters)) add(name, value);
-  pairs.sort(compareEncodedPairs);
+  return baseStringFromEncodedPairs({ method: options.method, url, pairs });
+}
 
+type EncodedPair = readonly [name: string, value: string];
+
+/**
+ * The base string from parameters that are already percent-encoded. Encoding the normalized
+ * parameter string again only has to turn `%`, `=` and `&` into `%25`, `%3D` and `%26`: every
+ * other character of an encoded pair is unreserved. Doing that per pair spares encoding the
+ * whole string (and a regular-expression pass over it) on every signed request.
+ */
+function baseStringFromEncodedPairs(options: { method: string; url: URL; pairs: EncodedPair[] }): string {
+  const { pairs } = options;
+  pairs.sort(compareEncodedPairs);
   let normalized = '';
-  for (const [name, value] of pairs) normalized += normalized === '' ? `${name}=${value}` : `&${name}=${value}`;
-  return `${options.method.toUpperCase()}&${oauth1PercentEncode(baseStringUri(url))}&${oauth1PercentEncode(normalized)}`;
+  for (let index = 0; index < pairs.length; index += 1) {
+    const [name, value] = pairs[index] as EncodedPair;
+    normalized += `${index === 0 ? '' : '%26'}${escapePercent(name)}%3D${escapePercent(value)}`;
+  }
+  return `${options.method.toUpperCase()}&${encodedBaseStringUri(options.url)}&${normalized}`;
+}
+
+function escapePercent(encoded: string): string {
+  return encoded.includes('%') ? encoded.replaceAll('%', '%25') : encoded;
 }
 
 /** By encoded name, then by encoded value (RFC 5849 section 3.4.1.3.2). */
-function compareEncodedPairs(left: readonly [string, string], right: readonly [string, string]): number {
+function compareEncodedPairs(left: EncodedPair, right: EncodedPair): number {
   return left[0] === right[0] ? compareBytes(left[1], right[1]) : compareBytes(left[0], right[0]);
 }
 
 /** HMAC-SHA1 signature (RFC 5849 section 3.4.2), base64. */
 export function oauth1Signature(options: OAuth1SignatureOptions): string {
-  const key = `${oauth1PercentEncode(options.credentials.consumerSecret)}&${oauth1PercentEncode(
-    options.credentials.tokenSecret ?? '',
-  )}`;
-  return createHmac('sha1', key).update(oauth1SignatureBaseString(options)).digest('base64');
+  return hmacSha1({ credentials: options.credentials, baseString: oauth1SignatureBaseString(options) });
 }
+
+function hmacSha1(options: { credentials: OAuth1Credentials; baseString: string }): string {
+  const { credentials } = options;
+  const key = `${oauth1PercentEncode(credentials.consumerSecret)}&${oauth1PercentEncode(credentials.tokenSecret ?? '')}`;
+  return createHmac('sha1', key).update(options.baseString).digest('base64');
+}
+
+// The protocol parameters every header carries, by name already sorted: they are unreserved
+// characters only, so their encoded form is their own.
+const SIGNATURE_METHOD = 'HMAC-SHA1';
+const VERSION = '1.0';
 
 /** A complete `Authorization: OAuth ...` header value for one request. */
 export function oauth1AuthorizationHeader(options: OAuth1AuthorizationHeaderOptions): string {
-  const oauthParameters: Record<string, string> = {
-    oauth_consumer_key: options.credentials.consumerKey,
-    oauth_nonce: options.nonce ?? randomNonce(),
-    oauth_signature_method: 'HMAC-SHA1',
-    oauth_timestamp: String(options.timestamp ?? Math.floor(Date.now() / 1000)),
-    oauth_version: '1.0',
-    ...(options.credentials.token === undefined ? {} : { oauth_token: options.credentials.token }),
-    ...options.extraOAuthParameters,
-  };
-  const signature = oauth1Signature({
-    method: options.method,
-    url: options.url,
-    credentials: options.credentials,
-    oauthParameters,
-    ...(options.bodyParameters === undefined ? {} : { bodyParameters: options.bodyParameters }),
-  });
-  const fields = Object.entries({ ...oauthParameters, oauth_signature: signature })
-    .sort(([nameA], [nameB]) => compareBytes(nameA, nameB))
-    .map(([name, value]) => `${oauth1PercentEncode(name)}="${oauth1PercentEncode(value)}"`);
-  if (options.realm !== undefined) fields.unshift(`realm="${options.realm.replace(/["\\]/g, '')}"`);
-  return `OAuth ${fields.join(', ')}`;
+  const { credentials } = options;
+  // Name and value as sent (percent-encoded), built once and used for both the base string and
+  // the header.
+  const protocol: Array<readonly [string, string]> = [
+    ['oauth_consumer_key', oauth1PercentEncode(credentials.consumerKey)],
+    ['oauth_nonce', oauth1PercentEncode(options.nonce ?? randomNonce())],
+    ['oauth_signature_method', SIGNATURE_METHOD],
+    ['oauth_timestamp', String(options.timestamp ?? Math.floor(Date.now() / 1000))],
+    ['oauth_version', VERSION],
+  ];
+  if (credentials.token !== undefined) protocol.push(['oauth_token', oauth1PercentEncode(credentials.token)]);
+  const extra = options.extraOAuthParameters;
+  if (extra !== undefined) {
+    for (const name in extra) {
+      const encodedName = oauth1PercentEncode(name);
+      const value = oauth1PercentEncode(extra[name] as string);
+      // A later value for the same name replaces the earlier one, as the object spread did.
+      const existing = protocol.findIndex(([known]) => known === encodedName);
+      if (existing === -1) protocol.push([encodedName, value]);
+      else protocol[existing] = [encodedName, value];
+    }
+  }
+
+  const url = typeof options.url === 'string' ? new URL(options.url) : options.url;
+  const pairs: EncodedPair[] = [];
+  if (url.search !== '') for (const [name, value] of url.searchParams) pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
+  for (const pair of protocol) if (pair[0] !== 'oauth_signature' && pair[0] !== 'realm') pairs.push(pair);
+  if (options.bodyParameters) {
+    for (const [name, value] of toPairs(options.bodyParameters)) pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
+  }
+  const signature = hmacSha1({ credentials, baseString: baseStringFromEncodedPairs({ method: options.method, url, pairs }) });
+
+  const fields = protocol.filter(([name]) => name !== 'oauth_signature');
+  fields.push(['oauth_signature', oauth1PercentEncode(signature)]);
+  fields.sort(compareFirst);
+  let header = options.realm === undefined ? 'OAuth ' : `OAuth realm="${options.realm.replace(/["\\]/g, '')}", `;
+  for (let index = 0; index < fields.length; index += 1) {
+    const [name, value] = fields[index] as EncodedPair;
+    header += `${index === 0 ? '' : ', '}${name}="${value}"`;
+  }
+  return header;
+}
+
+function compareFirst(left: EncodedPair, right: EncodedPair): number {
+  return compareBytes(left[0], right[0]);
 }
 
 function toPairs(parameters: OAuth1Parameters): ReadonlyArray<readonly [string, string]> {
@@ -126,9 +177,20 @@ function toPairs(parameters: OAuth1Parameters): ReadonlyArray<readonly [string, 
 }
 
 // RFC 5849 section 3.4.1.2: scheme and host lowercase, default ports dropped, no query/fragment.
-function baseStringUri(url: URL): string {
-  // WHATWG URL already lowercases scheme and host and drops default ports.
-  return `${url.protocol}//${url.host}${url.pathname}`;
+// WHATWG URL already lowercases scheme and host and drops default ports. A client signs for a
+// handful of endpoints, so their encoded form is kept (a bounded map, cleared when full).
+const encodedUris = new Map<string, string>();
+const ENCODED_URIS_MAX = 256;
+
+function encodedBaseStringUri(url: URL): string {
+  const uri = `${url.protocol}//${url.host}${url.pathname}`;
+  let encoded = encodedUris.get(uri);
+  if (encoded === undefined) {
+    encoded = oauth1PercentEncode(uri);
+    if (encodedUris.size >= ENCODED_URIS_MAX) encodedUris.clear();
+    encodedUris.set(uri, encoded);
+  }
+  return encoded;
 }
 
 // Parameters are sorted by byte value of their encoded form; after percent-encoding every

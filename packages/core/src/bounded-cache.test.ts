@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createBoundedCache, deepFreeze } from './bounded-cache.js';
+
+describe('createBoundedCache', () => {
+  it('keeps at most max entries, dropping the least recently used', () => {
+    const cache = createBoundedCache<string, number>({ max: 2 });
+    cache.set('a', 1);
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1); // a is now the most recent use
+    cache.set('c', 3);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    expect(cache.get('c')).toBe(3);
+    cache.set('a', 10); // replacing a value does not evict another
+    expect(cache.get('c')).toBe(3);
+    expect(cache.get('a')).toBe(10);
+  });
+});
+
+describe('deepFreeze', () => {
+  it('freezes nested objects and arrays', () => {
+    const value = deepFreeze({ tokens: { accessToken: 'a', scopes: ['x'] } });
+    expect(() => {
+      (value.tokens as { accessToken: string }).accessToken = 'b';
+    }).toThrow(TypeError);
+    expect(() => (value.tokens.scopes as string[]).push('y')).toThrow(TypeError);
+  });
+});
