@@ -151,6 +151,13 @@ export async function findAccount({
   accountId: string;
   workspaceId?: string;
 }): Promise<LoadedAccount | null> {
+  if (workspaceId !== undefined) {
+    // The workspace names the record's key: one read fewer than through the id index (on every
+    // publish). Equivalent, since a record is written after its index entry and removed before
+    // it, and an index entry without a record is treated as absent.
+    const loaded = await readAccountAt({ context, key: storeKeys.account({ workspaceId, accountId }), workspaceId });
+    return loaded !== null && loaded.record.id === accountId && loaded.record.workspaceId === workspaceId ? loaded : null;
+  }
   const indexEntry = await context.store.get(storeKeys.accountIndex({ accountId }));
   if (indexEntry === null) return null;
   const index = decodeRecord({ entry: indexEntry, schema: accountIndexSchema });

@@ -2,18 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { createBoundedCache, deepFreeze } from './bounded-cache.js';
 
 describe('createBoundedCache', () => {
-  it('keeps at most max entries, dropping the least recently used', () => {
+  it('keeps at most max entries, dropping the oldest', () => {
     const cache = createBoundedCache<string, number>({ max: 2 });
     cache.set('a', 1);
     cache.set('b', 2);
-    expect(cache.get('a')).toBe(1); // a is now the most recent use
+    cache.set('a', 10); // replacing a value neither evicts another nor grows the map
+    expect(cache.get('b')).toBe(2);
     cache.set('c', 3);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(1);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBe(2);
     expect(cache.get('c')).toBe(3);
-    cache.set('a', 10); // replacing a value does not evict another
-    expect(cache.get('c')).toBe(3);
-    expect(cache.get('a')).toBe(10);
   });
 });
 

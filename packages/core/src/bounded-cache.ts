@@ -1,7 +1,8 @@
 /**
- * A map that keeps at most `max` entries, dropping the least recently used first. For values
- * that are pure functions of their key (a decoded record, an opened envelope), so a hit is
- * exactly what computing it again would give.
+ * A map that keeps at most `max` entries, dropping the oldest first. For values that are pure
+ * functions of their key (a decoded record, an opened envelope), so a hit is exactly what
+ * computing it again would give, and a dropped entry only costs computing it once more. Oldest
+ * by insertion, not by use: a hit stays a plain map lookup.
  */
 export interface BoundedCache<KEY, VALUE> {
   get(key: KEY): VALUE | undefined;
@@ -11,16 +12,9 @@ export interface BoundedCache<KEY, VALUE> {
 export function createBoundedCache<KEY, VALUE>({ max }: { max: number }): BoundedCache<KEY, VALUE> {
   const entries = new Map<KEY, VALUE>();
   return {
-    get(key) {
-      const value = entries.get(key);
-      if (value !== undefined) {
-        // Moved to the end: Map iterates in insertion order, so the first key is the oldest use.
-        entries.delete(key);
-        entries.set(key, value);
-      }
-      return value;
-    },
+    get: (key) => entries.get(key),
     set(key, value) {
+      // Map iterates in insertion order, so the first key is the oldest.
       if (!entries.has(key) && entries.size >= max) entries.delete(entries.keys().next().value as KEY);
       entries.set(key, value);
     },

@@ -1,4 +1,5 @@
 import type { PlatformId } from './platform-id.js';
+import { markCheckedByCore } from './publish-context.js';
 import { postItems, type Media, type Post } from './post.js';
 import type { ProviderAccount } from './account.js';
 import type { AnyProvider, ProviderCapabilities, ValidationIssue } from './provider.js';
@@ -181,16 +182,31 @@ function checkMedia(options: {
  * One issue per rule and field: a provider that re-checks a canonical rule on the text as it
  * renders it does not report it twice. What core's publish preflight runs.
  */
-export function validatePost(options: {
+export function validatePost(options: { provider: AnyProvider; post: Post; options: unknown; account?: ProviderAccount }): ValidationIssue[] {
+  return validateWith({ ...options, checkedByCore: false });
+}
+
+/**
+ * `validatePost` for core's own preflight, whose post and options it parsed itself: the call to
+ * the provider's `validate` is marked so (`markCheckedByCore`), and the provider's boundary does
+ * not parse the options again. Not exported from `@letmepost/core/internal`.
+ */
+export function validateCheckedPost(options: { provider: AnyProvider; post: Post; options: unknown; account?: ProviderAccount }): ValidationIssue[] {
+  return validateWith({ ...options, checkedByCore: true });
+}
+
+function validateWith(options: {
   provider: AnyProvider;
   post: Post;
   options: unknown;
   account?: ProviderAccount;
+  checkedByCore: boolean;
 }): ValidationIssue[] {
   const { provider, post, account } = options;
   const capabilities = provider.capabilitiesFor?.({ ...(account !== undefined && { account }), post }) ?? provider.capabilities;
   const generic = checkCapabilities({ platform: provider.id, capabilities, post });
-  const specific = provider.validate({ post, options: options.options, ...(account !== undefined && { account }) });
+  const call = { post, options: options.options, ...(account !== undefined && { account }) };
+  const specific = provider.validate(options.checkedByCore ? markCheckedByCore(call) : call);
   if (specific.length === 0) return generic;
   const seen = new Set(generic.map((issue) => `${issue.rule}\0${issue.field ?? ''}`));
   const issues = [...generic];

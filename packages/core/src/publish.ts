@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { findAccount, platformSchema, toProviderAccount, workspaceIdSchema, type LoadedAccount } from './accounts.js';
-import { validatePost } from './check-capabilities.js';
+import { validateCheckedPost } from './check-capabilities.js';
 import { canonicalJson, findCompletedPublish, hashPublishPayload, runIdempotentPublish } from './idempotency.js';
 import {
   billableItemCount,
@@ -22,6 +22,7 @@ import { pullsMedia, releaseStagedMedia, stagePostMedia, stagingIssues } from '.
 import { randomBase64Url, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
+import { quickPost, quickPublishOptions } from './publish-input.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
 import { markCheckedByCore, runWithPublishContext } from './publish-context.js';
 import { storeIdSchema } from './store-layout.js';
@@ -92,7 +93,7 @@ const targetSchema = z
     }
   });
 
-const publishOptionsSchema = z.object({
+export const publishOptionsSchema = z.object({
   workspaceId: workspaceIdSchema.optional(),
   post: z.unknown(),
   targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
@@ -130,9 +131,7 @@ export function createPublish({
   refresher: Refresher;
 }): (options: PublishOptions) => Promise<PublishResult[]> {
   return async (options) => {
-    const shape = publishOptionsSchema.safeParse(options);
-    if (!shape.success) throw validationFailed({ issues: issuesFromZod({ error: shape.error }) });
-    const input = shape.data;
+    const input = quickPublishOptions(options) ?? parsePublishOptions(options);
     const dryRun = input.dryRun ?? false;
 
     // Providers' HTTP layer reads this: during a dry run it refuses every request that could write.
@@ -140,7 +139,8 @@ export function createPublish({
       { dryRun, ...(input.workspaceId !== undefined && { workspaceId: input.workspaceId }) },
       async () => {
         const issues: LetmepostErrorIssue[] = [];
-        const parsedPost = postSchema.safeParse(input.post);
+        const quickPostValue = quickPost(input.post);
+        const parsedPost = quickPostValue !== undefined ? { success: true as const, data: quickPostValue } : postSchema.safeParse(input.post);
         if (!parsedPost.success) issues.push(...issuesFromZod({ error: parsedPost.error, pathPrefix: 'post' }));
 
         // A retry of a request that already finished gets its answer before anything else is
@@ -218,6 +218,12 @@ export function createPublish({
   };
 }
 
+function parsePublishOptions(options: unknown): z.infer<typeof publishOptionsSchema> {
+  const shape = publishOptionsSchema.safeParse(options);
+  if (!shape.success) throw validationFailed({ issues: issuesFromZod({ error: shape.error }) });
+  return shape.data;
+}
+
 async function resolveTargets({
   context,
   targets,
@@ -229,6 +235,10 @@ async function resolveTargets({
   workspaceId: string | undefined;
   issues: LetmepostErrorIssue[];
 }): Promise<ResolvedTarget[]> {
+  if (targets.length === 1) {
+    const resolved = await resolveTarget({ context, target: targets[0] as ParsedTarget, index: 0, workspaceId, issues });
+    return resolved === undefined ? [] : [resolved];
+  }
   // Looked up concurrently, reported in target order.
   const perTarget = targets.map((): LetmepostErrorIssue[] => []);
   const resolved = await Promise.all(
@@ -385,11 +395,11 @@ function parseTargetOptions({
 const refusesNoOptions = new WeakSet<AnyProvider>();
 
 function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
-  let found: ReturnType<typeof validatePost>;
+  let found: ReturnType<typeof validateCheckedPost>;
   try {
     // The account decides some limits (X Premium); per-request credentials have none stored.
     const account = target.loaded === undefined ? undefined : toProviderAccount(target.loaded.record);
-    found = validatePost({ provider: target.provider, post, options: target.options, ...(account !== undefined && { account }) });
+    found = validateCheckedPost({ provider: target.provider, post, options: target.options, ...(account !== undefined && { account }) });
   } catch (error) {
     return [
       {
@@ -436,7 +446,8 @@ async function publishAll({
 
   // Targets are distinct accounts (duplicates were refused), so they go out together; a host or
   // platform limit, where set, queues the rest.
-  const overall = createLimiter({ limit: context.publishConcurrency ?? targets.length });
+  const overallLimit = context.publishConcurrency ?? targets.length;
+  const overall = overallLimit >= targets.length ? undefined : createLimiter({ limit: overallLimit });
   const perPlatform = new Map<PlatformId, Limiter>();
   const limiterFor = (platform: PlatformId): Limiter | undefined => {
     const limit = context.platformConcurrency.get(platform);
@@ -451,8 +462,8 @@ async function publishAll({
 
   const run = async (position: number): Promise<void> => {
     const target = targets[position] as ResolvedTarget;
-    const send = (): Promise<PublishResult> =>
-      overall.run(() => publishTarget({ context, refresher, target, post, workspaceId, signal, emit }));
+    const start = (): Promise<PublishResult> => publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
+    const send = overall === undefined ? start : (): Promise<PublishResult> => overall.run(start);
     const platformLimiter = limiterFor(target.platform);
     const result = dryRun
       ? dryRunTarget({ target, post })
@@ -677,6 +688,6 @@ async function publishTarget({
     }
     return result;
   } finally {
-    if (!pendingWithToken) await releaseStagedMedia({ context, platform, staged, workspaceId });
+    if (!pendingWithToken && staged.length > 0) await releaseStagedMedia({ context, platform, staged, workspaceId });
   }
 }

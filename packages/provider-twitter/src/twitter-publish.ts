@@ -48,7 +48,8 @@ export async function publishTwitterPost(options: {
   context: TwitterContext;
   post: Post;
   auth: PublishAuth<TwitterCredentials>;
-  options: unknown;
+  /** Parsed by core or by the provider's boundary. */
+  options: TwitterPublishOptions;
   signal?: AbortSignal;
   onProgress?: (event: MediaProgressEvent) => void;
 }): Promise<ProviderPublishResult> {

@@ -66,13 +66,13 @@ export function twitterMaxWeightedLength(account: ProviderAccount | undefined): 
 export interface TwitterPreflight {
   issues: ValidationIssue[];
   plan: TwitterPostPlan;
-  /** The validated options, `{}` when they are invalid (and `issues` says why). */
   options: TwitterPublishOptions;
 }
 
 interface TwitterValidateOptions {
   post: Post;
-  options: unknown;
+  /** Parsed already: by core, or by the provider's boundary (`defineProvider`) for a direct call. */
+  options: TwitterPublishOptions;
   /** The video cap (`maxVideoBytes` setting). Default X's baseline. */
   maxVideoBytes?: number;
   /** The account posted to: its subscription decides the text limit. */
@@ -95,16 +95,6 @@ export function validateTwitterPost(options: TwitterValidateOptions): Validation
  */
 export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPreflight {
   const issues: ValidationIssue[] = [];
-  const parsedOptions = twitterOptionsSchema.safeParse(options.options ?? {});
-  if (!parsedOptions.success) {
-    for (const issue of parsedOptions.error.issues) {
-      issues.push({
-        rule: 'twitter.options.invalid',
-        field: ['options', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-      });
-    }
-  }
 
   const { post } = options;
   const plan = convertToTwitterPost({ post });
@@ -139,7 +129,7 @@ export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPr
       issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media`, maxVideoBytes: options.maxVideoBytes }));
     }
   }
-  return { issues, plan, options: parsedOptions.success ? parsedOptions.data : {} };
+  return { issues, plan, options: options.options };
 }
 
 function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; maxVideoBytes?: number }): ValidationIssue[] {

@@ -120,6 +120,8 @@ export function defineProvider<SETTINGS_INPUT, SETTINGS, CONTEXT, CREDENTIALS, O
     }
     provider.validate = (options: { options?: unknown }) => {
       const validate = definition.methods.validate as (options: object) => ValidationIssue[];
+      // Core's preflight hands over the options it parsed for this publish.
+      if (isCheckedByCore(options)) return validate({ ...options, context });
       const parsed = definition.optionsSchema.safeParse(options.options ?? {});
       if (parsed.success) return validate({ ...options, options: parsed.data, context });
       // Bad options are issues, not a throw; the post is still checked, against the defaults.

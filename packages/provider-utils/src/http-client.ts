@@ -857,7 +857,22 @@ function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
   return copy;
 }
 
+// A client calls a handful of endpoints, most without a query: their parsed URL is kept
+// (bounded, cleared when full) instead of parsing the same string on every request. Shared, so
+// never changed: a request with a query gets its own copy.
+const parsedUrls = new Map<string, URL>();
+const PARSED_URLS_MAX = 256;
+
 function buildUrl(options: Pick<HttpRequestOptions, 'url' | 'query'>): URL {
+  if (!options.query && typeof options.url === 'string') {
+    let parsed = parsedUrls.get(options.url);
+    if (parsed === undefined) {
+      parsed = new URL(options.url);
+      if (parsedUrls.size >= PARSED_URLS_MAX) parsedUrls.clear();
+      parsedUrls.set(options.url, parsed);
+    }
+    return parsed;
+  }
   const url = new URL(options.url);
   if (options.query) {
     for (const [name, value] of Object.entries(options.query)) {

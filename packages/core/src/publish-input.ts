@@ -1,0 +1,111 @@
+import { PLATFORM_IDS, type PlatformId } from './platform-id.js';
+import type { PublishProgressEvent } from './publish.js';
+import type { Post } from './post.js';
+import { isWellFormedText } from './store-layout.js';
+
+/**
+ * Every publish checks its options and its post at the boundary with zod (`publishOptionsSchema`,
+ * `postSchema` in publish.ts); zod decides what is valid and words every error. Most calls are
+ * one plain shape: a workspace, a few targets, a text post. For those, a direct check accepts the
+ * input without zod's general machinery, which on a publish path that runs cold (a server
+ * publishing now and then) cost more than the rest of core's work together. It accepts only a
+ * subset of what the schemas accept and gives the values zod would; anything else (any problem,
+ * media, a thread, a link, an unusual object) answers `undefined` and goes to zod.
+ * `publish-input.test.ts` compares both on generated inputs.
+ */
+
+const OPTION_KEYS = new Set(['workspaceId', 'post', 'targets', 'idempotencyKey', 'dryRun', 'signal', 'onProgress']);
+const TARGET_KEYS = new Set(['accountId', 'platform', 'credentials', 'options']);
+const POST_KEYS = new Set(['text', 'replyTo', 'firstComment']);
+const PLATFORMS: ReadonlySet<string> = new Set(PLATFORM_IDS);
+
+export interface QuickTarget {
+  accountId?: string;
+  platform?: PlatformId;
+  credentials?: unknown;
+  options?: unknown;
+}
+
+export interface QuickPublishOptions {
+  workspaceId?: string;
+  post?: unknown;
+  targets: QuickTarget[];
+  idempotencyKey?: string;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  // Typed as core calls it; the check only asks for a function, as the schema does.
+  onProgress?: (event: PublishProgressEvent) => void;
+}
+
+export function quickPublishOptions(value: unknown): QuickPublishOptions | undefined {
+  // The schema's `post: z.unknown()` wants the key present, even when its value is undefined.
+  if (!isPlainObject(value) || !hasOnlyKeys(value, OPTION_KEYS) || !Object.hasOwn(value, 'post')) return undefined;
+  const { workspaceId, post, targets, idempotencyKey, dryRun, signal, onProgress } = value;
+  if (workspaceId !== undefined && !isStoreId(workspaceId, 256)) return undefined;
+  if (idempotencyKey !== undefined && !isStoreId(idempotencyKey, 255)) return undefined;
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') return undefined;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) return undefined;
+  if (onProgress !== undefined && typeof onProgress !== 'function') return undefined;
+  if (!Array.isArray(targets) || targets.length < 1 || targets.length > 100) return undefined;
+  const quickTargets: QuickTarget[] = [];
+  for (const target of targets as unknown[]) {
+    const quick = quickTarget(target);
+    if (quick === undefined) return undefined;
+    quickTargets.push(quick);
+  }
+  return {
+    ...(workspaceId !== undefined && { workspaceId: workspaceId as string }),
+    ...(post !== undefined && { post }),
+    targets: quickTargets,
+    ...(idempotencyKey !== undefined && { idempotencyKey: idempotencyKey as string }),
+    ...(dryRun !== undefined && { dryRun: dryRun as boolean }),
+    ...(signal !== undefined && { signal: signal as AbortSignal }),
+    ...(onProgress !== undefined && { onProgress: onProgress as (event: PublishProgressEvent) => void }),
+  };
+}
+
+function quickTarget(value: unknown): QuickTarget | undefined {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, TARGET_KEYS)) return undefined;
+  const { accountId, platform, credentials, options } = value;
+  if (accountId !== undefined && !isStoreId(accountId, 256)) return undefined;
+  if (platform !== undefined && !(typeof platform === 'string' && PLATFORMS.has(platform))) return undefined;
+  // The schema's own rule: an account id, or a platform with credentials, never both.
+  if (accountId !== undefined ? credentials !== undefined : platform === undefined || credentials === undefined) return undefined;
+  return {
+    ...(accountId !== undefined && { accountId: accountId as string }),
+    ...(platform !== undefined && { platform: platform as PlatformId }),
+    ...(credentials !== undefined && { credentials }),
+    ...(options !== undefined && { options }),
+  };
+}
+
+/** A text post, possibly a reply or with a first comment; a copy, as zod's output is. */
+export function quickPost(value: unknown): Post | undefined {
+  if (!isPlainObject(value) || !hasOnlyKeys(value, POST_KEYS)) return undefined;
+  const { text, replyTo, firstComment } = value;
+  if (typeof text !== 'string') return undefined;
+  if (replyTo !== undefined && !(typeof replyTo === 'string' && replyTo.length >= 1)) return undefined;
+  if (firstComment !== undefined && !(typeof firstComment === 'string' && firstComment.length >= 1)) return undefined;
+  return {
+    text,
+    ...(replyTo !== undefined && { replyTo: replyTo as string }),
+    ...(firstComment !== undefined && { firstComment: firstComment as string }),
+  };
+}
+
+/** An object literal (or `Object.create(null)`): no class instance, array or proxy-like exotic. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Every enumerable key is known and the object's own: no key zod would strip. */
+function hasOnlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const key in value) if (!allowed.has(key) || !Object.hasOwn(value, key)) return false;
+  return true;
+}
+
+function isStoreId(value: unknown, maxLength: number): boolean {
+  return typeof value === 'string' && value.length >= 1 && value.length <= maxLength && isWellFormedText(value);
+}
