@@ -3,13 +3,29 @@
 import { randomBytes } from 'node:crypto';
 import { createLetmepost, memoryTokenStore } from '@letmepost/core';
 import { createTwitter } from '@letmepost/provider-twitter';
+import { approveSandboxConsent } from '@letmepost/sandbox';
 
-export function createBenchLetmepost({ apiBaseUrl }) {
+const BASE_URL = 'https://app.example.com';
+
+export function createBenchLetmepost({ endpoints, app }) {
   return createLetmepost({
-    providers: [createTwitter({ apiBaseUrl })],
+    // The sandbox listens on 127.0.0.1, which X's provider refuses for media URLs unless allowed.
+    providers: [createTwitter({ ...endpoints, ...(app !== undefined && app), allowPrivateNetwork: true })],
     store: memoryTokenStore(),
     encryptionKey: randomBytes(32).toString('base64'),
-    baseUrl: 'https://app.example.com',
+    baseUrl: BASE_URL,
     launchCaps: { twitter: false },
   });
+}
+
+/**
+ * Connects one X account the way a host's user does: the OAuth 2.0 consent (PKCE) against the
+ * loopback X, approved on its consent page, and the callback completed. The tokens are sealed in
+ * the store; every publish to the account reads them from there.
+ */
+export async function connectBenchAccount({ letmepost, workspaceId }) {
+  const started = await letmepost.connect.start({ workspaceId, platform: 'twitter', allowQuickstartCreds: true });
+  const callbackUrl = await approveSandboxConsent({ authorizeUrl: started.url });
+  const [account] = await letmepost.connect.complete({ platform: 'twitter', callbackUrl });
+  return account;
 }

@@ -12,7 +12,15 @@ import { createSecureServer } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import { startSandbox } from '@letmepost/sandbox';
 
-const sandbox = await startSandbox({ port: 0 });
+// The X app the publish benchmark connects an account through (OAuth 2.0 with PKCE, as a host's
+// users connect theirs); its callback is on the bench instance's base URL.
+const twitterApp = {
+  platform: 'twitter',
+  clientId: 'bench-client-id',
+  clientSecret: 'bench-client-secret',
+  redirectUris: ['https://app.example.com/v1/accounts/oauth/twitter/callback'],
+};
+const sandbox = await startSandbox({ port: 0, apps: [twitterApp] });
 const accessToken = 'bench-access-token';
 sandbox.state.accessTokens.set(accessToken, {
   platform: 'twitter',
@@ -72,6 +80,7 @@ process.stdout.write(
     tls: { origin: tlsOrigin, endpoints: throughFront(sandbox.endpoints), caFile: new URL('./fixtures/loopback-cert.pem', import.meta.url).pathname },
     accessToken,
     oauth1Credentials,
+    twitterApp: { clientId: twitterApp.clientId, clientSecret: twitterApp.clientSecret },
   })}\n`,
 );
 process.on('message', (message) => {

@@ -29,7 +29,7 @@ const server = createServer((request, response) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const apiBaseUrl = `http://127.0.0.1:${server.address().port}`;
 
-const letmepost = createBenchLetmepost({ apiBaseUrl });
+const letmepost = createBenchLetmepost({ endpoints: { apiBaseUrl } });
 
 const targetsFor = (count, round) =>
   Array.from({ length: count }, (_, index) => ({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { findAccount, platformSchema, toProviderAccount, workspaceIdSchema, type LoadedAccount } from './accounts.js';
 import { validateCheckedPost } from './check-capabilities.js';
+import { deepFreeze } from './bounded-cache.js';
 import { canonicalJson, findCompletedPublish, hashPublishPayload, runIdempotentPublish } from './idempotency.js';
 import {
   billableItemCount,
@@ -373,26 +374,37 @@ function parseTargetOptions({
   path: string;
   issues: LetmepostErrorIssue[];
 }): { success: true; data: unknown } | { success: false } {
-  // Most targets give no options and most providers' schemas refuse `undefined`: once a provider's
-  // schema has refused it, it is not asked again (a refusal builds a ZodError, on every publish).
-  const refusesUndefined = options === undefined && refusesNoOptions.has(provider);
-  const direct = refusesUndefined ? undefined : provider.optionsSchema.safeParse(options);
-  if (direct?.success) return { success: true, data: direct.data };
+  // Most targets give no options. What a provider's schema makes of "none" is the same every
+  // time (schemas are pure), so it is worked out once per provider and shared, frozen.
+  if (options === undefined) {
+    const known = noOptions.get(provider);
+    if (known !== undefined) return known;
+  }
+  const direct = provider.optionsSchema.safeParse(options);
+  if (direct.success) {
+    if (options === undefined) return remember(provider, direct.data);
+    return { success: true, data: direct.data };
+  }
   // Options are optional for the caller; a provider's object schema with only optional fields
   // still wants an object, so "none given" is tried as `{}` before it counts as a problem.
   if (options === undefined) {
-    refusesNoOptions.add(provider);
     const empty = provider.optionsSchema.safeParse({});
-    if (empty.success) return { success: true, data: empty.data };
+    if (empty.success) return remember(provider, empty.data);
     issues.push(...issuesFromZod({ error: empty.error, pathPrefix: `${path}.options` }));
     return { success: false };
   }
-  issues.push(...issuesFromZod({ error: (direct as z.ZodSafeParseError<unknown>).error, pathPrefix: `${path}.options` }));
+  issues.push(...issuesFromZod({ error: direct.error, pathPrefix: `${path}.options` }));
   return { success: false };
 }
 
-/** Providers whose `optionsSchema` refused `undefined` (schemas are pure, so it always will). */
-const refusesNoOptions = new WeakSet<AnyProvider>();
+function remember(provider: AnyProvider, data: unknown): { success: true; data: unknown } {
+  const result = { success: true as const, data: deepFreeze(data) };
+  noOptions.set(provider, result);
+  return result;
+}
+
+/** Each provider's options for a target that gives none. */
+const noOptions = new WeakMap<AnyProvider, { success: true; data: unknown }>();
 
 function preflight({ target, post }: { target: ResolvedTarget; post: Post }): LetmepostErrorIssue[] {
   let found: ReturnType<typeof validateCheckedPost>;
