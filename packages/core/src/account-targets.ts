@@ -39,28 +39,32 @@ export interface AccountTargetsApi {
   listTargets(options: { workspaceId: string; accountId: string; cursor?: string; signal?: AbortSignal }): Promise<AccountTargetPage>;
 }
 
-const listTargetsSchema = z.object({
-  workspaceId: workspaceIdSchema,
-  accountId: storeIdSchema({ maxLength: 256 }),
-  cursor: z.string().min(1, 'must not be empty').max(4096).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const listTargetsSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema,
+    accountId: storeIdSchema({ maxLength: 256 }),
+    cursor: z.string().min(1, 'must not be empty').max(4096).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
 /** What a provider's `listTargets` must answer; anything else is the platform's answer misread. */
-const targetPageSchema = z.object({
-  targets: z
-    .array(
-      z.object({
-        id: z.string().min(1),
-        name: z.string(),
-        kind: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a lowercase identifier'),
-        options: z.unknown(),
-        details: z.record(z.string(), z.unknown()).optional(),
-      }),
-    )
-    .max(1000),
-  nextCursor: z.string().min(1).max(4096).optional(),
-});
+const targetPageSchema = z.lazy(() =>
+  z.object({
+    targets: z
+      .array(
+        z.object({
+          id: z.string().min(1),
+          name: z.string(),
+          kind: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a lowercase identifier'),
+          options: z.unknown(),
+          details: z.record(z.string(), z.unknown()).optional(),
+        }),
+      )
+      .max(1000),
+    nextCursor: z.string().min(1).max(4096).optional(),
+  }),
+);
 
 export function createAccountTargetsApi({ context, refresher }: { context: LetmepostContext; refresher: Refresher }): AccountTargetsApi {
   return {

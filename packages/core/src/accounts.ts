@@ -56,25 +56,27 @@ const accountKindSchema = z.enum(['person', 'organization', 'page', 'channel', '
  * live on the grant; `tokens` is only present for an account the platform gave tokens of its own
  * (a Facebook Page token), sealed and bound to this record's version.
  */
-export const accountRecordSchema = z.object({
-  v: z.literal(2),
-  id: z.string(),
-  workspaceId: z.string(),
-  /** The account's own platform (publish goes through it); may differ from its grant's. */
-  platform: platformSchema,
-  platformAccountId: z.string(),
-  kind: accountKindSchema.optional(),
-  username: z.string().optional(),
-  displayName: z.string().optional(),
-  avatarUrl: z.string().optional(),
-  profileUrl: z.string().optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  grantId: z.string(),
-  /** Sealed `TokenSet` of the account itself, when the platform issues per-account tokens. */
-  tokens: z.string().optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
+export const accountRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(2),
+    id: z.string(),
+    workspaceId: z.string(),
+    /** The account's own platform (publish goes through it); may differ from its grant's. */
+    platform: platformSchema,
+    platformAccountId: z.string(),
+    kind: accountKindSchema.optional(),
+    username: z.string().optional(),
+    displayName: z.string().optional(),
+    avatarUrl: z.string().optional(),
+    profileUrl: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    grantId: z.string(),
+    /** Sealed `TokenSet` of the account itself, when the platform issues per-account tokens. */
+    tokens: z.string().optional(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  }),
+);
 
 export type AccountRecord = z.infer<typeof accountRecordSchema>;
 

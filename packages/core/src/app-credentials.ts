@@ -57,23 +57,27 @@ export const instanceSchema = z
     message: 'must be a host name with an optional port, like mastodon.social or localhost:3000',
   });
 
-const appCredentialsRecordSchema = z.object({
-  v: z.literal(1),
-  platform: platformSchema,
-  instance: z.string().optional(),
-  clientId: z.string(),
-  /** Sealed string. */
-  clientSecret: z.string(),
-  createdAt: z.number(),
-});
+const appCredentialsRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    platform: platformSchema,
+    instance: z.string().optional(),
+    clientId: z.string(),
+    /** Sealed string. */
+    clientSecret: z.string(),
+    createdAt: z.number(),
+  }),
+);
 
-const putSchema = z.object({
-  workspaceId: workspaceIdSchema,
-  platform: platformSchema,
-  instance: instanceSchema.optional(),
-  clientId: z.string().trim().min(1, 'must not be empty').max(512),
-  clientSecret: z.string().min(1, 'must not be empty').max(4096),
-});
+const putSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema,
+    platform: platformSchema,
+    instance: instanceSchema.optional(),
+    clientId: z.string().trim().min(1, 'must not be empty').max(512),
+    clientSecret: z.string().min(1, 'must not be empty').max(4096),
+  }),
+);
 
 const listSchema = z.object({ workspaceId: workspaceIdSchema });
 const removeSchema = z.object({ workspaceId: workspaceIdSchema, platform: platformSchema, instance: instanceSchema.optional() });

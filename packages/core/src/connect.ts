@@ -127,86 +127,105 @@ export interface ConnectApi {
   }): Promise<Account>;
 }
 
-const connectSessionRecordSchema = z.object({
-  v: z.literal(1),
-  sessionId: z.string(),
-  workspaceId: z.string(),
-  platform: platformSchema,
-  scopes: z.enum(['write', 'extended']),
-  returnTo: z.string().optional(),
-  /** Sealed. */
-  codeVerifier: z.string(),
-  /**
-   * Sealed copy of the app the authorization URL was built for: the token request must use the
-   * same one even if the workspace replaces or deletes its app while the user is consenting.
-   */
-  client: z.string(),
-  clientSource: z.enum(['workspace', 'registered', 'quickstart']),
-  /** Sealed connect params, for providers with a `connectParamsSchema`. */
-  params: z.string().optional(),
-  instance: z.string().optional(),
-  chooseAccounts: z.boolean().optional(),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-});
+const connectSessionRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    sessionId: z.string(),
+    workspaceId: z.string(),
+    platform: platformSchema,
+    scopes: z.enum(['write', 'extended']),
+    returnTo: z.string().optional(),
+    /** Sealed. */
+    codeVerifier: z.string(),
+    /**
+     * Sealed copy of the app the authorization URL was built for: the token request must use the
+     * same one even if the workspace replaces or deletes its app while the user is consenting.
+     */
+    client: z.string(),
+    clientSource: z.enum(['workspace', 'registered', 'quickstart']),
+    /** Sealed connect params, for providers with a `connectParamsSchema`. */
+    params: z.string().optional(),
+    instance: z.string().optional(),
+    chooseAccounts: z.boolean().optional(),
+    createdAt: z.number(),
+    expiresAt: z.number(),
+  }),
+);
 
-const candidateSchema = accountRecordSchema
-  .pick({ platform: true, platformAccountId: true, kind: true, username: true, displayName: true, avatarUrl: true, profileUrl: true })
-  .extend({ existingAccountId: z.string().optional() });
+const candidateSchema = z.lazy(() =>
+  accountRecordSchema
+    .unwrap()
+    .pick({ platform: true, platformAccountId: true, kind: true, username: true, displayName: true, avatarUrl: true, profileUrl: true })
+    .extend({ existingAccountId: z.string().optional() }),
+);
 
-const connectSelectionRecordSchema = z.object({
-  v: z.literal(1),
-  workspaceId: z.string(),
-  /** The platform whose provider issued the grant. */
-  platform: platformSchema,
-  sessionId: z.string(),
-  candidates: z.array(candidateSchema),
-  /** Sealed `SelectionGrant`. */
-  grant: z.string(),
-  createdAt: z.number(),
-  expiresAt: z.number(),
-});
+const connectSelectionRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    workspaceId: z.string(),
+    /** The platform whose provider issued the grant. */
+    platform: platformSchema,
+    sessionId: z.string(),
+    candidates: z.array(candidateSchema),
+    /** Sealed `SelectionGrant`. */
+    grant: z.string(),
+    createdAt: z.number(),
+    expiresAt: z.number(),
+  }),
+);
 
 /** What a selection keeps sealed until the user has chosen: everything persistence needs. */
-const selectionGrantSchema = z.object({
-  tokens: tokenSetSchema,
-  client: clientCredentialsSchema,
-  params: z.unknown().optional(),
-  accounts: z.array(
-    z.object({
-      platform: platformSchema,
-      // Re-checked by the account's provider when stored, as in a plain complete.
-      account: z.record(z.string(), z.unknown()),
-      tokens: tokenSetSchema.optional(),
-    }),
-  ),
-});
+const selectionGrantSchema = z.lazy(() =>
+  z.object({
+    tokens: tokenSetSchema,
+    client: clientCredentialsSchema,
+    params: z.unknown().optional(),
+    accounts: z.array(
+      z.object({
+        platform: platformSchema,
+        // Re-checked by the account's provider when stored, as in a plain complete.
+        account: z.record(z.string(), z.unknown()),
+        tokens: tokenSetSchema.optional(),
+      }),
+    ),
+  }),
+);
 
-const startSchema = z.object({
-  workspaceId: workspaceIdSchema,
-  platform: platformSchema,
-  allowQuickstartCreds: z.boolean().optional(),
-  scopes: z.enum(['write', 'extended']).optional(),
-  // Absolute, so a callback handler can redirect to it without guessing an origin.
-  returnTo: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  params: z.unknown().optional(),
-  chooseAccounts: z.boolean().optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const startSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema,
+    platform: platformSchema,
+    allowQuickstartCreds: z.boolean().optional(),
+    scopes: z.enum(['write', 'extended']).optional(),
+    // Absolute, so a callback handler can redirect to it without guessing an origin.
+    returnTo: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    params: z.unknown().optional(),
+    chooseAccounts: z.boolean().optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
-const selectionIdSchema = z.string().min(1, 'must not be empty').max(256);
-const getSelectionSchema = z.object({ workspaceId: workspaceIdSchema, selectionId: selectionIdSchema });
-const chooseSchema = z.object({
-  workspaceId: workspaceIdSchema,
-  selectionId: selectionIdSchema,
-  platformAccountIds: z.array(z.string().min(1, 'must not be empty').max(512)).max(200),
-});
+const selectionIdSchema = z.lazy(() =>
+  z.string().min(1, 'must not be empty').max(256),
+);
+const getSelectionSchema = z.lazy(() =>
+  z.object({ workspaceId: workspaceIdSchema, selectionId: selectionIdSchema }),
+);
+const chooseSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema,
+    selectionId: selectionIdSchema,
+    platformAccountIds: z.array(z.string().min(1, 'must not be empty').max(512)).max(200),
+  }),
+);
 
-const completeSchema = z.object({
-  platform: platformSchema,
-  callbackUrl: z.union([z.instanceof(URL), z.string().min(1)]),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const completeSchema = z.lazy(() =>
+  z.object({
+    platform: platformSchema,
+    callbackUrl: z.union([z.instanceof(URL), z.string().min(1)]),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
 const withCredentialsSchema = z.object({
   workspaceId: workspaceIdSchema,

@@ -121,63 +121,65 @@ const providerSchema = z.custom<AnyProvider>(
   'must be a provider from a @letmepost/provider-* package (specificationVersion "v2"); a provider built for "v1" needs its package upgraded',
 );
 
-const optionsSchema = z.object({
-  providers: z.array(providerSchema).superRefine((providers, refinement) => {
-    const seen = new Set<string>();
-    providers.forEach((provider, index) => {
-      if (seen.has(provider.id)) {
-        refinement.addIssue({
-          code: 'custom',
-          path: [index, 'id'],
-          message: `duplicate provider id "${provider.id}"; register each platform once`,
-        });
-      }
-      seen.add(provider.id);
-    });
+const optionsSchema = z.lazy(() =>
+  z.object({
+    providers: z.array(providerSchema).superRefine((providers, refinement) => {
+      const seen = new Set<string>();
+      providers.forEach((provider, index) => {
+        if (seen.has(provider.id)) {
+          refinement.addIssue({
+            code: 'custom',
+            path: [index, 'id'],
+            message: `duplicate provider id "${provider.id}"; register each platform once`,
+          });
+        }
+        seen.add(provider.id);
+      });
+    }),
+    store: z.custom<TokenStore>(
+      hasMethods('get', 'set', 'delete', 'list', 'increment', 'withLock'),
+      'must implement TokenStore (get, set, delete, list, increment, withLock)',
+    ),
+    encryptionKey: z.unknown(),
+    baseUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+      // Checks run on after a failed format check too, so this one must cope with any string.
+      .refine((value) => !URL.canParse(value) || (!value.includes('?') && !value.includes('#')), 'must not contain a query or fragment'),
+    clock: z.custom<Clock>(hasMethods('now'), 'must have a now() method').optional(),
+    logger: z.custom<Logger>(hasMethods('log'), 'must have a log() method').optional(),
+    policy: z
+      .object({
+        canStoreAppCredentials: z.custom<NonNullable<LetmepostPolicy['canStoreAppCredentials']>>(isFunction, 'must be a function').optional(),
+      })
+      .loose()
+      .optional(),
+    launchCaps: z
+      .partialRecord(
+        platformSchema,
+        z.union([
+          z.literal(false),
+          z.object({
+            limit: z.number().int().nonnegative(),
+            windowMs: z.number().int().positive().optional(),
+          }),
+        ]),
+      )
+      .optional(),
+    publishConcurrency: z.number().int().min(1).max(100).optional(),
+    platformConcurrency: z.partialRecord(platformSchema, z.number().int().min(1).max(100)).optional(),
+    idempotencyTtlMs: z.number().int().positive().optional(),
+    resumeTokenTtlMs: z.number().int().positive().optional(),
+    mediaStaging: mediaStagingSchema.optional(),
+    returnToOrigins: z
+      .array(
+        z
+          .url({ protocol: /^https?$/, message: 'must be an absolute http(s) origin' })
+          // As for baseUrl, this check also runs after a failed format check.
+          .refine((value) => !URL.canParse(value) || new URL(value).origin === value, 'must be an origin: scheme, host and port only, like https://app.example.com'),
+      )
+      .optional(),
   }),
-  store: z.custom<TokenStore>(
-    hasMethods('get', 'set', 'delete', 'list', 'increment', 'withLock'),
-    'must implement TokenStore (get, set, delete, list, increment, withLock)',
-  ),
-  encryptionKey: z.unknown(),
-  baseUrl: z
-    .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
-    // Checks run on after a failed format check too, so this one must cope with any string.
-    .refine((value) => !URL.canParse(value) || (!value.includes('?') && !value.includes('#')), 'must not contain a query or fragment'),
-  clock: z.custom<Clock>(hasMethods('now'), 'must have a now() method').optional(),
-  logger: z.custom<Logger>(hasMethods('log'), 'must have a log() method').optional(),
-  policy: z
-    .object({
-      canStoreAppCredentials: z.custom<NonNullable<LetmepostPolicy['canStoreAppCredentials']>>(isFunction, 'must be a function').optional(),
-    })
-    .loose()
-    .optional(),
-  launchCaps: z
-    .partialRecord(
-      platformSchema,
-      z.union([
-        z.literal(false),
-        z.object({
-          limit: z.number().int().nonnegative(),
-          windowMs: z.number().int().positive().optional(),
-        }),
-      ]),
-    )
-    .optional(),
-  publishConcurrency: z.number().int().min(1).max(100).optional(),
-  platformConcurrency: z.partialRecord(platformSchema, z.number().int().min(1).max(100)).optional(),
-  idempotencyTtlMs: z.number().int().positive().optional(),
-  resumeTokenTtlMs: z.number().int().positive().optional(),
-  mediaStaging: mediaStagingSchema.optional(),
-  returnToOrigins: z
-    .array(
-      z
-        .url({ protocol: /^https?$/, message: 'must be an absolute http(s) origin' })
-        // As for baseUrl, this check also runs after a failed format check.
-        .refine((value) => !URL.canParse(value) || new URL(value).origin === value, 'must be an origin: scheme, host and port only, like https://app.example.com'),
-    )
-    .optional(),
-});
+);
 
 /**
  * The orchestrator: connect flows, accounts, workspace OAuth apps, refresh and publish fan-out,

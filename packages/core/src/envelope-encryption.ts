@@ -1,11 +1,5 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createSecretKey,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import { systemClock, type Clock } from './clock.js';
 import { createBoundedCache } from './bounded-cache.js';
 import { LetmepostError } from './letmepost-error.js';
@@ -79,7 +73,7 @@ export type EncryptionKeyInput =
 export function parseEncryptionKey(input: EncryptionKeyInput | Keyring): Keyring {
   if (typeof input === 'string') {
     const key = decodeKey({ encoded: input, field: 'encryptionKey' });
-    return freezeKeyring({ current: { id: deriveKeyId(key), key: createSecretKey(key) }, previous: [] });
+    return freezeKeyring({ current: { id: deriveKeyId(key), key: nodeCrypto().createSecretKey(key) }, previous: [] });
   }
   if (input === null || typeof input !== 'object' || input.current === null || typeof input.current !== 'object') {
     throw keyError({
@@ -171,7 +165,7 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
   const unwrapDataKey = (envelope: Envelope, recordVersion: number | undefined): Buffer => {
     const key = masterKey(envelope.kid);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, envelope.wrapIv, { authTagLength: TAG_BYTES });
+      const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', key, envelope.wrapIv, { authTagLength: TAG_BYTES });
       decipher.setAAD(
         wrapAad({ format: envelope.format, kid: envelope.kid, recordVersion, dataIv: envelope.dataIv, sealedData: envelope.sealedData }),
       );
@@ -207,8 +201,8 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
     sealedData: Buffer;
   }) => {
     const kid = keyring.current.id;
-    const wrapIv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', keyring.current.key, wrapIv, { authTagLength: TAG_BYTES });
+    const wrapIv = nodeCrypto().randomBytes(IV_BYTES);
+    const cipher = nodeCrypto().createCipheriv('aes-256-gcm', keyring.current.key, wrapIv, { authTagLength: TAG_BYTES });
     cipher.setAAD(wrapAad({ format, kid, recordVersion, dataIv, sealedData }));
     const wrappedKey = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()]);
     return { kid, wrapIv, wrappedKey };
@@ -237,7 +231,7 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
     }
     const dataKey = unwrapVersioned({ envelope, recordVersion });
     try {
-      const decipher = createDecipheriv('aes-256-gcm', dataKey, envelope.dataIv, { authTagLength: TAG_BYTES });
+      const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', dataKey, envelope.dataIv, { authTagLength: TAG_BYTES });
       decipher.setAAD(dataAad({ format: envelope.format, associatedData }));
       decipher.setAuthTag(envelope.sealedData.subarray(envelope.sealedData.length - TAG_BYTES));
       const plaintext = Buffer.concat([
@@ -267,10 +261,10 @@ export function createEnvelopeCipher(options: { keyring: Keyring }): EnvelopeCip
       assertAssociatedData(associatedData);
       if (recordVersion !== undefined) assertRecordVersion({ value: recordVersion, field: 'recordVersion' });
       const format: EnvelopeFormat = recordVersion === undefined ? FORMAT_PREFIX : VERSIONED_FORMAT_PREFIX;
-      const dataKey = randomBytes(KEY_BYTES);
+      const dataKey = nodeCrypto().randomBytes(KEY_BYTES);
       try {
-        const dataIv = randomBytes(IV_BYTES);
-        const cipher = createCipheriv('aes-256-gcm', dataKey, dataIv, { authTagLength: TAG_BYTES });
+        const dataIv = nodeCrypto().randomBytes(IV_BYTES);
+        const cipher = nodeCrypto().createCipheriv('aes-256-gcm', dataKey, dataIv, { authTagLength: TAG_BYTES });
         cipher.setAAD(dataAad({ format, associatedData }));
         const sealedData = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
         const { kid, wrapIv, wrappedKey } = wrapDataKey({ format, recordVersion, dataKey, dataIv, sealedData });
@@ -597,7 +591,7 @@ function wrapAad({
   dataIv: Buffer;
   sealedData: Buffer;
 }): Buffer {
-  const digest = createHash('sha256').update(dataIv).update(sealedData).digest();
+  const digest = nodeCrypto().createHash('sha256').update(dataIv).update(sealedData).digest();
   // The format is in the AAD, so relabelling an lmp2 envelope as lmp1 (to shed its version) fails.
   const header = format === VERSIONED_FORMAT_PREFIX ? `${format}:wrap:${kid}:${recordVersion}:` : `${format}:wrap:${kid}:`;
   return Buffer.concat([Buffer.from(header, 'utf8'), digest]);
@@ -633,7 +627,7 @@ function parseKeyEntry({ entry, field }: { entry: unknown; field: string }): Enc
   if (typeof key !== 'string') {
     throw keyError({ field: `${field}.key`, message: `${field}.key is missing: expected base64 of 32 random bytes.` });
   }
-  return { id, key: createSecretKey(decodeKey({ encoded: key, field: `${field}.key` })) };
+  return { id, key: nodeCrypto().createSecretKey(decodeKey({ encoded: key, field: `${field}.key` })) };
 }
 
 /** Decodes base64 (standard or url-safe, padding optional) of exactly 32 bytes. */
@@ -669,7 +663,7 @@ function decodeKey({ encoded, field }: { encoded: string; field: string }): Buff
 
 function deriveKeyId(key: Buffer): string {
   // Domain-separated so the id is not a plain hash of the key that might be reused elsewhere.
-  return createHash('sha256').update('letmepost key id\0').update(key).digest('hex').slice(0, 8);
+  return nodeCrypto().createHash('sha256').update('letmepost key id\0').update(key).digest('hex').slice(0, 8);
 }
 
 function isKeyring(value: unknown): value is Keyring {

@@ -13,20 +13,24 @@ export const GRANT_LOCK_WAIT_MS = 35_000;
 
 export const platformSchema = z.enum(PLATFORM_IDS);
 
-export const tokenSetSchema: z.ZodType<TokenSet> = z.object({
-  accessToken: z.string(),
-  refreshToken: z.string().optional(),
-  tokenType: z.string().optional(),
-  expiresAt: z.number().optional(),
-  refreshTokenExpiresAt: z.number().optional(),
-  scopes: z.array(z.string()).optional(),
-  secrets: z.record(z.string(), z.string()).optional(),
-});
+export const tokenSetSchema: z.ZodType<TokenSet> = z.lazy(() =>
+  z.object({
+    accessToken: z.string(),
+    refreshToken: z.string().optional(),
+    tokenType: z.string().optional(),
+    expiresAt: z.number().optional(),
+    refreshTokenExpiresAt: z.number().optional(),
+    scopes: z.array(z.string()).optional(),
+    secrets: z.record(z.string(), z.string()).optional(),
+  }),
+);
 
-export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.object({
-  clientId: z.string(),
-  clientSecret: z.string().optional(),
-});
+export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.lazy(() =>
+  z.object({
+    clientId: z.string(),
+    clientSecret: z.string().optional(),
+  }),
+);
 
 /**
  * One consent at a platform: the tokens it issued and the app that issued them, shared by every
@@ -37,29 +41,31 @@ export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.object({
  * Non-secret token facts (expiry, scopes) are kept in clear so listing never decrypts; `tokens`
  * and `client` are sealed and bound to the record's store version.
  */
-export const grantRecordSchema = z.object({
-  v: z.literal(1),
-  id: z.string(),
-  workspaceId: z.string(),
-  /** The platform whose provider issued the grant; refresh and revoke go through it. */
-  platform: platformSchema,
-  status: z.enum(['active', 'reauth_required']),
-  /** The error code that put the grant in `reauth_required`. */
-  statusReason: z.string().optional(),
-  scopes: z.array(z.string()).optional(),
-  expiresAt: z.number().optional(),
-  refreshTokenExpiresAt: z.number().optional(),
-  hasRefreshToken: z.boolean(),
-  /** Non-secret facts the provider needs to refresh or revoke (e.g. Bluesky's PDS and DID). */
-  data: z.record(z.string(), z.unknown()).optional(),
-  /** Sealed `TokenSet`. */
-  tokens: z.string(),
-  /** Sealed `ClientCredentials` of the OAuth app that issued the grant (refresh needs it). */
-  client: z.string().optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  refreshedAt: z.number().optional(),
-});
+export const grantRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    id: z.string(),
+    workspaceId: z.string(),
+    /** The platform whose provider issued the grant; refresh and revoke go through it. */
+    platform: platformSchema,
+    status: z.enum(['active', 'reauth_required']),
+    /** The error code that put the grant in `reauth_required`. */
+    statusReason: z.string().optional(),
+    scopes: z.array(z.string()).optional(),
+    expiresAt: z.number().optional(),
+    refreshTokenExpiresAt: z.number().optional(),
+    hasRefreshToken: z.boolean(),
+    /** Non-secret facts the provider needs to refresh or revoke (e.g. Bluesky's PDS and DID). */
+    data: z.record(z.string(), z.unknown()).optional(),
+    /** Sealed `TokenSet`. */
+    tokens: z.string(),
+    /** Sealed `ClientCredentials` of the OAuth app that issued the grant (refresh needs it). */
+    client: z.string().optional(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    refreshedAt: z.number().optional(),
+  }),
+);
 
 export type GrantRecord = z.infer<typeof grantRecordSchema>;
 

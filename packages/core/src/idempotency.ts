@@ -37,39 +37,45 @@ const serializedErrorSchema = z
 
 const serializedStatusSchema = z.enum(['published', 'pending', 'failed', 'unknown']);
 
-const serializedItemSchema = z.object({
-  index: z.number(),
-  status: serializedStatusSchema,
-  postId: z.string().optional(),
-  url: z.string().optional(),
-  error: serializedErrorSchema.optional(),
-});
+const serializedItemSchema = z.lazy(() =>
+  z.object({
+    index: z.number(),
+    status: serializedStatusSchema,
+    postId: z.string().optional(),
+    url: z.string().optional(),
+    error: serializedErrorSchema.optional(),
+  }),
+);
 
-export const serializedResultSchema = z.object({
-  status: serializedStatusSchema,
-  platform: z.enum(PLATFORM_IDS),
-  accountId: z.string().optional(),
-  postId: z.string().optional(),
-  url: z.string().optional(),
-  items: z.array(serializedItemSchema).optional(),
-  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
-  error: serializedErrorSchema.optional(),
-  resumeToken: z.string().optional(),
-  checkAfterMs: z.number().optional(),
-  dryRun: z.boolean().optional(),
-});
+export const serializedResultSchema = z.lazy(() =>
+  z.object({
+    status: serializedStatusSchema,
+    platform: z.enum(PLATFORM_IDS),
+    accountId: z.string().optional(),
+    postId: z.string().optional(),
+    url: z.string().optional(),
+    items: z.array(serializedItemSchema).optional(),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+    error: serializedErrorSchema.optional(),
+    resumeToken: z.string().optional(),
+    checkAfterMs: z.number().optional(),
+    dryRun: z.boolean().optional(),
+  }),
+);
 
-const idempotencyRecordSchema = z.object({
-  v: z.literal(1),
-  state: z.enum(['in_progress', 'completed']),
-  /** Identifies the request that owns an in-progress claim. */
-  claimId: z.string(),
-  payloadHash: z.string(),
-  createdAt: z.number(),
-  heartbeatAt: z.number(),
-  completedAt: z.number().optional(),
-  results: z.array(serializedResultSchema).optional(),
-});
+const idempotencyRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    state: z.enum(['in_progress', 'completed']),
+    /** Identifies the request that owns an in-progress claim. */
+    claimId: z.string(),
+    payloadHash: z.string(),
+    createdAt: z.number(),
+    heartbeatAt: z.number(),
+    completedAt: z.number().optional(),
+    results: z.array(serializedResultSchema).optional(),
+  }),
+);
 
 type IdempotencyRecord = z.infer<typeof idempotencyRecordSchema>;
 

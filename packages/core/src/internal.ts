@@ -9,8 +9,11 @@
  *   of provider-utils enforces.
  * - Validation: the capability checker behind provider-utils' `checkCapabilities`, core's
  *   preflight (`validatePost`), and the text measures they count with.
+ * - `isCheckedByCore`: whether a provider method's call comes from core with input it parsed.
+ * - `nodeCrypto()`: `node:crypto`, loaded on first use rather than on import.
  */
 export * from './token-store-support.js';
+export { nodeCrypto } from './node-crypto.js';
 export { runWithPublishContext, getPublishContext, isCheckedByCore, type PublishContext } from './publish-context.js';
 export {
   CAPABILITY_RULES,

@@ -21,27 +21,29 @@ const MIGRATION_LOCK_TTL_MS = 60_000;
  * and client, sealed inline (`lmp1.` envelopes, not bound to a record version), status and token
  * facts on the account.
  */
-const legacyAccountRecordSchema = z.object({
-  v: z.literal(1),
-  id: z.string(),
-  workspaceId: z.string(),
-  platform: platformSchema,
-  platformAccountId: z.string(),
-  kind: z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']).optional(),
-  username: z.string().optional(),
-  displayName: z.string().optional(),
-  avatarUrl: z.string().optional(),
-  profileUrl: z.string().optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  status: z.enum(['active', 'reauth_required']),
-  statusReason: z.string().optional(),
-  hasRefreshToken: z.boolean(),
-  tokens: z.string(),
-  client: z.string().optional(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-  refreshedAt: z.number().optional(),
-});
+const legacyAccountRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    id: z.string(),
+    workspaceId: z.string(),
+    platform: platformSchema,
+    platformAccountId: z.string(),
+    kind: z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']).optional(),
+    username: z.string().optional(),
+    displayName: z.string().optional(),
+    avatarUrl: z.string().optional(),
+    profileUrl: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    status: z.enum(['active', 'reauth_required']),
+    statusReason: z.string().optional(),
+    hasRefreshToken: z.boolean(),
+    tokens: z.string(),
+    client: z.string().optional(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    refreshedAt: z.number().optional(),
+  }),
+);
 
 type LegacyAccountRecord = z.infer<typeof legacyAccountRecordSchema>;
 

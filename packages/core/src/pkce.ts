@@ -1,4 +1,4 @@
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 
 /**
  * Random values for the OAuth dance and for identifiers. 32 bytes of CSPRNG output is the floor
@@ -6,7 +6,7 @@ import { createHash, hash, randomBytes } from 'node:crypto';
  * entropy in the verifier, and the state is what authenticates the unauthenticated callback.
  */
 export function randomBase64Url({ bytes = 32 }: { bytes?: number } = {}): string {
-  return randomBytes(bytes).toString('base64url');
+  return nodeCrypto().randomBytes(bytes).toString('base64url');
 }
 
 export function generateState(): string {
@@ -29,7 +29,7 @@ export function generatePkcePair(): PkcePair {
 }
 
 export function pkceChallenge({ codeVerifier }: { codeVerifier: string }): string {
-  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url');
+  return nodeCrypto().createHash('sha256').update(codeVerifier, 'ascii').digest('base64url');
 }
 
 /** Opaque public identifiers such as `acc_…` and `cs_…`: unguessable, URL-safe, prefixed by kind. */
@@ -40,5 +40,5 @@ export function generateId({ prefix }: { prefix: string }): string {
 export function sha256Base64Url({ value }: { value: string | Uint8Array }): string {
   // The one-shot `hash()` skips the Hash object a `createHash` chain builds: it runs on every
   // publish (launch-cap subjects, idempotency payloads).
-  return hash('sha256', value, 'base64url');
+  return nodeCrypto().hash('sha256', value, 'base64url');
 }

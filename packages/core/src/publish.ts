@@ -94,15 +94,17 @@ const targetSchema = z
     }
   });
 
-export const publishOptionsSchema = z.object({
-  workspaceId: workspaceIdSchema.optional(),
-  post: z.unknown(),
-  targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
-  idempotencyKey: storeIdSchema({ maxLength: 255 }).optional(),
-  dryRun: z.boolean().optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-  onProgress: z.custom<(event: PublishProgressEvent) => void>((value) => typeof value === 'function', 'must be a function').optional(),
-});
+export const publishOptionsSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema.optional(),
+    post: z.unknown(),
+    targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
+    idempotencyKey: storeIdSchema({ maxLength: 255 }).optional(),
+    dryRun: z.boolean().optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    onProgress: z.custom<(event: PublishProgressEvent) => void>((value) => typeof value === 'function', 'must be a function').optional(),
+  }),
+);
 
 type ParsedTarget = z.infer<typeof targetSchema>;
 

@@ -48,12 +48,14 @@ export interface RefreshDueReport {
   needsReconnect: RefreshDueGrant[];
 }
 
-const refreshDueOptionsSchema = z.object({
-  within: z.number().int('must be a whole number of milliseconds').positive('must be positive'),
-  workspaceId: workspaceIdSchema.optional(),
-  concurrency: z.number().int().min(1).max(64).optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const refreshDueOptionsSchema = z.lazy(() =>
+  z.object({
+    within: z.number().int('must be a whole number of milliseconds').positive('must be positive'),
+    workspaceId: workspaceIdSchema.optional(),
+    concurrency: z.number().int().min(1).max(64).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
 /**
  * Keeps tokens alive between publishes. Platforms such as Meta issue long-lived tokens that die

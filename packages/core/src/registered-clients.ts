@@ -23,24 +23,28 @@ const REGISTRATION_TIMEOUT_MS = 20_000;
 /** An app this close to its retirement is registered anew rather than handed to a session. */
 const EXPIRY_SKEW_MS = 15 * 60 * 1000;
 
-const registeredClientRecordSchema = z.object({
-  v: z.literal(1),
-  platform: platformSchema,
-  instance: z.string().optional(),
-  /** The redirect URI the app was registered with; a different `baseUrl` needs a new app. */
-  redirectUri: z.string(),
-  /** Sealed `ClientCredentials`. */
-  client: z.string(),
-  registeredAt: z.number(),
-  expiresAt: z.number().optional(),
-});
+const registeredClientRecordSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    platform: platformSchema,
+    instance: z.string().optional(),
+    /** The redirect URI the app was registered with; a different `baseUrl` needs a new app. */
+    redirectUri: z.string(),
+    /** Sealed `ClientCredentials`. */
+    client: z.string(),
+    registeredAt: z.number(),
+    expiresAt: z.number().optional(),
+  }),
+);
 
 type RegisteredClientRecord = z.infer<typeof registeredClientRecordSchema>;
 
-const registeredClientSchema = z.object({
-  client: z.object({ clientId: z.string().min(1).max(512), clientSecret: z.string().min(1).max(4096).optional() }),
-  expiresAt: z.number().optional(),
-});
+const registeredClientSchema = z.lazy(() =>
+  z.object({
+    client: z.object({ clientId: z.string().min(1).max(512), clientSecret: z.string().min(1).max(4096).optional() }),
+    expiresAt: z.number().optional(),
+  }),
+);
 
 export interface RegisteredClientResolver {
   /**

@@ -39,47 +39,53 @@ export interface ResumeOptions {
   signal?: AbortSignal;
 }
 
-const resumeOptionsSchema = z.object({
-  workspaceId: workspaceIdSchema.optional(),
-  resumeToken: z.string().min(1, 'must not be empty').max(64 * 1024),
-  credentials: z.unknown().optional(),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const resumeOptionsSchema = z.lazy(() =>
+  z.object({
+    workspaceId: workspaceIdSchema.optional(),
+    resumeToken: z.string().min(1, 'must not be empty').max(64 * 1024),
+    credentials: z.unknown().optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
 /** What the sealed token holds. Only core reads it; the provider's part is `resume`. */
-const resumeTokenPayloadSchema = z.object({
-  v: z.literal(1),
-  /** Stable across every token of one publish target: keys the stored outcome and the lease. */
-  id: z.string(),
-  workspaceId: z.string().optional(),
-  platform: platformSchema,
-  accountId: z.string().optional(),
-  /** For pass-per-request credentials: their launch-cap digest, so other credentials are refused. */
-  credentialsDigest: z.string().optional(),
-  issuedAt: z.number(),
-  expiresAt: z.number(),
-  resume: z.json(),
-  /** Media URLs staged for this target, released when it reaches a final state. */
-  staged: z.array(z.string()).optional(),
-  /** Launch-cap posts still reserved for this target; what the final result did not create is given back. */
-  launchCap: z
-    .object({
-      key: z.string(),
-      limit: z.number(),
-      windowMs: z.number(),
-      amount: z.number(),
-      hasFirstComment: z.boolean(),
-    })
-    .optional(),
-});
+const resumeTokenPayloadSchema = z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    /** Stable across every token of one publish target: keys the stored outcome and the lease. */
+    id: z.string(),
+    workspaceId: z.string().optional(),
+    platform: platformSchema,
+    accountId: z.string().optional(),
+    /** For pass-per-request credentials: their launch-cap digest, so other credentials are refused. */
+    credentialsDigest: z.string().optional(),
+    issuedAt: z.number(),
+    expiresAt: z.number(),
+    resume: z.json(),
+    /** Media URLs staged for this target, released when it reaches a final state. */
+    staged: z.array(z.string()).optional(),
+    /** Launch-cap posts still reserved for this target; what the final result did not create is given back. */
+    launchCap: z
+      .object({
+        key: z.string(),
+        limit: z.number(),
+        windowMs: z.number(),
+        amount: z.number(),
+        hasFirstComment: z.boolean(),
+      })
+      .optional(),
+  }),
+);
 
 type ResumeTokenPayload = z.infer<typeof resumeTokenPayloadSchema>;
 
-const resumeOutcomeSchema = z.discriminatedUnion('state', [
-  /** `finalize` was started and has not reported: if its owner died, the post may exist. */
-  z.object({ v: z.literal(1), state: z.literal('finalizing'), startedAt: z.number() }),
-  z.object({ v: z.literal(1), state: z.literal('completed'), completedAt: z.number(), result: serializedResultSchema }),
-]);
+const resumeOutcomeSchema = z.lazy(() =>
+  z.discriminatedUnion('state', [
+    /** `finalize` was started and has not reported: if its owner died, the post may exist. */
+    z.object({ v: z.literal(1), state: z.literal('finalizing'), startedAt: z.number() }),
+    z.object({ v: z.literal(1), state: z.literal('completed'), completedAt: z.number(), result: serializedResultSchema }),
+  ]),
+);
 
 /** The associated data binding a token to its workspace: a token of another workspace fails to open. */
 function tokenAssociatedData(workspaceId: string | undefined): string {

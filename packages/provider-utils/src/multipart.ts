@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '@letmepost/core/internal';
 
 /** One field of a `multipart/form-data` body. */
 export type MultipartPart =
@@ -47,7 +47,7 @@ const BOUNDARY_PATTERN = /^[0-9A-Za-z'()+_,./:=?-]{1,70}$/;
  * garbage per request. Here only the few hundred bytes of part headers are allocated.
  */
 export function encodeMultipart(options: EncodeMultipartOptions): EncodedMultipart {
-  const boundary = options.boundary ?? `letmepost-${randomBytes(19).toString('hex')}`;
+  const boundary = options.boundary ?? `letmepost-${nodeCrypto().randomBytes(19).toString('hex')}`;
   if (!BOUNDARY_PATTERN.test(boundary)) {
     throw new RangeError('A multipart boundary is 1 to 70 characters from RFC 2046 bcharsnospace.');
   }

@@ -1,4 +1,4 @@
-import { createHmac, randomFillSync } from 'node:crypto';
+import { nodeCrypto } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 
 /** OAuth 1.0a client (consumer) and user (token) credentials. */
@@ -113,7 +113,7 @@ export function oauth1Signature(options: OAuth1SignatureOptions): string {
 function hmacSha1(options: { credentials: OAuth1Credentials; baseString: string }): string {
   const { credentials } = options;
   const key = `${oauth1PercentEncode(credentials.consumerSecret)}&${oauth1PercentEncode(credentials.tokenSecret ?? '')}`;
-  return createHmac('sha1', key).update(options.baseString).digest('base64');
+  return nodeCrypto().createHmac('sha1', key).update(options.baseString).digest('base64');
 }
 
 // The protocol parameters every header carries, by name already sorted: they are unreserved
@@ -208,7 +208,7 @@ let noncePoolOffset = noncePool.length;
 /** 32 hexadecimal characters (128 random bits): alphanumeric, so never percent-encoded. */
 function randomNonce(): string {
   if (noncePoolOffset === noncePool.length) {
-    randomFillSync(noncePool);
+    nodeCrypto().randomFillSync(noncePool);
     noncePoolOffset = 0;
   }
   const nonce = noncePool.toString('hex', noncePoolOffset, noncePoolOffset + NONCE_BYTES);

@@ -1,3 +1,4 @@
+import { nodeCrypto } from '@letmepost/core/internal';
 import {
   INVALID_CLIENT_RULE,
   LetmepostError,
@@ -11,7 +12,6 @@ import {
   type TokenSet,
 } from '@letmepost/core';
 import { Buffer } from 'node:buffer';
-import { timingSafeEqual } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { Dispatcher } from 'undici';
 import { createHttpClient, type HttpClient, type HttpTimeouts } from './http-client.js';
@@ -591,7 +591,7 @@ function formEncode(value: string): string {
 function constantTimeEqual(left: string, right: string): boolean {
   const a = Buffer.from(left, 'utf8');
   const b = Buffer.from(right, 'utf8');
-  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
+  return a.byteLength === b.byteLength && nodeCrypto().timingSafeEqual(a, b);
 }
 
 /** The secret, and the Basic credentials built from it (a platform may echo the header back). */
