@@ -3,7 +3,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /**
  * Ambient facts about the publish in progress, read by the HTTP layer of provider-utils. It is
  * how `dryRun` is enforced at the HTTP boundary: whatever a provider does, no request that could
- * write leaves the process while a dry run is active.
+ * write leaves the process while a dry run is active. Core sets it for dry runs (and for a
+ * publish started inside another publish's context, so a dry run does not carry over); an
+ * ordinary publish runs without one.
  */
 export interface PublishContext {
   dryRun: boolean;

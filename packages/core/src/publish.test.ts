@@ -283,18 +283,33 @@ describe('publish: fan-out', () => {
     expect(Buffer.from(result?.resumeToken ?? '', 'base64url').toString('latin1')).not.toContain('container-1');
   });
 
-  it('sets the publish context for providers: dryRun false and the workspace', async () => {
-    let seen: PublishContext | undefined;
+  it('sets a publish context for dry runs only; a publish started inside a dry run is not one', async () => {
+    const seen: Array<PublishContext | undefined> = [];
     const provider = createTestProvider({
       publish: async () => {
-        seen = getPublishContext();
+        seen.push(getPublishContext());
         return { status: 'published', postId: 'p', warnings: [] };
       },
     });
     const harness = createHarness({ providers: [provider] });
     const accountId = await connected(harness);
     await harness.letmepost.publish({ workspaceId: 'ws-1', post: { text: 'x' }, targets: [{ accountId }] });
-    expect(seen).toEqual({ dryRun: false, workspaceId: 'ws-1' });
+    expect(seen).toEqual([undefined]);
+
+    // A host's progress callback of a dry run starts a real publish: the dry run's context (which
+    // makes the HTTP layer refuse writes) must not carry over to it.
+    let inner: Promise<unknown> | undefined;
+    await harness.letmepost.publish({
+      workspaceId: 'ws-1',
+      post: { text: 'x' },
+      targets: [{ accountId }],
+      dryRun: true,
+      onProgress: () => {
+        inner ??= harness.letmepost.publish({ workspaceId: 'ws-1', post: { text: 'y' }, targets: [{ accountId }] });
+      },
+    });
+    await inner;
+    expect(seen).toEqual([undefined, { dryRun: false, workspaceId: 'ws-1' }]);
     expect(getPublishContext()).toBeUndefined();
   });
 

@@ -25,7 +25,7 @@ import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
 import { quickPost, quickPublishOptions } from './publish-input.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
-import { markCheckedByCore, runWithPublishContext } from './publish-context.js';
+import { getPublishContext, markCheckedByCore, runWithPublishContext } from './publish-context.js';
 import { storeIdSchema } from './store-layout.js';
 import type { PublishResult } from './publish-result.js';
 import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
@@ -137,9 +137,16 @@ export function createPublish({
     const input = quickPublishOptions(options) ?? parsePublishOptions(options);
     const dryRun = input.dryRun ?? false;
 
-    // Providers' HTTP layer reads this: during a dry run it refuses every request that could write.
-    return runWithPublishContext(
-      { dryRun, ...(input.workspaceId !== undefined && { workspaceId: input.workspaceId }) },
+    // Providers' HTTP layer reads the publish context: during a dry run it refuses every request
+    // that could write. A publish that is not a dry run sets none (it would cost every publish
+    // for nothing), unless it was started inside another publish's context (from a host's
+    // progress callback), whose dry run must not carry over to it.
+    const withContext =
+      dryRun || getPublishContext() !== undefined
+        ? <T>(body: () => T): T =>
+            runWithPublishContext({ dryRun, ...(input.workspaceId !== undefined && { workspaceId: input.workspaceId }) }, body)
+        : <T>(body: () => T): T => body();
+    return withContext(
       async () => {
         const issues: LetmepostErrorIssue[] = [];
         const quickPostValue = quickPost(input.post);
@@ -346,23 +353,43 @@ async function resolveTarget({
 
   const options = parseTargetOptions({ provider, options: target.options, path, issues });
   if (!options.success || !valid) return undefined;
-  const parsedCredentials = credentials;
-  let digest: string | undefined;
-  return {
-    index,
-    platform,
-    provider,
-    options: options.data,
-    ...(loaded !== undefined && { loaded }),
-    ...(loaded === undefined && { credentials }),
-    // Hashing the credentials is left until something needs it (a second target, a launch cap,
-    // a resume token): most publishes with credentials need none of them.
-    get capSubject(): string {
-      if (loaded !== undefined) return capSubject;
-      digest ??= credentialsDigestOf({ platform, credentials: parsedCredentials });
-      return digest;
-    },
-  };
+  return new Target({ index, platform, provider, options: options.data, loaded, credentials, capSubject });
+}
+
+/** A resolved target. One shape for every target, with the credentials digest worked out on use. */
+class Target implements ResolvedTarget {
+  readonly index: number;
+  readonly platform: PlatformId;
+  readonly provider: AnyProvider;
+  readonly options: unknown;
+  readonly loaded: LoadedAccount | undefined;
+  readonly credentials: unknown;
+  #capSubject: string | undefined;
+
+  constructor(fields: {
+    index: number;
+    platform: PlatformId;
+    provider: AnyProvider;
+    options: unknown;
+    loaded: LoadedAccount | undefined;
+    credentials: unknown;
+    capSubject: string;
+  }) {
+    this.index = fields.index;
+    this.platform = fields.platform;
+    this.provider = fields.provider;
+    this.options = fields.options;
+    this.loaded = fields.loaded;
+    this.credentials = fields.loaded === undefined ? fields.credentials : undefined;
+    this.#capSubject = fields.loaded === undefined ? undefined : fields.capSubject;
+  }
+
+  // Hashing the credentials is left until something needs it (a second target, a launch cap, a
+  // resume token): most publishes with credentials need none of them.
+  get capSubject(): string {
+    this.#capSubject ??= credentialsDigestOf({ platform: this.platform, credentials: this.credentials });
+    return this.#capSubject;
+  }
 }
 
 function parseTargetOptions({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createBoundedCache, deepFreeze, type BoundedCache } from './bounded-cache.js';
 import { LetmepostError } from './letmepost-error.js';
+import { isWellFormedText } from './token-store-support.js';
 import type { PlatformId } from './platform-id.js';
 import type { StoreEntry, TokenStore } from './token-store.js';
 
@@ -93,16 +94,9 @@ export const storeKeys = {
   migrationLock: ({ workspaceId }: { workspaceId: string }) => `lock/migrate/${segment(workspaceId)}`,
 } as const;
 
-/**
- * A lone (unpaired) UTF-16 surrogate has no UTF-8 form: `encodeURIComponent` throws a raw
- * `URIError` on it, and stores would write it differently. In a `u` regex a paired surrogate is
- * one code point, so `\p{Surrogate}` matches only a lone one.
- */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+export { isWellFormedText } from './token-store-support.js';
 
-export function isWellFormedText(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
-}
+const UNRESERVED_ONLY = /^[A-Za-z0-9_.~-]*$/;
 
 /**
  * A caller-chosen id that becomes a store key segment (workspace, account, idempotency key):
@@ -122,6 +116,8 @@ export function storeIdSchema({ maxLength }: { maxLength: number }) {
  * values from elsewhere (a platform's account id), so a bad one is a typed error, never a URIError.
  */
 function segment(value: string): string {
+  // Ids letmepost makes (and most hosts') are unreserved characters only: nothing to encode.
+  if (UNRESERVED_ONLY.test(value)) return value;
   if (!isWellFormedText(value)) {
     throw new LetmepostError({
       code: 'validation_failed',

@@ -10,8 +10,14 @@ import type { LockLease, StoreSetOptions } from './token-store.js';
  * as every other store, so a host can swap stores without its error handling noticing.
  */
 
-/** Matches an unpaired UTF-16 surrogate, which cannot be encoded as UTF-8 without being altered. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+/**
+ * Whether `value` has no lone (unpaired) UTF-16 surrogate. Such a surrogate has no UTF-8 form:
+ * `encodeURIComponent` throws a raw `URIError` on it, and stores would write it differently.
+ * `String.prototype.isWellFormed` (ES2024, native) answers it without a regular-expression scan.
+ */
+export function isWellFormedText(value: string): boolean {
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 /** A bad argument or store option (`validation_failed` naming the field). */
 export function storeValidationError({ field, message }: { field: string; message: string }): LetmepostError {
@@ -28,7 +34,7 @@ function assertStorableText({ text, field }: { text: string; field: string }): v
   if (text.includes('\u0000')) {
     throw storeValidationError({ field, message: `${field} must not contain the NUL character (U+0000).` });
   }
-  if (LONE_SURROGATE.test(text)) {
+  if (!isWellFormedText(text)) {
     throw storeValidationError({ field, message: `${field} must be well-formed Unicode (it has an unpaired surrogate).` });
   }
 }
