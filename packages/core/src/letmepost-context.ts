@@ -158,6 +158,9 @@ export function parseInput<T>({
   return result.data;
 }
 
+/** What `createLogFunction` gives for the default logger; a hot path can skip building its fields. */
+export const SILENT_LOG: LogFunction = () => {};
+
 /**
  * The logger as core uses it: fields are redacted before the host's logger sees them, and a
  * throwing logger never breaks a connect or a publish.
@@ -165,7 +168,7 @@ export function parseInput<T>({
 export function createLogFunction({ logger }: { logger: Logger }): LogFunction {
   // Without a logger nothing is written, so there is nothing to redact: the default costs nothing
   // per publish instead of a deep, pattern-matching copy of every log entry's fields.
-  if (logger === silentLogger) return () => {};
+  if (logger === silentLogger) return SILENT_LOG;
   return (level, message, fields) => {
     try {
       logger.log(level, message, fields === undefined ? undefined : (redact(fields) as Record<string, unknown>));

@@ -13,6 +13,7 @@ import {
 import {
   installedPlatforms,
   issuesFromZod,
+  SILENT_LOG,
   secretStrings,
   toLetmepostError,
   validationFailed,
@@ -24,11 +25,12 @@ import { randomBase64Url, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
 import { quickPost, quickPublishOptions } from './publish-input.js';
+import type { ProviderAccount } from './account.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
 import { getPublishContext, markCheckedByCore, runWithPublishContext } from './publish-context.js';
 import { storeIdSchema } from './store-layout.js';
 import type { PublishResult } from './publish-result.js';
-import { reauthRequired, secretsOf, type Refresher } from './refresh.js';
+import { reauthRequired, secretsOf, type ActiveAccount, type Refresher } from './refresh.js';
 import { resumeTokenFor, toPublishResult } from './resume.js';
 
 /** Where one publish goes: a connected account, or a platform with per-request credentials. */
@@ -119,6 +121,8 @@ interface ResolvedTarget {
   credentials?: unknown;
   /** Launch-cap subject: the account id, or a digest of the credentials. */
   capSubject: string;
+  /** The provider's view of a managed account, as the preflight made it. */
+  account?: ProviderAccount | undefined;
 }
 
 /** A digest standing for per-request credentials (launch caps, resume tokens); never the credentials. */
@@ -364,6 +368,7 @@ class Target implements ResolvedTarget {
   readonly options: unknown;
   readonly loaded: LoadedAccount | undefined;
   readonly credentials: unknown;
+  account: ProviderAccount | undefined;
   #capSubject: string | undefined;
 
   constructor(fields: {
@@ -380,6 +385,7 @@ class Target implements ResolvedTarget {
     this.provider = fields.provider;
     this.options = fields.options;
     this.loaded = fields.loaded;
+    this.account = undefined;
     this.credentials = fields.loaded === undefined ? fields.credentials : undefined;
     this.#capSubject = fields.loaded === undefined ? undefined : fields.capSubject;
   }
@@ -440,6 +446,7 @@ function preflight({ target, post }: { target: ResolvedTarget; post: Post }): Le
   try {
     // The account decides some limits (X Premium); per-request credentials have none stored.
     const account = target.loaded === undefined ? undefined : toProviderAccount(target.loaded.record);
+    target.account = account;
     found = validateCheckedPost({ provider: target.provider, post, options: target.options, ...(account !== undefined && { account }) });
   } catch (error) {
     return [
@@ -503,26 +510,34 @@ async function publishAll({
 
   const run = async (position: number): Promise<void> => {
     const target = targets[position] as ResolvedTarget;
-    const start = (): Promise<PublishResult> => publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
-    const send = overall === undefined ? start : (): Promise<PublishResult> => overall.run(start);
-    const platformLimiter = limiterFor(target.platform);
-    const result = dryRun
-      ? dryRunTarget({ target, post })
-      : await (platformLimiter === undefined ? send() : platformLimiter.run(send));
+    const platformLimiter = dryRun ? undefined : limiterFor(target.platform);
+    let result: PublishResult;
+    if (dryRun) {
+      result = dryRunTarget({ target, post });
+    } else if (overall === undefined && platformLimiter === undefined) {
+      result = await publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
+    } else {
+      const start = (): Promise<PublishResult> => publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
+      const send = overall === undefined ? start : (): Promise<PublishResult> => overall.run(start);
+      result = await (platformLimiter === undefined ? send() : platformLimiter.run(send));
+    }
     results[position] = result;
-    context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
-      workspaceId,
-      targetIndex: target.index,
-      platform: result.platform,
-      accountId: result.accountId,
-      status: result.status,
-      postId: result.postId,
-      errorCode: result.error?.code,
-      dryRun: dryRun || undefined,
-    });
-    emit({ type: 'target_completed', targetIndex: target.index, result });
+    if (context.log !== SILENT_LOG) {
+      context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
+        workspaceId,
+        targetIndex: target.index,
+        platform: result.platform,
+        accountId: result.accountId,
+        status: result.status,
+        postId: result.postId,
+        errorCode: result.error?.code,
+        dryRun: dryRun || undefined,
+      });
+    }
+    if (onProgress !== undefined) emit({ type: 'target_completed', targetIndex: target.index, result });
   };
-  await Promise.all(targets.map((_, position) => run(position)));
+  if (targets.length === 1) await run(0);
+  else await Promise.all(targets.map((_, position) => run(position)));
   return results;
 }
 
@@ -620,7 +635,8 @@ async function publishTarget({
 }): Promise<PublishResult> {
   const { provider, platform } = target;
   const accountId = target.loaded?.record.id;
-  let knownSecrets: string[] = [];
+  // What an error message must mask; worked out only if there is an error.
+  const secretHolders: ActiveAccount[] = [];
   let reservation: LaunchCapReservation | undefined;
   let sent = false;
   let staged: string[] = [];
@@ -638,10 +654,11 @@ async function publishTarget({
     let auth: PublishAuth<unknown>;
     if (target.loaded !== undefined) {
       const active = await refresher.ensureFresh({ loaded: target.loaded });
-      knownSecrets = secretsOf(active);
-      auth = { type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens };
+      secretHolders.push(active);
+      // The account the preflight checked, unless a refresh read the record again.
+      const account = active.loaded === target.loaded ? target.account : undefined;
+      auth = { type: 'account', account: account ?? toProviderAccount(active.loaded.record), tokens: active.tokens };
     } else {
-      knownSecrets = secretStrings(target.credentials);
       auth = { type: 'credentials', credentials: target.credentials };
     }
 
@@ -688,7 +705,7 @@ async function publishTarget({
         workspaceId: target.loaded?.record.workspaceId,
         rejectedAccessToken: auth.tokens.accessToken,
       });
-      knownSecrets = [...knownSecrets, ...secretsOf(active)];
+      secretHolders.push(active);
       outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     }
 
@@ -721,7 +738,7 @@ async function publishTarget({
       error,
       platform,
       fallbackCode: sent ? 'publish_outcome_unknown' : 'platform_unavailable',
-      knownSecrets,
+      knownSecrets: target.loaded === undefined ? secretStrings(target.credentials) : secretHolders.flatMap((active) => secretsOf(active)),
     });
     const result = failedResult({ target, error: failure });
     if (reservation !== undefined && result.status === 'failed') {
