@@ -13,16 +13,9 @@ import {
   createTestProvider,
   manualClock,
 } from './test-support/test-provider.js';
+import { letmepostErrorOf } from './test-support/errors.js';
 
-function thrownBy(fn: () => unknown): LetmepostError {
-  try {
-    fn();
-  } catch (error) {
-    if (LetmepostError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
+const thrownBy = letmepostErrorOf;
 
 const valid = (): CreateLetmepostOptions => ({
   providers: [createTestProvider()],

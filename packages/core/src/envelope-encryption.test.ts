@@ -11,20 +11,13 @@ import {
 } from './envelope-encryption.js';
 import { LetmepostError } from './letmepost-error.js';
 import { memoryTokenStore } from './memory-token-store.js';
+import { letmepostErrorOf } from './test-support/errors.js';
 import type { TokenStore } from './token-store.js';
 
 const KEY_A = Buffer.alloc(32, 0xa1).toString('base64');
 const KEY_B = Buffer.alloc(32, 0xb2).toString('base64url');
 
-function errorOf(run: () => unknown): LetmepostError {
-  try {
-    run();
-  } catch (error) {
-    if (LetmepostError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LetmepostError');
-}
+const errorOf = letmepostErrorOf;
 
 async function asyncErrorOf(promise: Promise<unknown>): Promise<unknown> {
   try {

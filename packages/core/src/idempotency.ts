@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ERROR_CODES } from './error-code.js';
@@ -96,14 +96,14 @@ export function hashPublishPayload({ post, targets }: { post: unknown; targets: 
 }
 
 function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return nodeCrypto().createHash('sha256').update(value).digest('base64url');
 }
 
 export function canonicalJson(value: unknown): string {
   const visit = (current: unknown): unknown => {
     if (current === null || current === undefined) return current;
     if (current instanceof Uint8Array) {
-      return { $bytes: createHash('sha256').update(current).digest('base64url'), size: current.byteLength };
+      return { $bytes: nodeCrypto().createHash('sha256').update(current).digest('base64url'), size: current.byteLength };
     }
     if (current instanceof Date) return current.toISOString();
     if (current instanceof URL) return current.href;

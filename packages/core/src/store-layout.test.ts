@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEnvelopeCipher, parseEncryptionKey } from './envelope-encryption.js';
-import { LetmepostError } from './letmepost-error.js';
 import { decodeRecord, openField, sealField } from './store-layout.js';
+import { letmepostErrorOf } from './test-support/errors.js';
 
 const recordSchema = z.object({ v: z.literal(2), status: z.string(), data: z.object({ plan: z.string() }) });
 
-function thrown(run: () => unknown): LetmepostError {
-  try {
-    run();
-  } catch (error) {
-    if (LetmepostError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a LetmepostError');
-}
+const thrown = letmepostErrorOf;
 
 describe('decoded records are shared, so they are frozen', () => {
   it('the same stored text decodes to one frozen value; other text decodes anew', () => {

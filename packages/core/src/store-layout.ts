@@ -180,23 +180,19 @@ const openedFields = new WeakMap<
 >();
 const OPENED_FIELDS_MAX = 1024;
 
-export function openField<T>({
-  cipher,
-  key,
-  field,
-  ciphertext,
-  schema,
-  recordVersion,
-}: {
+interface OpenFieldOptions<T> {
   cipher: FieldCipher;
   key: string;
   field: string;
   ciphertext: string;
   schema: z.ZodType<T>;
   /** The store version the record was read at (version-bound seals need it). */
-  recordVersion?: number;
-}): T {
-  const associatedData = fieldAssociatedData({ key, field });
+  recordVersion?: number | undefined;
+}
+
+export function openField<T>(options: OpenFieldOptions<T>): T {
+  const { cipher, ciphertext, schema, recordVersion } = options;
+  const associatedData = fieldAssociatedData({ key: options.key, field: options.field });
   let opened = openedFields.get(cipher);
   if (opened === undefined) {
     opened = createBoundedCache({ max: OPENED_FIELDS_MAX });
@@ -206,28 +202,12 @@ export function openField<T>({
   if (known !== undefined && known.associatedData === associatedData && known.recordVersion === recordVersion && known.schema === schema) {
     return known.value as T;
   }
-  const value = deepFreeze(openAndParse({ cipher, key, field, ciphertext, schema, recordVersion, associatedData }));
+  const value = deepFreeze(openAndParse({ ...options, associatedData }));
   opened.set(ciphertext, { associatedData, recordVersion, schema, value });
   return value;
 }
 
-function openAndParse<T>({
-  cipher,
-  key,
-  field,
-  ciphertext,
-  schema,
-  recordVersion,
-  associatedData,
-}: {
-  cipher: FieldCipher;
-  key: string;
-  field: string;
-  ciphertext: string;
-  schema: z.ZodType<T>;
-  recordVersion: number | undefined;
-  associatedData: string;
-}): T {
+function openAndParse<T>({ cipher, key, field, ciphertext, schema, recordVersion, associatedData }: OpenFieldOptions<T> & { associatedData: string }): T {
   const plaintext = cipher.decrypt({
     ciphertext,
     associatedData,

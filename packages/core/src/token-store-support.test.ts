@@ -13,16 +13,9 @@ import {
   storeValidationError,
   versionConflictError,
 } from './token-store-support.js';
+import { letmepostErrorOf } from './test-support/errors.js';
 
-function thrownBy(action: () => unknown): LetmepostError {
-  try {
-    action();
-  } catch (error) {
-    if (LetmepostError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the call to throw');
-}
+const thrownBy = letmepostErrorOf;
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {

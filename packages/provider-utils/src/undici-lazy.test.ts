@@ -28,3 +28,31 @@ describe('undici is loaded on first use', () => {
     expect(undiciLoadedAfter(request)).toBe(true);
   });
 });
+
+describe('node:crypto is loaded on first use', () => {
+  // `process.moduleLoadList` names every built-in module the process loaded.
+  function cryptoLoadedAfter(code: string): boolean {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      const utils = await import(${JSON.stringify(entry)});
+      await import('@letmepost/core');
+      ${code}
+      console.log(process.moduleLoadList.includes('NativeModule crypto'));
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    if (result.status !== 0) throw new Error(result.stderr);
+    return result.stdout.trim() === 'true';
+  }
+
+  test('importing core and provider-utils does not load it', () => {
+    expect(cryptoLoadedAfter('')).toBe(false);
+  });
+
+  test('signing a request loads it', () => {
+    const sign = `utils.oauth1AuthorizationHeader({ method: 'POST', url: 'https://api.x.com/2/tweets', credentials: { consumerKey: 'k', consumerSecret: 's' } });`;
+    expect(cryptoLoadedAfter(sign)).toBe(true);
+  });
+});
