@@ -127,11 +127,16 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
     });
 
   return {
-    async get(key) {
-      assertOpen();
-      checkStoreArguments.get({ key });
-      const stored = readLive(key);
-      return stored === undefined ? null : toEntry(key, stored);
+    // Not an async function: a read is synchronous here, and every publish makes two of them.
+    get(key) {
+      try {
+        assertOpen();
+        checkStoreArguments.get({ key });
+        const stored = readLive(key);
+        return Promise.resolve(stored === undefined ? null : toEntry(key, stored));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
 
     async set(key, value, setOptions: StoreSetOptions = {}) {

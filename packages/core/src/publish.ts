@@ -24,7 +24,7 @@ import { pullsMedia, releaseStagedMedia, stagePostMedia, stagingIssues } from '.
 import { randomBase64Url, sha256Base64Url } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
 import { postItems, postSchema, type Post } from './post.js';
-import { quickPost, quickPublishOptions } from './publish-input.js';
+import { quickPost, quickPublishOptions, type QuickPublishOptions } from './publish-input.js';
 import type { ProviderAccount } from './account.js';
 import type { AnyProvider, MediaProgressEvent, ProviderPublishResult, PublishAuth } from './provider.js';
 import { getPublishContext, markCheckedByCore, runWithPublishContext } from './publish-context.js';
@@ -137,8 +137,15 @@ export function createPublish({
   context: LetmepostContext;
   refresher: Refresher;
 }): (options: PublishOptions) => Promise<PublishResult[]> {
-  return async (options) => {
-    const input = quickPublishOptions(options) ?? parsePublishOptions(options);
+  // Not an async function itself: it hands back the body's promise rather than wrapping it in
+  // another (every async layer costs a publish two promises and their turns of the queue).
+  return (options) => {
+    let input: ParsedPublishOptions | QuickPublishOptions;
+    try {
+      input = quickPublishOptions(options) ?? parsePublishOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const dryRun = input.dryRun ?? false;
 
     // Providers' HTTP layer reads the publish context: during a dry run it refuses every request
@@ -232,7 +239,9 @@ export function createPublish({
   };
 }
 
-function parsePublishOptions(options: unknown): z.infer<typeof publishOptionsSchema> {
+type ParsedPublishOptions = z.infer<typeof publishOptionsSchema>;
+
+function parsePublishOptions(options: unknown): ParsedPublishOptions {
   const shape = publishOptionsSchema.safeParse(options);
   if (!shape.success) throw validationFailed({ issues: issuesFromZod({ error: shape.error }) });
   return shape.data;
@@ -536,8 +545,7 @@ async function publishAll({
     }
     if (onProgress !== undefined) emit({ type: 'target_completed', targetIndex: target.index, result });
   };
-  if (targets.length === 1) await run(0);
-  else await Promise.all(targets.map((_, position) => run(position)));
+  await (targets.length === 1 ? run(0) : Promise.all(targets.map((_, position) => run(position))));
   return results;
 }
 
