@@ -61,18 +61,29 @@ export function oauth1PercentEncode(value: string): string {
 
 /** The signature base string of RFC 5849 section 3.4.1. */
 export function oauth1SignatureBaseString(options: Omit<OAuth1SignatureOptions, 'credentials'>): string {
+  const protocol = toPairs(options.oauthParameters).map(([name, value]): EncodedPair => [oauth1PercentEncode(name), oauth1PercentEncode(value)]);
+  return signatureBaseString({ method: options.method, url: options.url, protocol, bodyParameters: options.bodyParameters });
+}
+
+/**
+ * The base string from the request's query, its protocol parameters (already percent-encoded;
+ * `oauth_signature` and `realm` are left out) and its form body parameters.
+ */
+function signatureBaseString(options: {
+  method: string;
+  url: string | URL;
+  protocol: readonly EncodedPair[];
+  bodyParameters: OAuth1Parameters | undefined;
+}): string {
   // Only read here, so a URL the caller already parsed is used as it is.
   const url = typeof options.url === 'string' ? new URL(options.url) : options.url;
-  // Encoded as they are collected; `searchParams` is only built when there is a query.
   const pairs: EncodedPair[] = [];
   const add = (name: string, value: string): void => {
     pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
   };
+  // `searchParams` is only built when there is a query.
   if (url.search !== '') for (const [name, value] of url.searchParams) add(name, value);
-  for (const [name, value] of toPairs(options.oauthParameters)) {
-    if (name === 'oauth_signature' || name === 'realm') continue;
-    add(name, value);
-  }
+  for (const pair of options.protocol) if (pair[0] !== 'oauth_signature' && pair[0] !== 'realm') pairs.push(pair);
   if (options.bodyParameters) for (const [name, value] of toPairs(options.bodyParameters)) add(name, value);
   return baseStringFromEncodedPairs({ method: options.method, url, pairs });
 }
@@ -126,7 +137,7 @@ export function oauth1AuthorizationHeader(options: OAuth1AuthorizationHeaderOpti
   const { credentials } = options;
   // Name and value as sent (percent-encoded), built once and used for both the base string and
   // the header.
-  const protocol: Array<readonly [string, string]> = [
+  const protocol: EncodedPair[] = [
     ['oauth_consumer_key', oauth1PercentEncode(credentials.consumerKey)],
     ['oauth_nonce', oauth1PercentEncode(options.nonce ?? randomNonce())],
     ['oauth_signature_method', SIGNATURE_METHOD],
@@ -146,14 +157,8 @@ export function oauth1AuthorizationHeader(options: OAuth1AuthorizationHeaderOpti
     }
   }
 
-  const url = typeof options.url === 'string' ? new URL(options.url) : options.url;
-  const pairs: EncodedPair[] = [];
-  if (url.search !== '') for (const [name, value] of url.searchParams) pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
-  for (const pair of protocol) if (pair[0] !== 'oauth_signature' && pair[0] !== 'realm') pairs.push(pair);
-  if (options.bodyParameters) {
-    for (const [name, value] of toPairs(options.bodyParameters)) pairs.push([oauth1PercentEncode(name), oauth1PercentEncode(value)]);
-  }
-  const signature = hmacSha1({ credentials, baseString: baseStringFromEncodedPairs({ method: options.method, url, pairs }) });
+  const baseString = signatureBaseString({ method: options.method, url: options.url, protocol, bodyParameters: options.bodyParameters });
+  const signature = hmacSha1({ credentials, baseString });
 
   const fields = protocol.filter(([name]) => name !== 'oauth_signature');
   fields.push(['oauth_signature', oauth1PercentEncode(signature)]);
