@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LetmepostError, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
-import { getPublishContext } from '@letmepost/core/internal';
+import { createBoundedCache, getPublishContext } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { z } from 'zod';
@@ -858,17 +858,15 @@ function toUndiciFormData(form: FormData | UndiciFormData): UndiciFormData {
 }
 
 // A client calls a handful of endpoints, most without a query: their parsed URL is kept
-// (bounded, cleared when full) instead of parsing the same string on every request. Shared, so
-// never changed: a request with a query gets its own copy.
-const parsedUrls = new Map<string, URL>();
-const PARSED_URLS_MAX = 256;
+// (bounded) instead of parsing the same string on every request. Shared, so never changed: a
+// request with a query gets its own copy.
+const parsedUrls = createBoundedCache<string, URL>({ max: 256 });
 
 function buildUrl(options: Pick<HttpRequestOptions, 'url' | 'query'>): URL {
   if (!options.query && typeof options.url === 'string') {
     let parsed = parsedUrls.get(options.url);
     if (parsed === undefined) {
       parsed = new URL(options.url);
-      if (parsedUrls.size >= PARSED_URLS_MAX) parsedUrls.clear();
       parsedUrls.set(options.url, parsed);
     }
     return parsed;

@@ -1,4 +1,4 @@
-import { nodeCrypto } from '@letmepost/core/internal';
+import { createBoundedCache, nodeCrypto } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 
 /** OAuth 1.0a client (consumer) and user (token) credentials. */
@@ -183,16 +183,14 @@ function toPairs(parameters: OAuth1Parameters): ReadonlyArray<readonly [string, 
 
 // RFC 5849 section 3.4.1.2: scheme and host lowercase, default ports dropped, no query/fragment.
 // WHATWG URL already lowercases scheme and host and drops default ports. A client signs for a
-// handful of endpoints, so their encoded form is kept (a bounded map, cleared when full).
-const encodedUris = new Map<string, string>();
-const ENCODED_URIS_MAX = 256;
+// handful of endpoints, so their encoded form is kept (bounded).
+const encodedUris = createBoundedCache<string, string>({ max: 256 });
 
 function encodedBaseStringUri(url: URL): string {
   const uri = `${url.protocol}//${url.host}${url.pathname}`;
   let encoded = encodedUris.get(uri);
   if (encoded === undefined) {
     encoded = oauth1PercentEncode(uri);
-    if (encodedUris.size >= ENCODED_URIS_MAX) encodedUris.clear();
     encodedUris.set(uri, encoded);
   }
   return encoded;
