@@ -194,9 +194,8 @@ async function readAccountAt({
   if (entry === null) return null;
   const record = accountRecordFrom(entry);
   if (record.id !== accountId || record.workspaceId !== workspaceId) return null;
-  // The grant read inline (what `readGrant` does): one promise fewer on every publish.
-  const grantEntry = await context.store.get(grantKey({ workspaceId: record.workspaceId, grantId: record.grantId }));
-  return { key: entry.key, version: entry.version, record, grant: grantEntry === null ? null : loadedGrantFrom(grantEntry) };
+  const grant = await readGrant({ context, workspaceId: record.workspaceId, grantId: record.grantId });
+  return { key: entry.key, version: entry.version, record, grant };
 }
 
 function accountRecordFrom(entry: StoreEntry): AccountRecord {

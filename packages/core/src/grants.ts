@@ -98,7 +98,7 @@ export function tokenFacts(tokens: TokenSet): Pick<GrantRecord, 'scopes' | 'expi
   };
 }
 
-export async function readGrant({
+export function readGrant({
   context,
   workspaceId,
   grantId,
@@ -107,8 +107,15 @@ export async function readGrant({
   workspaceId: string;
   grantId: string;
 }): Promise<LoadedGrant | null> {
-  const entry = await context.store.get(grantKey({ workspaceId, grantId }));
-  return entry === null ? null : loadedGrantFrom(entry);
+  // Not an async function: every publish to an account reads its grant, and each async layer
+  // costs two promises. A malformed id is still a rejection.
+  let key: string;
+  try {
+    key = grantKey({ workspaceId, grantId });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return context.store.get(key).then((entry) => (entry === null ? null : loadedGrantFrom(entry)));
 }
 
 export function loadedGrantFrom(entry: StoreEntry): LoadedGrant {

@@ -1,7 +1,7 @@
 import { PLATFORM_IDS, type PlatformId } from './platform-id.js';
 import type { PublishProgressEvent } from './publish.js';
 import type { Post } from './post.js';
-import { isWellFormedText } from './store-layout.js';
+import { isWellFormedText } from './token-store-support.js';
 
 /**
  * Every publish checks its options and its post at the boundary with zod (`publishOptionsSchema`,

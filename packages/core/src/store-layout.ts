@@ -94,8 +94,6 @@ export const storeKeys = {
   migrationLock: ({ workspaceId }: { workspaceId: string }) => `lock/migrate/${segment(workspaceId)}`,
 } as const;
 
-export { isWellFormedText } from './token-store-support.js';
-
 const UNRESERVED_ONLY = /^[A-Za-z0-9_.~-]*$/;
 
 /**
