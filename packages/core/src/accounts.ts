@@ -116,7 +116,23 @@ export function toAccount({ record, grant }: { record: AccountRecord; grant: Loa
   };
 }
 
+/**
+ * The provider's view of each stored record, made once: decoded records are frozen and shared
+ * (see `decodeRecord`), and every publish to an account hands its provider this view.
+ */
+const providerAccounts = new WeakMap<AccountRecord, ProviderAccount>();
+
 export function toProviderAccount(record: AccountRecord): ProviderAccount {
+  if (!Object.isFrozen(record)) return providerAccountOf(record);
+  let account = providerAccounts.get(record);
+  if (account === undefined) {
+    account = Object.freeze(providerAccountOf(record));
+    providerAccounts.set(record, account);
+  }
+  return account;
+}
+
+function providerAccountOf(record: AccountRecord): ProviderAccount {
   return {
     platformAccountId: record.platformAccountId,
     ...(record.kind !== undefined && { kind: record.kind }),

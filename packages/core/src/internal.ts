@@ -11,11 +11,12 @@
  *   preflight (`validatePost`), and the text measures they count with.
  * - `isCheckedByCore`: whether a provider method's call comes from core with input it parsed.
  * - `nodeCrypto()`: `node:crypto`, loaded on first use rather than on import.
- * - `createBoundedCache`: a size-bounded map for values that are pure functions of their key.
+ * - `createBoundedCache`: a size-bounded map for values that are pure functions of their key;
+ *   `deepFreeze` for what such a cache (or any memo shared between calls) hands out.
  */
 export * from './token-store-support.js';
 export { nodeCrypto } from './node-crypto.js';
-export { createBoundedCache, type BoundedCache } from './bounded-cache.js';
+export { createBoundedCache, deepFreeze, type BoundedCache } from './bounded-cache.js';
 export { runWithPublishContext, getPublishContext, isCheckedByCore, type PublishContext } from './publish-context.js';
 export {
   CAPABILITY_RULES,

@@ -247,7 +247,7 @@ function parsePublishOptions(options: unknown): ParsedPublishOptions {
   return shape.data;
 }
 
-async function resolveTargets({
+function resolveTargets({
   context,
   targets,
   workspaceId,
@@ -258,19 +258,34 @@ async function resolveTargets({
   workspaceId: string | undefined;
   issues: LetmepostErrorIssue[];
 }): Promise<ResolvedTarget[]> {
+  // One target (most publishes): nothing to order and nothing it could repeat.
   if (targets.length === 1) {
-    const resolved = await resolveTarget({ context, target: targets[0] as ParsedTarget, index: 0, workspaceId, issues });
-    return resolved === undefined ? [] : [resolved];
+    return resolveTarget({ context, target: targets[0] as ParsedTarget, index: 0, workspaceId, issues }).then((resolved) =>
+      resolved === undefined ? [] : [resolved],
+    );
   }
+  return resolveSeveralTargets({ context, targets, workspaceId, issues });
+}
+
+async function resolveSeveralTargets({
+  context,
+  targets,
+  workspaceId,
+  issues,
+}: {
+  context: LetmepostContext;
+  targets: readonly ParsedTarget[];
+  workspaceId: string | undefined;
+  issues: LetmepostErrorIssue[];
+}): Promise<ResolvedTarget[]> {
   // Looked up concurrently, reported in target order.
   const perTarget = targets.map((): LetmepostErrorIssue[] => []);
   const resolved = await Promise.all(
     targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues: perTarget[index] as LetmepostErrorIssue[] })),
   );
   for (const found of perTarget) issues.push(...found);
-  // One target cannot repeat another; skipping the check also spares a credentials digest.
   const seen = new Map<string, number>();
-  for (const target of targets.length > 1 ? resolved : []) {
+  for (const target of resolved) {
     if (target === undefined) continue;
     const identity = `${target.platform}/${target.capSubject}`;
     const first = seen.get(identity);
@@ -287,7 +302,12 @@ async function resolveTargets({
   return resolved.filter((target): target is ResolvedTarget => target !== undefined);
 }
 
-async function resolveTarget({
+/**
+ * One target resolved, or `undefined` with its problems in `issues`. Not an async function: only
+ * a connected account needs the store (one promise for its lookup), a target with credentials
+ * none.
+ */
+function resolveTarget({
   context,
   target,
   index,
@@ -301,48 +321,62 @@ async function resolveTarget({
   issues: LetmepostErrorIssue[];
 }): Promise<ResolvedTarget | undefined> {
   const path = `targets.${index}`;
-  let platform: PlatformId;
-  let loaded: LoadedAccount | undefined;
-  let credentials: unknown;
-  let capSubject: string;
-
-  if (target.accountId !== undefined) {
-    if (workspaceId === undefined) {
-      // Account ids are unique across workspaces, so without the workspace any caller holding an
-      // id could publish as another tenant's account.
-      issues.push({
-        field: 'workspaceId',
-        rule: 'publish.workspace_required',
-        message: `required to publish to a connected account (${path}.accountId); pass the workspace the account belongs to`,
-      });
-      return undefined;
-    }
-    loaded = (await findAccount({ context, accountId: target.accountId, workspaceId })) ?? undefined;
-    if (loaded === undefined) {
+  if (target.accountId === undefined) {
+    // The schema guarantees platform and credentials here.
+    return Promise.resolve(
+      completeTarget({ context, target, index, platform: target.platform as PlatformId, loaded: undefined, issues }),
+    );
+  }
+  const { accountId } = target;
+  if (workspaceId === undefined) {
+    // Account ids are unique across workspaces, so without the workspace any caller holding an
+    // id could publish as another tenant's account.
+    issues.push({
+      field: 'workspaceId',
+      rule: 'publish.workspace_required',
+      message: `required to publish to a connected account (${path}.accountId); pass the workspace the account belongs to`,
+    });
+    return Promise.resolve(undefined);
+  }
+  return findAccount({ context, accountId, workspaceId }).then((loaded) => {
+    if (loaded === null) {
       issues.push({
         field: `${path}.accountId`,
         rule: 'target.account_not_found',
-        message: `account "${target.accountId}" was not found`,
+        message: `account "${accountId}" was not found`,
       });
       return undefined;
     }
-    platform = loaded.record.platform;
+    const platform = loaded.record.platform;
     if (target.platform !== undefined && target.platform !== platform) {
       issues.push({
         field: `${path}.platform`,
         rule: 'target.platform_mismatch',
-        message: `account "${target.accountId}" is a ${platform} account, not ${target.platform}`,
+        message: `account "${accountId}" is a ${platform} account, not ${target.platform}`,
       });
       return undefined;
     }
-    capSubject = loaded.record.id;
-  } else {
-    // The schema guarantees platform and credentials here.
-    platform = target.platform as PlatformId;
-    credentials = target.credentials;
-    capSubject = '';
-  }
+    return completeTarget({ context, target, index, platform, loaded, issues });
+  });
+}
 
+/** The rest of a target, once its platform (and for a connected account, the account) is known. */
+function completeTarget({
+  context,
+  target,
+  index,
+  platform,
+  loaded,
+  issues,
+}: {
+  context: LetmepostContext;
+  target: ParsedTarget;
+  index: number;
+  platform: PlatformId;
+  loaded: LoadedAccount | undefined;
+  issues: LetmepostErrorIssue[];
+}): ResolvedTarget | undefined {
+  const path = `targets.${index}`;
   const provider = context.providers.get(platform);
   if (provider === undefined) {
     issues.push({
@@ -353,9 +387,10 @@ async function resolveTarget({
     return undefined;
   }
 
+  let credentials: unknown;
   let valid = true;
   if (loaded === undefined) {
-    const parsedCredentials = provider.credentialSchema.safeParse(credentials);
+    const parsedCredentials = provider.credentialSchema.safeParse(target.credentials);
     if (parsedCredentials.success) {
       credentials = parsedCredentials.data;
     } else {
@@ -366,7 +401,7 @@ async function resolveTarget({
 
   const options = parseTargetOptions({ provider, options: target.options, path, issues });
   if (!options.success || !valid) return undefined;
-  return new Target({ index, platform, provider, options: options.data, loaded, credentials, capSubject });
+  return new Target({ index, platform, provider, options: options.data, loaded, credentials });
 }
 
 /** A resolved target. One shape for every target, with the credentials digest worked out on use. */
@@ -387,7 +422,6 @@ class Target implements ResolvedTarget {
     options: unknown;
     loaded: LoadedAccount | undefined;
     credentials: unknown;
-    capSubject: string;
   }) {
     this.index = fields.index;
     this.platform = fields.platform;
@@ -396,7 +430,7 @@ class Target implements ResolvedTarget {
     this.loaded = fields.loaded;
     this.account = undefined;
     this.credentials = fields.loaded === undefined ? fields.credentials : undefined;
-    this.#capSubject = fields.loaded === undefined ? undefined : fields.capSubject;
+    this.#capSubject = fields.loaded?.record.id;
   }
 
   // Hashing the credentials is left until something needs it (a second target, a launch cap, a
@@ -473,7 +507,7 @@ function preflight({ target, post }: { target: ResolvedTarget; post: Post }): Le
   }));
 }
 
-async function publishAll({
+function publishAll({
   context,
   refresher,
   targets,
@@ -492,7 +526,6 @@ async function publishAll({
   signal: AbortSignal | undefined;
   onProgress: ((event: PublishProgressEvent) => void) | undefined;
 }): Promise<PublishResult[]> {
-  const results = new Array<PublishResult>(targets.length);
   const emit = (event: PublishProgressEvent): void => {
     try {
       onProgress?.(event);
@@ -505,10 +538,11 @@ async function publishAll({
   // platform limit, where set, queues the rest.
   const overallLimit = context.publishConcurrency ?? targets.length;
   const overall = overallLimit >= targets.length ? undefined : createLimiter({ limit: overallLimit });
-  const perPlatform = new Map<PlatformId, Limiter>();
+  let perPlatform: Map<PlatformId, Limiter> | undefined;
   const limiterFor = (platform: PlatformId): Limiter | undefined => {
     const limit = context.platformConcurrency.get(platform);
     if (limit === undefined) return undefined;
+    perPlatform ??= new Map();
     let limiter = perPlatform.get(platform);
     if (limiter === undefined) {
       limiter = createLimiter({ limit });
@@ -517,20 +551,7 @@ async function publishAll({
     return limiter;
   };
 
-  const run = async (position: number): Promise<void> => {
-    const target = targets[position] as ResolvedTarget;
-    const platformLimiter = dryRun ? undefined : limiterFor(target.platform);
-    let result: PublishResult;
-    if (dryRun) {
-      result = dryRunTarget({ target, post });
-    } else if (overall === undefined && platformLimiter === undefined) {
-      result = await publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
-    } else {
-      const start = (): Promise<PublishResult> => publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
-      const send = overall === undefined ? start : (): Promise<PublishResult> => overall.run(start);
-      result = await (platformLimiter === undefined ? send() : platformLimiter.run(send));
-    }
-    results[position] = result;
+  const report = (target: ResolvedTarget, result: PublishResult): void => {
     if (context.log !== SILENT_LOG) {
       context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
         workspaceId,
@@ -545,8 +566,34 @@ async function publishAll({
     }
     if (onProgress !== undefined) emit({ type: 'target_completed', targetIndex: target.index, result });
   };
-  await (targets.length === 1 ? run(0) : Promise.all(targets.map((_, position) => run(position))));
-  return results;
+
+  const only = targets.length === 1 ? (targets[0] as ResolvedTarget) : undefined;
+  if (only !== undefined && !dryRun && limiterFor(only.platform) === undefined) {
+    // One target, nothing to queue (most publishes): its result is the answer.
+    return publishTarget({ context, refresher, target: only, post, workspaceId, signal, emit }).then((result) => {
+      report(only, result);
+      return [result];
+    });
+  }
+
+  const results = new Array<PublishResult>(targets.length);
+  const run = async (position: number): Promise<void> => {
+    const target = targets[position] as ResolvedTarget;
+    const platformLimiter = dryRun ? undefined : limiterFor(target.platform);
+    let result: PublishResult;
+    if (dryRun) {
+      result = dryRunTarget({ target, post });
+    } else if (overall === undefined && platformLimiter === undefined) {
+      result = await publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
+    } else {
+      const start = (): Promise<PublishResult> => publishTarget({ context, refresher, target, post, workspaceId, signal, emit });
+      const send = overall === undefined ? start : (): Promise<PublishResult> => overall.run(start);
+      result = await (platformLimiter === undefined ? send() : platformLimiter.run(send));
+    }
+    results[position] = result;
+    report(target, result);
+  };
+  return Promise.all(targets.map((_, position) => run(position))).then(() => results);
 }
 
 interface Limiter {
@@ -661,7 +708,7 @@ async function publishTarget({
 
     let auth: PublishAuth<unknown>;
     if (target.loaded !== undefined) {
-      const active = await refresher.ensureFresh({ loaded: target.loaded });
+      const active = refresher.activeIfFresh({ loaded: target.loaded }) ?? (await refresher.ensureFresh({ loaded: target.loaded }));
       secretHolders.push(active);
       // The account the preflight checked, unless a refresh read the record again.
       const account = active.loaded === target.loaded ? target.account : undefined;

@@ -63,6 +63,11 @@ interface HeldTokens {
 }
 
 export interface Refresher {
+  /**
+   * The account's tokens when they need no refresh (what nearly every publish finds), without a
+   * promise; `undefined` when `ensureFresh` has work to do. Throws `reauth_required` as it does.
+   */
+  activeIfFresh(options: { loaded: LoadedAccount }): ActiveAccount | undefined;
   /** The account's tokens, its grant refreshed first when they are expired or about to be. */
   ensureFresh(options: { loaded: LoadedAccount }): Promise<ActiveAccount>;
   /**
@@ -156,20 +161,30 @@ export function createRefresher({ context }: { context: LetmepostContext }): Ref
   };
 
   const forAccount = ({ loaded, active }: { loaded: LoadedAccount; active: ActiveGrant }): ActiveAccount => ({
-    loaded: { ...loaded, grant: active.grant },
+    // The same account as loaded unless a refresh wrote its grant again: callers compare them.
+    loaded: active.grant === loaded.grant ? loaded : { ...loaded, grant: active.grant },
     tokens: openAccountTokens({ context, loaded }) ?? active.tokens,
     client: active.client,
   });
 
+  const activeIfFresh = ({ loaded }: { loaded: LoadedAccount }): ActiveAccount | undefined => {
+    const grant = requireUsableGrant({ loaded });
+    const tokens = openGrantTokens({ context, grant });
+    const pending = held.get(grant.record.id);
+    if (pending !== undefined && sameTokens({ tokens, from: pending.from })) return undefined;
+    if (isDue({ tokens, now: context.clock.now() })) return undefined;
+    return forAccount({ loaded, active: { grant, tokens, client: openGrantClient({ context, grant }) } });
+  };
+
   return {
+    activeIfFresh,
+
     async ensureFresh({ loaded }) {
+      const fresh = activeIfFresh({ loaded });
+      if (fresh !== undefined) return fresh;
       const grant = requireUsableGrant({ loaded });
       const tokens = openGrantTokens({ context, grant });
       const client = openGrantClient({ context, grant });
-      const now = context.clock.now();
-      const pending = held.get(grant.record.id);
-      const heldForStored = pending !== undefined && sameTokens({ tokens, from: pending.from });
-      if (!heldForStored && !isDue({ tokens, now })) return forAccount({ loaded, active: { grant, tokens, client } });
       try {
         return forAccount({ loaded, active: await singleFlight({ workspaceId: grant.record.workspaceId, grantId: grant.record.id }) });
       } catch (error) {

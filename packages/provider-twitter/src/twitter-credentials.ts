@@ -1,4 +1,5 @@
 import { LetmepostError, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { deepFreeze } from '@letmepost/core/internal';
 import type { HttpAuth } from '@letmepost/provider-utils';
 import { z } from 'zod';
 
@@ -37,13 +38,22 @@ export interface TwitterRequestAuth {
   secrets: string[];
 }
 
+/** Request auth per frozen stored token set; frozen, since every publish to the account shares it. */
+const accountAuths = new WeakMap<TokenSet, TwitterRequestAuth>();
+
 /** Turns the publish auth into request auth, refusing malformed credentials before any I/O. */
 export function resolveTwitterAuth(auth: PublishAuth<TwitterCredentials>): TwitterRequestAuth {
   if (auth.type === 'account') {
-    return {
-      ...fromTokens(auth.tokens),
-      username: auth.account.username,
-    };
+    const { tokens } = auth;
+    const username = auth.account.username;
+    // Core hands over the stored tokens opened once and frozen, the same object on every publish
+    // until they change: their request auth is worked out once too.
+    if (!Object.isFrozen(tokens)) return { ...fromTokens(tokens), username };
+    const known = accountAuths.get(tokens);
+    if (known !== undefined && known.username === username) return known;
+    const made = deepFreeze({ ...fromTokens(tokens), username });
+    accountAuths.set(tokens, made);
+    return made;
   }
   // The provider's boundary (defineProvider) parsed them, or core did just before.
   const { credentials } = auth;

@@ -16,6 +16,7 @@ import {
   toCreatePostRequest,
   twitterPostUrl,
   type TwitterItemRole,
+  type TwitterPostPlan,
   type TwitterPublishOptions,
 } from './convert-to-twitter-post.js';
 import { twitterCreatePostResponseSchema, twitterDeletePostResponseSchema } from './twitter-api.js';
@@ -44,7 +45,7 @@ interface PreparedItem {
  *   restrictions, a rate limit) is reported in `items` with its own error, the items after it
  *   are reported as not sent, and the result stays `published` with a warning.
  */
-export async function publishTwitterPost(options: {
+export function publishTwitterPost(options: {
   context: TwitterContext;
   post: Post;
   auth: PublishAuth<TwitterCredentials>;
@@ -53,20 +54,59 @@ export async function publishTwitterPost(options: {
   signal?: AbortSignal;
   onProgress?: (event: MediaProgressEvent) => void;
 }): Promise<ProviderPublishResult> {
-  const { context, post, signal } = options;
-  const preflight = preflightTwitterPost({
-    post,
-    options: options.options,
-    maxVideoBytes: context.maxVideoBytes,
-    ...(options.auth.type === 'account' && { account: options.auth.account }),
-  });
-  if (preflight.issues.length > 0) throw validationError(preflight.issues);
-  const auth = resolveTwitterAuth(options.auth);
+  // Not an async function: a post without media (most) goes straight to creating, and each async
+  // layer costs a publish two promises. Nothing here may throw: a refusal is a rejection.
+  const { context, signal } = options;
+  let auth: TwitterRequestAuth;
+  let preflight: ReturnType<typeof preflightTwitterPost>;
+  try {
+    preflight = preflightTwitterPost({
+      post: options.post,
+      options: options.options,
+      maxVideoBytes: context.maxVideoBytes,
+      ...(options.auth.type === 'account' && { account: options.auth.account }),
+    });
+    if (preflight.issues.length > 0) throw validationError(preflight.issues);
+    auth = resolveTwitterAuth(options.auth);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const { plan, options: publishOptions } = preflight;
+  const create = ({ prepared, pending }: UploadedMedia): Promise<ProviderPublishResult> => {
+    const state: ResumeState = {
+      v: 1,
+      items: prepared,
+      replyToPostId: plan.replyToPostId,
+      options: publishOptions,
+      pendingMediaIds: pending.map((entry) => entry.mediaId),
+      username: auth.username,
+    };
+    if (pending.length > 0) return Promise.resolve(pendingResult({ state, pending }));
+    return createTwitterPosts({ context, auth, state, signal });
+  };
+  if (plan.items.every((item) => item.media.length === 0)) {
+    return create({ prepared: plan.items.map((item) => ({ index: item.index, role: item.role, text: item.text, mediaIds: [] })), pending: [] });
+  }
+  return uploadTwitterPlanMedia({ context, auth, plan, signal, onProgress: options.onProgress }).then(create);
+}
 
+interface UploadedMedia {
+  prepared: PreparedItem[];
+  pending: PendingMedia[];
+}
+
+/** Uploads every file of every item, in order; files X still transcodes are `pending`. */
+async function uploadTwitterPlanMedia(options: {
+  context: TwitterContext;
+  auth: TwitterRequestAuth;
+  plan: TwitterPostPlan;
+  signal: AbortSignal | undefined;
+  onProgress: ((event: MediaProgressEvent) => void) | undefined;
+}): Promise<UploadedMedia> {
+  const { context, auth, signal } = options;
   const prepared: PreparedItem[] = [];
-  const pending: { mediaId: string; progressPercent?: number; checkAfterSecs?: number }[] = [];
-  for (const item of plan.items) {
+  const pending: PendingMedia[] = [];
+  for (const item of options.plan.items) {
     const mediaIds: string[] = [];
     for (const [mediaIndex, media] of item.media.entries()) {
       const uploaded = await uploadTwitterMedia({
@@ -92,17 +132,7 @@ export async function publishTwitterPost(options: {
     }
     prepared.push({ index: item.index, role: item.role, text: item.text, mediaIds });
   }
-
-  const state: ResumeState = {
-    v: 1,
-    items: prepared,
-    replyToPostId: plan.replyToPostId,
-    options: publishOptions,
-    pendingMediaIds: pending.map((entry) => entry.mediaId),
-    username: auth.username,
-  };
-  if (pending.length > 0) return pendingResult({ state, pending });
-  return createTwitterPosts({ context, auth, state, signal });
+  return { prepared, pending };
 }
 
 type PendingMedia = { mediaId: string; progressPercent?: number | undefined; checkAfterSecs?: number | undefined };
@@ -280,7 +310,7 @@ async function createTwitterPosts(options: {
   return { status: 'published', postId: rootId, url: rootUrl, items, warnings };
 }
 
-async function createPost(options: {
+function createPost(options: {
   context: TwitterContext;
   auth: TwitterRequestAuth;
   item: PreparedItem;
@@ -289,23 +319,29 @@ async function createPost(options: {
   signal?: AbortSignal;
 }): Promise<string> {
   const { context, auth, item } = options;
-  const body = toCreatePostRequest({
-    text: item.text,
-    mediaIds: item.mediaIds,
-    inReplyToPostId: options.inReplyToPostId,
-    publishOptions: options.publishOptions,
-  });
-  const { value } = await context.http.json({
-    method: 'POST',
-    url: `${context.apiBaseUrl}/2/tweets`,
-    body: { json: body },
-    auth: auth.http,
-    secrets: auth.secrets,
-    retry: 'create',
-    schema: twitterCreatePostResponseSchema,
-    signal: options.signal,
-  });
-  return value.data.id;
+  let body: ReturnType<typeof toCreatePostRequest>;
+  try {
+    body = toCreatePostRequest({
+      text: item.text,
+      mediaIds: item.mediaIds,
+      inReplyToPostId: options.inReplyToPostId,
+      publishOptions: options.publishOptions,
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return context.http
+    .json({
+      method: 'POST',
+      url: `${context.apiBaseUrl}/2/tweets`,
+      body: { json: body },
+      auth: auth.http,
+      secrets: auth.secrets,
+      retry: 'create',
+      schema: twitterCreatePostResponseSchema,
+      signal: options.signal,
+    })
+    .then(({ value }) => value.data.id);
 }
 
 function notSentError(options: { index: number; stoppedBy: { index: number; error: LetmepostError } }): LetmepostError {

@@ -203,6 +203,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     headers: lowercaseHeaders(settings.headers),
     mapError: settings.mapError,
     inspectSuccess: settings.inspectSuccess,
+    sharedAgent: undefined,
   };
   return {
     platform: client.platform,
@@ -298,6 +299,8 @@ interface ClientState {
   headers: Record<string, string> | undefined;
   mapError: HttpClientSettings['mapError'];
   inspectSuccess: HttpClientSettings['inspectSuccess'];
+  /** The shared pool for the client's own timeouts, looked up on the first request that uses it. */
+  sharedAgent: Dispatcher | undefined;
 }
 
 /**
@@ -411,11 +414,7 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
   const timeouts = options.timeouts === undefined ? client.timeouts : { ...client.timeouts, ...options.timeouts };
   const maxResponseBytes = options.maxResponseBytes ?? client.maxResponseBytes;
   const dispatcher =
-    client.dispatcher ??
-    getSharedAgent({
-      connectTimeoutMs: timeouts.connectMs,
-      ...(client.refusePrivateAddresses ? { refusePrivateAddressesFor: `${platformName(client.platform)} requests` } : {}),
-    });
+    client.dispatcher ?? (options.timeouts === undefined ? (client.sharedAgent ??= sharedAgentFor({ client, timeouts })) : sharedAgentFor({ client, timeouts }));
   const prepared = prepareBody(options.body);
   const { signal } = options;
   const retry = client.retry;
@@ -550,6 +549,14 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
   }
 }
 
+/** The shared pool for this client's connect timeout (and address policy). */
+function sharedAgentFor({ client, timeouts }: { client: ClientState; timeouts: Required<HttpTimeouts> }): Dispatcher {
+  return getSharedAgent({
+    connectTimeoutMs: timeouts.connectMs,
+    ...(client.refusePrivateAddresses ? { refusePrivateAddressesFor: `${platformName(client.platform)} requests` } : {}),
+  });
+}
+
 /** Throws what `inspectSuccess` makes of a 2xx body that reports a failure. */
 function inspectSuccessBody(fields: { client: ClientState; scope: RequestScope; response: CollectedResponse; receivedAt: number }): void {
   const { client, scope, response } = fields;
@@ -564,9 +571,20 @@ function inspectSuccessBody(fields: { client: ClientState; scope: RequestScope; 
   if (mapped !== undefined) throw reissueError({ error: mapped, platform: client.platform, knownSecrets: scope.knownSecrets });
 }
 
-async function sendJson<T>(fields: { client: ClientState; options: HttpJsonRequestOptions<T> }): Promise<{ value: T; response: HttpResponse }> {
-  const { options } = fields;
-  const response = await send({ client: fields.client, options, accept: 'application/json' });
+function sendJson<T>(fields: { client: ClientState; options: HttpJsonRequestOptions<T> }): Promise<{ value: T; response: HttpResponse }> {
+  // Not an async function: every create, read and upload answer comes through here, and each
+  // async layer costs a call two promises and their turns of the queue.
+  return send({ client: fields.client, options: fields.options, accept: 'application/json' }).then((response) =>
+    readJsonAnswer({ client: fields.client, options: fields.options, response }),
+  );
+}
+
+/** The 2xx body parsed and checked against the request's schema; a body that is not what the schema says throws. */
+function readJsonAnswer<T>(fields: { client: ClientState; options: HttpJsonRequestOptions<T>; response: HttpResponse }): {
+  value: T;
+  response: HttpResponse;
+} {
+  const { options, response } = fields;
   let parsed: unknown;
   try {
     parsed = JSON.parse(response.text());
