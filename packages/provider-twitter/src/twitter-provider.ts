@@ -1,4 +1,5 @@
 import { postItems, systemClock, type ProviderCapabilities, type ProviderV2 } from '@letmepost/core';
+import { deepFreeze } from '@letmepost/core/internal';
 import {
   baseProviderSettingsSchema,
   baseUrlSettingSchema,
@@ -98,6 +99,35 @@ function createTwitterContext({ settings }: { settings: TwitterParsedSettings })
 }
 
 /**
+ * Each provider instance's capabilities by text limit and GIF or not: a handful of shapes, each
+ * made once and frozen (every preflight asks for one).
+ */
+const capabilitiesByContext = new WeakMap<TwitterContext, Map<string, ProviderCapabilities>>();
+
+function twitterCapabilitiesWith({ context, maxLength, hasGif }: { context: TwitterContext; maxLength: number; hasGif: boolean }): ProviderCapabilities {
+  let made = capabilitiesByContext.get(context);
+  if (made === undefined) {
+    made = new Map();
+    capabilitiesByContext.set(context, made);
+  }
+  const key = `${maxLength}/${hasGif}`;
+  let capabilities = made.get(key);
+  if (capabilities === undefined) {
+    capabilities = deepFreeze({
+      ...twitterCapabilities,
+      text: { ...twitterCapabilities.text, maxLength },
+      media: {
+        ...twitterCapabilities.media,
+        maxVideoBytes: context.maxVideoBytes,
+        maxImageBytes: hasGif ? TWITTER_LIMITS.maxGifBytes : TWITTER_LIMITS.maxImageBytes,
+      },
+    });
+    made.set(key, capabilities);
+  }
+  return capabilities;
+}
+
+/**
  * The X (Twitter) provider: OAuth 2.0 with PKCE for connected accounts, OAuth 1.0a user keys per
  * request, posts with up to four images or one video/GIF, threads as reply chains. Stateless and
  * side-effect free: it reads no environment variable.
@@ -122,19 +152,12 @@ export const createTwitter: (settings?: TwitterProviderSettings) => TwitterProvi
   createContext: createTwitterContext,
   methods: {
     // Premium accounts post longer text; a GIF may be larger than a still image.
-    capabilitiesFor: ({ context, account, post }) => {
-      const maxLength = twitterMaxWeightedLength(account);
-      const hasGif = postItems(post).some((item) => (item.media ?? []).some((media) => twitterMediaKind(media.mimeType) === 'gif'));
-      return {
-        ...twitterCapabilities,
-        text: { ...twitterCapabilities.text, maxLength },
-        media: {
-          ...twitterCapabilities.media,
-          maxVideoBytes: context.maxVideoBytes,
-          maxImageBytes: hasGif ? TWITTER_LIMITS.maxGifBytes : TWITTER_LIMITS.maxImageBytes,
-        },
-      };
-    },
+    capabilitiesFor: ({ context, account, post }) =>
+      twitterCapabilitiesWith({
+        context,
+        maxLength: twitterMaxWeightedLength(account),
+        hasGif: postItems(post).some((item) => (item.media ?? []).some((media) => twitterMediaKind(media.mimeType) === 'gif')),
+      }),
     authorizationUrl: ({ context, ...options }) => context.oauth.authorizationUrl(options),
     exchangeCode: ({ context, ...options }) => context.oauth.exchangeCode(options),
     refresh: ({ context, tokens, client, signal }) => context.oauth.refresh({ tokens, client, signal }),

@@ -7,11 +7,11 @@ import {
   type PublishAuth,
   type PublishItemResult,
   type PublishWarning,
-  type ValidationIssue,
 } from '@letmepost/core';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
+  convertToTwitterPost,
   parseTwitterPostId,
   toCreatePostRequest,
   twitterPostUrl,
@@ -24,7 +24,7 @@ import type { TwitterContext } from './twitter-context.js';
 import { resolveTwitterAuth, type TwitterCredentials, type TwitterRequestAuth } from './twitter-credentials.js';
 import { asReplyRestricted, mediaProcessingError } from './twitter-error.js';
 import { getTwitterMediaStatus, setTwitterAltText, uploadTwitterMedia } from './twitter-media-upload.js';
-import { preflightTwitterPost, twitterOptionsSchema } from './twitter-validate.js';
+import { twitterOptionsSchema } from './twitter-validate.js';
 
 /** One post ready to create: its media already uploaded. */
 interface PreparedItem {
@@ -56,22 +56,18 @@ export function publishTwitterPost(options: {
 }): Promise<ProviderPublishResult> {
   // Not an async function: a post without media (most) goes straight to creating, and each async
   // layer costs a publish two promises. Nothing here may throw: a refusal is a rejection.
+  // The post was validated before this runs (`validate`: core's preflight, or the provider's
+  // boundary for a direct call, see `defineProvider`), so it is only laid out here.
   const { context, signal } = options;
   let auth: TwitterRequestAuth;
-  let preflight: ReturnType<typeof preflightTwitterPost>;
+  let plan: TwitterPostPlan;
   try {
-    preflight = preflightTwitterPost({
-      post: options.post,
-      options: options.options,
-      maxVideoBytes: context.maxVideoBytes,
-      ...(options.auth.type === 'account' && { account: options.auth.account }),
-    });
-    if (preflight.issues.length > 0) throw validationError(preflight.issues);
+    plan = convertToTwitterPost({ post: options.post });
     auth = resolveTwitterAuth(options.auth);
   } catch (error) {
     return Promise.reject(error);
   }
-  const { plan, options: publishOptions } = preflight;
+  const publishOptions = options.options;
   const create = ({ prepared, pending }: UploadedMedia): Promise<ProviderPublishResult> => {
     const state: ResumeState = {
       v: 1,
@@ -365,18 +361,6 @@ function toLetmepostError(error: unknown): LetmepostError {
     platform: 'twitter',
     retryable: false,
     cause: error,
-  });
-}
-
-function validationError(issues: readonly ValidationIssue[]): LetmepostError {
-  const first = issues[0]!;
-  return new LetmepostError({
-    code: 'validation_failed',
-    message: `The post cannot be published to X: ${issues.map((issue) => `${issue.field ?? 'post'}: ${issue.message}`).join(' ')}`,
-    platform: 'twitter',
-    rule: first.rule,
-    field: first.field,
-    issues: issues.map((issue) => ({ rule: issue.rule, message: issue.message, field: issue.field })),
   });
 }
 

@@ -62,7 +62,7 @@ export function twitterMaxWeightedLength(account: ProviderAccount | undefined): 
     : TWITTER_LIMITS.maxWeightedLength;
 }
 
-/** What publishing needs from a preflight: the problems, and the post laid out for X. */
+/** A preflight's answer: the problems, and the post laid out for X. */
 export interface TwitterPreflight {
   issues: ValidationIssue[];
   plan: TwitterPostPlan;
@@ -89,10 +89,7 @@ export function validateTwitterPost(options: TwitterValidateOptions): Validation
   return preflightTwitterPost(options).issues;
 }
 
-/**
- * Validates `post` and lays it out in one pass, so a publish does not convert and check the same
- * post twice.
- */
+/** Validates `post` as X will receive it: laid out (`convertToTwitterPost`), then checked. */
 export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPreflight {
   const issues: ValidationIssue[] = [];
 
