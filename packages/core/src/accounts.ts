@@ -34,6 +34,7 @@ import {
   listAllEntries,
   nextVersion,
   openField,
+  readStoreEntry,
   sealField,
   storeKeys,
   storeIdSchema,
@@ -190,8 +191,12 @@ async function findThroughIndex({ context, accountId }: { context: LetmepostCont
   return readAccountAt({ context, key: storeKeys.account({ workspaceId, accountId }), workspaceId, accountId });
 }
 
-/** The account record at `key` with its grant, or null when there is none or it is not `accountId` of `workspaceId`. */
-async function readAccountAt({
+/**
+ * The account record at `key` with its grant, or null when there is none or it is not `accountId`
+ * of `workspaceId`. Not an async function: every publish to an account reads it (two store reads
+ * chained, no async frame of its own).
+ */
+function readAccountAt({
   context,
   key,
   workspaceId,
@@ -202,16 +207,34 @@ async function readAccountAt({
   workspaceId: string;
   accountId: string;
 }): Promise<LoadedAccount | null> {
-  let entry = await context.store.get(key);
-  if (entry !== null && isLegacyAccountEntry(entry)) {
-    await migrateLegacyAccounts({ context, workspaceId });
-    entry = await context.store.get(key);
-  }
+  return readStoreEntry({ context, key }).then((entry) => {
+    if (entry === null || !isLegacyAccountEntry(entry)) return withGrant({ context, entry, workspaceId, accountId });
+    return migrateLegacyAccounts({ context, workspaceId })
+      .then(() => readStoreEntry({ context, key }))
+      .then((migrated) => withGrant({ context, entry: migrated, workspaceId, accountId }));
+  });
+}
+
+function withGrant({
+  context,
+  entry,
+  workspaceId,
+  accountId,
+}: {
+  context: LetmepostContext;
+  entry: StoreEntry | null;
+  workspaceId: string;
+  accountId: string;
+}): Promise<LoadedAccount | null> | null {
   if (entry === null) return null;
   const record = accountRecordFrom(entry);
   if (record.id !== accountId || record.workspaceId !== workspaceId) return null;
-  const grant = await readGrant({ context, workspaceId: record.workspaceId, grantId: record.grantId });
-  return { key: entry.key, version: entry.version, record, grant };
+  return readGrant({ context, workspaceId: record.workspaceId, grantId: record.grantId }).then((grant) => ({
+    key: entry.key,
+    version: entry.version,
+    record,
+    grant,
+  }));
 }
 
 function accountRecordFrom(entry: StoreEntry): AccountRecord {

@@ -3,7 +3,7 @@ import type { ClientCredentials, TokenSet } from './account.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { generateId } from './pkce.js';
 import { PLATFORM_IDS } from './platform-id.js';
-import { decodeRecord, encodeRecord, listAllEntries, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, listAllEntries, nextVersion, openField, readStoreEntry, sealField, storeKeys } from './store-layout.js';
 import type { LockLease, StoreEntry } from './token-store.js';
 
 /** Lease on a grant while it is refreshed or rewritten; longer than any refresh may take. */
@@ -115,7 +115,7 @@ export function readGrant({
   } catch (error) {
     return Promise.reject(error);
   }
-  return context.store.get(key).then((entry) => (entry === null ? null : loadedGrantFrom(entry)));
+  return readStoreEntry({ context, key }).then((entry) => (entry === null ? null : loadedGrantFrom(entry)));
 }
 
 export function loadedGrantFrom(entry: StoreEntry): LoadedGrant {

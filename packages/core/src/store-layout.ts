@@ -174,7 +174,7 @@ export function nextVersion({ expectedVersion }: { expectedVersion: number | nul
  */
 const openedFields = new WeakMap<
   FieldCipher,
-  BoundedCache<string, { associatedData: string; recordVersion: number | undefined; schema: z.ZodType<unknown>; value: unknown }>
+  BoundedCache<string, { key: string; field: string; recordVersion: number | undefined; schema: z.ZodType<unknown>; value: unknown }>
 >();
 const OPENED_FIELDS_MAX = 1024;
 
@@ -189,19 +189,20 @@ interface OpenFieldOptions<T> {
 }
 
 export function openField<T>(options: OpenFieldOptions<T>): T {
-  const { cipher, ciphertext, schema, recordVersion } = options;
-  const associatedData = fieldAssociatedData({ key: options.key, field: options.field });
+  const { cipher, key, field, ciphertext, schema, recordVersion } = options;
   let opened = openedFields.get(cipher);
   if (opened === undefined) {
     opened = createBoundedCache({ max: OPENED_FIELDS_MAX });
     openedFields.set(cipher, opened);
   }
+  // The associated data is a function of the key and the field: comparing them is comparing it,
+  // without building its string on every read.
   const known = opened.get(ciphertext);
-  if (known !== undefined && known.associatedData === associatedData && known.recordVersion === recordVersion && known.schema === schema) {
+  if (known !== undefined && known.key === key && known.field === field && known.recordVersion === recordVersion && known.schema === schema) {
     return known.value as T;
   }
-  const value = deepFreeze(openAndParse({ ...options, associatedData }));
-  opened.set(ciphertext, { associatedData, recordVersion, schema, value });
+  const value = deepFreeze(openAndParse({ ...options, associatedData: fieldAssociatedData({ key, field }) }));
+  opened.set(ciphertext, { key, field, recordVersion, schema, value });
   return value;
 }
 
@@ -240,8 +241,9 @@ type DecodedValue<T> = { success: true; data: T } | { success: false };
 /** A stored record's text parsed as JSON and checked with `schema`, or `success: false`. Never throws. */
 export function decodeRecordValue<T>({ value, schema }: { value: string; schema: z.ZodType<T> }): DecodedValue<T> {
   const known = decodedRecords.get(value);
-  const hit = known?.find((decoded) => decoded.schema === schema);
-  if (hit !== undefined) return hit.result as DecodedValue<T>;
+  if (known !== undefined) {
+    for (const decoded of known) if (decoded.schema === schema) return decoded.result as DecodedValue<T>;
+  }
   let result: DecodedValue<T>;
   try {
     const parsed = schema.safeParse(JSON.parse(value));
@@ -311,4 +313,16 @@ export async function listAllEntries({ store, prefix }: { store: TokenStore; pre
   const entries: StoreEntry[] = [];
   await forEachEntry({ store, prefix, visit: (entry) => entries.push(entry) });
   return entries;
+}
+
+/**
+ * `store.get(key)`, always as a promise: a host's store that throws instead of rejecting still
+ * rejects here, for the callers that chain on it rather than await it.
+ */
+export function readStoreEntry({ context, key }: { context: { store: TokenStore }; key: string }): Promise<StoreEntry | null> {
+  try {
+    return context.store.get(key);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

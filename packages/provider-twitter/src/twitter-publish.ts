@@ -245,32 +245,41 @@ export async function deleteTwitterPost(options: {
 
 // ---- posting ----------------------------------------------------------------------------------
 
-async function createTwitterPosts(options: {
+function createTwitterPosts(options: {
   context: TwitterContext;
   auth: TwitterRequestAuth;
   state: ResumeState;
   signal?: AbortSignal;
 }): Promise<ProviderPublishResult> {
+  // Not an async function: a single post (most) is one create and its answer.
   const { state, auth } = options;
   const root = state.items[0];
-  if (root === undefined) throw new Error('A post plan always has a root item.');
-
-  let rootId: string;
-  try {
-    rootId = await createPost({
-      ...options,
-      item: root,
-      inReplyToPostId: state.replyToPostId,
-      publishOptions: state.options,
-    });
-  } catch (error) {
-    // Nothing is posted yet, so the publish as a whole fails.
-    throw state.replyToPostId === undefined ? error : asReplyRestricted(error);
-  }
-
+  if (root === undefined) return Promise.reject(new Error('A post plan always has a root item.'));
   const url = (postId: string) => twitterPostUrl({ postId, username: auth.username });
-  const rootUrl = url(rootId);
-  const items: PublishItemResult[] = [{ index: root.index, status: 'published', postId: rootId, url: rootUrl }];
+  return createPost({ ...options, item: root, inReplyToPostId: state.replyToPostId, publishOptions: state.options }).then(
+    (rootId) => {
+      const items: PublishItemResult[] = [{ index: root.index, status: 'published', postId: rootId, url: url(rootId) }];
+      if (state.items.length === 1) return threadResult({ rootId, items, stoppedBy: undefined });
+      return createReplies({ ...options, rootId, items, url });
+    },
+    (error: unknown) => {
+      // Nothing is posted yet, so the publish as a whole fails.
+      throw state.replyToPostId === undefined ? error : asReplyRestricted(error);
+    },
+  );
+}
+
+/** The thread items and the first comment after the root, one by one; stops at the first failure. */
+async function createReplies(options: {
+  context: TwitterContext;
+  auth: TwitterRequestAuth;
+  state: ResumeState;
+  signal?: AbortSignal;
+  rootId: string;
+  items: PublishItemResult[];
+  url: (postId: string) => string;
+}): Promise<ProviderPublishResult> {
+  const { state, rootId, items, url } = options;
   let previousId = rootId;
   let stoppedBy: { index: number; error: LetmepostError } | undefined;
   for (let position = 1; position < state.items.length; position += 1) {
@@ -281,7 +290,9 @@ async function createTwitterPosts(options: {
     }
     try {
       const postId = await createPost({
-        ...options,
+        context: options.context,
+        auth: options.auth,
+        signal: options.signal,
         item,
         // The thread chains on the previous item; the first comment answers the root.
         inReplyToPostId: item.role === 'first-comment' ? rootId : previousId,
@@ -294,7 +305,15 @@ async function createTwitterPosts(options: {
       stoppedBy = { index: item.index, error };
     }
   }
+  return threadResult({ rootId, items, stoppedBy });
+}
 
+function threadResult(options: {
+  rootId: string;
+  items: PublishItemResult[];
+  stoppedBy: { index: number; error: LetmepostError } | undefined;
+}): ProviderPublishResult {
+  const { rootId, items, stoppedBy } = options;
   const warnings: PublishWarning[] = [];
   if (stoppedBy) {
     const published = items.filter((item) => item.status === 'published').length;
@@ -303,7 +322,7 @@ async function createTwitterPosts(options: {
       message: `${published} of ${items.length} posts were published on X; item ${stoppedBy.index} failed (${stoppedBy.error.code}) and the items after it were not sent.`,
     });
   }
-  return { status: 'published', postId: rootId, url: rootUrl, items, warnings };
+  return { status: 'published', postId: rootId, url: items[0]?.url, items, warnings };
 }
 
 function createPost(options: {
