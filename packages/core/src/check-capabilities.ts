@@ -81,7 +81,7 @@ export function checkCapabilities(options: {
   }
 
   // Without thread support only the root is sent, so only the root is checked further.
-  const items = capabilities.thread ? postItems(post) : postItems(post).slice(0, 1);
+  const items = capabilities.thread ? postItems(post) : [{ text: post.text, link: post.link, media: post.media }];
   items.forEach((item, index) => {
     const prefix = index === 0 ? '' : `thread.${index - 1}.`;
     const media = item.media ?? [];
@@ -183,7 +183,7 @@ function checkMedia(options: {
  * renders it does not report it twice. What core's publish preflight runs.
  */
 export function validatePost(options: { provider: AnyProvider; post: Post; options: unknown; account?: ProviderAccount }): ValidationIssue[] {
-  return validateWith({ ...options, checkedByCore: false });
+  return validateWith({ provider: options.provider, post: options.post, options: options.options, account: options.account, checkedByCore: false });
 }
 
 /**
@@ -191,21 +191,22 @@ export function validatePost(options: { provider: AnyProvider; post: Post; optio
  * the provider's `validate` is marked so (`markCheckedByCore`), and the provider's boundary does
  * not parse the options again. Not exported from `@letmepost/core/internal`.
  */
-export function validateCheckedPost(options: { provider: AnyProvider; post: Post; options: unknown; account?: ProviderAccount }): ValidationIssue[] {
-  return validateWith({ ...options, checkedByCore: true });
+export function validateCheckedPost(options: { provider: AnyProvider; post: Post; options: unknown; account: ProviderAccount | undefined }): ValidationIssue[] {
+  return validateWith({ provider: options.provider, post: options.post, options: options.options, account: options.account, checkedByCore: true });
 }
 
 function validateWith(options: {
   provider: AnyProvider;
   post: Post;
   options: unknown;
-  account?: ProviderAccount;
+  account: ProviderAccount | undefined;
   checkedByCore: boolean;
 }): ValidationIssue[] {
   const { provider, post, account } = options;
-  const capabilities = provider.capabilitiesFor?.({ ...(account !== undefined && { account }), post }) ?? provider.capabilities;
+  const capabilities = provider.capabilitiesFor?.(account === undefined ? { post } : { account, post }) ?? provider.capabilities;
   const generic = checkCapabilities({ platform: provider.id, capabilities, post });
-  const call = { post, options: options.options, ...(account !== undefined && { account }) };
+  const call: { post: Post; options: unknown; account?: ProviderAccount } = { post, options: options.options };
+  if (account !== undefined) call.account = account;
   const specific = provider.validate(options.checkedByCore ? markCheckedByCore(call) : call);
   if (specific.length === 0) return generic;
   const seen = new Set(generic.map((issue) => `${issue.rule}\0${issue.field ?? ''}`));

@@ -82,5 +82,7 @@ export const postSchema: z.ZodType<Post> = postItemSchema.extend({
 
 /** All items of a post in publish order: the root, then the thread replies. */
 export function postItems(post: Post): PostItem[] {
-  return [{ text: post.text, link: post.link, media: post.media }, ...(post.thread ?? [])];
+  const root: PostItem = { text: post.text, link: post.link, media: post.media };
+  const { thread } = post;
+  return thread === undefined || thread.length === 0 ? [root] : [root, ...thread];
 }

@@ -53,15 +53,16 @@ export function quickPublishOptions(value: unknown): QuickPublishOptions | undef
     if (quick === undefined) return undefined;
     quickTargets.push(quick);
   }
-  return {
-    ...(workspaceId !== undefined && { workspaceId: workspaceId as string }),
-    ...(post !== undefined && { post }),
-    targets: quickTargets,
-    ...(idempotencyKey !== undefined && { idempotencyKey: idempotencyKey as string }),
-    ...(dryRun !== undefined && { dryRun: dryRun as boolean }),
-    ...(signal !== undefined && { signal: signal as AbortSignal }),
-    ...(onProgress !== undefined && { onProgress: onProgress as (event: PublishProgressEvent) => void }),
-  };
+  // Assigned one by one rather than spread from conditional literals: each of those is an object
+  // made and dropped, on every publish.
+  const options: QuickPublishOptions = { targets: quickTargets };
+  if (workspaceId !== undefined) options.workspaceId = workspaceId as string;
+  if (post !== undefined) options.post = post;
+  if (idempotencyKey !== undefined) options.idempotencyKey = idempotencyKey as string;
+  if (dryRun !== undefined) options.dryRun = dryRun as boolean;
+  if (signal !== undefined) options.signal = signal as AbortSignal;
+  if (onProgress !== undefined) options.onProgress = onProgress as (event: PublishProgressEvent) => void;
+  return options;
 }
 
 function quickTarget(value: unknown): QuickTarget | undefined {
@@ -71,12 +72,12 @@ function quickTarget(value: unknown): QuickTarget | undefined {
   if (platform !== undefined && !(typeof platform === 'string' && PLATFORMS.has(platform))) return undefined;
   // The schema's own rule: an account id, or a platform with credentials, never both.
   if (accountId !== undefined ? credentials !== undefined : platform === undefined || credentials === undefined) return undefined;
-  return {
-    ...(accountId !== undefined && { accountId: accountId as string }),
-    ...(platform !== undefined && { platform: platform as PlatformId }),
-    ...(credentials !== undefined && { credentials }),
-    ...(options !== undefined && { options }),
-  };
+  const target: QuickTarget = {};
+  if (accountId !== undefined) target.accountId = accountId as string;
+  if (platform !== undefined) target.platform = platform as PlatformId;
+  if (credentials !== undefined) target.credentials = credentials;
+  if (options !== undefined) target.options = options;
+  return target;
 }
 
 /** A text post, possibly a reply or with a first comment; a copy, as zod's output is. */
@@ -86,11 +87,10 @@ export function quickPost(value: unknown): Post | undefined {
   if (typeof text !== 'string') return undefined;
   if (replyTo !== undefined && !(typeof replyTo === 'string' && replyTo.length >= 1)) return undefined;
   if (firstComment !== undefined && !(typeof firstComment === 'string' && firstComment.length >= 1)) return undefined;
-  return {
-    text,
-    ...(replyTo !== undefined && { replyTo: replyTo as string }),
-    ...(firstComment !== undefined && { firstComment: firstComment as string }),
-  };
+  const post: Post = { text };
+  if (replyTo !== undefined) post.replyTo = replyTo as string;
+  if (firstComment !== undefined) post.firstComment = firstComment as string;
+  return post;
 }
 
 /** An object literal (or `Object.create(null)`): no class instance, array or proxy-like exotic. */

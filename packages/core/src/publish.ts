@@ -490,7 +490,7 @@ function preflight({ target, post }: { target: ResolvedTarget; post: Post }): Le
     // The account decides some limits (X Premium); per-request credentials have none stored.
     const account = target.loaded === undefined ? undefined : toProviderAccount(target.loaded.record);
     target.account = account;
-    found = validateCheckedPost({ provider: target.provider, post, options: target.options, ...(account !== undefined && { account }) });
+    found = validateCheckedPost({ provider: target.provider, post, options: target.options, account });
   } catch (error) {
     return [
       {
@@ -526,13 +526,17 @@ function publishAll({
   signal: AbortSignal | undefined;
   onProgress: ((event: PublishProgressEvent) => void) | undefined;
 }): Promise<PublishResult[]> {
-  const emit = (event: PublishProgressEvent): void => {
-    try {
-      onProgress?.(event);
-    } catch {
-      // A host's progress callback must not change what was published.
-    }
-  };
+  // No listener, no events to make: the provider gets no progress callback either.
+  const emit =
+    onProgress === undefined
+      ? undefined
+      : (event: PublishProgressEvent): void => {
+          try {
+            onProgress(event);
+          } catch {
+            // A host's progress callback must not change what was published.
+          }
+        };
 
   // Targets are distinct accounts (duplicates were refused), so they go out together; a host or
   // platform limit, where set, queues the rest.
@@ -564,7 +568,7 @@ function publishAll({
         dryRun: dryRun || undefined,
       });
     }
-    if (onProgress !== undefined) emit({ type: 'target_completed', targetIndex: target.index, result });
+    emit?.({ type: 'target_completed', targetIndex: target.index, result });
   };
 
   const only = targets.length === 1 ? (targets[0] as ResolvedTarget) : undefined;
@@ -686,7 +690,8 @@ async function publishTarget({
   post: Post;
   workspaceId: string | undefined;
   signal: AbortSignal | undefined;
-  emit: (event: PublishProgressEvent) => void;
+  /** Undefined when the host listens to no progress. */
+  emit: ((event: PublishProgressEvent) => void) | undefined;
 }): Promise<PublishResult> {
   const { provider, platform } = target;
   const accountId = target.loaded?.record.id;
@@ -738,8 +743,10 @@ async function publishTarget({
           auth: sendAuth,
           options: target.options,
           ...(signal !== undefined && { signal }),
-          onProgress: (event: MediaProgressEvent) =>
-            emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
+          ...(emit !== undefined && {
+            onProgress: (event: MediaProgressEvent) =>
+              emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
+          }),
         }),
       );
     };

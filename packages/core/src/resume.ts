@@ -162,15 +162,15 @@ export function toPublishResult({
   resumeToken?: string;
   warnings?: readonly PublishWarning[];
 }): PublishResult {
+  // The rest is a fresh object: the fields are set on it one by one, in the order a spread gives.
   const { resume: _resume, checkAfterMs, ...rest } = outcome;
-  return {
-    ...rest,
-    warnings: [...(warnings ?? []), ...(outcome.warnings ?? [])],
-    platform,
-    ...(accountId !== undefined && { accountId }),
-    ...(resumeToken !== undefined && rest.status === 'pending' && { resumeToken }),
-    ...(checkAfterMs !== undefined && rest.status === 'pending' && { checkAfterMs }),
-  };
+  const result = rest as PublishResult;
+  result.warnings = warnings === undefined || warnings.length === 0 ? [...(outcome.warnings ?? [])] : [...warnings, ...(outcome.warnings ?? [])];
+  result.platform = platform;
+  if (accountId !== undefined) result.accountId = accountId;
+  if (resumeToken !== undefined && rest.status === 'pending') result.resumeToken = resumeToken;
+  if (checkAfterMs !== undefined && rest.status === 'pending') result.checkAfterMs = checkAfterMs;
+  return result;
 }
 
 /**

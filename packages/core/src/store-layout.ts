@@ -242,7 +242,10 @@ type DecodedValue<T> = { success: true; data: T } | { success: false };
 export function decodeRecordValue<T>({ value, schema }: { value: string; schema: z.ZodType<T> }): DecodedValue<T> {
   const known = decodedRecords.get(value);
   if (known !== undefined) {
-    for (const decoded of known) if (decoded.schema === schema) return decoded.result as DecodedValue<T>;
+    for (let index = 0; index < known.length; index += 1) {
+      const decoded = known[index]!;
+      if (decoded.schema === schema) return decoded.result as DecodedValue<T>;
+    }
   }
   let result: DecodedValue<T>;
   try {
