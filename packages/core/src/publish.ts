@@ -157,86 +157,117 @@ export function createPublish({
         ? <T>(body: () => T): T =>
             runWithPublishContext({ dryRun, ...(input.workspaceId !== undefined && { workspaceId: input.workspaceId }) }, body)
         : <T>(body: () => T): T => body();
-    return withContext(
-      async () => {
-        const issues: LetmepostErrorIssue[] = [];
-        const quickPostValue = quickPost(input.post);
-        const parsedPost = quickPostValue !== undefined ? { success: true as const, data: quickPostValue } : postSchema.safeParse(input.post);
-        if (!parsedPost.success) issues.push(...issuesFromZod({ error: parsedPost.error, pathPrefix: 'post' }));
-
-        // A retry of a request that already finished gets its answer before anything else is
-        // checked: the accounts it used may have changed since.
-        const idempotencyKey = dryRun ? undefined : input.idempotencyKey;
-        const payloadHash =
-          parsedPost.success && idempotencyKey !== undefined
-            ? hashPublishPayload({ post: parsedPost.data, targets: input.targets })
-            : undefined;
-        if (idempotencyKey !== undefined && payloadHash !== undefined) {
-          const stored = await findCompletedPublish({
-            context,
-            workspaceId: input.workspaceId,
-            idempotencyKey,
-            payloadHash,
-          });
-          if (stored !== undefined) return stored;
-        }
-
-        const resolved = await resolveTargets({
-          context,
-          targets: input.targets,
-          workspaceId: input.workspaceId,
-          issues,
-        });
-        const schemaProblems = issues.length > 0;
-        if (parsedPost.success) {
-          for (const target of resolved) {
-            issues.push(...stagingIssues({ context, provider: target.provider, post: parsedPost.data, targetIndex: target.index }));
-            issues.push(...preflight({ target, post: parsedPost.data }));
-          }
-        }
-        if (issues.length > 0 || !parsedPost.success) {
-          throw validationFailed({ issues, code: schemaProblems ? 'validation_failed' : 'preflight_failed' });
-        }
-        const post = parsedPost.data;
-
-        const fanOut = (): Promise<PublishResult[]> =>
-          publishAll({
-            context,
-            refresher,
-            targets: resolved,
-            post,
-            dryRun,
-            workspaceId: input.workspaceId,
-            signal: input.signal,
-            onProgress: input.onProgress,
-          });
-
-        if (idempotencyKey === undefined || payloadHash === undefined) return fanOut();
-        return runIdempotentPublish({
-          context,
-          workspaceId: input.workspaceId,
-          idempotencyKey,
-          payloadHash,
-          signal: input.signal,
-          publish: fanOut,
-          abandonedResults: () =>
-            resolved.map((target) => ({
-              status: 'unknown' as const,
-              platform: target.platform,
-              ...(target.loaded !== undefined && { accountId: target.loaded.record.id }),
-              warnings: [],
-              error: new LetmepostError({
-                code: 'publish_outcome_unknown',
-                platform: target.platform,
-                message:
-                  'The request holding this idempotency key stopped before recording its outcome; the post may exist.',
-                remediation: 'Check the account before publishing again.',
-              }),
-            })),
-        });
-      },
-    );
+    return withContext(() => publishParsed({ context, refresher, input, dryRun }));
   };
+}
+
+/**
+ * A publish whose options are parsed: the post checked, a finished retry answered from its
+ * idempotency record, the targets resolved and preflighted, then sent. Not an async function:
+ * it chains the store reads it needs (none, one or two) instead of awaiting them in a frame of
+ * its own. Never throws; every problem is a rejection.
+ */
+function publishParsed({
+  context,
+  refresher,
+  input,
+  dryRun,
+}: {
+  context: LetmepostContext;
+  refresher: Refresher;
+  input: ParsedPublishOptions | QuickPublishOptions;
+  dryRun: boolean;
+}): Promise<PublishResult[]> {
+  try {
+    const issues: LetmepostErrorIssue[] = [];
+    const quickPostValue = quickPost(input.post);
+    const parsedPost = quickPostValue !== undefined ? { success: true as const, data: quickPostValue } : postSchema.safeParse(input.post);
+    if (!parsedPost.success) issues.push(...issuesFromZod({ error: parsedPost.error, pathPrefix: 'post' }));
+
+    const idempotencyKey = dryRun ? undefined : input.idempotencyKey;
+    const payloadHash =
+      parsedPost.success && idempotencyKey !== undefined ? hashPublishPayload({ post: parsedPost.data, targets: input.targets }) : undefined;
+    const idempotency = idempotencyKey !== undefined && payloadHash !== undefined ? { idempotencyKey, payloadHash } : undefined;
+    const resolveAndSend = (): Promise<PublishResult[]> =>
+      resolveTargets({ context, targets: input.targets, workspaceId: input.workspaceId, issues }).then((resolved) =>
+        sendToTargets({ context, refresher, input, dryRun, issues, parsedPost, resolved, idempotency }),
+      );
+    if (idempotency === undefined) return resolveAndSend();
+    // A retry of a request that already finished gets its answer before anything else is
+    // checked: the accounts it used may have changed since.
+    return findCompletedPublish({ context, workspaceId: input.workspaceId, ...idempotency }).then(
+      (stored) => stored ?? resolveAndSend(),
+    );
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The preflight of every resolved target, then the publish (through the idempotency record when keyed). */
+function sendToTargets({
+  context,
+  refresher,
+  input,
+  dryRun,
+  issues,
+  parsedPost,
+  resolved,
+  idempotency,
+}: {
+  context: LetmepostContext;
+  refresher: Refresher;
+  input: ParsedPublishOptions | QuickPublishOptions;
+  dryRun: boolean;
+  issues: LetmepostErrorIssue[];
+  parsedPost: { success: true; data: Post } | { success: false };
+  resolved: ResolvedTarget[];
+  idempotency: { idempotencyKey: string; payloadHash: string } | undefined;
+}): Promise<PublishResult[]> {
+  const schemaProblems = issues.length > 0;
+  if (parsedPost.success) {
+    for (const target of resolved) {
+      issues.push(...stagingIssues({ context, provider: target.provider, post: parsedPost.data, targetIndex: target.index }));
+      issues.push(...preflight({ target, post: parsedPost.data }));
+    }
+  }
+  if (issues.length > 0 || !parsedPost.success) {
+    throw validationFailed({ issues, code: schemaProblems ? 'validation_failed' : 'preflight_failed' });
+  }
+  const post = parsedPost.data;
+
+  const fanOut = (): Promise<PublishResult[]> =>
+    publishAll({
+      context,
+      refresher,
+      targets: resolved,
+      post,
+      dryRun,
+      workspaceId: input.workspaceId,
+      signal: input.signal,
+      onProgress: input.onProgress,
+    });
+
+  if (idempotency === undefined) return fanOut();
+  return runIdempotentPublish({
+    context,
+    workspaceId: input.workspaceId,
+    ...idempotency,
+    signal: input.signal,
+    publish: fanOut,
+    abandonedResults: () =>
+      resolved.map((target) => ({
+        status: 'unknown' as const,
+        platform: target.platform,
+        ...(target.loaded !== undefined && { accountId: target.loaded.record.id }),
+        warnings: [],
+        error: new LetmepostError({
+          code: 'publish_outcome_unknown',
+          platform: target.platform,
+          message: 'The request holding this idempotency key stopped before recording its outcome; the post may exist.',
+          remediation: 'Check the account before publishing again.',
+        }),
+      })),
+  });
 }
 
 type ParsedPublishOptions = z.infer<typeof publishOptionsSchema>;
@@ -671,19 +702,7 @@ function failedResult({
   };
 }
 
-/**
- * One target, start to finish. Never throws: every outcome, including a crash inside the
- * provider, becomes that target's result, so one target cannot stop or re-send another.
- */
-async function publishTarget({
-  context,
-  refresher,
-  target,
-  post,
-  workspaceId,
-  signal,
-  emit,
-}: {
+interface PublishTargetOptions {
   context: LetmepostContext;
   refresher: Refresher;
   target: ResolvedTarget;
@@ -692,8 +711,68 @@ async function publishTarget({
   signal: AbortSignal | undefined;
   /** Undefined when the host listens to no progress. */
   emit: ((event: PublishProgressEvent) => void) | undefined;
+}
+
+/**
+ * One target, start to finish. Never throws: every outcome, including a crash inside the
+ * provider, becomes that target's result, so one target cannot stop or re-send another.
+ *
+ * Most publishes need nothing to be awaited before the provider is called (no launch cap to
+ * reserve, no media to stage, tokens that need no refresh): those are sent straight away and
+ * their answer made into the result in one continuation. Everything else, and a token the
+ * platform rejected, goes through `publishTargetInFull`.
+ */
+function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
+  const { context, refresher, target, post, workspaceId, signal, emit } = options;
+  if (signal?.aborted || context.launchCaps.has(target.platform) || pullsMedia(target.provider)) return publishTargetInFull(options);
+  let active: ActiveAccount | undefined;
+  let auth: PublishAuth<unknown>;
+  try {
+    if (target.loaded !== undefined) {
+      active = refresher.activeIfFresh({ loaded: target.loaded });
+      if (active === undefined) return publishTargetInFull(options);
+      auth = accountAuth({ target, active });
+    } else {
+      auth = { type: 'credentials', credentials: target.credentials };
+    }
+  } catch {
+    // An account that must be reconnected: the full path reports it.
+    return publishTargetInFull(options);
+  }
+  const secretHolders = active === undefined ? [] : [active];
+  return sendToProvider({ target, post, auth, signal, emit }).then(
+    (outcome) => {
+      try {
+        const hasFirstComment = post.firstComment !== undefined;
+        return resultOfOutcome({ context, target, outcome, workspaceId, staged: [], stillReserved: undefined, hasFirstComment }).result;
+      } catch (error) {
+        return failureOf({ target, error, sent: true, secretHolders });
+      }
+    },
+    (error: unknown) => {
+      const rejectedAccessToken = rejectedTokenOf({ error, auth });
+      return rejectedAccessToken !== undefined
+        ? publishTargetInFull({ ...options, rejectedAccessToken })
+        : failureOf({ target, error, sent: true, secretHolders });
+    },
+  );
+}
+
+/** The same, with every step that may have to wait: refresh, launch cap, media staging, a retry after a rejected token. */
+async function publishTargetInFull({
+  context,
+  refresher,
+  target,
+  post,
+  workspaceId,
+  signal,
+  emit,
+  rejectedAccessToken,
+}: PublishTargetOptions & {
+  /** The platform refused this token on a first attempt (nothing was created): refresh, then send once more. */
+  rejectedAccessToken?: string;
 }): Promise<PublishResult> {
-  const { provider, platform } = target;
+  const { platform } = target;
   const accountId = target.loaded?.record.id;
   // What an error message must mask; worked out only if there is an error.
   const secretHolders: ActiveAccount[] = [];
@@ -715,9 +794,7 @@ async function publishTarget({
     if (target.loaded !== undefined) {
       const active = refresher.activeIfFresh({ loaded: target.loaded }) ?? (await refresher.ensureFresh({ loaded: target.loaded }));
       secretHolders.push(active);
-      // The account the preflight checked, unless a refresh read the record again.
-      const account = active.loaded === target.loaded ? target.account : undefined;
-      auth = { type: 'account', account: account ?? toProviderAccount(active.loaded.record), tokens: active.tokens };
+      auth = accountAuth({ target, active });
     } else {
       auth = { type: 'credentials', credentials: target.credentials };
     }
@@ -727,7 +804,7 @@ async function publishTarget({
       : undefined;
 
     let providerPost = post;
-    if (pullsMedia(provider)) {
+    if (pullsMedia(target.provider)) {
       const stagedPost = await stagePostMedia({ context, platform, workspaceId, post, signal });
       providerPost = stagedPost.post;
       staged = stagedPost.staged;
@@ -735,74 +812,47 @@ async function publishTarget({
 
     const send = (sendAuth: PublishAuth<unknown>): Promise<ProviderPublishResult> => {
       sent = true;
-      // The post, the credentials and the options were parsed by this publish (the staged post
-      // is core's own copy of it), so the provider's boundary does not parse them again.
-      return provider.publish(
-        markCheckedByCore({
-          post: providerPost,
-          auth: sendAuth,
-          options: target.options,
-          ...(signal !== undefined && { signal }),
-          ...(emit !== undefined && {
-            onProgress: (event: MediaProgressEvent) =>
-              emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
-          }),
-        }),
-      );
+      return sendToProvider({ target, post: providerPost, auth: sendAuth, signal, emit });
+    };
+    // The platform says the token is dead although our clock did not: it was revoked early or
+    // expired sooner than announced. One forced refresh, one retry; `publish` only throws when
+    // nothing was created, so the retry cannot duplicate a post.
+    const retryAfterRejection = async (rejected: string): Promise<ProviderPublishResult> => {
+      sent = false;
+      const active = await refresher.refreshAfterRejection({
+        accountId: accountId as string,
+        workspaceId: target.loaded?.record.workspaceId,
+        rejectedAccessToken: rejected,
+      });
+      secretHolders.push(active);
+      return send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     };
 
     let outcome: ProviderPublishResult;
-    try {
-      outcome = await send(auth);
-    } catch (error) {
-      // The platform says the token is dead although our clock did not: it was revoked early or
-      // expired sooner than announced. One forced refresh, one retry; `publish` only throws when
-      // nothing was created, so the retry cannot duplicate a post.
-      if (!(LetmepostError.isInstance(error) && error.code === 'auth_expired' && auth.type === 'account' && accountId !== undefined)) {
-        throw error;
+    if (rejectedAccessToken !== undefined) {
+      outcome = await retryAfterRejection(rejectedAccessToken);
+    } else {
+      try {
+        outcome = await send(auth);
+      } catch (error) {
+        const rejected = rejectedTokenOf({ error, auth });
+        if (rejected === undefined) throw error;
+        outcome = await retryAfterRejection(rejected);
       }
-      sent = false;
-      const active = await refresher.refreshAfterRejection({
-        accountId,
-        workspaceId: target.loaded?.record.workspaceId,
-        rejectedAccessToken: auth.tokens.accessToken,
-      });
-      secretHolders.push(active);
-      outcome = await send({ type: 'account', account: toProviderAccount(active.loaded.record), tokens: active.tokens });
     }
 
-    const hasFirstComment = post.firstComment !== undefined;
     let stillReserved: LaunchCapReservation | undefined;
     if (reservation !== undefined) {
-      const released = uncreatedItemCount({ result: outcome, reserved: reservation.amount, hasFirstComment });
+      const released = uncreatedItemCount({ result: outcome, reserved: reservation.amount, hasFirstComment: post.firstComment !== undefined });
       await releaseLaunchCap({ context, reservation, amount: released });
       stillReserved = { ...reservation, amount: reservation.amount - released };
     }
-    const resumeToken = resumeTokenFor({
-      context,
-      outcome,
-      platform,
-      workspaceId,
-      accountId,
-      // Only a pending outcome gets a token, and only a token needs the digest.
-      credentialsDigest: target.loaded === undefined && outcome.status === 'pending' ? target.capSubject : undefined,
-      staged,
-      // A pending publish keeps its reserved posts until resume knows which were created.
-      ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),
-    });
+    const made = resultOfOutcome({ context, target, outcome, workspaceId, staged, stillReserved, hasFirstComment: post.firstComment !== undefined });
     // Staged media stays up while the platform may still fetch it: until `resume` finishes.
-    pendingWithToken = resumeToken !== undefined;
-    return toPublishResult({ outcome, platform, accountId, ...(resumeToken !== undefined && { resumeToken }) });
+    pendingWithToken = made.pendingWithToken;
+    return made.result;
   } catch (error) {
-    // Outside the provider's own contract (a LetmepostError thrown means nothing was written),
-    // an unexpected throw after sending leaves the outcome open.
-    const failure = toLetmepostError({
-      error,
-      platform,
-      fallbackCode: sent ? 'publish_outcome_unknown' : 'platform_unavailable',
-      knownSecrets: target.loaded === undefined ? secretStrings(target.credentials) : secretHolders.flatMap((active) => secretsOf(active)),
-    });
-    const result = failedResult({ target, error: failure });
+    const result = failureOf({ target, error, sent, secretHolders });
     if (reservation !== undefined && result.status === 'failed') {
       await releaseLaunchCap({ context, reservation, amount: reservation.amount });
     }
@@ -810,4 +860,107 @@ async function publishTarget({
   } finally {
     if (!pendingWithToken && staged.length > 0) await releaseStagedMedia({ context, platform, staged, workspaceId });
   }
+}
+
+/** How a connected account's publish authenticates: the account the preflight checked, unless a refresh read the record again. */
+function accountAuth({ target, active }: { target: ResolvedTarget; active: ActiveAccount }): PublishAuth<unknown> {
+  const account = active.loaded === target.loaded ? target.account : undefined;
+  return { type: 'account', account: account ?? toProviderAccount(active.loaded.record), tokens: active.tokens };
+}
+
+/** The provider's publish, marked as core's own call: the post, the credentials and the options were parsed by this publish (a staged post is core's own copy), so its boundary does not parse them again. */
+function sendToProvider({
+  target,
+  post,
+  auth,
+  signal,
+  emit,
+}: {
+  target: ResolvedTarget;
+  post: Post;
+  auth: PublishAuth<unknown>;
+  signal: AbortSignal | undefined;
+  emit: ((event: PublishProgressEvent) => void) | undefined;
+}): Promise<ProviderPublishResult> {
+  const { platform } = target;
+  const accountId = target.loaded?.record.id;
+  return target.provider.publish(
+    markCheckedByCore({
+      post,
+      auth,
+      options: target.options,
+      ...(signal !== undefined && { signal }),
+      ...(emit !== undefined && {
+        onProgress: (event: MediaProgressEvent) =>
+          emit({ type: 'media', targetIndex: target.index, platform, ...(accountId !== undefined && { accountId }), ...event }),
+      }),
+    }),
+  );
+}
+
+/** The access token a platform refused (`auth_expired`) although our clock had not expired it; only a connected account's can be refreshed. */
+function rejectedTokenOf({ error, auth }: { error: unknown; auth: PublishAuth<unknown> }): string | undefined {
+  return LetmepostError.isInstance(error) && error.code === 'auth_expired' && auth.type === 'account' ? auth.tokens.accessToken : undefined;
+}
+
+/** The provider's answer as the target's result, with a resume token when it is pending. */
+function resultOfOutcome({
+  context,
+  target,
+  outcome,
+  workspaceId,
+  staged,
+  stillReserved,
+  hasFirstComment,
+}: {
+  context: LetmepostContext;
+  target: ResolvedTarget;
+  outcome: ProviderPublishResult;
+  workspaceId: string | undefined;
+  staged: readonly string[];
+  stillReserved: LaunchCapReservation | undefined;
+  hasFirstComment: boolean;
+}): { result: PublishResult; pendingWithToken: boolean } {
+  const { platform } = target;
+  const accountId = target.loaded?.record.id;
+  const resumeToken = resumeTokenFor({
+    context,
+    outcome,
+    platform,
+    workspaceId,
+    accountId,
+    // Only a pending outcome gets a token, and only a token needs the digest.
+    credentialsDigest: target.loaded === undefined && outcome.status === 'pending' ? target.capSubject : undefined,
+    staged,
+    // A pending publish keeps its reserved posts until resume knows which were created.
+    ...(stillReserved !== undefined && { launchCap: { reservation: stillReserved, hasFirstComment } }),
+  });
+  return {
+    result: toPublishResult({ outcome, platform, accountId, ...(resumeToken !== undefined && { resumeToken }) }),
+    pendingWithToken: resumeToken !== undefined,
+  };
+}
+
+/**
+ * A target's failed result. Outside the provider's own contract (a LetmepostError thrown means
+ * nothing was written), an unexpected throw after sending leaves the outcome open.
+ */
+function failureOf({
+  target,
+  error,
+  sent,
+  secretHolders,
+}: {
+  target: ResolvedTarget;
+  error: unknown;
+  sent: boolean;
+  secretHolders: readonly ActiveAccount[];
+}): PublishResult {
+  const failure = toLetmepostError({
+    error,
+    platform: target.platform,
+    fallbackCode: sent ? 'publish_outcome_unknown' : 'platform_unavailable',
+    knownSecrets: target.loaded === undefined ? secretStrings(target.credentials) : secretHolders.flatMap((active) => secretsOf(active)),
+  });
+  return failedResult({ target, error: failure });
 }
