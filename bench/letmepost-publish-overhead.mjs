@@ -20,17 +20,19 @@
 // other side (whose garbage the next side's batch may be the one to collect, and whose code
 // leaves the caches as it leaves them). A rotation would give each side one fixed predecessor.
 // The headline per side is the median of the per-round ratios of wall time to bare undici's, and
-// the ratio of client CPU time (user + system of this process) over all rounds. Target: letmepost <= 1.25 x bare undici, wall and CPU, both
-// shapes, both ways, and ahead of twitter-api-v2.
+// the ratio of client CPU time (user + system of this process) over all rounds, with a 95%
+// bootstrap interval over the rounds (how much the machine's noise could move it). Target:
+// letmepost <= 1.25 x bare undici, wall and CPU, both shapes, both ways, and ahead of
+// twitter-api-v2.
 import { Agent as HttpAgent } from 'node:http';
 import { TwitterApi } from 'twitter-api-v2';
 import { Agent } from 'undici';
 import { bareCreatePost } from './bare-undici.mjs';
 import { connectBenchAccount, createBenchLetmepost } from './bench-letmepost.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
-import { median, seededRandom, shuffled } from './statistics.mjs';
+import { bootstrapInterval, median, seededRandom, shuffled } from './statistics.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const SEQUENTIAL = 10;
 const IN_FLIGHT = 16;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
@@ -120,16 +122,22 @@ async function time({ side, shape }) {
 
 // One fixed seed: every run measures the same sequence of orders.
 const random = seededRandom({ seed: 20261206 });
+// Its own source, so the intervals leave the orders above as they were.
+const resampling = seededRandom({ seed: 7 });
 const missed = [];
 const { list, close } = await comparisons();
 try {
+  // Every side of every comparison is warmed up before anything is measured: V8 compiles hot code
+  // on background threads, whose CPU this process's usage includes, so a side still being compiled
+  // while the first figures are taken would be charged for it.
+  for (const { sides } of list) for (const side of Object.values(sides)) for (let index = 0; index < WARMUP; index += 1) await side();
   for (const { name, sides, informational = [] } of list) {
     const names = Object.keys(sides);
-    for (const side of names) for (let index = 0; index < WARMUP; index += 1) await sides[side]();
     const lines = [`${name}: cleartext HTTP/1.1, ${ROUNDS} rounds, each ${SEQUENTIAL} sequential calls and ${IN_FLIGHT} in flight per side`];
     for (const shape of ['sequential', 'in flight']) {
       const ratios = Object.fromEntries(names.map((side) => [side, []]));
       const totals = Object.fromEntries(names.map((side) => [side, { ms: 0, cpuUs: 0 }]));
+      const cpuPerRound = Object.fromEntries(names.map((side) => [side, []]));
       for (let round = 0; round < ROUNDS; round += 1) {
         const order = shuffled({ values: names, random });
         const measured = {};
@@ -138,19 +146,24 @@ try {
           ratios[side].push(measured[side].ms / measured['bare undici'].ms);
           totals[side].ms += measured[side].ms;
           totals[side].cpuUs += measured[side].cpuUs;
+          cpuPerRound[side].push(measured[side].cpuUs);
         }
       }
       const count = ROUNDS * (shape === 'sequential' ? SEQUENTIAL : IN_FLIGHT);
       const ratio = (side, baseline) => ({
         wall: median(ratios[side].map((value, index) => value / ratios[baseline][index])),
         cpu: totals[side].cpuUs / totals[baseline].cpuUs,
+        // How far the CPU ratio could be off from this run's rounds alone (the machine's noise).
+        cpuInterval: bootstrapInterval({ numerators: cpuPerRound[side], denominators: cpuPerRound[baseline], random: resampling }),
       });
       lines.push(`  ${shape}:`);
       for (const side of names) {
-        const { wall, cpu } = ratio(side, 'bare undici');
+        const { wall, cpu, cpuInterval } = ratio(side, 'bare undici');
         lines.push(
           `    ${side.padEnd(20)} ${(totals[side].ms / count).toFixed(3)} ms/call wall, ${(totals[side].cpuUs / count).toFixed(0).padStart(4)} µs/call CPU` +
-            (side === 'bare undici' ? '' : `; to bare undici: wall ${wall.toFixed(3)} (median of rounds), CPU ${cpu.toFixed(3)}`),
+            (side === 'bare undici'
+              ? ''
+              : `; to bare undici: wall ${wall.toFixed(3)} (median of rounds), CPU ${cpu.toFixed(3)} (95% ${cpuInterval.low.toFixed(2)}–${cpuInterval.high.toFixed(2)})`),
         );
       }
       for (const baseline of informational) {

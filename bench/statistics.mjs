@@ -28,3 +28,25 @@ export function shuffled({ values, random }) {
   }
   return copy;
 }
+
+/**
+ * A 95% bootstrap interval for sum(numerators) / sum(denominators), the rounds resampled with
+ * replacement (paired: a round's two figures stay together). How much a ratio of totals moves
+ * with the luck of which rounds the machine slowed down.
+ */
+export function bootstrapInterval({ numerators, denominators, random, resamples = 1000 }) {
+  const count = numerators.length;
+  const estimates = [];
+  for (let resample = 0; resample < resamples; resample += 1) {
+    let top = 0;
+    let bottom = 0;
+    for (let pick = 0; pick < count; pick += 1) {
+      const round = Math.floor(random() * count);
+      top += numerators[round];
+      bottom += denominators[round];
+    }
+    estimates.push(top / bottom);
+  }
+  estimates.sort((a, b) => a - b);
+  return { low: estimates[Math.floor(resamples * 0.025)], high: estimates[Math.ceil(resamples * 0.975) - 1] };
+}
