@@ -19,7 +19,7 @@ import {
   type TwitterPostPlan,
   type TwitterPublishOptions,
 } from './convert-to-twitter-post.js';
-import { twitterCreatePostResponseSchema, twitterDeletePostResponseSchema } from './twitter-api.js';
+import { quickTwitterCreatePostResponse, twitterCreatePostResponseSchema, twitterDeletePostResponseSchema } from './twitter-api.js';
 import type { TwitterContext } from './twitter-context.js';
 import { resolveTwitterAuth, type TwitterCredentials, type TwitterRequestAuth } from './twitter-credentials.js';
 import { asReplyRestricted, mediaProcessingError } from './twitter-error.js';
@@ -354,6 +354,7 @@ function createPost(options: {
       secrets: auth.secrets,
       retry: 'create',
       schema: twitterCreatePostResponseSchema,
+      quickParse: quickTwitterCreatePostResponse,
       signal: options.signal,
     })
     .then(({ value }) => value.data.id);

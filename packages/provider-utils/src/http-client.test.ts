@@ -531,6 +531,27 @@ describe('JSON responses', () => {
     expect(hits).toBe(1);
   });
 
+  test('quickParse answers the usual shape itself and leaves anything else to the schema', async () => {
+    const schema = z.object({ data: z.object({ id: z.string() }) });
+    const seen: unknown[] = [];
+    const quickParse = (value: unknown): { data: { id: string } } | undefined => {
+      seen.push(value);
+      const id = (value as { data?: { id?: unknown } }).data?.id;
+      return typeof id === 'string' && id.startsWith('quick-') ? { data: { id } } : undefined;
+    };
+    nock(API).get('/me').reply(200, { data: { id: 'quick-1', extra: true } });
+    const { value } = await client().http.json({ method: 'GET', url: `${API}/me`, schema, quickParse });
+    expect(value).toEqual({ data: { id: 'quick-1' } });
+
+    // Left to the schema: what it accepts comes back through it, what it refuses is its error.
+    nock(API).get('/me').reply(200, { data: { id: 'slow-1', extra: true } });
+    expect((await client().http.json({ method: 'GET', url: `${API}/me`, schema, quickParse })).value).toEqual({ data: { id: 'slow-1' } });
+    nock(API).get('/me').reply(200, { data: { id: 7 } });
+    const error = await failure(client().http.json({ method: 'GET', url: `${API}/me`, schema, quickParse }));
+    expect(error.message).toContain('data.id: Invalid input: expected string, received number');
+    expect(seen).toEqual([{ data: { id: 'quick-1', extra: true } }, { data: { id: 'slow-1', extra: true } }, { data: { id: 7 } }]);
+  });
+
   test('response.json() on malformed JSON', async () => {
     nock(API).get('/x').reply(200, '{oops');
     const response = await client().http.request({ method: 'GET', url: `${API}/x` });

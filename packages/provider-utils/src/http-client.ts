@@ -150,6 +150,14 @@ export interface HttpRawRequestOptions extends HttpRequestOptions {
 
 export interface HttpJsonRequestOptions<T> extends HttpRequestOptions {
   schema: z.ZodType<T>;
+  /**
+   * For the answers a provider reads on every publish (a created post): a direct check of the
+   * usual shape, tried before `schema`. It returns exactly what `schema` would give (the same
+   * stripped copy), or `undefined` to leave the answer to `schema`, which decides every problem
+   * and words its errors. A test must compare the two on generated answers, the way
+   * `twitter-api.test.ts` does.
+   */
+  quickParse?: (value: unknown) => T | undefined;
 }
 
 export interface HttpClient {
@@ -591,6 +599,8 @@ function readJsonAnswer<T>(fields: { client: ClientState; options: HttpJsonReque
   } catch (error) {
     throw unreadableError({ client: fields.client, options, response, problem: 'a body that is not JSON.', cause: error });
   }
+  const quick = options.quickParse?.(parsed);
+  if (quick !== undefined) return { value: quick, response };
   const result = options.schema.safeParse(parsed);
   if (!result.success) {
     const issues = result.error.issues
