@@ -295,42 +295,29 @@ function resolveTargets({
       resolved === undefined ? [] : [resolved],
     );
   }
-  return resolveSeveralTargets({ context, targets, workspaceId, issues });
-}
-
-async function resolveSeveralTargets({
-  context,
-  targets,
-  workspaceId,
-  issues,
-}: {
-  context: LetmepostContext;
-  targets: readonly ParsedTarget[];
-  workspaceId: string | undefined;
-  issues: LetmepostErrorIssue[];
-}): Promise<ResolvedTarget[]> {
   // Looked up concurrently, reported in target order.
   const perTarget = targets.map((): LetmepostErrorIssue[] => []);
-  const resolved = await Promise.all(
+  return Promise.all(
     targets.map((target, index) => resolveTarget({ context, target, index, workspaceId, issues: perTarget[index] as LetmepostErrorIssue[] })),
-  );
-  for (const found of perTarget) issues.push(...found);
-  const seen = new Map<string, number>();
-  for (const target of resolved) {
-    if (target === undefined) continue;
-    const identity = `${target.platform}/${target.capSubject}`;
-    const first = seen.get(identity);
-    if (first !== undefined) {
-      issues.push({
-        field: target.loaded !== undefined ? `targets.${target.index}.accountId` : `targets.${target.index}.credentials`,
-        rule: 'target.duplicate',
-        message: `targets.${target.index} is the same ${target.platform} account as targets.${first}; it would post twice`,
-      });
-    } else {
-      seen.set(identity, target.index);
+  ).then((resolved) => {
+    for (const found of perTarget) issues.push(...found);
+    const seen = new Map<string, number>();
+    for (const target of resolved) {
+      if (target === undefined) continue;
+      const identity = `${target.platform}/${target.capSubject}`;
+      const first = seen.get(identity);
+      if (first !== undefined) {
+        issues.push({
+          field: target.loaded !== undefined ? `targets.${target.index}.accountId` : `targets.${target.index}.credentials`,
+          rule: 'target.duplicate',
+          message: `targets.${target.index} is the same ${target.platform} account as targets.${first}; it would post twice`,
+        });
+      } else {
+        seen.set(identity, target.index);
+      }
     }
-  }
-  return resolved.filter((target): target is ResolvedTarget => target !== undefined);
+    return resolved.filter((target): target is ResolvedTarget => target !== undefined);
+  });
 }
 
 /**
