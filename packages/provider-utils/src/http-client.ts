@@ -792,6 +792,8 @@ class CollectedResponse implements HttpResponse {
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
+  // A body is undici's own Buffer (or several joined into one): decoded as it is, without a view.
+  if (Buffer.isBuffer(bytes)) return bytes.toString('utf8');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
