@@ -1,7 +1,7 @@
 import type { Media, Post, ProviderAccount, ValidationIssue } from '@letmepost/core';
 import { knownMediaSize } from '@letmepost/provider-utils';
 import { z } from 'zod';
-import { convertToTwitterPost, type TwitterPostPlan, type TwitterPublishOptions } from './convert-to-twitter-post.js';
+import { convertToTwitterPost, type TwitterPublishOptions } from './convert-to-twitter-post.js';
 import { TWITTER_REPLY_SETTINGS } from './twitter-api.js';
 import { parseTwitterText, twitterTextConfigV3 } from './twitter-text.js';
 
@@ -62,13 +62,6 @@ export function twitterMaxWeightedLength(account: ProviderAccount | undefined): 
     : TWITTER_LIMITS.maxWeightedLength;
 }
 
-/** A preflight's answer: the problems, and the post laid out for X. */
-export interface TwitterPreflight {
-  issues: ValidationIssue[];
-  plan: TwitterPostPlan;
-  options: TwitterPublishOptions;
-}
-
 interface TwitterValidateOptions {
   post: Post;
   /** Parsed already: by core, or by the provider's boundary (`defineProvider`) for a direct call. */
@@ -86,11 +79,6 @@ interface TwitterValidateOptions {
  * reply target's form. No I/O.
  */
 export function validateTwitterPost(options: TwitterValidateOptions): ValidationIssue[] {
-  return preflightTwitterPost(options).issues;
-}
-
-/** Validates `post` as X will receive it: laid out (`convertToTwitterPost`), then checked. */
-export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPreflight {
   const issues: ValidationIssue[] = [];
 
   const { post } = options;
@@ -126,7 +114,7 @@ export function preflightTwitterPost(options: TwitterValidateOptions): TwitterPr
       issues.push(...validateMedia({ media: item.media, fieldPrefix: `${item.fieldPrefix}media`, maxVideoBytes: options.maxVideoBytes }));
     }
   }
-  return { issues, plan, options: options.options };
+  return issues;
 }
 
 function validateMedia(options: { media: readonly Media[]; fieldPrefix: string; maxVideoBytes?: number }): ValidationIssue[] {
