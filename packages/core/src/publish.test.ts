@@ -259,6 +259,34 @@ describe('publish: fan-out', () => {
     expect(JSON.stringify(result?.error)).not.toContain('canary-crash-token');
   });
 
+  it("makes a provider's synchronous throw that target's result, alone or beside another target", async () => {
+    const provider = createTestProvider();
+    // Written by hand rather than with defineProvider: it throws instead of rejecting.
+    provider.publish = ((options: Parameters<typeof provider.publish>[0]) => {
+      if (options.auth.type === 'credentials' && (options.auth.credentials as { pageId: string }).pageId === 'throws') {
+        throw new Error('canary-sync-throw-token went wrong');
+      }
+      return Promise.resolve({ status: 'published' as const, postId: 'ok', warnings: [] });
+    }) as typeof provider.publish;
+    const harness = createHarness({ providers: [provider] });
+
+    const [alone] = await harness.letmepost.publish({
+      post: { text: 'x' },
+      targets: [{ platform: 'linkedin', credentials: credentials('throws', 'canary-sync-throw-token') }],
+    });
+    expect(alone).toMatchObject({ status: 'unknown', error: { code: 'publish_outcome_unknown' } });
+    expect(JSON.stringify(alone?.error)).not.toContain('canary-sync-throw-token');
+
+    const results = await harness.letmepost.publish({
+      post: { text: 'x' },
+      targets: [
+        { platform: 'linkedin', credentials: credentials('throws', 'canary-sync-throw-token') },
+        { platform: 'linkedin', credentials: credentials('fine') },
+      ],
+    });
+    expect(results.map((result) => result.status)).toEqual(['unknown', 'published']);
+  });
+
   it('keeps what the provider reported: items, warnings, checkAfterMs; seals its resume state into an opaque token', async () => {
     const provider = createTestProvider({
       publish: async () => ({

@@ -727,7 +727,14 @@ function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
     return publishTargetInFull(options);
   }
   const secretHolders = active === undefined ? [] : [active];
-  return sendToProvider({ target, post, auth, signal, emit }).then(
+  let sending: Promise<ProviderPublishResult>;
+  try {
+    sending = sendToProvider({ target, post, auth, signal, emit });
+  } catch (error) {
+    // A provider written by hand may throw instead of rejecting: still this target's result.
+    return Promise.resolve(failureOf({ target, error, sent: true, secretHolders }));
+  }
+  return sending.then(
     (outcome) => {
       try {
         const hasFirstComment = post.firstComment !== undefined;
