@@ -14,6 +14,9 @@
 // Also printed, without a target: letmepost's signed publish against bare undici's bearer request
 // (how this benchmark compared before: the signature counted as letmepost's overhead).
 //
+// The loopback X runs on a CPU of its own (`separateCores`, Linux with taskset): it stands in for a
+// remote platform, which never runs on the client's CPU between a request and its answer.
+//
 // Two shapes of load: sequential (10 calls one after another) and 16 in flight (16 calls started
 // together, awaited together). Each round runs every side once per shape, in an order shuffled
 // each round: no side always runs on a warmer server, and none always runs right after the same
@@ -36,9 +39,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const SEQUENTIAL = 10;
 const IN_FLIGHT = 16;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 40);
 const TARGET_RATIO = 1.25;
 const WORKSPACE_ID = 'ws-bench';
-const server = await startLoopbackSandbox();
+const server = await startLoopbackSandbox({ separateCores: true });
 const endpoints = server.endpoints.twitter;
 const credentials = server.oauth1Credentials;
 const oauth1 = {
@@ -120,6 +124,26 @@ async function time({ side, shape }) {
   return { ms: elapsed, cpuUs: used.user + used.system };
 }
 
+/** `rounds` rounds of one shape, every side once per round in a shuffled order. */
+async function measure({ sides, shape, rounds }) {
+  const names = Object.keys(sides);
+  const ratios = Object.fromEntries(names.map((side) => [side, []]));
+  const totals = Object.fromEntries(names.map((side) => [side, { ms: 0, cpuUs: 0 }]));
+  const cpuPerRound = Object.fromEntries(names.map((side) => [side, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const order = shuffled({ values: names, random });
+    const measured = {};
+    for (const side of order) measured[side] = await time({ side: sides[side], shape });
+    for (const side of names) {
+      ratios[side].push(measured[side].ms / measured['bare undici'].ms);
+      totals[side].ms += measured[side].ms;
+      totals[side].cpuUs += measured[side].cpuUs;
+      cpuPerRound[side].push(measured[side].cpuUs);
+    }
+  }
+  return { ratios, totals, cpuPerRound };
+}
+
 // One fixed seed: every run measures the same sequence of orders.
 const random = seededRandom({ seed: 20261206 });
 // Its own source, so the intervals leave the orders above as they were.
@@ -127,28 +151,20 @@ const resampling = seededRandom({ seed: 7 });
 const missed = [];
 const { list, close } = await comparisons();
 try {
-  // Every side of every comparison is warmed up before anything is measured: V8 compiles hot code
-  // on background threads, whose CPU this process's usage includes, so a side still being compiled
-  // while the first figures are taken would be charged for it.
+  // Every side of every comparison is warmed up before anything is measured, first on its own and
+  // then by rounds of the very loop that is measured (shuffled, both shapes), whose figures are
+  // dropped: V8 compiles hot code on background threads, whose CPU this process's usage includes,
+  // and it compiles again when the mix of calls changes; a side still being compiled while the
+  // first figures are taken would be charged for it.
   for (const { sides } of list) for (const side of Object.values(sides)) for (let index = 0; index < WARMUP; index += 1) await side();
+  for (const { sides } of list) for (const shape of ['sequential', 'in flight']) await measure({ sides, shape, rounds: WARMUP_ROUNDS });
   for (const { name, sides, informational = [] } of list) {
     const names = Object.keys(sides);
-    const lines = [`${name}: cleartext HTTP/1.1, ${ROUNDS} rounds, each ${SEQUENTIAL} sequential calls and ${IN_FLIGHT} in flight per side`];
+    const lines = [
+      `${name}: cleartext HTTP/1.1, ${ROUNDS} rounds (after ${WARMUP_ROUNDS} dropped), each ${SEQUENTIAL} sequential calls and ${IN_FLIGHT} in flight per side; ${server.placement}`,
+    ];
     for (const shape of ['sequential', 'in flight']) {
-      const ratios = Object.fromEntries(names.map((side) => [side, []]));
-      const totals = Object.fromEntries(names.map((side) => [side, { ms: 0, cpuUs: 0 }]));
-      const cpuPerRound = Object.fromEntries(names.map((side) => [side, []]));
-      for (let round = 0; round < ROUNDS; round += 1) {
-        const order = shuffled({ values: names, random });
-        const measured = {};
-        for (const side of order) measured[side] = await time({ side: sides[side], shape });
-        for (const side of names) {
-          ratios[side].push(measured[side].ms / measured['bare undici'].ms);
-          totals[side].ms += measured[side].ms;
-          totals[side].cpuUs += measured[side].cpuUs;
-          cpuPerRound[side].push(measured[side].cpuUs);
-        }
-      }
+      const { ratios, totals, cpuPerRound } = await measure({ sides, shape, rounds: ROUNDS });
       const count = ROUNDS * (shape === 'sequential' ? SEQUENTIAL : IN_FLIGHT);
       const ratio = (side, baseline) => ({
         wall: median(ratios[side].map((value, index) => value / ratios[baseline][index])),
