@@ -10,6 +10,7 @@
  * - Validation: the capability checker behind provider-utils' `checkCapabilities`, core's
  *   preflight (`validatePost`), and the text measures they count with.
  * - `isCheckedByCore`: whether a provider method's call comes from core with input it parsed.
+ * - `isPlainObject`: an object literal (or `Object.create(null)`), as zod's objects and JSON's are.
  * - `nodeCrypto()`: `node:crypto`, loaded on first use rather than on import.
  * - `createBoundedCache`: a size-bounded map for values that are pure functions of their key;
  *   `deepFreeze` for what such a cache (or any memo shared between calls) hands out.
@@ -27,3 +28,4 @@ export {
   type CapabilityRule,
 } from './check-capabilities.js';
 export { countCodePoints, countGraphemes, measureText, utf8ByteLength } from './text-measure.js';
+export { isPlainObject } from './publish-input.js';

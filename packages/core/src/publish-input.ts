@@ -94,7 +94,7 @@ export function quickPost(value: unknown): Post | undefined {
 }
 
 /** An object literal (or `Object.create(null)`): no class instance, array or proxy-like exotic. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value) as unknown;
   return prototype === Object.prototype || prototype === null;

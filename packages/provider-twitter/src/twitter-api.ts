@@ -1,3 +1,4 @@
+import { isPlainObject } from '@letmepost/core/internal';
 import { z } from 'zod';
 
 /**
@@ -89,7 +90,7 @@ const POST_ID = /^[0-9]{1,19}$/;
  * then decides. `twitter-api.test.ts` compares both on generated answers.
  */
 export function quickTwitterCreatePostResponse(value: unknown): TwitterCreatePostResponse | undefined {
-  if (!isRecord(value) || !isRecord(value.data)) return undefined;
+  if (!isPlainObject(value) || !isPlainObject(value.data)) return undefined;
   const { id, text, edit_history_post_ids: history } = value.data;
   if (typeof id !== 'string' || !POST_ID.test(id) || typeof text !== 'string') return undefined;
   if (history === undefined) return Object.hasOwn(value.data, 'edit_history_post_ids') ? undefined : { data: { id, text } };
@@ -101,13 +102,6 @@ export function quickTwitterCreatePostResponse(value: unknown): TwitterCreatePos
     ids.push(entry);
   }
   return { data: { id, text, edit_history_post_ids: ids } };
-}
-
-/** A plain object as zod's `z.object` takes it: not null, not an array, and nothing exotic. */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
 }
 
 /** `DELETE /2/tweets/{id}` answer. */

@@ -1,3 +1,5 @@
+import { isPlainObject } from '@letmepost/core/internal';
+
 /**
  * The REST API speaks snake_case (DESIGN section 8) while the TypeScript API is camelCase. Only
  * plain objects are converted; byte arrays and other class instances pass through untouched.
@@ -8,12 +10,6 @@ export function snakeToCamel(key: string): string {
 
 export function camelToSnake(key: string): string {
   return key.replace(/[A-Z]/g, (character) => `_${character.toLowerCase()}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 export function convertKeys(options: { value: unknown; convert: (key: string) => string }): unknown {
