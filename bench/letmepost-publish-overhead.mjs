@@ -27,6 +27,8 @@
 // bootstrap interval over the rounds (how much the machine's noise could move it). Target:
 // letmepost <= 1.25 x bare undici, wall and CPU, both shapes, both ways, and ahead of
 // twitter-api-v2.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { Agent as HttpAgent } from 'node:http';
 import { TwitterApi } from 'twitter-api-v2';
 import { Agent } from 'undici';
@@ -40,20 +42,14 @@ const SEQUENTIAL = 10;
 const IN_FLIGHT = 16;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 40);
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
+// Set in the measuring processes this script forks; the parent only reports.
+const PROCESS_INDEX = process.env.BENCH_PROCESS_INDEX === undefined ? undefined : Number(process.env.BENCH_PROCESS_INDEX);
 const TARGET_RATIO = 1.25;
 const WORKSPACE_ID = 'ws-bench';
-const server = await startLoopbackSandbox({ separateCores: true });
-const endpoints = server.endpoints.twitter;
-const credentials = server.oauth1Credentials;
-const oauth1 = {
-  consumerKey: credentials.consumerKey,
-  consumerSecret: credentials.consumerSecret,
-  accessToken: credentials.accessToken,
-  accessTokenSecret: credentials.accessTokenSecret,
-};
 let counter = 0;
 
-function twitterApiV2(auth) {
+function twitterApiV2({ auth, endpoints }) {
   // It calls `https.request`, which accepts an http: URL when the agent given is an http.Agent.
   const client = new TwitterApi(auth, { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }) });
   // Its API host is a constant; the v2 client keeps it in `_prefix`.
@@ -68,7 +64,15 @@ function checked(result) {
   if (result.status !== 'published') throw new Error(`letmepost publish failed: ${JSON.stringify(result.error)}`);
 }
 
-async function comparisons() {
+async function comparisons({ server }) {
+  const endpoints = server.endpoints.twitter;
+  const credentials = server.oauth1Credentials;
+  const oauth1 = {
+    consumerKey: credentials.consumerKey,
+    consumerSecret: credentials.consumerSecret,
+    accessToken: credentials.accessToken,
+    accessTokenSecret: credentials.accessTokenSecret,
+  };
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
   const letmepost = createBenchLetmepost({ endpoints, app: server.twitterApp });
   const account = await connectBenchAccount({ letmepost, workspaceId: WORKSPACE_ID });
@@ -84,7 +88,7 @@ async function comparisons() {
             const [result] = await letmepost.publish({ workspaceId: WORKSPACE_ID, post: { text: `letmepost ${(counter += 1)}` }, targets: [{ accountId: account.id }] });
             checked(result);
           },
-          'twitter-api-v2': twitterApiV2(server.accessToken),
+          'twitter-api-v2': twitterApiV2({ auth: server.accessToken, endpoints }),
         },
       },
       {
@@ -96,10 +100,13 @@ async function comparisons() {
             checked(result);
           },
           'twitter-api-v2': twitterApiV2({
-            appKey: credentials.consumerKey,
-            appSecret: credentials.consumerSecret,
-            accessToken: credentials.accessToken,
-            accessSecret: credentials.accessTokenSecret,
+            auth: {
+              appKey: credentials.consumerKey,
+              appSecret: credentials.consumerSecret,
+              accessToken: credentials.accessToken,
+              accessSecret: credentials.accessTokenSecret,
+            },
+            endpoints,
           }),
           'bare undici, bearer': bareBearer,
         },
@@ -124,63 +131,102 @@ async function time({ side, shape }) {
   return { ms: elapsed, cpuUs: used.user + used.system };
 }
 
-/** `rounds` rounds of one shape, every side once per round in a shuffled order. */
-async function measure({ sides, shape, rounds }) {
+/** `rounds` rounds of one shape, every side once per round in a shuffled order: each side's wall ms and CPU µs per round. */
+async function measure({ sides, shape, rounds, random }) {
   const names = Object.keys(sides);
-  const ratios = Object.fromEntries(names.map((side) => [side, []]));
-  const totals = Object.fromEntries(names.map((side) => [side, { ms: 0, cpuUs: 0 }]));
-  const cpuPerRound = Object.fromEntries(names.map((side) => [side, []]));
+  const perRound = Object.fromEntries(names.map((side) => [side, { ms: [], cpuUs: [] }]));
   for (let round = 0; round < rounds; round += 1) {
-    const order = shuffled({ values: names, random });
-    const measured = {};
-    for (const side of order) measured[side] = await time({ side: sides[side], shape });
-    for (const side of names) {
-      ratios[side].push(measured[side].ms / measured['bare undici'].ms);
-      totals[side].ms += measured[side].ms;
-      totals[side].cpuUs += measured[side].cpuUs;
-      cpuPerRound[side].push(measured[side].cpuUs);
+    for (const side of shuffled({ values: names, random })) {
+      const { ms, cpuUs } = await time({ side: sides[side], shape });
+      perRound[side].ms.push(ms);
+      perRound[side].cpuUs.push(cpuUs);
     }
   }
-  return { ratios, totals, cpuPerRound };
+  return perRound;
 }
 
-// One fixed seed: every run measures the same sequence of orders.
-const random = seededRandom({ seed: 20261206 });
-// Its own source, so the intervals leave the orders above as they were.
-const resampling = seededRandom({ seed: 7 });
-const missed = [];
-const { list, close } = await comparisons();
-try {
-  // Every side of every comparison is warmed up before anything is measured, first on its own and
-  // then by rounds of the very loop that is measured (shuffled, both shapes), whose figures are
-  // dropped: V8 compiles hot code on background threads, whose CPU this process's usage includes,
-  // and it compiles again when the mix of calls changes; a side still being compiled while the
-  // first figures are taken would be charged for it.
-  for (const { sides } of list) for (const side of Object.values(sides)) for (let index = 0; index < WARMUP; index += 1) await side();
-  for (const { sides } of list) for (const shape of ['sequential', 'in flight']) await measure({ sides, shape, rounds: WARMUP_ROUNDS });
-  for (const { name, sides, informational = [] } of list) {
-    const names = Object.keys(sides);
+/**
+ * One measuring process: its own loopback X, every side warmed up, then `ROUNDS` rounds of each
+ * comparison and shape. Its figures go to the parent, which pools them with the other processes'.
+ */
+async function measureInThisProcess({ index }) {
+  const server = await startLoopbackSandbox({ separateCores: true });
+  // A seed per process: each process measures its own sequence of orders, the same every run.
+  const random = seededRandom({ seed: 20261206 + index });
+  const { list, close } = await comparisons({ server });
+  try {
+    // Every side of every comparison is warmed up before anything is measured, first on its own
+    // and then by rounds of the very loop that is measured (shuffled, both shapes), whose figures
+    // are dropped: V8 compiles hot code on background threads, whose CPU this process's usage
+    // includes, and it compiles again when the mix of calls changes; a side still being compiled
+    // while the first figures are taken would be charged for it.
+    for (const { sides } of list) for (const side of Object.values(sides)) for (let call = 0; call < WARMUP; call += 1) await side();
+    for (const { sides } of list) for (const shape of SHAPES) await measure({ sides, shape, rounds: WARMUP_ROUNDS, random });
+    const measured = [];
+    for (const { name, sides, informational = [] } of list) {
+      const shapes = {};
+      for (const shape of SHAPES) shapes[shape] = await measure({ sides, shape, rounds: ROUNDS, random });
+      measured.push({ name, sides: Object.keys(sides), informational, shapes });
+    }
+    return { placement: server.placement, measured };
+  } finally {
+    await close();
+    await server.stop();
+  }
+}
+
+/** Runs `measureInThisProcess` in a fresh process of its own and resolves with its figures. */
+async function measureInFreshProcess({ index }) {
+  const child = fork(new URL(import.meta.url), [], {
+    env: { ...process.env, BENCH_PROCESS_INDEX: String(index) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const answer = once(child, 'message');
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`measuring process ${index + 1} exited with ${code}`);
+  const [figures] = await answer;
+  return figures;
+}
+
+const SHAPES = ['sequential', 'in flight'];
+
+/** Figures of every process pooled: per side, the rounds of all processes, kept by process for the intervals. */
+function report({ runs }) {
+  // Its own source, so the intervals do not depend on anything else the report does.
+  const resampling = seededRandom({ seed: 7 });
+  const missed = [];
+  const { placement } = runs[0];
+  for (const [position, { name, sides, informational }] of runs[0].measured.entries()) {
     const lines = [
-      `${name}: cleartext HTTP/1.1, ${ROUNDS} rounds (after ${WARMUP_ROUNDS} dropped), each ${SEQUENTIAL} sequential calls and ${IN_FLIGHT} in flight per side; ${server.placement}`,
+      `${name}: cleartext HTTP/1.1, ${runs.length} fresh process(es) x ${ROUNDS} rounds (after ${WARMUP_ROUNDS} dropped in each), each ${SEQUENTIAL} sequential calls and ${IN_FLIGHT} in flight per side; ${placement}`,
     ];
-    for (const shape of ['sequential', 'in flight']) {
-      const { ratios, totals, cpuPerRound } = await measure({ sides, shape, rounds: ROUNDS });
-      const count = ROUNDS * (shape === 'sequential' ? SEQUENTIAL : IN_FLIGHT);
+    for (const shape of SHAPES) {
+      const byProcess = runs.map((run) => run.measured[position].shapes[shape]);
+      const count = runs.length * ROUNDS * (shape === 'sequential' ? SEQUENTIAL : IN_FLIGHT);
+      const sum = (values) => values.reduce((total, value) => total + value, 0);
+      const total = (side, field) => sum(byProcess.map((perRound) => sum(perRound[side][field])));
       const ratio = (side, baseline) => ({
-        wall: median(ratios[side].map((value, index) => value / ratios[baseline][index])),
-        cpu: totals[side].cpuUs / totals[baseline].cpuUs,
-        // How far the CPU ratio could be off from this run's rounds alone (the machine's noise).
-        cpuInterval: bootstrapInterval({ numerators: cpuPerRound[side], denominators: cpuPerRound[baseline], random: resampling }),
+        // Median over every round of every process of the round's wall ratio.
+        wall: median(byProcess.flatMap((perRound) => perRound[side].ms.map((ms, round) => ms / perRound[baseline].ms[round]))),
+        cpu: total(side, 'cpuUs') / total(baseline, 'cpuUs'),
+        // How far the pooled CPU ratio could be off from these rounds alone (the machine's noise):
+        // rounds resampled within each process, so every process keeps its weight.
+        cpuInterval: bootstrapInterval({
+          groups: byProcess.map((perRound) => ({ numerators: perRound[side].cpuUs, denominators: perRound[baseline].cpuUs })),
+          random: resampling,
+        }),
+        cpuByProcess: byProcess.map((perRound) => sum(perRound[side].cpuUs) / sum(perRound[baseline].cpuUs)),
       });
       lines.push(`  ${shape}:`);
-      for (const side of names) {
-        const { wall, cpu, cpuInterval } = ratio(side, 'bare undici');
-        lines.push(
-          `    ${side.padEnd(20)} ${(totals[side].ms / count).toFixed(3)} ms/call wall, ${(totals[side].cpuUs / count).toFixed(0).padStart(4)} µs/call CPU` +
-            (side === 'bare undici'
-              ? ''
-              : `; to bare undici: wall ${wall.toFixed(3)} (median of rounds), CPU ${cpu.toFixed(3)} (95% ${cpuInterval.low.toFixed(2)}–${cpuInterval.high.toFixed(2)})`),
-        );
+      for (const side of sides) {
+        const perCall = (field) => total(side, field) / count;
+        let line = `    ${side.padEnd(20)} ${perCall('ms').toFixed(3)} ms/call wall, ${(perCall('cpuUs')).toFixed(0).padStart(4)} µs/call CPU`;
+        if (side !== 'bare undici') {
+          const { wall, cpu, cpuInterval, cpuByProcess } = ratio(side, 'bare undici');
+          line += `; to bare undici: wall ${wall.toFixed(3)} (median of rounds), CPU ${cpu.toFixed(3)} (95% ${cpuInterval.low.toFixed(2)}–${cpuInterval.high.toFixed(2)})`;
+          if (runs.length > 1) line += `, by process ${cpuByProcess.map((value) => value.toFixed(2)).join(' ')}`;
+        }
+        lines.push(line);
       }
       for (const baseline of informational) {
         const { wall, cpu } = ratio('letmepost.publish', baseline);
@@ -199,7 +245,15 @@ try {
       : `missed: ${missed.join('; ')}\n`,
   );
   if (missed.length > 0) process.exitCode = 1;
-} finally {
-  await close();
-  await server.stop();
+}
+
+if (PROCESS_INDEX !== undefined) {
+  const figures = await measureInThisProcess({ index: PROCESS_INDEX });
+  // The channel to the parent would keep this process alive: closed once the figures are sent.
+  process.send(figures, () => process.disconnect());
+} else {
+  // One process after another: each has the machine to itself, as a host's process would.
+  const runs = [];
+  for (let index = 0; index < PROCESSES; index += 1) runs.push(await measureInFreshProcess({ index }));
+  report({ runs });
 }

@@ -30,20 +30,23 @@ export function shuffled({ values, random }) {
 }
 
 /**
- * A 95% bootstrap interval for sum(numerators) / sum(denominators), the rounds resampled with
- * replacement (paired: a round's two figures stay together). How much a ratio of totals moves
- * with the luck of which rounds the machine slowed down.
+ * A 95% bootstrap interval for sum(numerators) / sum(denominators) over every group, the rounds
+ * resampled with replacement within each group (paired: a round's two figures stay together;
+ * each group, one process's rounds, keeps its count). How much a ratio of totals moves with the
+ * luck of which rounds the machine slowed down.
  */
-export function bootstrapInterval({ numerators, denominators, random, resamples = 1000 }) {
-  const count = numerators.length;
+export function bootstrapInterval({ groups, random, resamples = 1000 }) {
   const estimates = [];
   for (let resample = 0; resample < resamples; resample += 1) {
     let top = 0;
     let bottom = 0;
-    for (let pick = 0; pick < count; pick += 1) {
-      const round = Math.floor(random() * count);
-      top += numerators[round];
-      bottom += denominators[round];
+    for (const { numerators, denominators } of groups) {
+      const count = numerators.length;
+      for (let pick = 0; pick < count; pick += 1) {
+        const round = Math.floor(random() * count);
+        top += numerators[round];
+        bottom += denominators[round];
+      }
     }
     estimates.push(top / bottom);
   }
