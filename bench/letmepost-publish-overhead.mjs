@@ -22,115 +22,29 @@
 // each round: no side always runs on a warmer server, and none always runs right after the same
 // other side (whose garbage the next side's batch may be the one to collect, and whose code
 // leaves the caches as it leaves them). A rotation would give each side one fixed predecessor.
-// The headline per side is the median of the per-round ratios of wall time to bare undici's, and
-// the ratio of client CPU time (user + system of this process) over all rounds, with a 95%
-// bootstrap interval over the rounds (how much the machine's noise could move it). Target:
-// letmepost <= 1.25 x bare undici, wall and CPU, both shapes, both ways, and ahead of
-// twitter-api-v2.
+// The run is made of `BENCH_PROCESSES` (3) fresh processes, one after another, each with its own
+// loopback X and its own sequence of orders; their rounds are pooled. One process's CPU ratio
+// has a 95% interval of about +-0.15 to 0.2 on a 2-core machine (a batch's CPU time has a long
+// tail: a garbage collection or a burst of compilation lands in one batch), and processes differ
+// from one another (what V8 compiled and inlined, and when); a verdict on one process is a coin
+// toss near the target. The headline per side is the median of every round's wall ratio to bare
+// undici, and the ratio of client CPU time (user + system of the measuring process) over every
+// round of every process, with a 95% bootstrap interval (rounds resampled within each process);
+// each process's own CPU ratio is printed beside it. Target: letmepost <= 1.25 x bare undici,
+// wall and CPU, both shapes, both ways, and ahead of twitter-api-v2.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent as HttpAgent } from 'node:http';
-import { TwitterApi } from 'twitter-api-v2';
-import { Agent } from 'undici';
-import { bareCreatePost } from './bare-undici.mjs';
-import { connectBenchAccount, createBenchLetmepost } from './bench-letmepost.mjs';
+import { comparisons, IN_FLIGHT, SEQUENTIAL, time } from './publish-sides.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
 import { bootstrapInterval, median, seededRandom, shuffled } from './statistics.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
-const SEQUENTIAL = 10;
-const IN_FLIGHT = 16;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 40);
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3);
 // Set in the measuring processes this script forks; the parent only reports.
 const PROCESS_INDEX = process.env.BENCH_PROCESS_INDEX === undefined ? undefined : Number(process.env.BENCH_PROCESS_INDEX);
 const TARGET_RATIO = 1.25;
-const WORKSPACE_ID = 'ws-bench';
-let counter = 0;
-
-function twitterApiV2({ auth, endpoints }) {
-  // It calls `https.request`, which accepts an http: URL when the agent given is an http.Agent.
-  const client = new TwitterApi(auth, { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }) });
-  // Its API host is a constant; the v2 client keeps it in `_prefix`.
-  client.v2._prefix = `${endpoints.apiBaseUrl}/2/`;
-  return async () => {
-    const answer = await client.v2.post('tweets', { text: `twitter-api-v2 ${(counter += 1)}` }, { forceBodyMode: 'json' });
-    if (!answer.data?.id) throw new Error('twitter-api-v2 tweet failed');
-  };
-}
-
-function checked(result) {
-  if (result.status !== 'published') throw new Error(`letmepost publish failed: ${JSON.stringify(result.error)}`);
-}
-
-async function comparisons({ server }) {
-  const endpoints = server.endpoints.twitter;
-  const credentials = server.oauth1Credentials;
-  const oauth1 = {
-    consumerKey: credentials.consumerKey,
-    consumerSecret: credentials.consumerSecret,
-    accessToken: credentials.accessToken,
-    accessTokenSecret: credentials.accessTokenSecret,
-  };
-  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 128 });
-  const letmepost = createBenchLetmepost({ endpoints, app: server.twitterApp });
-  const account = await connectBenchAccount({ letmepost, workspaceId: WORKSPACE_ID });
-  const bareBearer = () => bareCreatePost({ apiBaseUrl: endpoints.apiBaseUrl, agent, accessToken: server.accessToken, text: `bare ${(counter += 1)}` });
-  return {
-    close: () => agent.close(),
-    list: [
-      {
-        name: 'connected account (OAuth 2.0 user token, sealed in the store)',
-        sides: {
-          'bare undici': bareBearer,
-          'letmepost.publish': async () => {
-            const [result] = await letmepost.publish({ workspaceId: WORKSPACE_ID, post: { text: `letmepost ${(counter += 1)}` }, targets: [{ accountId: account.id }] });
-            checked(result);
-          },
-          'twitter-api-v2': twitterApiV2({ auth: server.accessToken, endpoints }),
-        },
-      },
-      {
-        name: 'per-request OAuth 1.0a credentials (every side signs)',
-        sides: {
-          'bare undici': () => bareCreatePost({ apiBaseUrl: endpoints.apiBaseUrl, agent, oauth1, text: `bare ${(counter += 1)}` }),
-          'letmepost.publish': async () => {
-            const [result] = await letmepost.publish({ post: { text: `letmepost ${(counter += 1)}` }, targets: [{ platform: 'twitter', credentials }] });
-            checked(result);
-          },
-          'twitter-api-v2': twitterApiV2({
-            auth: {
-              appKey: credentials.consumerKey,
-              appSecret: credentials.consumerSecret,
-              accessToken: credentials.accessToken,
-              accessSecret: credentials.accessTokenSecret,
-            },
-            endpoints,
-          }),
-          'bare undici, bearer': bareBearer,
-        },
-        // The unsigned request is shown for comparison with earlier figures; it sets no target.
-        informational: ['bare undici, bearer'],
-      },
-    ],
-  };
-}
-
-/** Wall time and this process's CPU time (user + system, µs) for one batch of `side`. */
-async function time({ side, shape }) {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  if (shape === 'sequential') {
-    for (let index = 0; index < SEQUENTIAL; index += 1) await side();
-  } else {
-    await Promise.all(Array.from({ length: IN_FLIGHT }, () => side()));
-  }
-  const elapsed = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  return { ms: elapsed, cpuUs: used.user + used.system };
-}
-
 /** `rounds` rounds of one shape, every side once per round in a shuffled order: each side's wall ms and CPU µs per round. */
 async function measure({ sides, shape, rounds, random }) {
   const names = Object.keys(sides);
