@@ -556,6 +556,15 @@ function publishAll({
           }
         };
 
+  const only = targets.length === 1 ? (targets[0] as ResolvedTarget) : undefined;
+  if (only !== undefined && !dryRun && !context.platformConcurrency.has(only.platform)) {
+    // One target, nothing to queue (most publishes): its result is the answer.
+    return publishTarget({ context, refresher, target: only, post, workspaceId, signal, emit }).then((result) => {
+      reportResult({ context, workspaceId, dryRun, emit, target: only, result });
+      return [result];
+    });
+  }
+
   // Targets are distinct accounts (duplicates were refused), so they go out together; a host or
   // platform limit, where set, queues the rest.
   const overallLimit = context.publishConcurrency ?? targets.length;
@@ -573,31 +582,6 @@ function publishAll({
     return limiter;
   };
 
-  const report = (target: ResolvedTarget, result: PublishResult): void => {
-    if (context.log !== SILENT_LOG) {
-      context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
-        workspaceId,
-        targetIndex: target.index,
-        platform: result.platform,
-        accountId: result.accountId,
-        status: result.status,
-        postId: result.postId,
-        errorCode: result.error?.code,
-        dryRun: dryRun || undefined,
-      });
-    }
-    emit?.({ type: 'target_completed', targetIndex: target.index, result });
-  };
-
-  const only = targets.length === 1 ? (targets[0] as ResolvedTarget) : undefined;
-  if (only !== undefined && !dryRun && limiterFor(only.platform) === undefined) {
-    // One target, nothing to queue (most publishes): its result is the answer.
-    return publishTarget({ context, refresher, target: only, post, workspaceId, signal, emit }).then((result) => {
-      report(only, result);
-      return [result];
-    });
-  }
-
   const results = new Array<PublishResult>(targets.length);
   const run = async (position: number): Promise<void> => {
     const target = targets[position] as ResolvedTarget;
@@ -613,9 +597,40 @@ function publishAll({
       result = await (platformLimiter === undefined ? send() : platformLimiter.run(send));
     }
     results[position] = result;
-    report(target, result);
+    reportResult({ context, workspaceId, dryRun, emit, target, result });
   };
   return Promise.all(targets.map((_, position) => run(position))).then(() => results);
+}
+
+/** A target's result, logged (unless the log is silent) and handed to the host's progress listener. */
+function reportResult({
+  context,
+  workspaceId,
+  dryRun,
+  emit,
+  target,
+  result,
+}: {
+  context: LetmepostContext;
+  workspaceId: string | undefined;
+  dryRun: boolean;
+  emit: ((event: PublishProgressEvent) => void) | undefined;
+  target: ResolvedTarget;
+  result: PublishResult;
+}): void {
+  if (context.log !== SILENT_LOG) {
+    context.log(result.status === 'failed' || result.status === 'unknown' ? 'warn' : 'info', 'letmepost.publish.result', {
+      workspaceId,
+      targetIndex: target.index,
+      platform: result.platform,
+      accountId: result.accountId,
+      status: result.status,
+      postId: result.postId,
+      errorCode: result.error?.code,
+      dryRun: dryRun || undefined,
+    });
+  }
+  emit?.({ type: 'target_completed', targetIndex: target.index, result });
 }
 
 interface Limiter {

@@ -404,116 +404,164 @@ class RequestScope {
   }
 }
 
-async function send(fields: { client: ClientState; options: HttpRawRequestOptions; accept?: string }): Promise<HttpResponse> {
-  const { client, options } = fields;
-  const scope = new RequestScope(client, options);
-  const { method, retryMode, url } = scope;
+function send(fields: { client: ClientState; options: HttpRawRequestOptions; accept?: string }): Promise<HttpResponse> {
+  let sending: Sending;
+  try {
+    sending = new Sending(fields);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return sending.attempt(1);
+}
 
-  if ((options.isWrite ?? !isReadOnly(method)) && getPublishContext()?.dryRun) {
-    throw scope.error({
-      code: 'not_supported',
-      message: `Refused to send ${scope.where}: a dry run is active, and this request could write.`,
-      rule: 'http.dry_run_write',
-      retryable: false,
-      remediation: 'Dry runs only validate; publish without dryRun to send.',
-    });
+/**
+ * One request across its attempts. Not an async function: nearly every request has one attempt,
+ * a dispatch and one continuation on its answer. An async frame would hold every local of the
+ * retry loop for as long as the request is in flight, and cost each request two promises more;
+ * a retry chains the next attempt after its pause instead of looping.
+ */
+class Sending {
+  readonly #client: ClientState;
+  readonly #options: HttpRawRequestOptions;
+  readonly #accept: string | undefined;
+  readonly #scope: RequestScope;
+  readonly #timeouts: Required<HttpTimeouts>;
+  readonly #maxResponseBytes: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #prepared: PreparedBody;
+  // What undici's `request()` would derive from the URL, computed once for every attempt.
+  readonly #origin: string;
+  readonly #path: string;
+
+  constructor(fields: { client: ClientState; options: HttpRawRequestOptions; accept?: string }) {
+    const { client, options } = fields;
+    this.#client = client;
+    this.#options = options;
+    this.#accept = fields.accept;
+    const scope = new RequestScope(client, options);
+    this.#scope = scope;
+    if ((options.isWrite ?? !isReadOnly(scope.method)) && getPublishContext()?.dryRun) {
+      throw scope.error({
+        code: 'not_supported',
+        message: `Refused to send ${scope.where}: a dry run is active, and this request could write.`,
+        rule: 'http.dry_run_write',
+        retryable: false,
+        remediation: 'Dry runs only validate; publish without dryRun to send.',
+      });
+    }
+    const timeouts = options.timeouts === undefined ? client.timeouts : { ...client.timeouts, ...options.timeouts };
+    this.#timeouts = timeouts;
+    this.#maxResponseBytes = options.maxResponseBytes ?? client.maxResponseBytes;
+    this.#dispatcher =
+      client.dispatcher ?? (options.timeouts === undefined ? (client.sharedAgent ??= sharedAgentFor({ client, timeouts })) : sharedAgentFor({ client, timeouts }));
+    this.#prepared = prepareBody(options.body);
+    this.#origin = scope.url.origin;
+    this.#path = `${scope.url.pathname}${scope.url.search}`;
   }
 
-  const timeouts = options.timeouts === undefined ? client.timeouts : { ...client.timeouts, ...options.timeouts };
-  const maxResponseBytes = options.maxResponseBytes ?? client.maxResponseBytes;
-  const dispatcher =
-    client.dispatcher ?? (options.timeouts === undefined ? (client.sharedAgent ??= sharedAgentFor({ client, timeouts })) : sharedAgentFor({ client, timeouts }));
-  const prepared = prepareBody(options.body);
-  const { signal } = options;
-  const retry = client.retry;
-  // What undici's `request()` would derive from the URL, computed once for every attempt.
-  const origin = url.origin;
-  const path = `${url.pathname}${url.search}`;
-
-  for (let attempt = 1; ; attempt += 1) {
-    if (signal?.aborted) throw scope.aborted({ sent: false });
-    const exchange = new Exchange({ maxBytes: maxResponseBytes, signal, expectBody: method !== 'HEAD' });
+  /** Attempt number `attempt`: dispatched, then its answer (or its failure) settled. */
+  attempt(attempt: number): Promise<HttpResponse> {
+    const scope = this.#scope;
+    const { signal } = this.#options;
+    if (signal?.aborted) return Promise.reject(scope.aborted({ sent: false }));
+    const exchange = new Exchange({ maxBytes: this.#maxResponseBytes, signal, expectBody: scope.method !== 'HEAD' });
     const dispatchOptions: Dispatcher.DispatchOptions = {
-      origin,
-      path,
-      method,
-      headers: buildHeaders({ client, options, body: prepared, url, accept: fields.accept }),
-      body: bodyForAttempt(prepared),
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.bodyMs,
+      origin: this.#origin,
+      path: this.#path,
+      method: scope.method,
+      headers: buildHeaders({ client: this.#client, options: this.#options, body: this.#prepared, url: scope.url, accept: this.#accept }),
+      body: bodyForAttempt(this.#prepared),
+      headersTimeout: this.#timeouts.headersMs,
+      bodyTimeout: this.#timeouts.bodyMs,
     };
     try {
-      dispatcher.dispatch(dispatchOptions, exchange);
+      this.#dispatcher.dispatch(dispatchOptions, exchange);
     } catch (error) {
       // undici's own dispatchers report through the handler; others may throw.
       exchange.onResponseError(undefined, error as Error);
     }
+    return exchange.done.then(
+      () => this.#answered({ exchange, attempt }),
+      (error: unknown) => this.#failed({ exchange, attempt, error }),
+    );
+  }
 
-    try {
-      await exchange.done;
-    } catch (error) {
-      if (exchange.status === 0) {
-        // No answer. Nothing reached a socket unless undici started writing this request.
-        const sent = exchange.started;
-        if (signal?.aborted) throw scope.aborted({ sent, cause: error });
-        if (!sent && isProgrammingError(error)) {
-          throw scope.error({
-            code: 'validation_failed',
-            message: `${scope.where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
-            retryable: false,
-            cause: error,
-          });
-        }
-        // A guarded pool refused the host's address in its DNS lookup, before any connection:
-        // nothing was sent, and it is policy, not a network blip, so no retry.
-        const refusal = findBlockedAddressError(error);
-        if (refusal !== undefined) {
-          throw scope.error({
-            code: 'validation_failed',
-            rule: 'http.blocked_address',
-            message: `${scope.where} was not sent: ${refusal.message}.`,
-            retryable: false,
-            cause: error,
-          });
-        }
-        const canRepeat = !sent || retryMode !== 'create';
-        if (canRepeat && attempt < retry.maxAttempts && prepared.replayable()) {
-          await scope.waitBeforeRetry({ attempt });
-          continue;
-        }
-        throw scope.network({ error, sent });
-      }
+  /** The next attempt, after the backoff (at least `atLeastMs`, a `Retry-After`). */
+  #again({ attempt, atLeastMs }: { attempt: number; atLeastMs?: number }): Promise<HttpResponse> {
+    return this.#scope.waitBeforeRetry({ attempt, atLeastMs }).then(() => this.attempt(attempt + 1));
+  }
 
-      // The status line arrived, so the request was processed; only (part of) its body was lost.
-      const status = exchange.status;
-      const accepted = isAccepted(status, options);
-      if (signal?.aborted) throw scope.aborted({ sent: true, cause: error });
-      if (error instanceof ResponseTooLargeError) {
+  #mayRetry({ attempt }: { attempt: number }): boolean {
+    return attempt < this.#client.retry.maxAttempts && this.#prepared.replayable();
+  }
+
+  /** An attempt that ended without a complete answer: retried where that cannot repeat a write, else the error. */
+  #failed({ exchange, attempt, error }: { exchange: Exchange; attempt: number; error: unknown }): Promise<HttpResponse> {
+    const client = this.#client;
+    const scope = this.#scope;
+    const { signal } = this.#options;
+    const { retryMode } = scope;
+    if (exchange.status === 0) {
+      // No answer. Nothing reached a socket unless undici started writing this request.
+      const sent = exchange.started;
+      if (signal?.aborted) throw scope.aborted({ sent, cause: error });
+      if (!sent && isProgrammingError(error)) {
         throw scope.error({
-          code: accepted && retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
-          message: `${platformName(client.platform)} answered ${status} to ${scope.where} with a body larger than ${maxResponseBytes} bytes; it was not read.`,
-          status,
+          code: 'validation_failed',
+          message: `${scope.where} could not be sent: ${error instanceof Error ? error.message : String(error)}`,
           retryable: false,
           cause: error,
         });
       }
-      if (retryMode !== 'create' && attempt < retry.maxAttempts && prepared.replayable()) {
-        await scope.waitBeforeRetry({ attempt });
-        continue;
+      // A guarded pool refused the host's address in its DNS lookup, before any connection:
+      // nothing was sent, and it is policy, not a network blip, so no retry.
+      const refusal = findBlockedAddressError(error);
+      if (refusal !== undefined) {
+        throw scope.error({
+          code: 'validation_failed',
+          rule: 'http.blocked_address',
+          message: `${scope.where} was not sent: ${refusal.message}.`,
+          retryable: false,
+          cause: error,
+        });
       }
-      if (accepted || AMBIGUOUS_STATUSES.has(status)) throw scope.network({ error, sent: true });
-      // The status alone is a definite answer (e.g. 400): map it without the lost body.
-      const headers = normalizeHeaders(exchange.headers);
-      throw defaultErrorForStatus(
-        scope.errorResponse({ status, headers, body: undefined, rateLimit: parseRateLimit({ headers, now: client.clock.now() }) }),
-        { platform: client.platform, knownSecrets: scope.knownSecrets },
-      );
+      const canRepeat = !sent || retryMode !== 'create';
+      if (canRepeat && this.#mayRetry({ attempt })) return this.#again({ attempt });
+      throw scope.network({ error, sent });
     }
 
+    // The status line arrived, so the request was processed; only (part of) its body was lost.
+    const status = exchange.status;
+    const accepted = isAccepted(status, this.#options);
+    if (signal?.aborted) throw scope.aborted({ sent: true, cause: error });
+    if (error instanceof ResponseTooLargeError) {
+      throw scope.error({
+        code: accepted && retryMode === 'create' ? 'publish_outcome_unknown' : 'platform_unavailable',
+        message: `${platformName(client.platform)} answered ${status} to ${scope.where} with a body larger than ${this.#maxResponseBytes} bytes; it was not read.`,
+        status,
+        retryable: false,
+        cause: error,
+      });
+    }
+    if (retryMode !== 'create' && this.#mayRetry({ attempt })) return this.#again({ attempt });
+    if (accepted || AMBIGUOUS_STATUSES.has(status)) throw scope.network({ error, sent: true });
+    // The status alone is a definite answer (e.g. 400): map it without the lost body.
+    const headers = normalizeHeaders(exchange.headers);
+    throw defaultErrorForStatus(
+      scope.errorResponse({ status, headers, body: undefined, rateLimit: parseRateLimit({ headers, now: client.clock.now() }) }),
+      { platform: client.platform, knownSecrets: scope.knownSecrets },
+    );
+  }
+
+  /** A complete answer: the response when its status is accepted, else a retry or the platform's error. */
+  #answered({ exchange, attempt }: { exchange: Exchange; attempt: number }): HttpResponse | Promise<HttpResponse> {
+    const client = this.#client;
+    const scope = this.#scope;
+    const { retryMode } = scope;
     const status = exchange.status;
     const headers = normalizeHeaders(exchange.headers);
     const receivedAt = client.clock.now();
-    if (isAccepted(status, options)) {
+    if (isAccepted(status, this.#options)) {
       const response = new CollectedResponse({ status, headers, body: exchange.body, receivedAt, scope });
       if (client.inspectSuccess !== undefined && status >= 200 && status < 300) {
         inspectSuccessBody({ client, scope, response, receivedAt });
@@ -530,10 +578,9 @@ async function send(fields: { client: ClientState; options: HttpRawRequestOption
       rateLimit: errorRateLimit,
     });
     const retryAfterMs = errorRateLimit.retryAfterMs;
-    if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && attempt < retry.maxAttempts && prepared.replayable()) {
-      if (retryAfterMs === undefined || retryAfterMs <= retry.maxDelayMs) {
-        await scope.waitBeforeRetry({ attempt, atLeastMs: retryAfterMs });
-        continue;
+    if (retryMode !== 'create' && RETRYABLE_STATUSES.has(status) && this.#mayRetry({ attempt })) {
+      if (retryAfterMs === undefined || retryAfterMs <= client.retry.maxDelayMs) {
+        return this.#again({ attempt, ...(retryAfterMs !== undefined && { atLeastMs: retryAfterMs }) });
       }
     }
 
