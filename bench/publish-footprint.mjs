@@ -11,16 +11,24 @@
 //   over `CALLS` publishes; bytes per publish, charged to the letmepost package on the stack
 //   nearest the allocation (to the allocating package when none is).
 //
+// - Held while in flight: `IN_FLIGHT` publishes started together and run up to their requests
+//   (the microtask queue drained, no answer read yet), then the heap after a full collection,
+//   against the heap before they started: bytes a publish keeps alive while it waits for the
+//   platform, which every collection during that wait has to visit.
+//
 // Sides: a connected account's publish (`letmepost.publish` with `{ accountId }`, the store read
 // and the tokens opened every time), per-request OAuth 1.0a credentials, and bare undici's
 // bearer request (`request()`, `body.json()`), all to the loopback X.
 import { Session } from 'node:inspector/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Agent } from 'undici';
 import { bareCreatePost } from './bare-undici.mjs';
 import { connectBenchAccount, createBenchLetmepost } from './bench-letmepost.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
+const IN_FLIGHT = 100;
 const WARMUP = 300;
 const WORKSPACE_ID = 'ws-bench';
 const OWN_PACKAGES = ['core', 'provider-utils', 'provider-twitter'];
@@ -101,6 +109,22 @@ async function allocation({ session, side }) {
   return byPackage;
 }
 
+// A full collection on demand, without starting node with --expose-gc.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
+
+async function heldInFlight({ side }) {
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const calls = Array.from({ length: IN_FLIGHT }, () => side());
+  // Far more turns than any publish takes to reach its request; no I/O is read meanwhile.
+  for (let turn = 0; turn < 50; turn += 1) await Promise.resolve();
+  collectGarbage();
+  const during = process.memoryUsage().heapUsed;
+  await Promise.all(calls);
+  return (during - before) / IN_FLIGHT;
+}
+
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
@@ -111,12 +135,13 @@ try {
     for (let call = 0; call < WARMUP; call += 1) await side();
     const called = await calls({ session, side });
     const allocated = await allocation({ session, side });
+    const held = await heldInFlight({ side });
     const ownFunctions = OWN_PACKAGES.reduce((total, own) => total + (called.get(own)?.functions ?? 0), 0);
     const totalCalls = [...called.values()].reduce((total, { calls: count }) => total + count, 0);
     const totalFunctions = [...called.values()].reduce((total, { functions }) => total + functions, 0);
     const totalBytes = [...allocated.values()].reduce((total, bytes) => total + bytes, 0);
     lines.push(
-      `  ${name}: ${totalCalls.toFixed(0)} calls of ${totalFunctions} functions (letmepost's own: ${ownFunctions}), ${(totalBytes / 1024).toFixed(1)} kB allocated`,
+      `  ${name}: ${totalCalls.toFixed(0)} calls of ${totalFunctions} functions (letmepost's own: ${ownFunctions}), ${(totalBytes / 1024).toFixed(1)} kB allocated, ${(held / 1024).toFixed(1)} kB held while in flight`,
     );
     const packages = [...new Set([...called.keys(), ...allocated.keys()])];
     packages.sort((a, b) => (called.get(b)?.calls ?? 0) - (called.get(a)?.calls ?? 0));

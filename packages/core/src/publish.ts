@@ -741,13 +741,14 @@ function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
     // An account that must be reconnected: the full path reports it.
     return publishTargetInFull(options);
   }
-  const secretHolders = active === undefined ? [] : [active];
+  // What an error message must mask; made only if there is an error.
+  const secretHolders = (): ActiveAccount[] => (active === undefined ? [] : [active]);
   let sending: Promise<ProviderPublishResult>;
   try {
     sending = sendToProvider({ target, post, auth, signal, emit });
   } catch (error) {
     // A provider written by hand may throw instead of rejecting: still this target's result.
-    return Promise.resolve(failureOf({ target, error, sent: true, secretHolders }));
+    return Promise.resolve(failureOf({ target, error, sent: true, secretHolders: secretHolders() }));
   }
   return sending.then(
     (outcome) => {
@@ -755,14 +756,14 @@ function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
         const hasFirstComment = post.firstComment !== undefined;
         return resultOfOutcome({ context, target, outcome, workspaceId, staged: [], stillReserved: undefined, hasFirstComment }).result;
       } catch (error) {
-        return failureOf({ target, error, sent: true, secretHolders });
+        return failureOf({ target, error, sent: true, secretHolders: secretHolders() });
       }
     },
     (error: unknown) => {
       const rejectedAccessToken = rejectedTokenOf({ error, auth });
       return rejectedAccessToken !== undefined
         ? publishTargetInFull({ ...options, rejectedAccessToken })
-        : failureOf({ target, error, sent: true, secretHolders });
+        : failureOf({ target, error, sent: true, secretHolders: secretHolders() });
     },
   );
 }

@@ -700,7 +700,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   started = false;
   /** 0 until a final (non-1xx) status line arrived. */
   status = 0;
-  headers: Record<string, string | string[] | undefined> = {};
+  /** Set with the final status line; never written to, so one shared empty object until then. */
+  headers: Record<string, string | string[] | undefined> = NO_HEADERS;
   body: Uint8Array = EMPTY_BODY;
   readonly done: Promise<void>;
 
@@ -710,7 +711,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #abortReason: unknown;
   #abortRequested = false;
-  #pieces: Buffer[] = [];
+  // Most answers arrive in one chunk: the first is kept on its own, an array made for a second.
+  #firstPiece: Buffer | undefined;
+  #morePieces: Buffer[] | undefined;
   #received = 0;
   readonly #maxBytes: number;
   readonly #expectBody: boolean;
@@ -757,16 +760,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       controller.abort(new ResponseTooLargeError(this.#maxBytes));
       return;
     }
-    this.#pieces.push(chunk);
+    if (this.#firstPiece === undefined) this.#firstPiece = chunk;
+    else (this.#morePieces ??= [this.#firstPiece]).push(chunk);
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#removeAbortListener();
-    const pieces = this.#pieces;
-    this.body = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY_BODY : Buffer.concat(pieces, this.#received);
-    this.#pieces = [];
+    const more = this.#morePieces;
+    this.body = more !== undefined ? Buffer.concat(more, this.#received) : (this.#firstPiece ?? EMPTY_BODY);
+    this.#firstPiece = undefined;
+    this.#morePieces = undefined;
     this.#resolve();
   }
 
@@ -774,7 +779,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.#removeAbortListener();
-    this.#pieces = [];
+    this.#firstPiece = undefined;
+    this.#morePieces = undefined;
     this.#reject(error);
   }
 
@@ -793,6 +799,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
 
 /** A 2xx (or accepted) answer with its whole body in memory. */
 class CollectedResponse implements HttpResponse {
