@@ -741,14 +741,12 @@ function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
     // An account that must be reconnected: the full path reports it.
     return publishTargetInFull(options);
   }
-  // What an error message must mask; made only if there is an error.
-  const secretHolders = (): ActiveAccount[] => (active === undefined ? [] : [active]);
   let sending: Promise<ProviderPublishResult>;
   try {
     sending = sendToProvider({ target, post, auth, signal, emit });
   } catch (error) {
     // A provider written by hand may throw instead of rejecting: still this target's result.
-    return Promise.resolve(failureOf({ target, error, sent: true, secretHolders: secretHolders() }));
+    return Promise.resolve(failureOf({ target, error, sent: true, secretHolders: secretHoldersOf(active) }));
   }
   return sending.then(
     (outcome) => {
@@ -756,14 +754,14 @@ function publishTarget(options: PublishTargetOptions): Promise<PublishResult> {
         const hasFirstComment = post.firstComment !== undefined;
         return resultOfOutcome({ context, target, outcome, workspaceId, staged: [], stillReserved: undefined, hasFirstComment }).result;
       } catch (error) {
-        return failureOf({ target, error, sent: true, secretHolders: secretHolders() });
+        return failureOf({ target, error, sent: true, secretHolders: secretHoldersOf(active) });
       }
     },
     (error: unknown) => {
       const rejectedAccessToken = rejectedTokenOf({ error, auth });
       return rejectedAccessToken !== undefined
         ? publishTargetInFull({ ...options, rejectedAccessToken })
-        : failureOf({ target, error, sent: true, secretHolders: secretHolders() });
+        : failureOf({ target, error, sent: true, secretHolders: secretHoldersOf(active) });
     },
   );
 }
@@ -870,6 +868,11 @@ async function publishTargetInFull({
   } finally {
     if (!pendingWithToken && staged.length > 0) await releaseStagedMedia({ context, platform, staged, workspaceId });
   }
+}
+
+/** What an error message of a target sent with `active`'s tokens must mask; made only on an error. */
+function secretHoldersOf(active: ActiveAccount | undefined): ActiveAccount[] {
+  return active === undefined ? [] : [active];
 }
 
 /** How a connected account's publish authenticates: the account the preflight checked, unless a refresh read the record again. */

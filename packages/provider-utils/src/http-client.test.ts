@@ -595,6 +595,26 @@ describe('dry run', () => {
   });
 });
 
+describe('a request that cannot be built', () => {
+  test('rejects (never throws) and sends nothing, for the first attempt as for any', async () => {
+    const endpoint = nock(API).get('/me').reply(200, {});
+    const { http } = client();
+    // Headers are built for every attempt (a fresh OAuth 1.0a nonce each time): a header value
+    // that cannot be read fails there.
+    const headers = {
+      get 'x-broken'(): string {
+        throw new Error('header value unreadable');
+      },
+    };
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = http.request({ method: 'GET', url: `${API}/me`, headers });
+    }).not.toThrow();
+    await expect(pending).rejects.toThrow('header value unreadable');
+    expect(endpoint.isDone()).toBe(false);
+  });
+});
+
 describe('defaultErrorForStatus', () => {
   const base = { headers: {}, body: undefined, request: { method: 'GET' as const, url: `${API}/x`, retry: 'safe' as const } };
   test('429 carries retryAfterMs from the rate-limit info', () => {

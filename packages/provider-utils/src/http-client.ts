@@ -464,16 +464,23 @@ class Sending {
     const scope = this.#scope;
     const { signal } = this.#options;
     if (signal?.aborted) return Promise.reject(scope.aborted({ sent: false }));
+    let dispatchOptions: Dispatcher.DispatchOptions;
+    try {
+      dispatchOptions = {
+        origin: this.#origin,
+        path: this.#path,
+        method: scope.method,
+        // The request's auth signs here (OAuth 1.0a): a signer that throws is a rejection, as
+        // from any request.
+        headers: buildHeaders({ client: this.#client, options: this.#options, body: this.#prepared, url: scope.url, accept: this.#accept }),
+        body: bodyForAttempt(this.#prepared),
+        headersTimeout: this.#timeouts.headersMs,
+        bodyTimeout: this.#timeouts.bodyMs,
+      };
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const exchange = new Exchange({ maxBytes: this.#maxResponseBytes, signal, expectBody: scope.method !== 'HEAD' });
-    const dispatchOptions: Dispatcher.DispatchOptions = {
-      origin: this.#origin,
-      path: this.#path,
-      method: scope.method,
-      headers: buildHeaders({ client: this.#client, options: this.#options, body: this.#prepared, url: scope.url, accept: this.#accept }),
-      body: bodyForAttempt(this.#prepared),
-      headersTimeout: this.#timeouts.headersMs,
-      bodyTimeout: this.#timeouts.bodyMs,
-    };
     try {
       this.#dispatcher.dispatch(dispatchOptions, exchange);
     } catch (error) {
