@@ -9,17 +9,33 @@
 // letmepost is judged by is the time it adds on top of zod (target: <= 50 ms); the full figure,
 // zod included, is printed too.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from './statistics.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const TARGET_MS = 50;
 
-// zod resolved the way @letmepost/core resolves it (the host's copy).
+// zod resolved the way @letmepost/core resolves it (the host's copy), and by the same
+// condition: core imports zod as an ES module, which is zod's `import` entry (`index.js`), not
+// the `require` one (`index.cjs`) that `require.resolve` gives. Until 2026-12-06 the baseline
+// loaded `index.cjs` while letmepost loaded `index.js`; the two take about as long (three runs
+// each way on the same machine gave the same spread), but the baseline is now the same file.
 const requireFromCore = createRequire(import.meta.resolve('@letmepost/core').replace(/dist\/index\.js$/, 'package.json'));
-const zodUrl = pathToFileURL(requireFromCore.resolve('zod')).href;
+const zodUrl = zodImportEntry({ requireEntry: requireFromCore.resolve('zod') });
 const undiciUrl = import.meta.resolve('undici');
+
+/** The file zod's `exports` map gives an `import` of the package, found from its `require` entry. */
+function zodImportEntry({ requireEntry }) {
+  let directory = dirname(requireEntry);
+  while (!existsSync(join(directory, 'package.json'))) directory = dirname(directory);
+  const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'));
+  const root = typeof manifest.exports === 'object' && manifest.exports !== null ? (manifest.exports['.'] ?? manifest.exports) : undefined;
+  const entry = typeof root?.import === 'string' ? root.import : (root?.import?.default ?? manifest.module ?? manifest.main);
+  return pathToFileURL(join(directory, entry)).href;
+}
 
 const scenarios = {
   'node -e 0': null,
