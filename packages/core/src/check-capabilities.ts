@@ -81,7 +81,8 @@ export function checkCapabilities(options: {
   }
 
   // Without thread support only the root is sent, so only the root is checked further.
-  const items = capabilities.thread ? postItems(post) : [{ text: post.text, link: post.link, media: post.media }];
+  const all = postItems(post);
+  const items = capabilities.thread || all.length === 1 ? all : all.slice(0, 1);
   items.forEach((item, index) => {
     const prefix = index === 0 ? '' : `thread.${index - 1}.`;
     const media = item.media ?? [];
