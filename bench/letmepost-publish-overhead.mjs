@@ -32,9 +32,7 @@
 // round of every process, with a 95% bootstrap interval (rounds resampled within each process);
 // each process's own CPU ratio is printed beside it. Target: letmepost <= 1.25 x bare undici,
 // wall and CPU, both shapes, both ways, and ahead of twitter-api-v2.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { comparisons, IN_FLIGHT, SEQUENTIAL, time } from './publish-sides.mjs';
+import { comparisons, IN_FLIGHT, measureInFreshProcess, SEQUENTIAL, sendFigures, time } from './publish-sides.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
 import { bootstrapInterval, median, seededRandom, shuffled } from './statistics.mjs';
 
@@ -87,19 +85,6 @@ async function measureInThisProcess({ index }) {
     await close();
     await server.stop();
   }
-}
-
-/** Runs `measureInThisProcess` in a fresh process of its own and resolves with its figures. */
-async function measureInFreshProcess({ index }) {
-  const child = fork(new URL(import.meta.url), [], {
-    env: { ...process.env, BENCH_PROCESS_INDEX: String(index) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const answer = once(child, 'message');
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`measuring process ${index + 1} exited with ${code}`);
-  const [figures] = await answer;
-  return figures;
 }
 
 const SHAPES = ['sequential', 'in flight'];
@@ -162,12 +147,12 @@ function report({ runs }) {
 }
 
 if (PROCESS_INDEX !== undefined) {
-  const figures = await measureInThisProcess({ index: PROCESS_INDEX });
-  // The channel to the parent would keep this process alive: closed once the figures are sent.
-  process.send(figures, () => process.disconnect());
+  sendFigures(await measureInThisProcess({ index: PROCESS_INDEX }));
 } else {
   // One process after another: each has the machine to itself, as a host's process would.
   const runs = [];
-  for (let index = 0; index < PROCESSES; index += 1) runs.push(await measureInFreshProcess({ index }));
+  for (let index = 0; index < PROCESSES; index += 1) runs.push(
+      await measureInFreshProcess({ script: new URL(import.meta.url), env: { BENCH_PROCESS_INDEX: String(index) }, what: `measuring process ${index + 1}` }),
+    );
   report({ runs });
 }

@@ -9,9 +9,7 @@
 // A process warms its side up (`BENCH_WARMUP` calls and 20 batches of each shape), then runs
 // `BENCH_ROUNDS` rounds of 10 sequential calls and of 16 in flight. Figures are the ratios of
 // totals over every repetition, CPU being this process's user + system time.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { comparisons, IN_FLIGHT, SEQUENTIAL, time } from './publish-sides.mjs';
+import { comparisons, IN_FLIGHT, measureInFreshProcess, SEQUENTIAL, sendFigures, time } from './publish-sides.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
 import { seededRandom, shuffled } from './statistics.mjs';
 
@@ -45,22 +43,10 @@ async function measureAlone({ comparison, name }) {
   }
 }
 
-async function inFreshProcess({ comparison, name }) {
-  const child = fork(new URL(import.meta.url), [], {
-    env: { ...process.env, BENCH_ALONE_SIDE: `${comparison}/${name}` },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const answer = once(child, 'message');
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`the process measuring ${name} exited with ${code}`);
-  const [figures] = await answer;
-  return figures;
-}
-
 if (ALONE !== undefined) {
   const slash = ALONE.indexOf('/');
   const figures = await measureAlone({ comparison: Number(ALONE.slice(0, slash)), name: ALONE.slice(slash + 1) });
-  process.send(figures, () => process.disconnect());
+  sendFigures(figures);
 } else {
   // The sides and their names, from a process that builds them once (no figures taken).
   const { names, titles } = await listSides();
@@ -70,7 +56,11 @@ if (ALONE !== undefined) {
   for (let repeat = 0; repeat < REPEATS; repeat += 1) {
     const order = shuffled({ values: names.flatMap((sides, comparison) => sides.map((name) => ({ comparison, name }))), random });
     for (const { comparison, name } of order) {
-      const figures = await inFreshProcess({ comparison, name });
+      const figures = await measureInFreshProcess({
+        script: new URL(import.meta.url),
+        env: { BENCH_ALONE_SIDE: `${comparison}/${name}` },
+        what: `the process measuring ${name}`,
+      });
       placement = figures.placement;
       (runs[comparison][name] ??= []).push(figures.totals);
     }

@@ -2,6 +2,8 @@
 // all in one process; `publish-alone.mjs`, each in a process of its own): letmepost.publish, the
 // same request with bare undici, and twitter-api-v2, for a connected account and for per-request
 // OAuth 1.0a credentials. Every side of a comparison sends the same request.
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { Agent as HttpAgent } from 'node:http';
 import { TwitterApi } from 'twitter-api-v2';
 import { Agent } from 'undici';
@@ -95,3 +97,22 @@ export async function time({ side, shape }) {
   return { ms: elapsed, cpuUs: used.user + used.system };
 }
 
+
+/**
+ * Runs `script` again in a fresh process with `env` added, and resolves with the figures it sends
+ * back (`sendFigures`); `what` names the process in an error.
+ */
+export async function measureInFreshProcess({ script, env, what }) {
+  const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const answer = once(child, 'message');
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`${what} exited with ${code}`);
+  const [figures] = await answer;
+  return figures;
+}
+
+/** In a process `measureInFreshProcess` started: hands the figures to the parent and lets this process end. */
+export function sendFigures(figures) {
+  // The channel to the parent would keep this process alive: closed once the figures are sent.
+  process.send(figures, () => process.disconnect());
+}
