@@ -1,5 +1,5 @@
 import { nodeCrypto } from './node-crypto.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from './sleep.js';
 import { z } from 'zod';
 import { ERROR_CODES } from './error-code.js';
 import type { LetmepostContext } from './letmepost-context.js';
@@ -273,7 +273,7 @@ export async function runIdempotentPublish({
       }
     }
 
-    await sleep(pollMs, undefined, signal ? { signal } : undefined);
+    await sleep(pollMs, signal ? { signal } : undefined);
     pollMs = Math.min(pollMs * 2, 1_000);
   }
 }

@@ -11,12 +11,16 @@
  *   preflight (`validatePost`), and the text measures they count with.
  * - `isCheckedByCore`: whether a provider method's call comes from core with input it parsed.
  * - `isPlainObject`: an object literal (or `Object.create(null)`), as zod's objects and JSON's are.
- * - `nodeCrypto()`: `node:crypto`, loaded on first use rather than on import.
+ * - `nodeCrypto()`: `node:crypto`, loaded on first use rather than on import; `sleep()` likewise
+ *   for `node:timers/promises`.
+ * - `lazySchema`: a schema built on first use, not on import (every internal schema is one).
  * - `createBoundedCache`: a size-bounded map for values that are pure functions of their key;
  *   `deepFreeze` for what such a cache (or any memo shared between calls) hands out.
  */
 export * from './token-store-support.js';
 export { nodeCrypto } from './node-crypto.js';
+export { sleep } from './sleep.js';
+export { lazySchema } from './lazy-schema.js';
 export { createBoundedCache, deepFreeze, type BoundedCache } from './bounded-cache.js';
 export { runWithPublishContext, getPublishContext, isCheckedByCore, type PublishContext } from './publish-context.js';
 export {

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { RETRYABLE_BY_DEFAULT, errorDocUrl, type ErrorCode } from './error-code.js';
 import type { PlatformId } from './platform-id.js';
 import { redact, redactString } from './redact.js';
@@ -111,7 +110,9 @@ export class LetmepostError extends Error {
     };
   }
 
-  [inspect.custom](): string {
+  // `util.inspect.custom` by its registered name, and `inspect` as Node passes it: importing
+  // `node:util` would cost every cold start for the rare error that gets printed.
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, _options: unknown, inspect: (value: unknown, options: { depth: number }) => string): string {
     return `${this.name} [${this.code}]: ${this.message} ${inspect(this.toJSON(), { depth: 4 })}`;
   }
 }

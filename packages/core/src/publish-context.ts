@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Ambient facts about the publish in progress, read by the HTTP layer of provider-utils. It is
@@ -13,14 +13,17 @@ export interface PublishContext {
   requestId?: string;
 }
 
-const storage = new AsyncLocalStorage<PublishContext>();
+// Made by the first publish that sets a context (`node:async_hooks` is not needed before): until
+// then no context can be active, which is what `getPublishContext` answers.
+let storage: AsyncLocalStorage<PublishContext> | undefined;
 
 export function runWithPublishContext<T>(context: PublishContext, fn: () => T): T {
+  storage ??= new (process.getBuiltinModule('node:async_hooks').AsyncLocalStorage)<PublishContext>();
   return storage.run(context, fn);
 }
 
 export function getPublishContext(): PublishContext | undefined {
-  return storage.getStore();
+  return storage?.getStore();
 }
 
 /**

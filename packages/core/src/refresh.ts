@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientCredentials, TokenSet } from './account.js';
 import { accountNotFound, findAccount, openAccountTokens, type LoadedAccount } from './accounts.js';
 import {
@@ -17,6 +16,7 @@ import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import { isStoreConflict } from './store-layout.js';
 import type { LockLease } from './token-store.js';
+import { sleep } from './sleep.js';
 
 /** Tokens this close to expiry are refreshed before use, so they cannot die mid-request. */
 export const REFRESH_SKEW_MS = 60_000;

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LetmepostError } from './letmepost-error.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { LockLease, StoreSetOptions } from './token-store.js';
+import { sleep } from './sleep.js';
 
 /**
  * Building blocks for `TokenStore` implementations: the memory store here, the

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { PlatformId } from '@letmepost/core';
+import { nodeCrypto } from '@letmepost/core/internal';
 import {
   createHttpClient,
   type ErrorMapperRule,
@@ -66,7 +66,7 @@ export interface GraphHttpClient {
 
 /** `appsecret_proof`: HMAC-SHA256 of the access token keyed with the app secret, lowercase hex. */
 export function computeAppSecretProof(options: { accessToken: string; appSecret: string }): string {
-  return createHmac('sha256', options.appSecret).update(options.accessToken).digest('hex');
+  return nodeCrypto().createHmac('sha256', options.appSecret).update(options.accessToken).digest('hex');
 }
 
 /**

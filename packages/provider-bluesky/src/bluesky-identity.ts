@@ -1,4 +1,3 @@
-import { resolveTxt as systemResolveTxt } from 'node:dns/promises';
 import { LetmepostError } from '@letmepost/core';
 import { decodePercentEscapes, isBlockedAddress, type HttpClient, type SafeFetcher } from '@letmepost/provider-utils';
 import { didDocumentSchema, didSchema, resolveHandleResponseSchema, type DidDocument } from './bluesky-api.js';
@@ -89,7 +88,9 @@ export function isAllowedServiceUrl(options: { url: URL; allowPrivateNetwork: bo
 }
 
 export function createIdentityResolver(settings: IdentityResolverSettings): IdentityResolver {
-  const resolveTxt = settings.resolveTxt ?? systemResolveTxt;
+  // `node:dns` is reached when a handle is resolved, not on import (an ES module import of it
+  // builds its whole namespace, which costs every cold start).
+  const resolveTxt = settings.resolveTxt ?? ((hostname: string) => process.getBuiltinModule('node:dns').promises.resolveTxt(hostname));
   const dnsTimeoutMs = settings.dnsTimeoutMs ?? 3000;
 
   async function fromDns(handle: string): Promise<string | undefined> {

@@ -9,7 +9,7 @@ import {
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
-import { randomInt } from 'node:crypto';
+import { nodeCrypto } from '@letmepost/core/internal';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
@@ -82,7 +82,7 @@ const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
  */
 function withRecordKeys(options: { context: BlueskyContext; state: ResumeState }): ResumeState {
   const { state } = options;
-  const clockId = BigInt(randomInt(1024));
+  const clockId = BigInt(nodeCrypto().randomInt(1024));
   const start = BigInt(options.context.clock.now()) * 1000n;
   let sequence = 0n;
   const next = (): string => {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LetmepostError, type Clock, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { nodeCrypto } from '@letmepost/core/internal';
 import type { HttpClient } from '@letmepost/provider-utils';
 import { sessionResponseSchema, type SessionResponse } from './bluesky-api.js';
 import type { BlueskyContext } from './bluesky-context.js';
@@ -161,7 +161,7 @@ export class SessionCache {
   }
 
   static keyFor(credentials: BlueskyCredentials): string {
-    return createHash('sha256')
+    return nodeCrypto().createHash('sha256')
       .update(JSON.stringify([credentials.identifier, credentials.appPassword, credentials.service ?? '']))
       .digest('hex');
   }

@@ -1,7 +1,6 @@
 import { systemClock, type ProviderV2, type TokenSet } from '@letmepost/core';
 import { containerWaitSettingsSchema, createGraphHttpClient, resolveContainerWait, DEFAULT_META_GRAPH_VERSION, graphVersionSettingSchema, type ContainerWaitSettings } from '@letmepost/meta-graph';
 import { baseProviderSettingsSchema, baseUrlSettingSchema, defineProvider, httpClientSettingsOf, type BaseProviderSettings, defaultClientFromSettings } from '@letmepost/provider-utils';
-import { lookup } from 'node:dns/promises';
 import { z } from 'zod';
 import { listInstagramAccounts } from './instagram-accounts.js';
 import type { InstagramContext } from './instagram-context.js';
@@ -51,7 +50,8 @@ const LONG_LIVED_LIFETIME_MS = 60 * 24 * 60 * 60 * 1000;
 const MINIMUM_REFRESH_AGE_MS = 24 * 60 * 60 * 1000;
 
 async function systemLookup({ hostname }: { hostname: string }): Promise<string[]> {
-  const addresses = await lookup(hostname, { all: true });
+  // Reached here, not imported: an ES module import of `node:dns` costs every cold start.
+  const addresses = await process.getBuiltinModule('node:dns').promises.lookup(hostname, { all: true });
   return addresses.map((entry) => entry.address);
 }
 

@@ -1,13 +1,15 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import type { BlockList, LookupFunction } from 'node:net';
 
 /** `code` of the error a guarded lookup fails a connection with. */
 const BLOCKED_ADDRESS_CODE = 'ELETMEPOST_BLOCKED_ADDRESS';
 
 // Two lists: Node's BlockList matches IPv4 addresses against an IPv6 `::ffff:0:0/96` rule (and
-// mapped IPv6 against IPv4 rules), so mixing families in one list would block every IPv4.
-const ipv4BlockList = buildIpv4BlockList();
-const ipv6BlockList = buildIpv6BlockList();
+// mapped IPv6 against IPv4 rules), so mixing families in one list would block every IPv4. Both
+// are built on the first check, and `node:net` / `node:dns` reached then: an ES module import of
+// either builds its whole namespace, which costs every cold start.
+let blockLists: { ipv4: BlockList; ipv6: BlockList } | undefined;
+const isIP = (input: string) => process.getBuiltinModule('node:net').isIP(input);
 
 /**
  * Whether an IP address is one that user-supplied URLs must not reach: loopback, private,
@@ -18,6 +20,8 @@ const ipv6BlockList = buildIpv6BlockList();
 export function isBlockedAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(bare);
+  blockLists ??= { ipv4: buildIpv4BlockList(), ipv6: buildIpv6BlockList() };
+  const { ipv4: ipv4BlockList, ipv6: ipv6BlockList } = blockLists;
   if (family === 4) return ipv4BlockList.check(bare, 'ipv4');
   if (family !== 6) return true;
   const bytes = ipv6Bytes(bare);
@@ -36,7 +40,7 @@ export function isBlockedAddress(address: string): boolean {
 }
 
 function buildIpv4BlockList(): BlockList {
-  const list = new BlockList();
+  const list = new (process.getBuiltinModule('node:net').BlockList)();
   const ipv4: Array<[string, number]> = [
     ['0.0.0.0', 8], // "this network", unspecified
     ['10.0.0.0', 8], // private
@@ -59,7 +63,7 @@ function buildIpv4BlockList(): BlockList {
 }
 
 function buildIpv6BlockList(): BlockList {
-  const list = new BlockList();
+  const list = new (process.getBuiltinModule('node:net').BlockList)();
   const ipv6: Array<[string, number]> = [
     ['64:ff9b:1::', 48], // local-use NAT64
     ['100::', 64], // discard-only
@@ -114,7 +118,7 @@ export function guardedLookup(options: GuardedLookupOptions = {}): LookupFunctio
   const purpose = options.purpose ?? 'letmepost';
   return ((hostname: string, lookupOptions: Parameters<LookupFunction>[1], callback: Parameters<LookupFunction>[2]) => {
     // `dns.lookup` is read per call, not captured: the pool may outlive a change to it.
-    const base = (options.lookup ?? dnsLookup) as LookupFunction;
+    const base = (options.lookup ?? process.getBuiltinModule('node:dns').lookup) as LookupFunction;
     base(hostname, lookupOptions, (error, address, family) => {
       if (error) {
         callback(error, address, family);

@@ -1,6 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { LetmepostError, redactStrings, redactThenShorten, systemClock, type Clock, type PlatformId } from '@letmepost/core';
-import { createBoundedCache, getPublishContext } from '@letmepost/core/internal';
+import { createBoundedCache, getPublishContext, sleep } from '@letmepost/core/internal';
 import { Buffer } from 'node:buffer';
 import type { Dispatcher, FormData as UndiciFormData } from 'undici';
 import type { z } from 'zod';
@@ -1127,5 +1126,5 @@ export async function abortableSleep(options: { ms: number; signal?: AbortSignal
     signal?.throwIfAborted();
     return;
   }
-  await delay(ms, undefined, signal === undefined ? {} : { signal });
+  await sleep(ms, signal === undefined ? undefined : { signal });
 }

@@ -1,6 +1,4 @@
-import { once } from 'node:events';
-import fs, { ReadStream } from 'node:fs';
-import { promisify } from 'node:util';
+import type { ReadStream } from 'node:fs';
 import { LetmepostError, type Media, type PlatformId } from '@letmepost/core';
 import type { SafeFetcher } from './safe-fetch.js';
 
@@ -233,8 +231,11 @@ function iterableReader(source: AsyncIterable<Uint8Array>): MediaReader {
   };
 }
 
-const readAt = promisify(fs.read);
-const fstat = promisify(fs.fstat);
+// Built-ins are reached when a file stream is uploaded, not on import: an ES module import of
+// `node:fs` or `node:util` builds its whole namespace, which costs every cold start.
+const fs = () => process.getBuiltinModule('node:fs');
+let readAt: ((descriptor: number, target: Uint8Array, offset: number, length: number, position: number) => Promise<{ bytesRead: number }>) | undefined;
+let fstat: ((descriptor: number) => Promise<import('node:fs').Stats>) | undefined;
 
 /**
  * A Node file stream nobody has started reading, that reads the real file system (a stream
@@ -242,12 +243,12 @@ const fstat = promisify(fs.fstat);
  * read at known positions without the stream, giving the same bytes the stream would give.
  */
 function isUnreadFileStream(source: unknown): source is ReadStream {
-  if (!(source instanceof ReadStream)) return false;
+  if (!(source instanceof fs().ReadStream)) return false;
   // The implementation a stream reads through sits under a module-private symbol.
   const implementation = Object.getOwnPropertySymbols(source).find((symbol) => symbol.description === 'kFs');
   return (
     implementation !== undefined &&
-    (source as unknown as Record<symbol, unknown>)[implementation] === fs &&
+    (source as unknown as Record<symbol, unknown>)[implementation] === fs() &&
     source.bytesRead === 0 &&
     source.readableLength === 0 &&
     source.readableFlowing !== true &&
@@ -279,9 +280,9 @@ function fileStreamReader(fields: {
   let closed = false;
 
   const prepare = async (): Promise<NonNullable<typeof mode>> => {
-    if (stream.pending) await once(stream, 'ready');
+    if (stream.pending) await process.getBuiltinModule('node:events').once(stream, 'ready');
     const descriptor = state.fd;
-    const stats = typeof descriptor === 'number' ? await fstat(descriptor) : undefined;
+    const stats = typeof descriptor === 'number' ? await (fstat ??= process.getBuiltinModule('node:util').promisify(fs().fstat))(descriptor) : undefined;
     if (typeof descriptor !== 'number' || stats === undefined || !stats.isFile()) {
       return { kind: 'stream', reader: iterableReader(fields.fallback()) };
     }
@@ -298,7 +299,7 @@ function fileStreamReader(fields: {
       let written = 0;
       while (written < target.byteLength && consumed < size) {
         const length = Math.min(target.byteLength - written, size - consumed);
-        const { bytesRead } = await readAt(mode.descriptor, target, written, length, start + consumed);
+        const { bytesRead } = await (readAt ??= process.getBuiltinModule('node:util').promisify(fs().read))(mode.descriptor, target, written, length, start + consumed);
         if (bytesRead === 0) throw sizeMismatch({ fail, what: 'The media stream', size, received: consumed });
         written += bytesRead;
         consumed += bytesRead;

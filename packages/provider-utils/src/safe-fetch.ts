@@ -1,5 +1,5 @@
 import { LetmepostError, type PlatformId } from '@letmepost/core';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import { findBlockedAddressError, findInErrorChain, guardedLookup, isBlockedAddress } from './blocked-address.js';
 import { loadUndici } from './undici.js';
@@ -160,7 +160,7 @@ function parseMediaUrl(raw: string, fail: (fields: { code: 'media_unreachable'; 
 
 function assertLiteralHostAllowed(url: URL, fail: (fields: { code: 'media_unreachable'; message: string }) => LetmepostError): void {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) !== 0 && isBlockedAddress(host)) {
+  if (process.getBuiltinModule('node:net').isIP(host) !== 0 && isBlockedAddress(host)) {
     throw fail({ code: 'media_unreachable', message: `${describeUrl(url)} points to ${host}, an address media URLs may not reach.` });
   }
 }

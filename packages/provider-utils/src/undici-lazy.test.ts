@@ -56,3 +56,29 @@ describe('node:crypto is loaded on first use', () => {
     expect(cryptoLoadedAfter(sign)).toBe(true);
   });
 });
+
+describe('other Node built-ins are reached on first use', () => {
+  // An ES module import of a built-in builds its whole namespace, loading everything behind its
+  // lazy getters (`node:util` pulls in streams, worker threads and the argument parser; `node:fs`
+  // its promises API and readline); together they were about 10 ms of every cold start. These
+  // are what core and provider-utils imported before they reached them with
+  // `process.getBuiltinModule` where they are used.
+  const reachedOnUse = ['net', 'dns', 'module', 'timers/promises', 'stream', 'worker_threads', 'internal/fs/promises', 'internal/util/parse_args/parse_args'];
+
+  test('importing core and provider-utils loads none of them', () => {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      await import('@letmepost/core');
+      await import('@letmepost/core/internal');
+      await import(${JSON.stringify(entry)});
+      console.log(JSON.stringify(process.moduleLoadList.filter((name) => name.startsWith('NativeModule ')).map((name) => name.slice('NativeModule '.length))));
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    if (result.status !== 0) throw new Error(result.stderr);
+    const loaded = JSON.parse(result.stdout) as string[];
+    expect(reachedOnUse.filter((name) => loaded.includes(name))).toEqual([]);
+  });
+});

@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
-
 type Undici = typeof import('undici');
 
-const requireFromHere = createRequire(import.meta.url);
 let undici: Undici | undefined;
 
 /**
@@ -12,6 +9,6 @@ let undici: Undici | undefined;
  * `require` keeps every caller synchronous; the result is cached by Node's module cache and here.
  */
 export function loadUndici(): Undici {
-  undici ??= requireFromHere('undici') as Undici;
+  undici ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('undici') as Undici;
   return undici;
 }
