@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountNotFound, findAccount, toProviderAccount, workspaceIdSchema } from './accounts.js';
+import { lazySchema } from './lazy-schema.js';
 import { issuesFromZod, parseInput, requireProvider, toLetmepostError, type LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
@@ -39,9 +40,9 @@ export interface AccountTargetsApi {
   listTargets(options: { workspaceId: string; accountId: string; cursor?: string; signal?: AbortSignal }): Promise<AccountTargetPage>;
 }
 
-const listTargetsSchema = z.lazy(() =>
+const listTargetsSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema,
+    workspaceId: workspaceIdSchema(),
     accountId: storeIdSchema({ maxLength: 256 }),
     cursor: z.string().min(1, 'must not be empty').max(4096).optional(),
     signal: z.instanceof(AbortSignal).optional(),
@@ -49,7 +50,7 @@ const listTargetsSchema = z.lazy(() =>
 );
 
 /** What a provider's `listTargets` must answer; anything else is the platform's answer misread. */
-const targetPageSchema = z.lazy(() =>
+const targetPageSchema = lazySchema(() =>
   z.object({
     targets: z
       .array(
@@ -69,7 +70,7 @@ const targetPageSchema = z.lazy(() =>
 export function createAccountTargetsApi({ context, refresher }: { context: LetmepostContext; refresher: Refresher }): AccountTargetsApi {
   return {
     async listTargets(options) {
-      const { workspaceId, accountId, cursor, signal } = parseInput({ schema: listTargetsSchema, input: options });
+      const { workspaceId, accountId, cursor, signal } = parseInput({ schema: listTargetsSchema(), input: options });
       const loaded = await findAccount({ context, accountId, workspaceId });
       if (loaded === null) throw accountNotFound({ accountId, field: 'accountId' });
       const { record } = loaded;
@@ -127,7 +128,7 @@ export function createAccountTargetsApi({ context, refresher }: { context: Letme
  * provider's own `optionsSchema`, so what a picker offers can always be published to.
  */
 function checkTargetPage({ provider, page }: { provider: AnyProvider; page: unknown }): Omit<AccountTargetPage, 'accountId' | 'platform'> {
-  const parsed = targetPageSchema.safeParse(page);
+  const parsed = targetPageSchema().safeParse(page);
   if (!parsed.success) throw unreadablePage({ provider, issues: issuesFromZod({ error: parsed.error, pathPrefix: 'listTargets' }) });
   const issues = parsed.data.targets.flatMap((target, index) => {
     const options = provider.optionsSchema.safeParse(target.options);

@@ -24,6 +24,7 @@ import {
   requireProvider,
   type LetmepostContext,
 } from './letmepost-context.js';
+import { lazySchema } from './lazy-schema.js';
 import { LetmepostError } from './letmepost-error.js';
 import { generateId } from './pkce.js';
 import type { PlatformId } from './platform-id.js';
@@ -48,24 +49,24 @@ const REVOKE_TIMEOUT_MS = 10_000;
 /** Rounds of re-reading when a concurrent connect or removal moved an account meanwhile. */
 const MAX_ACCOUNT_WRITE_ATTEMPTS = 5;
 
-export const workspaceIdSchema = storeIdSchema({ maxLength: 256 });
+export const workspaceIdSchema = lazySchema(() => storeIdSchema({ maxLength: 256 }));
 
-const accountKindSchema = z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']);
+const accountKindSchema = lazySchema(() => z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']));
 
 /**
  * An account as stored: who it is at the platform and which grant it publishes with. Secrets
  * live on the grant; `tokens` is only present for an account the platform gave tokens of its own
  * (a Facebook Page token), sealed and bound to this record's version.
  */
-export const accountRecordSchema = z.lazy(() =>
+export const accountRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(2),
     id: z.string(),
     workspaceId: z.string(),
     /** The account's own platform (publish goes through it); may differ from its grant's. */
-    platform: platformSchema,
+    platform: platformSchema(),
     platformAccountId: z.string(),
-    kind: accountKindSchema.optional(),
+    kind: accountKindSchema().optional(),
     username: z.string().optional(),
     displayName: z.string().optional(),
     avatarUrl: z.string().optional(),
@@ -79,10 +80,10 @@ export const accountRecordSchema = z.lazy(() =>
   }),
 );
 
-export type AccountRecord = z.infer<typeof accountRecordSchema>;
+export type AccountRecord = z.infer<ReturnType<typeof accountRecordSchema>>;
 
-export const accountIndexSchema = z.object({ v: z.literal(1), workspaceId: z.string() });
-export const platformIndexSchema = z.object({ v: z.literal(1), accountId: z.string() });
+export const accountIndexSchema = lazySchema(() => z.object({ v: z.literal(1), workspaceId: z.string() }));
+export const platformIndexSchema = lazySchema(() => z.object({ v: z.literal(1), accountId: z.string() }));
 
 /** An account record with the grant it draws on (`null` when the grant is gone). */
 export interface LoadedAccount {
@@ -155,7 +156,7 @@ export function openAccountTokens({ context, loaded }: { context: LetmepostConte
     key: loaded.key,
     field: 'tokens',
     ciphertext: loaded.record.tokens,
-    schema: tokenSetSchema,
+    schema: tokenSetSchema(),
     recordVersion: loaded.version,
   });
 }
@@ -187,7 +188,7 @@ export function findAccount({
 async function findThroughIndex({ context, accountId }: { context: LetmepostContext; accountId: string }): Promise<LoadedAccount | null> {
   const indexEntry = await context.store.get(storeKeys.accountIndex({ accountId }));
   if (indexEntry === null) return null;
-  const { workspaceId } = decodeRecord({ entry: indexEntry, schema: accountIndexSchema });
+  const { workspaceId } = decodeRecord({ entry: indexEntry, schema: accountIndexSchema() });
   return readAccountAt({ context, key: storeKeys.account({ workspaceId, accountId }), workspaceId, accountId });
 }
 
@@ -238,7 +239,7 @@ function withGrant({
 }
 
 function accountRecordFrom(entry: StoreEntry): AccountRecord {
-  return decodeRecord({ entry, schema: accountRecordSchema });
+  return decodeRecord({ entry, schema: accountRecordSchema() });
 }
 
 export function accountNotFound({ accountId, field }: { accountId: string; field?: string }): LetmepostError {
@@ -385,7 +386,7 @@ async function attachAccount({
   for (let attempt = 0; attempt < MAX_ACCOUNT_WRITE_ATTEMPTS; attempt++) {
     // A removal may have released the claim since it was taken; claim again.
     const index = await context.store.get(claim.indexKey);
-    if (index === null || decodeRecord({ entry: index, schema: platformIndexSchema }).accountId !== accountId) {
+    if (index === null || decodeRecord({ entry: index, schema: platformIndexSchema() }).accountId !== accountId) {
       accountId = await claimAccountId({ context, indexKey: claim.indexKey });
       continue;
     }
@@ -467,7 +468,7 @@ async function forgetGrantIfUnused({
 async function claimAccountId({ context, indexKey }: { context: LetmepostContext; indexKey: string }): Promise<string> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await context.store.get(indexKey);
-    if (existing !== null) return decodeRecord({ entry: existing, schema: platformIndexSchema }).accountId;
+    if (existing !== null) return decodeRecord({ entry: existing, schema: platformIndexSchema() }).accountId;
     const candidate = generateId({ prefix: 'acc' });
     try {
       await context.store.set(indexKey, encodeRecord({ v: 1, accountId: candidate }), { expectedVersion: null });
@@ -508,16 +509,18 @@ export interface AccountsApi {
   remove(options: { workspaceId?: string; accountId: string }): Promise<void>;
 }
 
-const listOptionsSchema = z.object({ workspaceId: workspaceIdSchema });
-const byIdOptionsSchema = z.object({
-  workspaceId: workspaceIdSchema.optional(),
-  accountId: storeIdSchema({ maxLength: 256 }),
-});
+const listOptionsSchema = lazySchema(() => z.object({ workspaceId: workspaceIdSchema() }));
+const byIdOptionsSchema = lazySchema(() =>
+  z.object({
+    workspaceId: workspaceIdSchema().optional(),
+    accountId: storeIdSchema({ maxLength: 256 }),
+  }),
+);
 
 export function createAccountsApi({ context }: { context: LetmepostContext }): AccountsApi {
   return {
     async list(options) {
-      const { workspaceId } = parseInput({ schema: listOptionsSchema, input: options });
+      const { workspaceId } = parseInput({ schema: listOptionsSchema(), input: options });
       const entries = await listWorkspaceAccountEntries({ context, workspaceId });
       const grants = new Map<string, LoadedGrant>();
       for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.grantsPrefix({ workspaceId }) })) {
@@ -533,14 +536,14 @@ export function createAccountsApi({ context }: { context: LetmepostContext }): A
     },
 
     async get(options) {
-      const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema, input: options });
+      const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema(), input: options });
       const loaded = await findAccount({ context, accountId, workspaceId });
       if (loaded === null) throw accountNotFound({ accountId });
       return toAccount(loaded);
     },
 
     async remove(options) {
-      const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema, input: options });
+      const { workspaceId, accountId } = parseInput({ schema: byIdOptionsSchema(), input: options });
       for (let attempt = 0; attempt < MAX_ACCOUNT_WRITE_ATTEMPTS; attempt++) {
         const found = await findAccount({ context, accountId, workspaceId });
         if (found === null) {
@@ -582,7 +585,7 @@ async function removeUnderGrantLease({ context, found }: { context: LetmepostCon
     platformAccountId: record.platformAccountId,
   });
   const index = await context.store.get(indexKey);
-  if (index !== null && decodeRecord({ entry: index, schema: platformIndexSchema }).accountId === accountId) {
+  if (index !== null && decodeRecord({ entry: index, schema: platformIndexSchema() }).accountId === accountId) {
     await context.store.delete(indexKey, { expectedVersion: index.version }).catch((error: unknown) => {
       // A reconnect re-pointed the index meanwhile; it is no longer ours to delete.
       if (!isStoreConflict(error)) throw error;

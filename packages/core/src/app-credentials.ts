@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClientCredentials } from './account.js';
 import { platformSchema, stripUndefined, workspaceIdSchema } from './accounts.js';
+import { lazySchema } from './lazy-schema.js';
 import { parseInput, requireProvider, type LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
@@ -47,20 +48,22 @@ export interface AppCredentialsApi {
  * `connectInstance` must produce the same form, so a pair stored for `Mastodon.Social` is found by
  * a connect to `https://mastodon.social/`.
  */
-export const instanceSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .min(1, 'must not be empty')
-  .max(261)
-  .regex(/^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/, {
-    message: 'must be a host name with an optional port, like mastodon.social or localhost:3000',
-  });
+export const instanceSchema = lazySchema(() =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(1, 'must not be empty')
+    .max(261)
+    .regex(/^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/, {
+      message: 'must be a host name with an optional port, like mastodon.social or localhost:3000',
+    }),
+);
 
-const appCredentialsRecordSchema = z.lazy(() =>
+const appCredentialsRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
-    platform: platformSchema,
+    platform: platformSchema(),
     instance: z.string().optional(),
     clientId: z.string(),
     /** Sealed string. */
@@ -69,18 +72,20 @@ const appCredentialsRecordSchema = z.lazy(() =>
   }),
 );
 
-const putSchema = z.lazy(() =>
+const putSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema,
-    platform: platformSchema,
-    instance: instanceSchema.optional(),
+    workspaceId: workspaceIdSchema(),
+    platform: platformSchema(),
+    instance: instanceSchema().optional(),
     clientId: z.string().trim().min(1, 'must not be empty').max(512),
     clientSecret: z.string().min(1, 'must not be empty').max(4096),
   }),
 );
 
-const listSchema = z.object({ workspaceId: workspaceIdSchema });
-const removeSchema = z.object({ workspaceId: workspaceIdSchema, platform: platformSchema, instance: instanceSchema.optional() });
+const listSchema = lazySchema(() => z.object({ workspaceId: workspaceIdSchema() }));
+const removeSchema = lazySchema(() =>
+  z.object({ workspaceId: workspaceIdSchema(), platform: platformSchema(), instance: instanceSchema().optional() }),
+);
 
 /**
  * A per-instance provider's apps live per instance, every other provider's per platform; a pair
@@ -110,14 +115,14 @@ export function createAppCredentialsApi({ context }: { context: LetmepostContext
   const listSummaries = async ({ workspaceId }: { workspaceId: string }): Promise<AppCredentialsSummary[]> => {
     const entries = await context.store.list(storeKeys.appCredentialsPrefix({ workspaceId }));
     return entries.map((entry) => {
-      const record = decodeRecord({ entry, schema: appCredentialsRecordSchema });
+      const record = decodeRecord({ entry, schema: appCredentialsRecordSchema() });
       return stripUndefined({ platform: record.platform, instance: record.instance, clientId: record.clientId, createdAt: record.createdAt });
     });
   };
 
   return {
     async put(options) {
-      const { workspaceId, platform, instance, clientId, clientSecret } = parseInput({ schema: putSchema, input: options });
+      const { workspaceId, platform, instance, clientId, clientSecret } = parseInput({ schema: putSchema(), input: options });
       const provider = requireProvider({ context, platform });
       if (provider.auth.kind !== 'oauth2') {
         throw new LetmepostError({
@@ -179,12 +184,12 @@ export function createAppCredentialsApi({ context }: { context: LetmepostContext
     },
 
     async list(options) {
-      const { workspaceId } = parseInput({ schema: listSchema, input: options });
+      const { workspaceId } = parseInput({ schema: listSchema(), input: options });
       return listSummaries({ workspaceId });
     },
 
     async remove(options) {
-      const { workspaceId, platform, instance } = parseInput({ schema: removeSchema, input: options });
+      const { workspaceId, platform, instance } = parseInput({ schema: removeSchema(), input: options });
       // Under the same lease as put, so a slot check never counts a pair that is being removed
       // as free, nor the other way round.
       await context.store.withLock(
@@ -214,7 +219,7 @@ export async function readWorkspaceClient({
   const key = storeKeys.appCredentials({ workspaceId, platform, instance });
   const entry = await context.store.get(key);
   if (entry === null) return undefined;
-  const record = decodeRecord({ entry, schema: appCredentialsRecordSchema });
+  const record = decodeRecord({ entry, schema: appCredentialsRecordSchema() });
   const clientSecret = openField({
     cipher: context.cipher,
     key,

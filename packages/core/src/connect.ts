@@ -20,6 +20,7 @@ import {
   validationFailed,
   type LetmepostContext,
 } from './letmepost-context.js';
+import { lazySchema } from './lazy-schema.js';
 import { LetmepostError } from './letmepost-error.js';
 import { generateId, generatePkcePair, generateState, randomBase64Url, sha256Base64Url } from './pkce.js';
 import { isPlatformId, type PlatformId } from './platform-id.js';
@@ -127,12 +128,12 @@ export interface ConnectApi {
   }): Promise<Account>;
 }
 
-const connectSessionRecordSchema = z.lazy(() =>
+const connectSessionRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     sessionId: z.string(),
     workspaceId: z.string(),
-    platform: platformSchema,
+    platform: platformSchema(),
     scopes: z.enum(['write', 'extended']),
     returnTo: z.string().optional(),
     /** Sealed. */
@@ -152,21 +153,20 @@ const connectSessionRecordSchema = z.lazy(() =>
   }),
 );
 
-const candidateSchema = z.lazy(() =>
-  accountRecordSchema
-    .unwrap()
+const candidateSchema = lazySchema(() =>
+  accountRecordSchema()
     .pick({ platform: true, platformAccountId: true, kind: true, username: true, displayName: true, avatarUrl: true, profileUrl: true })
     .extend({ existingAccountId: z.string().optional() }),
 );
 
-const connectSelectionRecordSchema = z.lazy(() =>
+const connectSelectionRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     workspaceId: z.string(),
     /** The platform whose provider issued the grant. */
-    platform: platformSchema,
+    platform: platformSchema(),
     sessionId: z.string(),
-    candidates: z.array(candidateSchema),
+    candidates: z.array(candidateSchema()),
     /** Sealed `SelectionGrant`. */
     grant: z.string(),
     createdAt: z.number(),
@@ -175,26 +175,26 @@ const connectSelectionRecordSchema = z.lazy(() =>
 );
 
 /** What a selection keeps sealed until the user has chosen: everything persistence needs. */
-const selectionGrantSchema = z.lazy(() =>
+const selectionGrantSchema = lazySchema(() =>
   z.object({
-    tokens: tokenSetSchema,
-    client: clientCredentialsSchema,
+    tokens: tokenSetSchema(),
+    client: clientCredentialsSchema(),
     params: z.unknown().optional(),
     accounts: z.array(
       z.object({
-        platform: platformSchema,
+        platform: platformSchema(),
         // Re-checked by the account's provider when stored, as in a plain complete.
         account: z.record(z.string(), z.unknown()),
-        tokens: tokenSetSchema.optional(),
+        tokens: tokenSetSchema().optional(),
       }),
     ),
   }),
 );
 
-const startSchema = z.lazy(() =>
+const startSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema,
-    platform: platformSchema,
+    workspaceId: workspaceIdSchema(),
+    platform: platformSchema(),
     allowQuickstartCreds: z.boolean().optional(),
     scopes: z.enum(['write', 'extended']).optional(),
     // Absolute, so a callback handler can redirect to it without guessing an origin.
@@ -205,34 +205,32 @@ const startSchema = z.lazy(() =>
   }),
 );
 
-const selectionIdSchema = z.lazy(() =>
-  z.string().min(1, 'must not be empty').max(256),
-);
-const getSelectionSchema = z.lazy(() =>
-  z.object({ workspaceId: workspaceIdSchema, selectionId: selectionIdSchema }),
-);
-const chooseSchema = z.lazy(() =>
+const selectionIdSchema = lazySchema(() => z.string().min(1, 'must not be empty').max(256));
+const getSelectionSchema = lazySchema(() => z.object({ workspaceId: workspaceIdSchema(), selectionId: selectionIdSchema() }));
+const chooseSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema,
-    selectionId: selectionIdSchema,
+    workspaceId: workspaceIdSchema(),
+    selectionId: selectionIdSchema(),
     platformAccountIds: z.array(z.string().min(1, 'must not be empty').max(512)).max(200),
   }),
 );
 
-const completeSchema = z.lazy(() =>
+const completeSchema = lazySchema(() =>
   z.object({
-    platform: platformSchema,
+    platform: platformSchema(),
     callbackUrl: z.union([z.instanceof(URL), z.string().min(1)]),
     signal: z.instanceof(AbortSignal).optional(),
   }),
 );
 
-const withCredentialsSchema = z.object({
-  workspaceId: workspaceIdSchema,
-  platform: platformSchema,
-  credentials: z.unknown(),
-  signal: z.instanceof(AbortSignal).optional(),
-});
+const withCredentialsSchema = lazySchema(() =>
+  z.object({
+    workspaceId: workspaceIdSchema(),
+    platform: platformSchema(),
+    credentials: z.unknown(),
+    signal: z.instanceof(AbortSignal).optional(),
+  }),
+);
 
 type OAuthProvider = AnyProvider &
   Required<Pick<AnyProvider, 'authorizationUrl' | 'exchangeCode' | 'listAccounts'>> & {
@@ -265,7 +263,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
   const registeredClients = createRegisteredClientResolver({ context });
 
   const completeSession: ConnectApi['completeSession'] = async (options) => {
-    const { platform, callbackUrl: rawCallbackUrl, signal } = parseInput({ schema: completeSchema, input: options });
+    const { platform, callbackUrl: rawCallbackUrl, signal } = parseInput({ schema: completeSchema(), input: options });
     const provider = requireOAuthProvider({ context, platform });
     let callbackUrl: URL;
     try {
@@ -315,7 +313,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       key: sessionKey,
       field: 'client',
       ciphertext: session.client,
-      schema: clientCredentialsSchema,
+      schema: clientCredentialsSchema(),
     });
     const params =
       session.params === undefined
@@ -416,7 +414,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
 
   return {
     async start(options) {
-      const input = parseInput({ schema: startSchema, input: options });
+      const input = parseInput({ schema: startSchema(), input: options });
       const { workspaceId, platform } = input;
       if (input.returnTo !== undefined && context.returnToOrigins !== undefined && !context.returnToOrigins.has(new URL(input.returnTo).origin)) {
         throw new LetmepostError({
@@ -513,13 +511,13 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     completeSession,
 
     async getSelection(options) {
-      const { workspaceId, selectionId } = parseInput({ schema: getSelectionSchema, input: options });
+      const { workspaceId, selectionId } = parseInput({ schema: getSelectionSchema(), input: options });
       const { record } = await readSelection({ context, workspaceId, selectionId });
       return { selectionId, expiresAt: record.expiresAt, candidates: record.candidates.map((candidate) => ({ ...candidate })) };
     },
 
     async choose(options) {
-      const { workspaceId, selectionId, platformAccountIds } = parseInput({ schema: chooseSchema, input: options });
+      const { workspaceId, selectionId, platformAccountIds } = parseInput({ schema: chooseSchema(), input: options });
       const { entry, record } = await readSelection({ context, workspaceId, selectionId });
       const offered = new Set(record.candidates.map((candidate) => candidate.platformAccountId));
       const unknown = platformAccountIds.flatMap((id, index) =>
@@ -542,7 +540,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
         key: entry.key,
         field: 'grant',
         ciphertext: record.grant,
-        schema: selectionGrantSchema,
+        schema: selectionGrantSchema(),
       });
       const chosen = new Set(platformAccountIds);
       const kept = grant.accounts
@@ -582,7 +580,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
 
     async withCredentials(options) {
       const { workspaceId, platform, credentials: rawCredentials, signal } = parseInput({
-        schema: withCredentialsSchema,
+        schema: withCredentialsSchema(),
         input: options,
       });
       const provider = requireProvider({ context, platform });
@@ -724,7 +722,7 @@ async function createSelection({
   kept,
 }: {
   context: LetmepostContext;
-  session: z.infer<typeof connectSessionRecordSchema>;
+  session: z.infer<ReturnType<typeof connectSessionRecordSchema>>;
   tokens: TokenSet;
   client: ClientCredentials;
   params: unknown;
@@ -746,11 +744,11 @@ async function createSelection({
         displayName: account.displayName,
         avatarUrl: account.avatarUrl,
         profileUrl: account.profileUrl,
-        existingAccountId: index === null ? undefined : decodeRecord({ entry: index, schema: platformIndexSchema }).accountId,
+        existingAccountId: index === null ? undefined : decodeRecord({ entry: index, schema: platformIndexSchema() }).accountId,
       }),
     );
   }
-  const grant: z.infer<typeof selectionGrantSchema> = {
+  const grant: z.infer<ReturnType<typeof selectionGrantSchema>> = {
     tokens,
     client,
     ...(params !== undefined && { params }),
@@ -761,7 +759,7 @@ async function createSelection({
   };
   const now = context.clock.now();
   const expiresAt = now + CONNECT_SELECTION_TTL_MS;
-  const record: z.infer<typeof connectSelectionRecordSchema> = {
+  const record: z.infer<ReturnType<typeof connectSelectionRecordSchema>> = {
     v: 1,
     workspaceId: session.workspaceId,
     platform: session.platform,
@@ -784,11 +782,11 @@ async function readSelection({
   context: LetmepostContext;
   workspaceId: string;
   selectionId: string;
-}): Promise<{ entry: StoreEntry; record: z.infer<typeof connectSelectionRecordSchema> }> {
+}): Promise<{ entry: StoreEntry; record: z.infer<ReturnType<typeof connectSelectionRecordSchema>> }> {
   const key = storeKeys.connectSelection({ selectionHash: sha256Base64Url({ value: selectionId }) });
   const entry = await context.store.get(key);
   if (entry === null) throw selectionGone({});
-  const record = decodeRecord({ entry, schema: connectSelectionRecordSchema });
+  const record = decodeRecord({ entry, schema: connectSelectionRecordSchema() });
   if (record.workspaceId !== workspaceId || record.expiresAt <= context.clock.now()) throw selectionGone({});
   return { entry, record };
 }
@@ -828,7 +826,7 @@ function connectInstanceOf({ provider, params }: { provider: AnyProvider; params
     // Reported below as the params not naming a server; the provider's own error may quote them.
     named = undefined;
   }
-  const parsed = instanceSchema.safeParse(named);
+  const parsed = instanceSchema().safeParse(named);
   if (!parsed.success) {
     throw new LetmepostError({
       code: 'validation_failed',
@@ -899,7 +897,7 @@ async function consumeSession({
   context: LetmepostContext;
   state: string;
   platform: PlatformId;
-}): Promise<z.infer<typeof connectSessionRecordSchema>> {
+}): Promise<z.infer<ReturnType<typeof connectSessionRecordSchema>>> {
   const key = storeKeys.connectSession({ stateHash: sha256Base64Url({ value: state }) });
   const entry = await context.store.get(key);
   if (entry === null) {
@@ -914,7 +912,7 @@ async function consumeSession({
   }
   if (!removed) throw stateInvalid({ platform, reason: 'The connect session was already used.' });
 
-  const session = decodeRecord({ entry, schema: connectSessionRecordSchema });
+  const session = decodeRecord({ entry, schema: connectSessionRecordSchema() });
   // Stores drop expired entries themselves; the check against our clock covers stores whose TTL
   // granularity is coarse (Redis seconds, a lazy SQL sweep).
   if (session.expiresAt <= context.clock.now()) {

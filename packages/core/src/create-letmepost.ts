@@ -7,6 +7,7 @@ import { createConnectApi, type ConnectApi } from './connect.js';
 import { createEnvelopeCipher, parseEncryptionKey, type EncryptionKeyInput, type Keyring } from './envelope-encryption.js';
 import { DEFAULT_IDEMPOTENCY_TTL_MS } from './idempotency.js';
 import { DEFAULT_LAUNCH_CAPS, DAY_MS } from './launch-cap.js';
+import { lazySchema } from './lazy-schema.js';
 import {
   createLogFunction,
   parseInput,
@@ -110,20 +111,22 @@ const hasMethods =
 const isZodSchema = (value: unknown): boolean =>
   value !== null && typeof value === 'object' && isFunction((value as { safeParse?: unknown }).safeParse);
 
-const providerSchema = z.custom<AnyProvider>(
-  (value) =>
-    hasMethods('validate', 'publish')(value) &&
-    (value as AnyProvider).specificationVersion === 'v2' &&
-    isPlatformId((value as AnyProvider).id) &&
-    isZodSchema((value as AnyProvider).credentialSchema) &&
-    isZodSchema((value as AnyProvider).accountSchema) &&
-    isZodSchema((value as AnyProvider).optionsSchema),
-  'must be a provider from a @letmepost/provider-* package (specificationVersion "v2"); a provider built for "v1" needs its package upgraded',
+const providerSchema = lazySchema(() =>
+  z.custom<AnyProvider>(
+    (value) =>
+      hasMethods('validate', 'publish')(value) &&
+      (value as AnyProvider).specificationVersion === 'v2' &&
+      isPlatformId((value as AnyProvider).id) &&
+      isZodSchema((value as AnyProvider).credentialSchema) &&
+      isZodSchema((value as AnyProvider).accountSchema) &&
+      isZodSchema((value as AnyProvider).optionsSchema),
+    'must be a provider from a @letmepost/provider-* package (specificationVersion "v2"); a provider built for "v1" needs its package upgraded',
+  ),
 );
 
-const optionsSchema = z.lazy(() =>
+const optionsSchema = lazySchema(() =>
   z.object({
-    providers: z.array(providerSchema).superRefine((providers, refinement) => {
+    providers: z.array(providerSchema()).superRefine((providers, refinement) => {
       const seen = new Set<string>();
       providers.forEach((provider, index) => {
         if (seen.has(provider.id)) {
@@ -155,7 +158,7 @@ const optionsSchema = z.lazy(() =>
       .optional(),
     launchCaps: z
       .partialRecord(
-        platformSchema,
+        platformSchema(),
         z.union([
           z.literal(false),
           z.object({
@@ -166,10 +169,10 @@ const optionsSchema = z.lazy(() =>
       )
       .optional(),
     publishConcurrency: z.number().int().min(1).max(100).optional(),
-    platformConcurrency: z.partialRecord(platformSchema, z.number().int().min(1).max(100)).optional(),
+    platformConcurrency: z.partialRecord(platformSchema(), z.number().int().min(1).max(100)).optional(),
     idempotencyTtlMs: z.number().int().positive().optional(),
     resumeTokenTtlMs: z.number().int().positive().optional(),
-    mediaStaging: mediaStagingSchema.optional(),
+    mediaStaging: mediaStagingSchema().optional(),
     returnToOrigins: z
       .array(
         z
@@ -200,7 +203,7 @@ const optionsSchema = z.lazy(() =>
  * ```
  */
 export function createLetmepost(options: CreateLetmepostOptions): Letmepost {
-  const input = parseInput({ schema: optionsSchema, input: options });
+  const input = parseInput({ schema: optionsSchema(), input: options });
   const keyring = parseEncryptionKey(input.encryptionKey as EncryptionKeyInput | Keyring);
 
   const launchCaps = new Map<PlatformId, LaunchCap>();

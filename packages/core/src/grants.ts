@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClientCredentials, TokenSet } from './account.js';
 import type { LetmepostContext } from './letmepost-context.js';
+import { lazySchema } from './lazy-schema.js';
 import { generateId } from './pkce.js';
 import { PLATFORM_IDS } from './platform-id.js';
 import { decodeRecord, encodeRecord, listAllEntries, nextVersion, openField, readStoreEntry, sealField, storeKeys } from './store-layout.js';
@@ -11,9 +12,9 @@ export const GRANT_LOCK_TTL_MS = 30_000;
 /** How long a grant write waits for a refresh in another process to finish. */
 export const GRANT_LOCK_WAIT_MS = 35_000;
 
-export const platformSchema = z.enum(PLATFORM_IDS);
+export const platformSchema = lazySchema(() => z.enum(PLATFORM_IDS));
 
-export const tokenSetSchema: z.ZodType<TokenSet> = z.lazy(() =>
+export const tokenSetSchema = lazySchema((): z.ZodType<TokenSet> =>
   z.object({
     accessToken: z.string(),
     refreshToken: z.string().optional(),
@@ -25,7 +26,7 @@ export const tokenSetSchema: z.ZodType<TokenSet> = z.lazy(() =>
   }),
 );
 
-export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.lazy(() =>
+export const clientCredentialsSchema = lazySchema((): z.ZodType<ClientCredentials> =>
   z.object({
     clientId: z.string(),
     clientSecret: z.string().optional(),
@@ -41,13 +42,13 @@ export const clientCredentialsSchema: z.ZodType<ClientCredentials> = z.lazy(() =
  * Non-secret token facts (expiry, scopes) are kept in clear so listing never decrypts; `tokens`
  * and `client` are sealed and bound to the record's store version.
  */
-export const grantRecordSchema = z.lazy(() =>
+export const grantRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     id: z.string(),
     workspaceId: z.string(),
     /** The platform whose provider issued the grant; refresh and revoke go through it. */
-    platform: platformSchema,
+    platform: platformSchema(),
     status: z.enum(['active', 'reauth_required']),
     /** The error code that put the grant in `reauth_required`. */
     statusReason: z.string().optional(),
@@ -67,7 +68,7 @@ export const grantRecordSchema = z.lazy(() =>
   }),
 );
 
-export type GrantRecord = z.infer<typeof grantRecordSchema>;
+export type GrantRecord = z.infer<ReturnType<typeof grantRecordSchema>>;
 
 /** What a grant record says in clear: everything but the sealed fields. */
 export type GrantFacts = Omit<GrantRecord, 'tokens' | 'client' | 'scopes' | 'expiresAt' | 'refreshTokenExpiresAt' | 'hasRefreshToken'>;
@@ -78,7 +79,7 @@ export interface LoadedGrant {
   record: GrantRecord;
 }
 
-const membershipSchema = z.object({ v: z.literal(1) });
+const membershipSchema = lazySchema(() => z.object({ v: z.literal(1) }));
 
 export function newGrantId(): string {
   return generateId({ prefix: 'grt' });
@@ -119,7 +120,7 @@ export function readGrant({
 }
 
 export function loadedGrantFrom(entry: StoreEntry): LoadedGrant {
-  return { key: entry.key, version: entry.version, record: decodeRecord({ entry, schema: grantRecordSchema }) };
+  return { key: entry.key, version: entry.version, record: decodeRecord({ entry, schema: grantRecordSchema() }) };
 }
 
 export function openGrantTokens({ context, grant }: { context: LetmepostContext; grant: LoadedGrant }): TokenSet {
@@ -128,7 +129,7 @@ export function openGrantTokens({ context, grant }: { context: LetmepostContext;
     key: grant.key,
     field: 'tokens',
     ciphertext: grant.record.tokens,
-    schema: tokenSetSchema,
+    schema: tokenSetSchema(),
     recordVersion: grant.version,
   });
 }
@@ -140,7 +141,7 @@ export function openGrantClient({ context, grant }: { context: LetmepostContext;
     key: grant.key,
     field: 'client',
     ciphertext: grant.record.client,
-    schema: clientCredentialsSchema,
+    schema: clientCredentialsSchema(),
     recordVersion: grant.version,
   });
 }
@@ -248,7 +249,7 @@ export async function grantMembers({
 }): Promise<string[]> {
   const prefix = storeKeys.grantMembersPrefix({ workspaceId, grantId });
   return (await listAllEntries({ store: context.store, prefix })).map((entry) => {
-    decodeRecord({ entry, schema: membershipSchema });
+    decodeRecord({ entry, schema: membershipSchema() });
     return decodeURIComponent(entry.key.slice(prefix.length));
   });
 }

@@ -2,6 +2,7 @@ import { nodeCrypto } from './node-crypto.js';
 import { sleep } from './sleep.js';
 import { z } from 'zod';
 import { ERROR_CODES } from './error-code.js';
+import { lazySchema } from './lazy-schema.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import { generateId } from './pkce.js';
@@ -17,53 +18,55 @@ const HEARTBEAT_INTERVAL_MS = 15_000;
 /** A claim without a heartbeat for this long belongs to a process that died mid-publish. */
 const CLAIM_STALE_AFTER_MS = 2 * 60_000;
 
-const serializedErrorSchema = z
-  .object({
-    code: z.enum(ERROR_CODES),
-    message: z.string(),
-    platform: z.enum(PLATFORM_IDS).optional(),
-    status: z.number().optional(),
-    retryable: z.boolean().optional(),
-    retryAfterMs: z.number().optional(),
-    rule: z.string().optional(),
-    field: z.string().optional(),
-    remediation: z.string().optional(),
-    platformResponse: z.unknown().optional(),
-    issues: z
-      .array(z.object({ field: z.string().optional(), rule: z.string().optional(), message: z.string() }))
-      .optional(),
-  })
-  .loose();
+const serializedErrorSchema = lazySchema(() =>
+  z
+    .object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      platform: z.enum(PLATFORM_IDS).optional(),
+      status: z.number().optional(),
+      retryable: z.boolean().optional(),
+      retryAfterMs: z.number().optional(),
+      rule: z.string().optional(),
+      field: z.string().optional(),
+      remediation: z.string().optional(),
+      platformResponse: z.unknown().optional(),
+      issues: z
+        .array(z.object({ field: z.string().optional(), rule: z.string().optional(), message: z.string() }))
+        .optional(),
+    })
+    .loose(),
+);
 
-const serializedStatusSchema = z.enum(['published', 'pending', 'failed', 'unknown']);
+const serializedStatusSchema = lazySchema(() => z.enum(['published', 'pending', 'failed', 'unknown']));
 
-const serializedItemSchema = z.lazy(() =>
+const serializedItemSchema = lazySchema(() =>
   z.object({
     index: z.number(),
-    status: serializedStatusSchema,
+    status: serializedStatusSchema(),
     postId: z.string().optional(),
     url: z.string().optional(),
-    error: serializedErrorSchema.optional(),
+    error: serializedErrorSchema().optional(),
   }),
 );
 
-export const serializedResultSchema = z.lazy(() =>
+export const serializedResultSchema = lazySchema(() =>
   z.object({
-    status: serializedStatusSchema,
+    status: serializedStatusSchema(),
     platform: z.enum(PLATFORM_IDS),
     accountId: z.string().optional(),
     postId: z.string().optional(),
     url: z.string().optional(),
-    items: z.array(serializedItemSchema).optional(),
+    items: z.array(serializedItemSchema()).optional(),
     warnings: z.array(z.object({ code: z.string(), message: z.string() })),
-    error: serializedErrorSchema.optional(),
+    error: serializedErrorSchema().optional(),
     resumeToken: z.string().optional(),
     checkAfterMs: z.number().optional(),
     dryRun: z.boolean().optional(),
   }),
 );
 
-const idempotencyRecordSchema = z.lazy(() =>
+const idempotencyRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     state: z.enum(['in_progress', 'completed']),
@@ -73,11 +76,11 @@ const idempotencyRecordSchema = z.lazy(() =>
     createdAt: z.number(),
     heartbeatAt: z.number(),
     completedAt: z.number().optional(),
-    results: z.array(serializedResultSchema).optional(),
+    results: z.array(serializedResultSchema()).optional(),
   }),
 );
 
-type IdempotencyRecord = z.infer<typeof idempotencyRecordSchema>;
+type IdempotencyRecord = z.infer<ReturnType<typeof idempotencyRecordSchema>>;
 
 /**
  * A digest of what a publish asks for, so a key reused for a different request is caught. The
@@ -135,7 +138,7 @@ export function serializePublishResult(result: PublishResult): unknown {
   );
 }
 
-export function deserializePublishResult(value: z.infer<typeof serializedResultSchema>): PublishResult {
+export function deserializePublishResult(value: z.infer<ReturnType<typeof serializedResultSchema>>): PublishResult {
   const { error, items, ...rest } = value;
   return {
     ...rest,
@@ -149,7 +152,7 @@ export function deserializePublishResult(value: z.infer<typeof serializedResultS
   };
 }
 
-function reviveError(value: z.infer<typeof serializedErrorSchema>): LetmepostError {
+function reviveError(value: z.infer<ReturnType<typeof serializedErrorSchema>>): LetmepostError {
   return new LetmepostError({
     code: value.code,
     message: value.message,
@@ -196,7 +199,7 @@ export async function findCompletedPublish({
 }): Promise<PublishResult[] | undefined> {
   const entry = await context.store.get(storeKeys.idempotency({ workspaceId, idempotencyKey }));
   if (entry === null) return undefined;
-  const record = decodeRecord({ entry, schema: idempotencyRecordSchema });
+  const record = decodeRecord({ entry, schema: idempotencyRecordSchema() });
   if (record.payloadHash !== payloadHash) throw conflict({ idempotencyKey });
   return record.state === 'completed' ? resultsOf(record) : undefined;
 }
@@ -251,7 +254,7 @@ export async function runIdempotentPublish({
 
     const entry = await context.store.get(key);
     if (entry === null) continue;
-    const existing = decodeRecord({ entry, schema: idempotencyRecordSchema });
+    const existing = decodeRecord({ entry, schema: idempotencyRecordSchema() });
     if (existing.payloadHash !== payloadHash) throw conflict({ idempotencyKey });
     if (existing.state === 'completed') return resultsOf(existing);
 
@@ -343,7 +346,7 @@ async function beat({ context, key, claimId }: { context: LetmepostContext; key:
   try {
     const entry = await context.store.get(key);
     if (entry === null) return;
-    const record = decodeRecord({ entry, schema: idempotencyRecordSchema });
+    const record = decodeRecord({ entry, schema: idempotencyRecordSchema() });
     if (record.state !== 'in_progress' || record.claimId !== claimId) return;
     const remainingTtlMs = entry.expiresAt === undefined ? context.idempotencyTtlMs : entry.expiresAt - context.clock.now();
     if (remainingTtlMs <= 0) return;

@@ -9,6 +9,7 @@ import {
   tokenSetSchema,
   writeGrant,
 } from './grants.js';
+import { lazySchema } from './lazy-schema.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { decodeRecord, decodeRecordValue, encodeRecord, isStoreConflict, listAllEntries, openField, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
@@ -21,12 +22,12 @@ const MIGRATION_LOCK_TTL_MS = 60_000;
  * and client, sealed inline (`lmp1.` envelopes, not bound to a record version), status and token
  * facts on the account.
  */
-const legacyAccountRecordSchema = z.lazy(() =>
+const legacyAccountRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     id: z.string(),
     workspaceId: z.string(),
-    platform: platformSchema,
+    platform: platformSchema(),
     platformAccountId: z.string(),
     kind: z.enum(['person', 'organization', 'page', 'channel', 'blog', 'bot', 'board']).optional(),
     username: z.string().optional(),
@@ -45,13 +46,13 @@ const legacyAccountRecordSchema = z.lazy(() =>
   }),
 );
 
-type LegacyAccountRecord = z.infer<typeof legacyAccountRecordSchema>;
+type LegacyAccountRecord = z.infer<ReturnType<typeof legacyAccountRecordSchema>>;
 
-const versionProbeSchema = z.object({ v: z.number() });
+const versionProbeSchema = lazySchema(() => z.object({ v: z.number() }));
 
 /** Whether a stored account entry is a record of the previous release (`v: 1`). */
 export function isLegacyAccountEntry(entry: StoreEntry): boolean {
-  const probe = decodeRecordValue({ value: entry.value, schema: versionProbeSchema });
+  const probe = decodeRecordValue({ value: entry.value, schema: versionProbeSchema() });
   return probe.success && probe.data.v === 1;
 }
 
@@ -89,13 +90,13 @@ async function readLegacyAccounts({ context, workspaceId }: { context: Letmepost
   const found: LegacyAccount[] = [];
   for (const entry of await listAllEntries({ store: context.store, prefix: storeKeys.accountsPrefix({ workspaceId }) })) {
     if (!isLegacyAccountEntry(entry)) continue;
-    const record = decodeRecord({ entry, schema: legacyAccountRecordSchema });
+    const record = decodeRecord({ entry, schema: legacyAccountRecordSchema() });
     // v1 seals are bound to the record's key and field only (`lmp1.`), so no version is given.
-    const tokens = openField({ cipher: context.cipher, key: entry.key, field: 'tokens', ciphertext: record.tokens, schema: tokenSetSchema });
+    const tokens = openField({ cipher: context.cipher, key: entry.key, field: 'tokens', ciphertext: record.tokens, schema: tokenSetSchema() });
     const client =
       record.client === undefined
         ? undefined
-        : openField({ cipher: context.cipher, key: entry.key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema });
+        : openField({ cipher: context.cipher, key: entry.key, field: 'client', ciphertext: record.client, schema: clientCredentialsSchema() });
     found.push({ entry, record, tokens, client });
   }
   return found;

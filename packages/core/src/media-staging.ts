@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import type { LetmepostContext } from './letmepost-context.js';
 import { LetmepostError, type LetmepostErrorIssue } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
@@ -30,19 +31,23 @@ export interface MediaStaging {
   release?(options: { url: string }): Promise<void>;
 }
 
-export const mediaStagingSchema = z.custom<MediaStaging>(
-  (value) =>
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as MediaStaging).stage === 'function' &&
-    ((value as MediaStaging).release === undefined || typeof (value as MediaStaging).release === 'function'),
-  'must be an object with a stage() method (and optionally release())',
+export const mediaStagingSchema = lazySchema(() =>
+  z.custom<MediaStaging>(
+    (value) =>
+      value !== null &&
+      typeof value === 'object' &&
+      typeof (value as MediaStaging).stage === 'function' &&
+      ((value as MediaStaging).release === undefined || typeof (value as MediaStaging).release === 'function'),
+    'must be an object with a stage() method (and optionally release())',
+  ),
 );
 
-const stagedUrlSchema = z.object({
-  url: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }),
-  expiresAt: z.number().optional(),
-});
+const stagedUrlSchema = lazySchema(() =>
+  z.object({
+    url: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }),
+    expiresAt: z.number().optional(),
+  }),
+);
 
 export function pullsMedia(provider: AnyProvider): boolean {
   return provider.capabilities.media.ingest === 'pull';
@@ -145,7 +150,7 @@ export async function stagePostMedia({
         cause: error,
       });
     }
-    const parsed = stagedUrlSchema.safeParse(answer);
+    const parsed = stagedUrlSchema().safeParse(answer);
     if (!parsed.success) {
       throw new LetmepostError({
         code: 'media_unreachable',

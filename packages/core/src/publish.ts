@@ -19,6 +19,7 @@ import {
   validationFailed,
   type LetmepostContext,
 } from './letmepost-context.js';
+import { lazySchema } from './lazy-schema.js';
 import { LetmepostError, type LetmepostErrorIssue } from './letmepost-error.js';
 import { pullsMedia, releaseStagedMedia, stagePostMedia, stagingIssues } from './media-staging.js';
 import { randomBase64Url, sha256Base64Url } from './pkce.js';
@@ -70,37 +71,39 @@ export interface PublishOptions {
   onProgress?: (event: PublishProgressEvent) => void;
 }
 
-const targetSchema = z
-  .object({
-    accountId: storeIdSchema({ maxLength: 256 }).optional(),
-    platform: platformSchema.optional(),
-    credentials: z.unknown().optional(),
-    options: z.unknown().optional(),
-  })
-  .strict()
-  .superRefine((target, refinement) => {
-    if (target.accountId !== undefined) {
-      if (target.credentials !== undefined) {
-        refinement.addIssue({
-          code: 'custom',
-          path: ['credentials'],
-          message: 'give either accountId or platform + credentials, not both',
-        });
+const targetSchema = lazySchema(() =>
+  z
+    .object({
+      accountId: storeIdSchema({ maxLength: 256 }).optional(),
+      platform: platformSchema().optional(),
+      credentials: z.unknown().optional(),
+      options: z.unknown().optional(),
+    })
+    .strict()
+    .superRefine((target, refinement) => {
+      if (target.accountId !== undefined) {
+        if (target.credentials !== undefined) {
+          refinement.addIssue({
+            code: 'custom',
+            path: ['credentials'],
+            message: 'give either accountId or platform + credentials, not both',
+          });
+        }
+        return;
       }
-      return;
-    }
-    if (target.platform === undefined) {
-      refinement.addIssue({ code: 'custom', path: ['accountId'], message: 'required: an accountId, or a platform with credentials' });
-    } else if (target.credentials === undefined) {
-      refinement.addIssue({ code: 'custom', path: ['credentials'], message: `required with platform "${target.platform}"` });
-    }
-  });
+      if (target.platform === undefined) {
+        refinement.addIssue({ code: 'custom', path: ['accountId'], message: 'required: an accountId, or a platform with credentials' });
+      } else if (target.credentials === undefined) {
+        refinement.addIssue({ code: 'custom', path: ['credentials'], message: `required with platform "${target.platform}"` });
+      }
+    }),
+);
 
-export const publishOptionsSchema = z.lazy(() =>
+export const publishOptionsSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema.optional(),
+    workspaceId: workspaceIdSchema().optional(),
     post: z.unknown(),
-    targets: z.array(targetSchema).min(1, 'at least one target is required').max(100),
+    targets: z.array(targetSchema()).min(1, 'at least one target is required').max(100),
     idempotencyKey: storeIdSchema({ maxLength: 255 }).optional(),
     dryRun: z.boolean().optional(),
     signal: z.instanceof(AbortSignal).optional(),
@@ -108,7 +111,7 @@ export const publishOptionsSchema = z.lazy(() =>
   }),
 );
 
-type ParsedTarget = z.infer<typeof targetSchema>;
+type ParsedTarget = z.infer<ReturnType<typeof targetSchema>>;
 
 interface ResolvedTarget {
   index: number;
@@ -270,10 +273,10 @@ function sendToTargets({
   });
 }
 
-type ParsedPublishOptions = z.infer<typeof publishOptionsSchema>;
+type ParsedPublishOptions = z.infer<ReturnType<typeof publishOptionsSchema>>;
 
 function parsePublishOptions(options: unknown): ParsedPublishOptions {
-  const shape = publishOptionsSchema.safeParse(options);
+  const shape = publishOptionsSchema().safeParse(options);
   if (!shape.success) throw validationFailed({ issues: issuesFromZod({ error: shape.error }) });
   return shape.data;
 }

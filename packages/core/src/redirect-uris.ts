@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { parseInput } from './letmepost-context.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
@@ -16,22 +17,24 @@ export function redirectUriFor({ baseUrl, platform }: { baseUrl: string; platfor
   return `${baseUrl.replace(/\/+$/, '')}/v1/accounts/oauth/${platform}/callback`;
 }
 
-const redirectUrisSchema = z.object({
-  baseUrl: z
-    .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
-    .refine((value) => !URL.canParse(value) || (!value.includes('?') && !value.includes('#')), 'must not contain a query or fragment'),
-  providers: z.array(
-    z.custom<Pick<AnyProvider, 'id' | 'displayName' | 'auth'>>(
-      (value) =>
-        value !== null &&
-        typeof value === 'object' &&
-        typeof (value as AnyProvider).id === 'string' &&
-        typeof (value as AnyProvider).displayName === 'string' &&
-        typeof (value as AnyProvider).auth?.kind === 'string',
-      'must be a provider from a @letmepost/provider-* package',
+const redirectUrisSchema = lazySchema(() =>
+  z.object({
+    baseUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+      .refine((value) => !URL.canParse(value) || (!value.includes('?') && !value.includes('#')), 'must not contain a query or fragment'),
+    providers: z.array(
+      z.custom<Pick<AnyProvider, 'id' | 'displayName' | 'auth'>>(
+        (value) =>
+          value !== null &&
+          typeof value === 'object' &&
+          typeof (value as AnyProvider).id === 'string' &&
+          typeof (value as AnyProvider).displayName === 'string' &&
+          typeof (value as AnyProvider).auth?.kind === 'string',
+        'must be a provider from a @letmepost/provider-* package',
+      ),
     ),
-  ),
-});
+  }),
+);
 
 /**
  * The exact redirect URI to register with each OAuth app, for every installed provider that
@@ -49,7 +52,7 @@ export function redirectUris(options: {
   baseUrl: string;
   providers: readonly Pick<AnyProvider, 'id' | 'displayName' | 'auth'>[];
 }): RedirectUri[] {
-  const { baseUrl, providers } = parseInput({ schema: redirectUrisSchema, input: options });
+  const { baseUrl, providers } = parseInput({ schema: redirectUrisSchema(), input: options });
   return providers
     .filter((provider) => provider.auth.kind === 'oauth2')
     .map((provider) => ({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accountIndexSchema, listWorkspaceAccountEntries, workspaceIdSchema } from './accounts.js';
 import { grantMembers, loadedGrantFrom, type LoadedGrant } from './grants.js';
+import { lazySchema } from './lazy-schema.js';
 import { parseInput, toLetmepostError, type LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
@@ -48,10 +49,10 @@ export interface RefreshDueReport {
   needsReconnect: RefreshDueGrant[];
 }
 
-const refreshDueOptionsSchema = z.lazy(() =>
+const refreshDueOptionsSchema = lazySchema(() =>
   z.object({
     within: z.number().int('must be a whole number of milliseconds').positive('must be positive'),
-    workspaceId: workspaceIdSchema.optional(),
+    workspaceId: workspaceIdSchema().optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
     signal: z.instanceof(AbortSignal).optional(),
   }),
@@ -72,7 +73,7 @@ export function createRefreshDue({
   refresher: Refresher;
 }): (options: RefreshDueOptions) => Promise<RefreshDueReport> {
   return async (options) => {
-    const input = parseInput({ schema: refreshDueOptionsSchema, input: options });
+    const input = parseInput({ schema: refreshDueOptionsSchema(), input: options });
     const dueBefore = context.clock.now() + input.within;
     const report: RefreshDueReport = { checked: 0, refreshed: [], failed: [], notRefreshable: [], needsReconnect: [] };
     const concurrency = input.concurrency ?? DEFAULT_REFRESH_DUE_CONCURRENCY;
@@ -163,7 +164,7 @@ async function allWorkspaceIds({ context }: { context: LetmepostContext }): Prom
     store: context.store,
     prefix: storeKeys.accountIndexPrefix(),
     visit: (entry) => {
-      workspaces.add(decodeRecord({ entry, schema: accountIndexSchema }).workspaceId);
+      workspaces.add(decodeRecord({ entry, schema: accountIndexSchema() }).workspaceId);
     },
   });
   return [...workspaces].sort();

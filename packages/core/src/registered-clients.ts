@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClientCredentials } from './account.js';
 import { clientCredentialsSchema, platformSchema, stripUndefined } from './accounts.js';
+import { lazySchema } from './lazy-schema.js';
 import { issuesFromZod, toLetmepostError, type LetmepostContext } from './letmepost-context.js';
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
@@ -23,10 +24,10 @@ const REGISTRATION_TIMEOUT_MS = 20_000;
 /** An app this close to its retirement is registered anew rather than handed to a session. */
 const EXPIRY_SKEW_MS = 15 * 60 * 1000;
 
-const registeredClientRecordSchema = z.lazy(() =>
+const registeredClientRecordSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
-    platform: platformSchema,
+    platform: platformSchema(),
     instance: z.string().optional(),
     /** The redirect URI the app was registered with; a different `baseUrl` needs a new app. */
     redirectUri: z.string(),
@@ -37,9 +38,9 @@ const registeredClientRecordSchema = z.lazy(() =>
   }),
 );
 
-type RegisteredClientRecord = z.infer<typeof registeredClientRecordSchema>;
+type RegisteredClientRecord = z.infer<ReturnType<typeof registeredClientRecordSchema>>;
 
-const registeredClientSchema = z.lazy(() =>
+const registeredClientSchema = lazySchema(() =>
   z.object({
     client: z.object({ clientId: z.string().min(1).max(512), clientSecret: z.string().min(1).max(4096).optional() }),
     expiresAt: z.number().optional(),
@@ -71,7 +72,7 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
 
   const usable = ({ entry, redirectUri }: { entry: StoreEntry | null; redirectUri: string }): ClientCredentials | undefined => {
     if (entry === null) return undefined;
-    const record = decodeRecord({ entry, schema: registeredClientRecordSchema });
+    const record = decodeRecord({ entry, schema: registeredClientRecordSchema() });
     if (record.redirectUri !== redirectUri) return undefined;
     if (record.expiresAt !== undefined && record.expiresAt - EXPIRY_SKEW_MS <= context.clock.now()) return undefined;
     return openField({
@@ -79,7 +80,7 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
       key: entry.key,
       field: 'client',
       ciphertext: record.client,
-      schema: clientCredentialsSchema,
+      schema: clientCredentialsSchema(),
       recordVersion: entry.version,
     });
   };
@@ -103,7 +104,7 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
         const cached = usable({ entry: current, redirectUri });
         if (cached !== undefined) return cached;
 
-        let registered: z.infer<typeof registeredClientSchema>;
+        let registered: z.infer<ReturnType<typeof registeredClientSchema>>;
         try {
           const answer = await registerClient.call(provider, {
             params,
@@ -112,7 +113,7 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
             // giving up must not fail the rest.
             signal: AbortSignal.timeout(REGISTRATION_TIMEOUT_MS),
           });
-          const parsed = registeredClientSchema.safeParse(answer);
+          const parsed = registeredClientSchema().safeParse(answer);
           if (!parsed.success) {
             throw new LetmepostError({
               code: 'platform_auth_failed',
@@ -186,13 +187,13 @@ export function createRegisteredClientResolver({ context }: { context: Letmepost
       const key = storeKeys.registeredClient({ platform, instance });
       const entry = await context.store.get(key);
       if (entry === null) return false;
-      const record = decodeRecord({ entry, schema: registeredClientRecordSchema });
+      const record = decodeRecord({ entry, schema: registeredClientRecordSchema() });
       const cached = openField({
         cipher: context.cipher,
         key,
         field: 'client',
         ciphertext: record.client,
-        schema: clientCredentialsSchema,
+        schema: clientCredentialsSchema(),
         recordVersion: entry.version,
       });
       if (cached.clientId !== clientId) return false;

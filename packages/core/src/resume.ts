@@ -10,6 +10,7 @@ import {
   validationFailed,
   type LetmepostContext,
 } from './letmepost-context.js';
+import { lazySchema } from './lazy-schema.js';
 import { releaseLaunchCap, uncreatedItemCount, type LaunchCapReservation } from './launch-cap.js';
 import { LetmepostError } from './letmepost-error.js';
 import { releaseStagedMedia } from './media-staging.js';
@@ -39,9 +40,9 @@ export interface ResumeOptions {
   signal?: AbortSignal;
 }
 
-const resumeOptionsSchema = z.lazy(() =>
+const resumeOptionsSchema = lazySchema(() =>
   z.object({
-    workspaceId: workspaceIdSchema.optional(),
+    workspaceId: workspaceIdSchema().optional(),
     resumeToken: z.string().min(1, 'must not be empty').max(64 * 1024),
     credentials: z.unknown().optional(),
     signal: z.instanceof(AbortSignal).optional(),
@@ -49,13 +50,13 @@ const resumeOptionsSchema = z.lazy(() =>
 );
 
 /** What the sealed token holds. Only core reads it; the provider's part is `resume`. */
-const resumeTokenPayloadSchema = z.lazy(() =>
+const resumeTokenPayloadSchema = lazySchema(() =>
   z.object({
     v: z.literal(1),
     /** Stable across every token of one publish target: keys the stored outcome and the lease. */
     id: z.string(),
     workspaceId: z.string().optional(),
-    platform: platformSchema,
+    platform: platformSchema(),
     accountId: z.string().optional(),
     /** For pass-per-request credentials: their launch-cap digest, so other credentials are refused. */
     credentialsDigest: z.string().optional(),
@@ -77,13 +78,13 @@ const resumeTokenPayloadSchema = z.lazy(() =>
   }),
 );
 
-type ResumeTokenPayload = z.infer<typeof resumeTokenPayloadSchema>;
+type ResumeTokenPayload = z.infer<ReturnType<typeof resumeTokenPayloadSchema>>;
 
-const resumeOutcomeSchema = z.lazy(() =>
+const resumeOutcomeSchema = lazySchema(() =>
   z.discriminatedUnion('state', [
     /** `finalize` was started and has not reported: if its owner died, the post may exist. */
     z.object({ v: z.literal(1), state: z.literal('finalizing'), startedAt: z.number() }),
-    z.object({ v: z.literal(1), state: z.literal('completed'), completedAt: z.number(), result: serializedResultSchema }),
+    z.object({ v: z.literal(1), state: z.literal('completed'), completedAt: z.number(), result: serializedResultSchema() }),
   ]),
 );
 
@@ -135,7 +136,7 @@ function openResumeToken({
   } catch {
     parsed = undefined;
   }
-  const payload = resumeTokenPayloadSchema.safeParse(parsed);
+  const payload = resumeTokenPayloadSchema().safeParse(parsed);
   if (!payload.success || payload.data.workspaceId !== workspaceId) {
     throw invalidToken({ rule: 'resume_token.invalid', message: 'The resume token is not one this letmepost issued.' });
   }
@@ -254,7 +255,7 @@ export function createResume({
   credentialsDigestOf: (options: { platform: PlatformId; credentials: unknown }) => string;
 }): (options: ResumeOptions) => Promise<PublishResult> {
   return async (options) => {
-    const input = parseInput({ schema: resumeOptionsSchema, input: options });
+    const input = parseInput({ schema: resumeOptionsSchema(), input: options });
     const token = openResumeToken({ context, workspaceId: input.workspaceId, resumeToken: input.resumeToken });
     const outcomeKey = storeKeys.resumeOutcome({ workspaceId: token.workspaceId, resumeId: token.id });
 
@@ -306,7 +307,7 @@ function parseCredentials({
 async function readCompleted({ context, key }: { context: LetmepostContext; key: string }): Promise<PublishResult | undefined> {
   const entry = await context.store.get(key);
   if (entry === null) return undefined;
-  const record = decodeRecord({ entry, schema: resumeOutcomeSchema });
+  const record = decodeRecord({ entry, schema: resumeOutcomeSchema() });
   return record.state === 'completed' ? deserializePublishResult(record.result) : undefined;
 }
 
@@ -330,7 +331,7 @@ async function resumeUnderLease({
   const { platform } = token;
   const entry = await context.store.get(outcomeKey);
   if (entry !== null) {
-    const record = decodeRecord({ entry, schema: resumeOutcomeSchema });
+    const record = decodeRecord({ entry, schema: resumeOutcomeSchema() });
     if (record.state === 'completed') return deserializePublishResult(record.result);
     // A finalize started and its process never reported back: the post may exist, so the honest
     // final answer is `unknown`, and nothing is sent again.

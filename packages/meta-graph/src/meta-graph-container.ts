@@ -1,4 +1,5 @@
 import { LetmepostError } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { pollUntil } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { GRAPH_CONTAINER_STATUSES, type GraphContainerStatus } from './meta-graph-api.js';
@@ -84,7 +85,9 @@ export interface ReadContainerOptions extends GraphContainerFields {
   signal?: AbortSignal;
 }
 
-const containerAnswerSchema = z.looseObject({ id: z.string().optional() });
+const containerAnswerSchema = lazySchema(() => z.looseObject({ id: z.string().optional() }));
+
+const containerStatusSchema = lazySchema(() => z.enum(GRAPH_CONTAINER_STATUSES));
 
 /** One read-only look at a container: `GET /{container-id}?fields=<status>,<detail>`. */
 export async function readContainer(options: ReadContainerOptions): Promise<GraphContainerState> {
@@ -96,10 +99,10 @@ export async function readContainer(options: ReadContainerOptions): Promise<Grap
     accessToken: options.accessToken,
     ...(options.appSecretProof !== undefined && { appSecretProof: options.appSecretProof }),
     ...(options.signal !== undefined && { signal: options.signal }),
-    schema: containerAnswerSchema,
+    schema: containerAnswerSchema(),
   });
   const record = value as Record<string, unknown>;
-  const status = z.enum(GRAPH_CONTAINER_STATUSES).safeParse(record[statusField]);
+  const status = containerStatusSchema().safeParse(record[statusField]);
   if (!status.success) {
     throw new LetmepostError({
       code: 'platform_unavailable',

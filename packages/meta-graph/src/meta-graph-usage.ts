@@ -1,3 +1,4 @@
+import { lazySchema } from '@letmepost/core/internal';
 import { z } from 'zod';
 
 /**
@@ -7,16 +8,18 @@ import { z } from 'zod';
  * the same estimate. These are read here so every family member backs off the same way.
  */
 
-const usageEntrySchema = z.looseObject({
-  type: z.string().optional(),
-  call_count: z.number().optional(),
-  total_cputime: z.number().optional(),
-  total_time: z.number().optional(),
-  estimated_time_to_regain_access: z.number().optional(),
-});
+const usageEntrySchema = lazySchema(() =>
+  z.looseObject({
+    type: z.string().optional(),
+    call_count: z.number().optional(),
+    total_cputime: z.number().optional(),
+    total_time: z.number().optional(),
+    estimated_time_to_regain_access: z.number().optional(),
+  }),
+);
 
 /** `{"<business-or-page-id>":[{type, call_count, …, estimated_time_to_regain_access}]}` */
-const businessUsageSchema = z.record(z.string(), z.array(usageEntrySchema));
+const businessUsageSchema = lazySchema(() => z.record(z.string(), z.array(usageEntrySchema())));
 
 export interface GraphUsage {
   /** Highest percentage of any budget reported (call count, CPU time, total time). */
@@ -36,11 +39,11 @@ function parseJsonHeader(value: string | undefined): unknown {
   }
 }
 
-function usageEntries(headers: Record<string, string>): Array<z.output<typeof usageEntrySchema>> {
-  const entries: Array<z.output<typeof usageEntrySchema>> = [];
-  const business = businessUsageSchema.safeParse(parseJsonHeader(headers['x-business-use-case-usage']));
+function usageEntries(headers: Record<string, string>): Array<z.output<ReturnType<typeof usageEntrySchema>>> {
+  const entries: Array<z.output<ReturnType<typeof usageEntrySchema>>> = [];
+  const business = businessUsageSchema().safeParse(parseJsonHeader(headers['x-business-use-case-usage']));
   if (business.success) for (const list of Object.values(business.data)) entries.push(...list);
-  const app = usageEntrySchema.safeParse(parseJsonHeader(headers['x-app-usage']));
+  const app = usageEntrySchema().safeParse(parseJsonHeader(headers['x-app-usage']));
   if (app.success) entries.push(app.data);
   return entries;
 }

@@ -1,3 +1,4 @@
+import { lazySchema } from '@letmepost/core/internal';
 import { z } from 'zod';
 import { didSchema } from './bluesky-api.js';
 
@@ -66,4 +67,4 @@ export const blueskyAccountDataSchema = z.object({
 export type BlueskyAccountData = z.infer<typeof blueskyAccountDataSchema>;
 
 /** What a Bluesky grant keeps in clear to be refreshed: the session's PDS and DID. */
-export const blueskyGrantDataSchema = blueskyAccountDataSchema.pick({ did: true, pdsUrl: true });
+export const blueskyGrantDataSchema = lazySchema(() => blueskyAccountDataSchema.pick({ did: true, pdsUrl: true }));

@@ -28,7 +28,7 @@ type BlueskyErrorFields = {
 };
 
 function blueskyErrorFields(response: HttpErrorResponse): BlueskyErrorFields {
-  const parsed = xrpcErrorSchema.safeParse(response.body);
+  const parsed = xrpcErrorSchema().safeParse(response.body);
   return { name: parsed.success ? parsed.data.error : undefined, nsid: nsidOf(response.request.url) ?? response.request.url };
 }
 
@@ -104,7 +104,7 @@ export function createBlueskyErrorMapper(options: { clock: Clock }): ErrorMapper
     clock: options.clock,
     fields: blueskyErrorFields,
     message: ({ response, fields }) => {
-      const parsed = xrpcErrorSchema.safeParse(response.body);
+      const parsed = xrpcErrorSchema().safeParse(response.body);
       const detail = parsed.success && parsed.data.message ? `: ${parsed.data.message}` : '';
       return `Bluesky ${fields.nsid} answered ${response.status}${fields.name ? ` ${fields.name}` : ''}${detail}`;
     },

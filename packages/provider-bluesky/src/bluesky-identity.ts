@@ -138,7 +138,7 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
         method: 'GET',
         url: `${service}/xrpc/com.atproto.identity.resolveHandle`,
         query: { handle },
-        schema: resolveHandleResponseSchema,
+        schema: resolveHandleResponseSchema(),
         signal,
       });
       return value.did;
@@ -171,7 +171,7 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
           method: 'GET',
           // DIDs are URL-safe by their syntax; plc.directory expects the colons unescaped.
           url: `${settings.plcDirectoryUrl}/${did}`,
-          schema: didDocumentSchema,
+          schema: didDocumentSchema(),
           signal,
         });
         document = value;
@@ -203,7 +203,7 @@ export function createIdentityResolver(settings: IdentityResolverSettings): Iden
     } else {
       throw unresolved({ message: `${did.split(':').slice(0, 2).join(':')} DIDs are not supported by atproto.`, field: 'identifier' });
     }
-    const parsed = didDocumentSchema.safeParse(document);
+    const parsed = didDocumentSchema().safeParse(document);
     if (!parsed.success || parsed.data.id !== did) {
       throw unresolved({ message: `The DID document of ${did} is malformed or names another DID.`, field: 'identifier' });
     }

@@ -48,7 +48,7 @@ export async function pdsBlobLimit(options: { context: BlueskyContext; pdsUrl: s
     const { value } = await context.http.json({
       method: 'GET',
       url: `${pdsUrl}/xrpc/com.atproto.server.describeServer`,
-      schema: describeServerResponseSchema,
+      schema: describeServerResponseSchema(),
       signal,
     });
     limit = value.blobUploadLimit;
@@ -151,7 +151,7 @@ async function uploadBlobBody(options: {
           url: `${session.pdsUrl}/xrpc/com.atproto.repo.uploadBlob`,
           auth: { bearer: accessJwt },
           body,
-          schema: uploadBlobResponseSchema,
+          schema: uploadBlobResponseSchema(),
           // An unreferenced blob is garbage-collected, so sending one twice publishes nothing twice.
           retry: 'idempotent',
           timeouts: UPLOAD_TIMEOUTS,
@@ -246,7 +246,7 @@ async function serviceAuthToken(options: {
       url: `${session.pdsUrl}/xrpc/com.atproto.server.getServiceAuth`,
       query: { aud: options.audience, lxm: options.lexiconMethod, exp },
       auth: { bearer: accessJwt },
-      schema: serviceAuthResponseSchema,
+      schema: serviceAuthResponseSchema(),
       signal,
     }),
   );
@@ -294,7 +294,7 @@ export async function startVideoJob(options: {
     method: 'GET',
     url: `${context.videoServiceUrl}/xrpc/app.bsky.video.getUploadLimits`,
     auth: { bearer: limitsToken },
-    schema: uploadLimitsResponseSchema,
+    schema: uploadLimitsResponseSchema(),
     signal,
   });
   if (!limits.canUpload || (limits.remainingDailyBytes !== undefined && limits.remainingDailyBytes < resolved.size)) {
@@ -345,7 +345,7 @@ export async function startVideoJob(options: {
   } catch {
     body = response.text();
   }
-  const parsed = uploadVideoResponseSchema.safeParse(body);
+  const parsed = uploadVideoResponseSchema().safeParse(body);
   if (parsed.success) return parsed.data;
   if (response.status === 409) {
     throw mapBlueskyError({
@@ -373,7 +373,7 @@ export async function getJobStatus(options: { context: BlueskyContext; jobId: st
     method: 'GET',
     url: `${options.context.videoServiceUrl}/xrpc/app.bsky.video.getJobStatus`,
     query: { jobId: options.jobId },
-    schema: getJobStatusResponseSchema,
+    schema: getJobStatusResponseSchema(),
     signal: options.signal,
   });
   return value.jobStatus;

@@ -160,7 +160,7 @@ async function profileOf(options: { context: BlueskyContext; session: BlueskySes
       url: `${session.pdsUrl}/xrpc/app.bsky.actor.getProfile`,
       query: { actor: session.did },
       auth: { bearer: session.accessJwt },
-      schema: profileResponseSchema,
+      schema: profileResponseSchema(),
       retry: 'safe',
       signal,
     });

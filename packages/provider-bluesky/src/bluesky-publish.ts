@@ -9,7 +9,7 @@ import {
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
-import { nodeCrypto } from '@letmepost/core/internal';
+import { lazySchema, nodeCrypto } from '@letmepost/core/internal';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
@@ -38,39 +38,45 @@ function bluesky(options: Omit<ConstructorParameters<typeof LetmepostError>[0], 
 
 // ---- resume state ----------------------------------------------------------------------------
 
-const draftRecordSchema = z.custom<DraftRecord>(
-  (value) =>
-    value !== null &&
-    typeof value === 'object' &&
-    (value as { $type?: unknown }).$type === POST_COLLECTION &&
-    typeof (value as { text?: unknown }).text === 'string',
-  { message: 'must be a draft app.bsky.feed.post record' },
+const draftRecordSchema = lazySchema(() =>
+  z.custom<DraftRecord>(
+    (value) =>
+      value !== null &&
+      typeof value === 'object' &&
+      (value as { $type?: unknown }).$type === POST_COLLECTION &&
+      typeof (value as { text?: unknown }).text === 'string',
+    { message: 'must be a draft app.bsky.feed.post record' },
+  ),
 );
 
-const recordKeySchema = z.string().regex(/^[234567a-z]{13}$/, 'must be a TID record key');
+const recordKeySchema = lazySchema(() => z.string().regex(/^[234567a-z]{13}$/, 'must be a TID record key'));
 
-const preparedItemSchema = z.object({
-  record: draftRecordSchema,
-  videoJobId: z.string().min(1).optional(),
-  videoField: z.string().optional(),
-  /** Fixed when the publish goes pending, so `finalize` can tell what it already wrote. */
-  rkey: recordKeySchema.optional(),
-});
+const preparedItemSchema = lazySchema(() =>
+  z.object({
+    record: draftRecordSchema(),
+    videoJobId: z.string().min(1).optional(),
+    videoField: z.string().optional(),
+    /** Fixed when the publish goes pending, so `finalize` can tell what it already wrote. */
+    rkey: recordKeySchema().optional(),
+  }),
+);
 
 /**
  * What a `pending` publish needs to finish: the draft records (blob references, not bytes) and
  * the video jobs still running. Carries no secret; `checkStatus`/`finalize` re-check the account.
  */
-const resumeStateSchema = z.object({
-  v: z.literal(1),
-  did: z.string(),
-  items: z.array(preparedItemSchema).min(1),
-  reply: z.object({ root: strongRefSchema, parent: strongRefSchema }).optional(),
-  firstComment: draftRecordSchema.optional(),
-  firstCommentRkey: recordKeySchema.optional(),
-});
+const resumeStateSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    did: z.string(),
+    items: z.array(preparedItemSchema()).min(1),
+    reply: z.object({ root: strongRefSchema(), parent: strongRefSchema() }).optional(),
+    firstComment: draftRecordSchema().optional(),
+    firstCommentRkey: recordKeySchema().optional(),
+  }),
+);
 
-type ResumeState = z.infer<typeof resumeStateSchema>;
+type ResumeState = z.infer<ReturnType<typeof resumeStateSchema>>;
 
 const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
 
@@ -103,7 +109,7 @@ function withRecordKeys(options: { context: BlueskyContext; state: ResumeState }
 }
 
 export function parseResumeState(resume: unknown): ResumeState {
-  const parsed = resumeStateSchema.safeParse(resume);
+  const parsed = resumeStateSchema().safeParse(resume);
   if (!parsed.success) {
     throw bluesky({ code: 'validation_failed', message: 'This is not the state of a pending Bluesky publish.', field: 'resume' });
   }
@@ -146,7 +152,7 @@ export async function resolveReplyTarget(options: {
         method: 'GET',
         url: `${session.pdsUrl}/xrpc/com.atproto.repo.getRecord`,
         query: { repo: did, collection: POST_COLLECTION, rkey: reference.rkey },
-        schema: getRecordResponseSchema,
+        schema: getRecordResponseSchema(),
         signal,
       });
       const parent = { uri: value.uri, cid: value.cid };
@@ -156,7 +162,7 @@ export async function resolveReplyTarget(options: {
       method: 'GET',
       url: `${context.appViewUrl}/xrpc/app.bsky.feed.getPosts`,
       query: { uris: uri },
-      schema: getPostsResponseSchema,
+      schema: getPostsResponseSchema(),
       signal,
     });
     const post = value.posts[0];
@@ -179,7 +185,7 @@ async function findRecord(options: { context: BlueskyContext; session: SessionHa
       method: 'GET',
       url: `${session.pdsUrl}/xrpc/com.atproto.repo.getRecord`,
       query: { repo: session.did, collection: POST_COLLECTION, rkey },
-      schema: getRecordResponseSchema,
+      schema: getRecordResponseSchema(),
       signal,
     });
     return { uri: value.uri, cid: value.cid };
@@ -226,7 +232,7 @@ async function createRecord(options: {
       url: `${session.pdsUrl}/xrpc/com.atproto.repo.createRecord`,
       auth: { bearer: accessJwt },
       body: { json: { repo: session.did, collection: POST_COLLECTION, ...(options.rkey !== undefined ? { rkey: options.rkey } : {}), record } },
-      schema: createRecordResponseSchema,
+      schema: createRecordResponseSchema(),
       retry: 'create',
       signal,
     }),

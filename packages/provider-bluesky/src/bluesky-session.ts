@@ -72,7 +72,7 @@ export async function createSession(options: {
     method: 'POST',
     url: `${options.pdsUrl}/xrpc/com.atproto.server.createSession`,
     body: { json: { identifier: options.identifier, password: options.appPassword } },
-    schema: sessionResponseSchema,
+    schema: sessionResponseSchema(),
     // A repeated login only opens a second session; it writes nothing the user sees.
     retry: 'idempotent',
     isWrite: false,
@@ -92,7 +92,7 @@ export async function refreshSession(options: {
     method: 'POST',
     url: `${options.pdsUrl}/xrpc/com.atproto.server.refreshSession`,
     auth: { bearer: options.refreshJwt },
-    schema: sessionResponseSchema,
+    schema: sessionResponseSchema(),
     // The PDS keeps a rotated-out refresh token valid for a grace window and answers it with the
     // same successor, so repeating a refresh whose answer was lost is safe.
     retry: 'idempotent',
@@ -337,7 +337,7 @@ export async function refreshAccountTokens(options: {
   signal?: AbortSignal;
 }): Promise<TokenSet> {
   const { http, tokens, signal } = options;
-  const data = blueskyGrantDataSchema.safeParse(options.grantData);
+  const data = blueskyGrantDataSchema().safeParse(options.grantData);
   if (!data.success) {
     throw new LetmepostError({
       code: 'reauth_required',

@@ -32,7 +32,7 @@ function edge(options: { context: FacebookContext; auth: UserAuth; path: string;
     accessToken: auth.accessToken,
     ...(auth.appSecretProof !== undefined && { appSecretProof: auth.appSecretProof }),
     ...(auth.signal !== undefined && { signal: auth.signal }),
-    item: facebookPageSchema,
+    item: facebookPageSchema(),
   });
 }
 
@@ -60,7 +60,7 @@ async function businessPages(options: { context: FacebookContext; auth: UserAuth
       accessToken: auth.accessToken,
       ...(auth.appSecretProof !== undefined && { appSecretProof: auth.appSecretProof }),
       ...(auth.signal !== undefined && { signal: auth.signal }),
-      item: facebookBusinessSchema,
+      item: facebookBusinessSchema(),
     }),
   );
   const found: FoundPage[] = [];
@@ -103,7 +103,7 @@ async function emptyReason(options: { context: FacebookContext; auth: UserAuth; 
     accessToken: auth.accessToken,
     ...(auth.appSecretProof !== undefined && { appSecretProof: auth.appSecretProof }),
     ...(auth.signal !== undefined && { signal: auth.signal }),
-    item: facebookPermissionSchema,
+    item: facebookPermissionSchema(),
   });
   const granted = new Set(permissions.filter((entry) => entry.status === 'granted').map((entry) => entry.permission));
   const missing = PAGE_LISTING_PERMISSIONS.filter((permission) => !granted.has(permission));

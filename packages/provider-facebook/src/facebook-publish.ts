@@ -1,4 +1,5 @@
 import { LetmepostError, type Post, type ProviderPublishResult, type PublishAuth, type PublishWarning } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { assertGraphSuccess, graphSuccessSchema } from '@letmepost/meta-graph';
 import { z } from 'zod';
 import {
@@ -61,7 +62,7 @@ async function publishFeed(step: PublishStep & { post: Post }): Promise<{ postId
     query: { fields: 'id,permalink_url' },
     body: { form: { message: post.text, ...(post.link !== undefined && { link: post.link }) } },
     retry: 'create',
-    schema: facebookFeedAnswerSchema,
+    schema: facebookFeedAnswerSchema(),
     ...asPage(step),
   });
   return { postId: value.id, url: value.permalink_url ?? `https://www.facebook.com/${value.id}` };
@@ -82,7 +83,7 @@ async function uploadPhoto(step: PublishStep & { media: NonNullable<Post['media'
     // An unpublished photo is not a post: sending it again makes a spare, never a second post.
     // A streamed body cannot be sent twice, so bytes keep the create rule.
     retry: !step.published && source.kind === 'url' ? 'idempotent' : 'create',
-    schema: facebookPhotoAnswerSchema,
+    schema: facebookPhotoAnswerSchema(),
     ...asPage(step),
   });
   return { id: value.id, ...(value.post_id !== undefined && { postId: value.post_id }) };
@@ -105,7 +106,7 @@ async function publishPhotos(step: PublishStep & { post: Post }): Promise<{ post
     query: { fields: 'id,permalink_url' },
     body: { form: { ...(caption !== '' && { message: caption }), attached_media: JSON.stringify(photoIds.map((id) => ({ media_fbid: id }))) } },
     retry: 'create',
-    schema: facebookFeedAnswerSchema,
+    schema: facebookFeedAnswerSchema(),
     ...asPage(step),
   });
   return { postId: value.id, url: value.permalink_url ?? `https://www.facebook.com/${value.id}` };
@@ -121,7 +122,7 @@ async function publishVideo(step: PublishStep & { post: Post; media: NonNullable
     path: `${step.context.videoBaseUrl}/${step.context.graphVersion}/${pagePath(step, 'videos')}`,
     body: source.kind === 'url' ? { form: { ...fields, file_url: source.url } } : streamedMultipart({ fields, fileField: 'source', bytes: source.bytes }),
     retry: 'create',
-    schema: facebookVideoAnswerSchema,
+    schema: facebookVideoAnswerSchema(),
     // A large upload may take long between bytes on a slow link; the answer comes after it all arrived.
     timeouts: { bodyMs: 120_000, headersMs: 300_000 },
     ...asPage(step),
@@ -142,7 +143,7 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     body: { form: { upload_phase: 'start' } },
     // Starting creates only an empty upload session; a repeat makes another unused one.
     retry: 'idempotent',
-    schema: facebookReelStartSchema,
+    schema: facebookReelStartSchema(),
     ...asPage(step),
   });
   const { value: uploaded } = await step.context.graph.json({
@@ -178,7 +179,7 @@ async function addFirstComment(step: PublishStep & { objectId: string; text: str
       path: `${encodeURIComponent(step.objectId)}/comments`,
       body: { form: { message: step.text } },
       retry: 'create',
-      schema: facebookCommentAnswerSchema,
+      schema: facebookCommentAnswerSchema(),
       ...asPage(step),
     });
     return undefined;
@@ -221,10 +222,10 @@ export async function publishFacebookPost(options: {
 }
 
 /** Page post ids are `<page-id>_<post-id>`; photos and videos have plain numeric ids. */
-const postIdSchema = z.string().regex(/^\d{1,32}(_\d{1,32})?$/, 'must be a Facebook post, photo or video id');
+const postIdSchema = lazySchema(() => z.string().regex(/^\d{1,32}(_\d{1,32})?$/, 'must be a Facebook post, photo or video id'));
 
 export async function deleteFacebookPost(options: { context: FacebookContext; auth: PublishAuth<FacebookCredentials>; postId: string; signal?: AbortSignal }): Promise<void> {
-  const parsed = postIdSchema.safeParse(options.postId);
+  const parsed = postIdSchema().safeParse(options.postId);
   if (!parsed.success) {
     throw new LetmepostError({ code: 'validation_failed', platform: 'facebook', field: 'postId', message: `postId ${parsed.error.issues[0]?.message ?? 'is invalid'}.` });
   }

@@ -12,7 +12,7 @@ export async function listInstagramAccounts(options: { context: InstagramContext
     path: 'me',
     query: { fields: 'user_id,username,name,profile_picture_url,account_type' },
     accessToken: options.tokens.accessToken,
-    schema: instagramMeSchema,
+    schema: instagramMeSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return [

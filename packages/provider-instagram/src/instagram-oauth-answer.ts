@@ -30,7 +30,7 @@ export function conformInstagramTokenAnswer(response: { status: number; body: un
     };
   }
   if (status !== 200) return response;
-  const parsed = instagramCodeExchangeAnswerSchema.safeParse(body);
+  const parsed = instagramCodeExchangeAnswerSchema().safeParse(body);
   if (!parsed.success) return response;
   const { access_token, user_id, permissions } = parsed.data;
   const scope = Array.isArray(permissions) ? permissions.join(',') : permissions;

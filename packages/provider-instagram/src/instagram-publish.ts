@@ -8,6 +8,7 @@ import {
   type PublishAuth,
   type PublishWarning,
 } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { containerFailure, publishContainerOnce, readContainer, waitForContainer, type GraphContainerState } from '@letmepost/meta-graph';
 import { isBlockedAddress, toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
@@ -26,23 +27,25 @@ const PUBLISHED_LOOKUP_SKEW_MS = 5 * 60_000;
  * 'container'`), or the carousel items still processing (`stage: 'children'`, the carousel
  * container is made once they are ready). No secret: the token comes back through `auth`.
  */
-const resumeStateSchema = z.object({
-  v: z.literal(1),
-  igUserId: z.string().regex(/^\d{1,32}$/),
-  shape: z.enum(['image', 'reel', 'carousel', 'story']),
-  stage: z.enum(['container', 'children']),
-  containerId: z.string().regex(/^\d{1,32}$/).optional(),
-  children: z.array(z.string().regex(/^\d{1,32}$/)).optional(),
-  caption: z.string().optional(),
-  firstComment: z.string().optional(),
-  /** Epoch ms the first container was made: published media older than this is not ours. */
-  createdAt: z.number().int().nonnegative(),
-  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
-});
-type ResumeState = z.infer<typeof resumeStateSchema>;
+const resumeStateSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    igUserId: z.string().regex(/^\d{1,32}$/),
+    shape: z.enum(['image', 'reel', 'carousel', 'story']),
+    stage: z.enum(['container', 'children']),
+    containerId: z.string().regex(/^\d{1,32}$/).optional(),
+    children: z.array(z.string().regex(/^\d{1,32}$/)).optional(),
+    caption: z.string().optional(),
+    firstComment: z.string().optional(),
+    /** Epoch ms the first container was made: published media older than this is not ours. */
+    createdAt: z.number().int().nonnegative(),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+  }),
+);
+type ResumeState = z.infer<ReturnType<typeof resumeStateSchema>>;
 
 function parseResumeState(resume: unknown): ResumeState {
-  const parsed = resumeStateSchema.safeParse(resume);
+  const parsed = resumeStateSchema().safeParse(resume);
   if (!parsed.success || (parsed.data.stage === 'container' ? parsed.data.containerId === undefined : (parsed.data.children ?? []).length < 2)) {
     throw new LetmepostError({ code: 'validation_failed', platform: 'instagram', field: 'resume', message: 'This is not the state of a pending Instagram publish.' });
   }
@@ -104,7 +107,7 @@ async function assertPublishingQuota(call: Call & { igUserId: string }): Promise
     path: `${call.igUserId}/content_publishing_limit`,
     query: { fields: 'quota_usage,config' },
     accessToken: call.accessToken,
-    schema: instagramPublishingLimitSchema,
+    schema: instagramPublishingLimitSchema(),
     ...signalOf(call),
   });
   const [limit] = value.data;
@@ -133,7 +136,7 @@ async function createContainer(call: Call & { igUserId: string; parameters: Cont
     body: { form },
     accessToken: call.accessToken,
     retry: 'idempotent',
-    schema: instagramIdAnswerSchema,
+    schema: instagramIdAnswerSchema(),
     ...signalOf(call),
   });
   return value.id;
@@ -183,7 +186,7 @@ async function readPermalink(call: Call & { mediaId: string; warnings: PublishWa
       path: call.mediaId,
       query: { fields: 'permalink,shortcode,media_product_type' },
       accessToken: call.accessToken,
-      schema: instagramPermalinkSchema,
+      schema: instagramPermalinkSchema(),
       ...signalOf(call),
     });
     return value.permalink;
@@ -202,7 +205,7 @@ async function addFirstComment(call: Call & { mediaId: string; text: string; war
       body: { form: { message: call.text } },
       accessToken: call.accessToken,
       retry: 'create',
-      schema: instagramIdAnswerSchema,
+      schema: instagramIdAnswerSchema(),
       ...signalOf(call),
     });
   } catch (error) {
@@ -233,7 +236,7 @@ async function findPublishedMedia(call: Call & { state: ResumeState }): Promise<
     path: `${state.igUserId}/${state.shape === 'story' ? 'stories' : 'media'}`,
     query: { fields: 'id,caption,timestamp,permalink', limit: 10 },
     accessToken: call.accessToken,
-    schema: instagramMediaListSchema,
+    schema: instagramMediaListSchema(),
     ...signalOf(call),
   });
   const matches = value.data.filter((media) => {
@@ -267,7 +270,7 @@ async function publishContainer(call: Call & { state: ResumeState & { containerI
       body: { form: { creation_id: call.state.containerId } },
       accessToken: call.accessToken,
       retry: 'create',
-      schema: instagramIdAnswerSchema,
+      schema: instagramIdAnswerSchema(),
       ...signalOf(call),
     });
     mediaId = value.id;

@@ -57,7 +57,7 @@ export async function fetchLinkedInUserInfo(options: {
           method: 'GET',
           url: restUrl({ client, path: '/v2/userinfo' }),
           auth: { bearer: accessToken },
-          schema: linkedInUserInfoSchema,
+          schema: linkedInUserInfoSchema(),
           secrets: [accessToken],
           ...(signal !== undefined ? { signal } : {}),
         })
@@ -78,7 +78,7 @@ async function fetchLinkedInMe(options: { client: LinkedInClient; accessToken: s
           url: restUrl({ client, path: '/v2/me' }),
           headers: { 'X-Restli-Protocol-Version': '2.0.0' },
           auth: { bearer: accessToken },
-          schema: linkedInMeSchema,
+          schema: linkedInMeSchema(),
           secrets: [accessToken],
           ...(signal !== undefined ? { signal } : {}),
         })
@@ -150,7 +150,7 @@ async function listPostableOrganizations(options: {
       query: { q: 'roleAssignee', state: 'APPROVED', start: page * ACL_PAGE_SIZE, count: ACL_PAGE_SIZE },
       headers: restHeaders(client),
       auth: { bearer: accessToken },
-      schema: linkedInOrganizationAclsSchema,
+      schema: linkedInOrganizationAclsSchema(),
       secrets: [accessToken],
       ...(signal !== undefined ? { signal } : {}),
     });
@@ -185,7 +185,7 @@ async function fetchOrganization(options: {
       url: restUrl({ client, path: `/rest/organizations/${id}` }),
       headers: restHeaders(client),
       auth: { bearer: accessToken },
-      schema: linkedInOrganizationSchema,
+      schema: linkedInOrganizationSchema(),
       secrets: [accessToken],
       ...(signal !== undefined ? { signal } : {}),
     });

@@ -17,7 +17,7 @@ const SERVICE_ERROR = {
 export type LinkedInErrorContext = 'api' | 'media';
 
 export function parseLinkedInErrorBody(body: unknown): LinkedInErrorBody | undefined {
-  const parsed = linkedInErrorSchema.safeParse(body);
+  const parsed = linkedInErrorSchema().safeParse(body);
   return parsed.success ? parsed.data : undefined;
 }
 

@@ -54,7 +54,7 @@ export async function uploadLinkedInImage(options: UploadCommon): Promise<string
     body: { json: { initializeUploadRequest: { owner } } },
     // Registering an upload creates nothing visible; repeating it only wastes a slot.
     retry: 'idempotent',
-    schema: linkedInInitializeImageUploadSchema,
+    schema: linkedInInitializeImageUploadSchema(),
     secrets: [accessToken],
     ...(signal !== undefined ? { signal } : {}),
   });
@@ -151,7 +151,7 @@ export async function uploadLinkedInVideo(options: UploadCommon): Promise<string
       },
     },
     retry: 'idempotent',
-    schema: linkedInInitializeVideoUploadSchema,
+    schema: linkedInInitializeVideoUploadSchema(),
     secrets: [accessToken],
     ...(signal !== undefined ? { signal } : {}),
   });
@@ -245,7 +245,7 @@ export async function getLinkedInVideoState(options: {
       url: restUrl({ client, path: `/rest/videos/${encodeURIComponent(video)}` }),
       headers: restHeaders(client),
       auth: { bearer: accessToken },
-      schema: linkedInVideoSchema,
+      schema: linkedInVideoSchema(),
       secrets: [accessToken],
       ...(signal !== undefined ? { signal } : {}),
     }));

@@ -7,6 +7,7 @@ import {
   type PublishAuth,
   type PublishWarning,
 } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
@@ -38,7 +39,9 @@ export function linkedInPostUrl(postUrn: string): string {
   return `https://www.linkedin.com/feed/update/${postUrn}/`;
 }
 
-const postUrnSchema = z.string().regex(/^urn:li:(share|ugcPost|activity):\d+$/, 'must be a LinkedIn post URN such as urn:li:share:123');
+const postUrnSchema = lazySchema(() =>
+  z.string().regex(/^urn:li:(share|ugcPost|activity):\d+$/, 'must be a LinkedIn post URN such as urn:li:share:123'),
+);
 
 /** Who the request acts for: the bearer token and the author URN. */
 export function resolveLinkedInAuthor(options: {
@@ -174,19 +177,21 @@ async function finishPost(options: {
  * What a `pending` video publish needs to finish later: the post body as it will be sent and the
  * video it waits for. No secret: the token comes back through `auth`. Core seals it.
  */
-const resumeStateSchema = z.object({
-  v: z.literal(1),
-  video: z.string().startsWith('urn:li:video:'),
-  body: z.custom<LinkedInPostBody>(
-    (value) => typeof value === 'object' && value !== null && typeof (value as LinkedInPostBody).author === 'string',
-  ),
-  firstComment: z.string().optional(),
-  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
-});
-type ResumeState = z.infer<typeof resumeStateSchema>;
+const resumeStateSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    video: z.string().startsWith('urn:li:video:'),
+    body: z.custom<LinkedInPostBody>(
+      (value) => typeof value === 'object' && value !== null && typeof (value as LinkedInPostBody).author === 'string',
+    ),
+    firstComment: z.string().optional(),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+  }),
+);
+type ResumeState = z.infer<ReturnType<typeof resumeStateSchema>>;
 
 function parseResumeState(resume: unknown): ResumeState {
-  const parsed = resumeStateSchema.safeParse(resume);
+  const parsed = resumeStateSchema().safeParse(resume);
   if (!parsed.success) {
     throw new LetmepostError({
       code: 'validation_failed',
@@ -391,7 +396,7 @@ export async function deleteLinkedInPost(options: {
   postId: string;
   signal?: AbortSignal;
 }): Promise<void> {
-  const parsed = postUrnSchema.safeParse(options.postId);
+  const parsed = postUrnSchema().safeParse(options.postId);
   if (!parsed.success) {
     throw new LetmepostError({
       code: 'validation_failed',

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** Per-request credentials (camelCase); the REST layer maps `access_token` to `accessToken`. */
+/**
+ * Per-request credentials (camelCase); the REST layer maps `access_token` to `accessToken`.
+ * Public (exported, and handed to `defineProvider`), so a plain schema, unlike the wire ones.
+ */
 export const templateCredentialsSchema = z
   .object({
     accessToken: z.string().trim().min(1, 'is required'),

@@ -6,7 +6,7 @@ import { templateErrorBodySchema } from './template-api.js';
 type TemplateErrorFields = { code: string | undefined };
 
 function templateErrorFields(response: HttpErrorResponse): TemplateErrorFields {
-  const parsed = templateErrorBodySchema.safeParse(response.body);
+  const parsed = templateErrorBodySchema().safeParse(response.body);
   return { code: parsed.success ? parsed.data.code : undefined };
 }
 
@@ -32,7 +32,7 @@ export function createTemplateErrorMapper(options: { clock: Clock }): ErrorMappe
     clock: options.clock,
     fields: templateErrorFields,
     message: ({ response, fields }) => {
-      const parsed = templateErrorBodySchema.safeParse(response.body);
+      const parsed = templateErrorBodySchema().safeParse(response.body);
       const detail = parsed.success && parsed.data.error !== undefined ? `: ${parsed.data.error.slice(0, 300)}` : '';
       return `The platform answered ${response.status}${fields.code === undefined ? '' : ` ${fields.code}`} to ${response.request.method} ${response.request.url}${detail}`;
     },

@@ -1,4 +1,5 @@
 import { LetmepostError, type Post, type ProviderAccount, type ProviderPublishResult, type PublishAuth, type TokenSet } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import type { HttpAuth } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import { templateAccountSchema, templateStatusSchema } from './template-api.js';
@@ -36,13 +37,13 @@ export async function publishTemplatePost(options: {
     auth: bearerOf(options.auth),
     body: { json: convertToTemplateStatus({ post: options.post, options: options.options }) },
     retry: 'create',
-    schema: templateStatusSchema,
+    schema: templateStatusSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return { status: 'published', postId: value.id, url: value.url, warnings: [] };
 }
 
-const postIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a status id');
+const postIdSchema = lazySchema(() => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a status id'));
 
 export async function deleteTemplatePost(options: {
   context: TemplateContext;
@@ -50,7 +51,7 @@ export async function deleteTemplatePost(options: {
   postId: string;
   signal?: AbortSignal;
 }): Promise<void> {
-  const parsed = postIdSchema.safeParse(options.postId);
+  const parsed = postIdSchema().safeParse(options.postId);
   if (!parsed.success) {
     throw new LetmepostError({ code: 'validation_failed', platform: 'mastodon', field: 'postId', message: `postId ${parsed.error.issues[0]?.message ?? 'is invalid'}.` });
   }
@@ -70,7 +71,7 @@ export async function listTemplateAccounts(options: { context: TemplateContext; 
     method: 'GET',
     url: `${options.context.baseUrl}/api/v1/accounts/verify_credentials`,
     auth: { bearer: options.tokens.accessToken },
-    schema: templateAccountSchema,
+    schema: templateAccountSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return [

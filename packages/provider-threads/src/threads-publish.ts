@@ -11,6 +11,7 @@ import {
   type PublishWarning,
   type TokenSet,
 } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { containerFailure, publishContainerOnce, waitForContainer, type GraphContainerState } from '@letmepost/meta-graph';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
@@ -44,37 +45,41 @@ function actorOf(auth: PublishAuth<ThreadsCredentials>): Actor {
 
 // ---- the plan: what each post of a publish becomes, kept as resume state -------------------------
 
-const plannedMediaSchema = z.object({ type: z.enum(['IMAGE', 'VIDEO']), url: z.string().min(1), altText: z.string().optional() });
+const plannedMediaSchema = lazySchema(() => z.object({ type: z.enum(['IMAGE', 'VIDEO']), url: z.string().min(1), altText: z.string().optional() }));
 
-const plannedItemSchema = z.object({
-  /** `post`: the root or a thread item, replying to the item before; `comment`: the first comment, replying to the root. */
-  kind: z.enum(['post', 'comment']),
-  text: z.string(),
-  linkAttachment: z.string().optional(),
-  media: z.array(plannedMediaSchema),
-  /** Carousel children already created (each waited for before the carousel container). */
-  childContainerIds: z.array(z.string()).optional(),
-  /** The container to publish, once created. */
-  containerId: z.string().optional(),
-  /** Set once published: a finished item is never published again. */
-  postId: z.string().optional(),
-  url: z.string().optional(),
-});
+const plannedItemSchema = lazySchema(() =>
+  z.object({
+    /** `post`: the root or a thread item, replying to the item before; `comment`: the first comment, replying to the root. */
+    kind: z.enum(['post', 'comment']),
+    text: z.string(),
+    linkAttachment: z.string().optional(),
+    media: z.array(plannedMediaSchema()),
+    /** Carousel children already created (each waited for before the carousel container). */
+    childContainerIds: z.array(z.string()).optional(),
+    /** The container to publish, once created. */
+    containerId: z.string().optional(),
+    /** Set once published: a finished item is never published again. */
+    postId: z.string().optional(),
+    url: z.string().optional(),
+  }),
+);
 
-const resumeStateSchema = z.object({
-  v: z.literal(1),
-  userId: z.string().min(1),
-  replyTo: z.string().optional(),
-  replyControl: z.string().optional(),
-  topicTag: z.string().optional(),
-  items: z.array(plannedItemSchema).min(1),
-});
+const resumeStateSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    userId: z.string().min(1),
+    replyTo: z.string().optional(),
+    replyControl: z.string().optional(),
+    topicTag: z.string().optional(),
+    items: z.array(plannedItemSchema()).min(1),
+  }),
+);
 
-type PlannedItem = z.infer<typeof plannedItemSchema>;
-type ResumeState = z.infer<typeof resumeStateSchema>;
+type PlannedItem = z.infer<ReturnType<typeof plannedItemSchema>>;
+type ResumeState = z.infer<ReturnType<typeof resumeStateSchema>>;
 
 function parseResumeState(options: { resume: unknown; actor: Actor }): ResumeState {
-  const parsed = resumeStateSchema.safeParse(options.resume);
+  const parsed = resumeStateSchema().safeParse(options.resume);
   if (!parsed.success) throw threadsError({ code: 'validation_failed', message: 'This is not the state of a pending Threads publish.', field: 'resume' });
   if (parsed.data.userId !== options.actor.userId) {
     throw threadsError({ code: 'validation_failed', message: 'The resume state belongs to another Threads account.', field: 'resume' });
@@ -136,7 +141,7 @@ async function checkPublishingLimit(options: { context: ThreadsContext; actor: A
     path: `${actor.userId}/threads_publishing_limit`,
     query: { fields: 'quota_usage,config,reply_quota_usage,reply_config' },
     accessToken: actor.accessToken,
-    schema: threadsPublishingLimitSchema,
+    schema: threadsPublishingLimitSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   const limit = value.data[0];
@@ -209,7 +214,7 @@ async function createContainer(options: { context: ThreadsContext; actor: Actor;
     // A container is a draft: a repeated create leaves an unpublished container that expires on
     // its own, never a second post, so a lost answer may be retried.
     retry: 'idempotent',
-    schema: threadsIdSchema,
+    schema: threadsIdSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return value.id;
@@ -303,7 +308,7 @@ async function advanceItem(options: {
           accessToken: actor.accessToken,
           // The write that makes the post: never repeated once it may have arrived.
           retry: 'create',
-          schema: threadsIdSchema,
+          schema: threadsIdSchema(),
           ...(publishSignal !== undefined && { signal: publishSignal }),
         });
         return value.id;
@@ -334,7 +339,7 @@ async function permalinkOf(options: { context: ThreadsContext; actor: Actor; pos
       path: options.postId,
       query: { fields: 'id,permalink' },
       accessToken: options.actor.accessToken,
-      schema: threadsPermalinkSchema,
+      schema: threadsPermalinkSchema(),
       ...(options.signal !== undefined && { signal: options.signal }),
     });
     return value.permalink;
@@ -489,7 +494,7 @@ export async function deleteThreadsPost(options: {
     accessToken: actor.accessToken,
     // Deleting twice ends in the same state.
     retry: 'idempotent',
-    schema: threadsDeleteSchema,
+    schema: threadsDeleteSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
 }
@@ -501,7 +506,7 @@ export async function listThreadsAccounts(options: { context: ThreadsContext; to
     path: 'me',
     query: { fields: 'id,username,name,threads_profile_picture_url' },
     accessToken: options.tokens.accessToken,
-    schema: threadsProfileSchema,
+    schema: threadsProfileSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return [

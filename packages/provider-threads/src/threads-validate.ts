@@ -2,7 +2,13 @@ import { postItems, type Post, type PostItem, type ValidationIssue } from '@letm
 import { utf8ByteLength } from '@letmepost/core/internal';
 import { THREADS_ALT_TEXT_MAX_LENGTH, THREADS_MAX_LINKS, THREADS_TEXT_MAX_LENGTH, type ThreadsOptions } from './threads-options.js';
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+let graphemes: Intl.Segmenter | undefined;
+
+/** Made on first use: constructing a Segmenter loads ICU's break rules, about 15 ms of a cold import. */
+function graphemeSegmenter(): Intl.Segmenter {
+  return (graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' }));
+}
+
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 
 /**
@@ -12,7 +18,7 @@ const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
  */
 export function threadsTextLength(options: { text: string }): number {
   let length = 0;
-  for (const { segment } of graphemes.segment(options.text)) {
+  for (const { segment } of graphemeSegmenter().segment(options.text)) {
     length += EMOJI.test(segment) ? utf8ByteLength(segment) : 1;
   }
   return length;

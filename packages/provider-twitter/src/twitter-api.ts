@@ -1,4 +1,4 @@
-import { isPlainObject } from '@letmepost/core/internal';
+import { isPlainObject, lazySchema } from '@letmepost/core/internal';
 import { z } from 'zod';
 
 /**
@@ -8,50 +8,56 @@ import { z } from 'zod';
  * contract test validates the ones we send against the OpenAPI schemas.
  */
 
-const postIdSchema = z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X post id');
-const mediaIdSchema = z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X media id');
+const postIdSchema = lazySchema(() => z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X post id'));
+const mediaIdSchema = lazySchema(() => z.string().regex(/^[0-9]{1,19}$/, 'must be a numeric X media id'));
 
 /** An RFC 7807-style problem, as X returns them alone or inside `errors[]`. */
-export const twitterProblemSchema = z.object({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  detail: z.string().optional(),
-  status: z.number().optional(),
-  reason: z.string().optional(),
-});
+export const twitterProblemSchema = lazySchema(() =>
+  z.object({
+    type: z.string().optional(),
+    title: z.string().optional(),
+    detail: z.string().optional(),
+    status: z.number().optional(),
+    reason: z.string().optional(),
+  }),
+);
 
-export type TwitterProblem = z.infer<typeof twitterProblemSchema>;
+export type TwitterProblem = z.infer<ReturnType<typeof twitterProblemSchema>>;
 
-export const twitterErrorBodySchema = twitterProblemSchema.extend({
-  errors: z
-    .array(
-      z.object({
-        type: z.string().optional(),
-        title: z.string().optional(),
-        detail: z.string().optional(),
-        message: z.string().optional(),
-        code: z.number().optional(),
-      }),
-    )
-    .optional(),
-});
+export const twitterErrorBodySchema = lazySchema(() =>
+  twitterProblemSchema().extend({
+    errors: z
+      .array(
+        z.object({
+          type: z.string().optional(),
+          title: z.string().optional(),
+          detail: z.string().optional(),
+          message: z.string().optional(),
+          code: z.number().optional(),
+        }),
+      )
+      .optional(),
+  }),
+);
 
 // ---- users ------------------------------------------------------------------------------------
 
-export const twitterUserSchema = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  username: z.string().min(1),
-  profile_image_url: z.string().optional(),
-  verified: z.boolean().optional(),
-  verified_type: z.string().optional(),
-  subscription_type: z.string().optional(),
-});
+export const twitterUserSchema = lazySchema(() =>
+  z.object({
+    id: z.string().min(1),
+    name: z.string(),
+    username: z.string().min(1),
+    profile_image_url: z.string().optional(),
+    verified: z.boolean().optional(),
+    verified_type: z.string().optional(),
+    subscription_type: z.string().optional(),
+  }),
+);
 
-export type TwitterUser = z.infer<typeof twitterUserSchema>;
+export type TwitterUser = z.infer<ReturnType<typeof twitterUserSchema>>;
 
 /** `GET /2/users/me` */
-export const twitterUsersMeResponseSchema = z.object({ data: twitterUserSchema });
+export const twitterUsersMeResponseSchema = lazySchema(() => z.object({ data: twitterUserSchema() }));
 
 export const TWITTER_USER_FIELDS = 'profile_image_url,verified,verified_type,subscription_type';
 
@@ -71,15 +77,17 @@ export const TWITTER_REPLY_SETTINGS = ['following', 'mentionedUsers', 'subscribe
 export type TwitterReplySettings = (typeof TWITTER_REPLY_SETTINGS)[number];
 
 /** `POST /2/tweets` 201 answer. */
-export const twitterCreatePostResponseSchema = z.object({
-  data: z.object({
-    id: postIdSchema,
-    text: z.string(),
-    edit_history_post_ids: z.array(z.string()).optional(),
+export const twitterCreatePostResponseSchema = lazySchema(() =>
+  z.object({
+    data: z.object({
+      id: postIdSchema(),
+      text: z.string(),
+      edit_history_post_ids: z.array(z.string()).optional(),
+    }),
   }),
-});
+);
 
-export type TwitterCreatePostResponse = z.infer<typeof twitterCreatePostResponseSchema>;
+export type TwitterCreatePostResponse = z.infer<ReturnType<typeof twitterCreatePostResponseSchema>>;
 
 const POST_ID = /^[0-9]{1,19}$/;
 
@@ -105,9 +113,11 @@ export function quickTwitterCreatePostResponse(value: unknown): TwitterCreatePos
 }
 
 /** `DELETE /2/tweets/{id}` answer. */
-export const twitterDeletePostResponseSchema = z.object({
-  data: z.object({ deleted: z.boolean() }),
-});
+export const twitterDeletePostResponseSchema = lazySchema(() =>
+  z.object({
+    data: z.object({ deleted: z.boolean() }),
+  }),
+);
 
 // ---- media ------------------------------------------------------------------------------------
 
@@ -127,31 +137,35 @@ export interface TwitterMediaMetadataRequest {
   metadata: { alt_text: { text: string } };
 }
 
-export const twitterProcessingInfoSchema = z.object({
-  // `pending`, `in_progress`, `succeeded` or `failed`; the spec types it as a plain string, so an
-  // unknown future state is read as "not done yet" rather than as a malformed answer.
-  state: z.string(),
-  check_after_secs: z.number().optional(),
-  progress_percent: z.number().optional(),
-  // Not in the OpenAPI schema, but sent with `failed` (code, name, message), as in v1.1.
-  error: z
-    .object({ code: z.number().optional(), name: z.string().optional(), message: z.string().optional() })
-    .optional(),
-});
+export const twitterProcessingInfoSchema = lazySchema(() =>
+  z.object({
+    // `pending`, `in_progress`, `succeeded` or `failed`; the spec types it as a plain string, so an
+    // unknown future state is read as "not done yet" rather than as a malformed answer.
+    state: z.string(),
+    check_after_secs: z.number().optional(),
+    progress_percent: z.number().optional(),
+    // Not in the OpenAPI schema, but sent with `failed` (code, name, message), as in v1.1.
+    error: z
+      .object({ code: z.number().optional(), name: z.string().optional(), message: z.string().optional() })
+      .optional(),
+  }),
+);
 
-export type TwitterProcessingInfo = z.infer<typeof twitterProcessingInfoSchema>;
+export type TwitterProcessingInfo = z.infer<ReturnType<typeof twitterProcessingInfoSchema>>;
 
-const mediaDataSchema = z.object({
-  id: mediaIdSchema,
-  media_key: z.string().optional(),
-  size: z.number().optional(),
-  expires_after_secs: z.number().optional(),
-  processing_info: twitterProcessingInfoSchema.optional(),
-});
+const mediaDataSchema = lazySchema(() =>
+  z.object({
+    id: mediaIdSchema(),
+    media_key: z.string().optional(),
+    size: z.number().optional(),
+    expires_after_secs: z.number().optional(),
+    processing_info: twitterProcessingInfoSchema().optional(),
+  }),
+);
 
 /** Answer of simple upload, INITIALIZE, FINALIZE and STATUS: `{ data: { id, ... } }`. */
-export const twitterMediaResponseSchema = z.object({ data: mediaDataSchema });
+export const twitterMediaResponseSchema = lazySchema(() => z.object({ data: mediaDataSchema() }));
 
-export type TwitterMediaData = z.infer<typeof mediaDataSchema>;
+export type TwitterMediaData = z.infer<ReturnType<typeof mediaDataSchema>>;
 
 export const twitterPostIdSchema = postIdSchema;

@@ -54,7 +54,7 @@ type TwitterErrorFields = {
 };
 
 function twitterErrorFields(response: HttpErrorResponse): TwitterErrorFields {
-  const parsed = twitterErrorBodySchema.safeParse(response.body);
+  const parsed = twitterErrorBodySchema().safeParse(response.body);
   const body = parsed.success ? parsed.data : {};
   const problems = [body, ...(body.errors ?? [])];
   return {

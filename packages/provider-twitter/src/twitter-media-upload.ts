@@ -79,7 +79,7 @@ async function uploadImage(options: {
     secrets: options.auth.secrets,
     // An upload that is repeated only leaves an unused media id behind.
     retry: 'idempotent',
-    schema: twitterMediaResponseSchema,
+    schema: twitterMediaResponseSchema(),
     signal: options.signal,
   });
   options.onProgress?.({ bytesSent: content.byteLength, totalBytes: content.byteLength });
@@ -107,7 +107,7 @@ async function uploadChunked(options: {
     auth: auth.http,
     secrets: auth.secrets,
     retry: 'idempotent',
-    schema: twitterMediaResponseSchema,
+    schema: twitterMediaResponseSchema(),
     signal: options.signal,
   });
   const mediaId = initialized.value.data.id;
@@ -147,7 +147,7 @@ async function uploadChunked(options: {
     auth: auth.http,
     secrets: auth.secrets,
     retry: 'idempotent',
-    schema: twitterMediaResponseSchema,
+    schema: twitterMediaResponseSchema(),
     signal: options.signal,
   });
   return finalized.value.data;
@@ -167,7 +167,7 @@ export async function getTwitterMediaStatus(options: {
     query: { command: 'STATUS', media_id: options.mediaId },
     auth: auth.http,
     secrets: auth.secrets,
-    schema: twitterMediaResponseSchema,
+    schema: twitterMediaResponseSchema(),
     signal: options.signal,
   });
   return value.data;

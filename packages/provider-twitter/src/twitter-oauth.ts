@@ -155,7 +155,7 @@ async function fetchUser(options: {
     query: { 'user.fields': TWITTER_USER_FIELDS },
     auth: auth.http,
     secrets: auth.secrets,
-    schema: twitterUsersMeResponseSchema,
+    schema: twitterUsersMeResponseSchema(),
     signal: options.signal,
   });
   return value.data;

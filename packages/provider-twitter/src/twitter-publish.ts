@@ -8,6 +8,7 @@ import {
   type PublishItemResult,
   type PublishWarning,
 } from '@letmepost/core';
+import { lazySchema } from '@letmepost/core/internal';
 import { toJsonValue } from '@letmepost/provider-utils';
 import { z } from 'zod';
 import {
@@ -230,7 +231,7 @@ export async function deleteTwitterPost(options: {
     secrets: auth.secrets,
     // Deleting twice leaves the post deleted.
     retry: 'idempotent',
-    schema: twitterDeletePostResponseSchema,
+    schema: twitterDeletePostResponseSchema(),
     signal: options.signal,
   });
   if (!value.data.deleted) {
@@ -353,7 +354,7 @@ function createPost(options: {
       auth: auth.http,
       secrets: auth.secrets,
       retry: 'create',
-      schema: twitterCreatePostResponseSchema,
+      schema: twitterCreatePostResponseSchema(),
       quickParse: quickTwitterCreatePostResponse,
       signal: options.signal,
     })
@@ -386,29 +387,31 @@ function toLetmepostError(error: unknown): LetmepostError {
 
 // ---- resume state -----------------------------------------------------------------------------
 
-const resumeStateSchema = z.object({
-  v: z.literal(1),
-  items: z
-    .array(
-      z.object({
-        index: z.number().int().nonnegative(),
-        role: z.enum(['root', 'thread', 'first-comment']),
-        text: z.string(),
-        mediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
-      }),
-    )
-    .min(1),
-  replyToPostId: z.string().regex(/^[0-9]{1,19}$/).optional(),
-  options: twitterOptionsSchema,
-  pendingMediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
-  username: z.string().optional(),
-});
+const resumeStateSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    items: z
+      .array(
+        z.object({
+          index: z.number().int().nonnegative(),
+          role: z.enum(['root', 'thread', 'first-comment']),
+          text: z.string(),
+          mediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
+        }),
+      )
+      .min(1),
+    replyToPostId: z.string().regex(/^[0-9]{1,19}$/).optional(),
+    options: twitterOptionsSchema,
+    pendingMediaIds: z.array(z.string().regex(/^[0-9]{1,19}$/)),
+    username: z.string().optional(),
+  }),
+);
 
-type ResumeState = z.infer<typeof resumeStateSchema>;
+type ResumeState = z.infer<ReturnType<typeof resumeStateSchema>>;
 
 /** The state carries what is needed to create the posts later; it holds no secret. */
 function parseResumeState(resume: unknown): ResumeState {
-  const result = resumeStateSchema.safeParse(resume);
+  const result = resumeStateSchema().safeParse(resume);
   if (!result.success) {
     throw new LetmepostError({
       code: 'validation_failed',

@@ -6,3 +6,4 @@ export * from './token-store-conformance.js';
 export * from './version-sunset.js';
 export * from './multi-process/index.js';
 export * from './grant-store-faults.js';
+export * from './import-cost.js';
