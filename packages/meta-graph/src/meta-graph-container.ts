@@ -1,4 +1,4 @@
-import { LetmepostError } from '@letmepost/core';
+import { LetmepostError, redactThenShorten } from '@letmepost/core';
 import { lazySchema } from '@letmepost/core/internal';
 import { pollUntil } from '@letmepost/provider-utils';
 import { z } from 'zod';
@@ -158,7 +158,7 @@ export function containerFailure(options: { platform: GraphHttpClient['platform'
   }
   return new LetmepostError({
     code: 'media_invalid',
-    message: `The platform could not process the media of container ${state.containerId}${state.detail === undefined ? '.' : `: ${state.detail.slice(0, 300)}`}`,
+    message: `The platform could not process the media of container ${state.containerId}${state.detail === undefined ? '.' : `: ${redactThenShorten({ text: state.detail, maxLength: 300 })}`}`,
     platform,
     rule: `${platform}.container.error`,
     remediation: 'Check that the media URL is public and the file meets the platform’s format limits.',

@@ -49,6 +49,17 @@ afterEach(() => {
   nock.enableNetConnect();
 });
 
+describe('mapGraphError: the message', () => {
+  it('cuts Graph’s prose after masking it, so no piece of a credential that sat across the cut survives', async () => {
+    // The token starts 5 characters before the 300-character cut: cut first, "Bearer QQQQQ" would
+    // be too short to be recognised as a credential and would be kept.
+    const body = { error: { message: `${'x'.repeat(287)} Bearer ${'Q'.repeat(40)} was refused.`, type: 'OAuthException', code: 100 } };
+    const failure = await failureOf({ status: 400, body });
+    expect(failure.message).toContain(`${'x'.repeat(287)} [redacted]`);
+    expect(failure.message).not.toContain('QQ');
+  });
+});
+
 describe('mapGraphError: the Graph error table', () => {
   const cases: Array<{ name: string; status: number; body: object; code: ErrorCode; rule?: string }> = [
     { name: '190 without subcode', status: 400, body: graphError({ code: 190 }), code: 'auth_expired' },

@@ -1,4 +1,4 @@
-import type { Clock, LetmepostError, PlatformId } from '@letmepost/core';
+import { redactThenShorten, type Clock, type LetmepostError, type PlatformId } from '@letmepost/core';
 import { createErrorMapper, type ErrorMapper, type ErrorMapperRule, type HttpErrorResponse } from '@letmepost/provider-utils';
 import { graphErrorBodySchema, graphFlatErrorBodySchema } from './meta-graph-api.js';
 import { readGraphUsage } from './meta-graph-usage.js';
@@ -18,7 +18,7 @@ export type GraphErrorFields = {
 };
 
 export function graphErrorFields(response: Pick<HttpErrorResponse, 'body'>): GraphErrorFields {
-  const parsed = graphErrorBodySchema.safeParse(response.body);
+  const parsed = graphErrorBodySchema().safeParse(response.body);
   if (!parsed.success) return { code: undefined, subcode: undefined, transient: undefined, codeRange: undefined, subcodeRange: undefined };
   const { code, error_subcode: subcode, is_transient: transient } = parsed.data.error;
   return {
@@ -37,10 +37,10 @@ function graphErrorMessage(options: { platform: PlatformId; response: HttpErrorR
   const name = PLATFORM_NAMES[platform] ?? platform;
   const where = `${response.request.method} ${response.request.url}`;
   const codes = fields.code === undefined ? '' : ` (#${fields.code}${fields.subcode === undefined ? '' : `/${fields.subcode}`})`;
-  const graph = graphErrorBodySchema.safeParse(response.body);
-  const flat = graphFlatErrorBodySchema.safeParse(response.body);
+  const graph = graphErrorBodySchema().safeParse(response.body);
+  const flat = graphFlatErrorBodySchema().safeParse(response.body);
   const prose = graph.success ? (graph.data.error.error_user_msg ?? graph.data.error.message) : flat.success ? flat.data.error_message : undefined;
-  return `${name} answered ${response.status}${codes} to ${where}${prose === undefined ? '.' : `: ${prose.slice(0, 300)}`}`;
+  return `${name} answered ${response.status}${codes} to ${where}${prose === undefined ? '.' : `: ${redactThenShorten({ text: prose, maxLength: 300 })}`}`;
 }
 
 /** Graph's throttling codes: app (4), user (17), Page (32), custom (613), app limit (341), BUC (80001–80014). */
@@ -132,5 +132,5 @@ export function createGraphErrorMapper(options: CreateGraphErrorMapperOptions): 
  */
 export function createGraphSuccessInspector(options: CreateGraphErrorMapperOptions): ErrorMapper {
   const mapper = createGraphErrorMapper(options);
-  return (response): LetmepostError | undefined => (graphErrorBodySchema.safeParse(response.body).success ? mapper(response) : undefined);
+  return (response): LetmepostError | undefined => (graphErrorBodySchema().safeParse(response.body).success ? mapper(response) : undefined);
 }

@@ -62,7 +62,7 @@ async function swap(options: {
     retry: 'idempotent',
     isWrite: false,
     secrets: Object.values(options.query),
-    schema: graphTokenAnswerSchema,
+    schema: graphTokenAnswerSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   return tokenSetFromGraphAnswer({ answer: value, clock: options.clock, ...(options.assumedLifetimeMs !== undefined && { assumedLifetimeMs: options.assumedLifetimeMs }) });

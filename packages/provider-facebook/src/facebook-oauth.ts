@@ -20,7 +20,7 @@ const LONG_LIVED_USER_TOKEN_MS = 60 * 24 * 60 * 60 * 1000;
  * (a used or expired code, 100/36007 and the like → `invalid_grant`; a bad app, 101 → `invalid_client`).
  */
 export function conformFacebookTokenResponse(response: { status: number; body: unknown }): { status: number; body: unknown } {
-  const parsed = graphErrorBodySchema.safeParse(response.body);
+  const parsed = graphErrorBodySchema().safeParse(response.body);
   if (!parsed.success) return response;
   const { code, message, is_transient: transient } = parsed.data.error;
   if (code === 1 || code === 2 || transient === true) return { status: response.status >= 500 ? response.status : 503, body: { error: 'temporarily_unavailable', error_description: message } };

@@ -153,7 +153,7 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     headers: source.kind === 'url' ? { file_url: source.url } : { offset: '0', file_size: String(source.bytes.size) },
     ...(source.kind === 'bytes' && { body: { stream: source.bytes.open(), contentType: 'application/octet-stream', length: source.bytes.size } }),
     retry: 'create',
-    schema: graphSuccessSchema,
+    schema: graphSuccessSchema(),
     timeouts: { bodyMs: 120_000, headersMs: 300_000 },
     ...asPage(step),
   });
@@ -164,7 +164,7 @@ async function publishReel(step: PublishStep & { post: Post; media: NonNullable<
     path: pagePath(step, 'video_reels'),
     body: { form: { upload_phase: 'finish', video_id: started.video_id, video_state: 'PUBLISHED', ...(caption !== '' && { description: caption }) } },
     retry: 'create',
-    schema: graphSuccessSchema,
+    schema: graphSuccessSchema(),
     ...asPage(step),
   });
   assertGraphSuccess({ platform: 'facebook', answer: finished, action: 'the Reel finish' });
@@ -237,7 +237,7 @@ export async function deleteFacebookPost(options: { context: FacebookContext; au
     ...(page.appSecretProof !== undefined && { appSecretProof: page.appSecretProof }),
     // Deleting twice ends in the same state: safe to repeat after a lost answer.
     retry: 'idempotent',
-    schema: graphSuccessSchema,
+    schema: graphSuccessSchema(),
     ...(options.signal !== undefined && { signal: options.signal }),
   });
   assertGraphSuccess({ platform: 'facebook', answer: value, action: `DELETE ${parsed.data}` });

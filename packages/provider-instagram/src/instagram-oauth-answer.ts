@@ -1,3 +1,4 @@
+import { redactThenShorten } from '@letmepost/core';
 import { instagramCodeExchangeAnswerSchema } from './instagram-api.js';
 
 /** Instagram's legacy OAuth error body (`api.instagram.com`), sent instead of RFC 6749's `error`. */
@@ -25,7 +26,7 @@ export function conformInstagramTokenAnswer(response: { status: number; body: un
       status: status === 200 ? 400 : status,
       body: {
         error: legacy.error_type === 'OAuthException' ? 'invalid_grant' : 'invalid_request',
-        ...(typeof legacy.error_message === 'string' && { error_description: legacy.error_message.slice(0, 300) }),
+        ...(typeof legacy.error_message === 'string' && { error_description: redactThenShorten({ text: legacy.error_message, maxLength: 300 }) }),
       },
     };
   }

@@ -1,5 +1,5 @@
 import { createErrorMapper, type ErrorMapper, type ErrorMapperRule, type HttpErrorResponse } from '@letmepost/provider-utils';
-import type { Clock } from '@letmepost/core';
+import { redactThenShorten, type Clock } from '@letmepost/core';
 import { templateErrorBodySchema } from './template-api.js';
 
 /** The structured fields the table matches on; prose (`error`) only goes into messages. */
@@ -33,7 +33,7 @@ export function createTemplateErrorMapper(options: { clock: Clock }): ErrorMappe
     fields: templateErrorFields,
     message: ({ response, fields }) => {
       const parsed = templateErrorBodySchema().safeParse(response.body);
-      const detail = parsed.success && parsed.data.error !== undefined ? `: ${parsed.data.error.slice(0, 300)}` : '';
+      const detail = parsed.success && parsed.data.error !== undefined ? `: ${redactThenShorten({ text: parsed.data.error, maxLength: 300 })}` : '';
       return `The platform answered ${response.status}${fields.code === undefined ? '' : ` ${fields.code}`} to ${response.request.method} ${response.request.url}${detail}`;
     },
     rules: TEMPLATE_ERROR_RULES,

@@ -51,6 +51,15 @@ describe('mapTwitterError', () => {
     expect(map({ status: 400, body: {} })?.code).toBe('platform_rejected');
   });
 
+  it('cuts X’s prose after masking it, so no piece of a credential that sat across the cut survives', () => {
+    // The bearer token starts 5 characters before the 300-character cut: cut first, "Bearer QQQQQ"
+    // would be too short to be recognised as a credential and would be kept.
+    const detail = `${'x'.repeat(287)} Bearer ${'Q'.repeat(40)} was refused.`;
+    const error = map({ status: 403, body: { type: 'about:blank', detail } });
+    expect(error?.message).toContain(`${'x'.repeat(287)} [redacted]`);
+    expect(error?.message).not.toContain('QQ');
+  });
+
   it('leaves 5xx to the HTTP client (which knows whether a create may have happened)', () => {
     expect(map({ status: 500, body: { title: 'Internal Server Error' } })).toBeUndefined();
     expect(map({ status: 503, body: 'Service Unavailable' })).toBeUndefined();

@@ -1,4 +1,4 @@
-import { LetmepostError, type Clock } from '@letmepost/core';
+import { LetmepostError, redactThenShorten, type Clock } from '@letmepost/core';
 import { createErrorMapper, type ErrorMapper, type ErrorMapperRule, type HttpErrorResponse } from '@letmepost/provider-utils';
 import { twitterErrorBodySchema, type TwitterProcessingInfo } from './twitter-api.js';
 
@@ -208,5 +208,5 @@ function describe(problems: readonly { title?: string; detail?: string; message?
   const first = problems.find((problem) => problem.detail ?? problem.title ?? problem.message);
   if (!first) return '.';
   const text = [first.title, first.detail ?? first.message].filter((part) => part !== undefined && part !== '').join(' — ');
-  return `: ${text.slice(0, 300)}`;
+  return `: ${redactThenShorten({ text, maxLength: 300 })}`;
 }

@@ -16,3 +16,20 @@ describe('measureImportCost', () => {
     expect(() => measureImportCost({ entry: '', cwd })).toThrow(/entry/);
   });
 });
+
+describe('core and provider-utils on import', () => {
+  // Public built-in modules only: zod's first schema reads `navigator` (loading Node's
+  // `internal/navigator`), which is zod's doing and costs nothing measurable.
+  const publicBuiltins = (cost: { builtinsLoaded: string[] }) => cost.builtinsLoaded.filter((name) => !name.startsWith('internal/'));
+
+  it('core builds only the post schemas (postSchema, postItemSchema, mediaSchema) and loads no built-in', () => {
+    const cost = measureImportCost({ entry: '@letmepost/core', cwd });
+    expect({ schemasBuilt: cost.schemasBuilt, builtins: publicBuiltins(cost) }).toEqual({ schemasBuilt: 62, builtins: [] });
+    expect(measureImportCost({ entry: '@letmepost/core/internal', dependencies: ['@letmepost/core'], cwd })).toEqual({ schemasBuilt: 0, builtinsLoaded: [] });
+  });
+
+  it('provider-utils builds only the base settings schemas providers extend, and loads no built-in', () => {
+    const cost = measureImportCost({ entry: '@letmepost/provider-utils', dependencies: ['@letmepost/core', '@letmepost/core/internal'], cwd });
+    expect({ schemasBuilt: cost.schemasBuilt, builtins: publicBuiltins(cost) }).toEqual({ schemasBuilt: 42, builtins: [] });
+  });
+});
