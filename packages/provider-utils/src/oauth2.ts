@@ -12,7 +12,7 @@ import {
   type TokenSet,
 } from '@letmepost/core';
 import { Buffer } from 'node:buffer';
-import * as oauth from 'oauth4webapi';
+import type * as OAuth4WebApi from 'oauth4webapi';
 import type { Dispatcher } from 'undici';
 import { createHttpClient, type HttpClient, type HttpTimeouts } from './http-client.js';
 import { bodyExcerpt, platformName } from './http-error.js';
@@ -123,7 +123,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
     ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }),
     maxResponseBytes: 1024 * 1024,
   });
-  const authorizationServer: oauth.AuthorizationServer = {
+  const authorizationServer: OAuth4WebApi.AuthorizationServer = {
     issuer: endpoints.issuer ?? new URL(endpoints.tokenEndpoint).origin,
     authorization_endpoint: endpoints.authorizationEndpoint,
     token_endpoint: endpoints.tokenEndpoint,
@@ -151,7 +151,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
   const needsSecret = (quirks.clientAuthentication ?? 'client_secret_basic') !== 'none';
 
   /** oauth4webapi client authentication, done here so encoding and renames are ours. */
-  function clientAuthentication(client: ClientCredentials): oauth.ClientAuth {
+  function clientAuthentication(client: ClientCredentials): OAuth4WebApi.ClientAuth {
     const method = quirks.clientAuthentication ?? 'client_secret_basic';
     return (_as, _client, body, headers) => {
       if (method === 'client_secret_basic') {
@@ -171,7 +171,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
 
   /** oauth4webapi's `customFetch`: our HTTP client, plus `conform` for token endpoint answers. */
   function fetchThrough(fields: { knownSecrets: readonly string[]; isTokenEndpoint: boolean; operation: 'exchange' | 'refresh' | 'revoke'; capture: { raw?: Record<string, unknown> } }) {
-    return async (url: string, init: oauth.CustomFetchOptions<'POST' | 'GET', URLSearchParams | undefined>): Promise<Response> => {
+    return async (url: string, init: OAuth4WebApi.CustomFetchOptions<'POST' | 'GET', URLSearchParams | undefined>): Promise<Response> => {
       const requestBody = init.body === undefined ? undefined : init.body.toString();
       const response = await callTokenHttp({
         url,
@@ -236,8 +236,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
   }
 
   /** Turns whatever oauth4webapi (or our fetch) threw into a LetmepostError. */
-  function mapTokenError(fields: { error: unknown; operation: 'exchange' | 'refresh' | 'revoke'; knownSecrets: readonly string[] }): LetmepostError {
-    const { error, operation, knownSecrets } = fields;
+  function mapTokenError(fields: { oauth: typeof OAuth4WebApi; error: unknown; operation: 'exchange' | 'refresh' | 'revoke'; knownSecrets: readonly string[] }): LetmepostError {
+    const { oauth, error, operation, knownSecrets } = fields;
     const label = operationLabel(operation);
     if (LetmepostError.isInstance(error)) {
       if (error.code === 'publish_outcome_unknown') {
@@ -332,7 +332,7 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
     });
   }
 
-  function toTokenSet(fields: { response: oauth.TokenEndpointResponse; raw: Record<string, unknown> | undefined }): OAuth2TokenSet {
+  function toTokenSet(fields: { response: OAuth4WebApi.TokenEndpointResponse; raw: Record<string, unknown> | undefined }): OAuth2TokenSet {
     const { response } = fields;
     const raw = fields.raw ?? { ...response };
     const now = clock.now();
@@ -351,7 +351,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
     return tokens;
   }
 
-  function requestOptions(fields: { knownSecrets: readonly string[]; isTokenEndpoint: boolean; operation: 'exchange' | 'refresh' | 'revoke'; capture: { raw?: Record<string, unknown> }; signal: AbortSignal | undefined }) {
+  function requestOptions(fields: { oauth: typeof OAuth4WebApi; knownSecrets: readonly string[]; isTokenEndpoint: boolean; operation: 'exchange' | 'refresh' | 'revoke'; capture: { raw?: Record<string, unknown> }; signal: AbortSignal | undefined }) {
+    const { oauth } = fields;
     const target = fields.isTokenEndpoint ? endpoints.tokenEndpoint : endpoints.revocationEndpoint ?? '';
     return {
       [oauth.customFetch]: fetchThrough(fields),
@@ -411,7 +412,8 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
       // Without a declared issuer we cannot check `iss`, and a made-up one would reject it.
       if (endpoints.issuer === undefined) callbackParameters.delete('iss');
 
-      const oauthClient: oauth.Client = { client_id: client.clientId };
+      const oauth = await loadOAuth4WebApi();
+      const oauthClient: OAuth4WebApi.Client = { client_id: client.clientId };
       let validated: URLSearchParams;
       try {
         validated = oauth.validateAuthResponse(authorizationServer, oauthClient, callbackParameters, state);
@@ -451,14 +453,14 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
           redirectUri,
           codeVerifier,
           {
-            ...requestOptions({ knownSecrets, isTokenEndpoint: true, operation: 'exchange', capture, signal }),
+            ...requestOptions({ oauth, knownSecrets, isTokenEndpoint: true, operation: 'exchange', capture, signal }),
             ...(quirks.tokenParameters === undefined ? {} : { additionalParameters: quirks.tokenParameters }),
           },
         );
         const result = await oauth.processAuthorizationCodeResponse(authorizationServer, oauthClient, response);
         return toTokenSet({ response: result, raw: capture.raw });
       } catch (error) {
-        throw mapTokenError({ error, operation: 'exchange', knownSecrets });
+        throw mapTokenError({ oauth, error, operation: 'exchange', knownSecrets });
       }
     },
 
@@ -469,19 +471,20 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
         throw fail({ code: 'reauth_required', message: `There is no ${name} refresh token; the account must be reconnected.`, retryable: false, knownSecrets: [] });
       }
       const knownSecrets = secretsOf([...clientSecrets(client), refreshToken]);
-      const oauthClient: oauth.Client = { client_id: client.clientId };
+      const oauth = await loadOAuth4WebApi();
+      const oauthClient: OAuth4WebApi.Client = { client_id: client.clientId };
       const additionalParameters: Record<string, string> = { ...quirks.tokenParameters };
       if (refreshOptions.scopes && refreshOptions.scopes.length > 0) additionalParameters.scope = refreshOptions.scopes.join(scopeSeparator);
       const capture: { raw?: Record<string, unknown> } = {};
       try {
         const response = await oauth.refreshTokenGrantRequest(authorizationServer, oauthClient, clientAuthentication(client), refreshToken, {
-          ...requestOptions({ knownSecrets, isTokenEndpoint: true, operation: 'refresh', capture, signal }),
+          ...requestOptions({ oauth, knownSecrets, isTokenEndpoint: true, operation: 'refresh', capture, signal }),
           ...(Object.keys(additionalParameters).length === 0 ? {} : { additionalParameters }),
         });
         const result = await oauth.processRefreshTokenResponse(authorizationServer, oauthClient, response);
         return toTokenSet({ response: result, raw: capture.raw });
       } catch (error) {
-        throw mapTokenError({ error, operation: 'refresh', knownSecrets });
+        throw mapTokenError({ oauth, error, operation: 'refresh', knownSecrets });
       }
     },
 
@@ -492,10 +495,11 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
       }
       requireClient(client, needsSecret);
       const knownSecrets = secretsOf([...clientSecrets(client), token]);
-      const oauthClient: oauth.Client = { client_id: client.clientId };
+      const oauth = await loadOAuth4WebApi();
+      const oauthClient: OAuth4WebApi.Client = { client_id: client.clientId };
       try {
         const response = await oauth.revocationRequest(authorizationServer, oauthClient, clientAuthentication(client), token, {
-          ...requestOptions({ knownSecrets, isTokenEndpoint: false, operation: 'revoke', capture: {}, signal }),
+          ...requestOptions({ oauth, knownSecrets, isTokenEndpoint: false, operation: 'revoke', capture: {}, signal }),
           ...(tokenTypeHint === undefined ? {} : { additionalParameters: { token_type_hint: tokenTypeHint } }),
         });
         if (response.status >= 300) {
@@ -508,13 +512,25 @@ export function createOAuth2Client(options: OAuth2ClientOptions): OAuth2Client {
         }
         await response.body?.cancel();
       } catch (error) {
-        throw mapTokenError({ error, operation: 'revoke', knownSecrets });
+        throw mapTokenError({ oauth, error, operation: 'revoke', knownSecrets });
       }
     },
   };
 }
 
 // ---- internals -------------------------------------------------------------------------------
+
+let oauth4webapi: Promise<typeof OAuth4WebApi> | undefined;
+
+/**
+ * oauth4webapi, imported by the first OAuth step that needs it (a code exchange, refresh or
+ * revocation) rather than with the package: compiling it is a few milliseconds of every cold
+ * start, and a process that only publishes with fresh tokens never needs it.
+ */
+function loadOAuth4WebApi(): Promise<typeof OAuth4WebApi> {
+  oauth4webapi ??= import('oauth4webapi');
+  return oauth4webapi;
+}
 
 async function callTokenHttp(fields: {
   url: string;

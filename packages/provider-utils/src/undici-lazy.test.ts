@@ -82,3 +82,37 @@ describe('other Node built-ins are reached on first use', () => {
     expect(reachedOnUse.filter((name) => loaded.includes(name))).toEqual([]);
   });
 });
+
+describe('oauth4webapi is imported on the first token request', () => {
+  // ES modules leave no trace in `require.cache`; an in-thread resolve hook sees each specifier.
+  function oauth4webapiResolvedAfter(code: string): boolean {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `
+      import { registerHooks } from 'node:module';
+      let resolved = false;
+      registerHooks({ resolve(specifier, context, nextResolve) { if (specifier === 'oauth4webapi') resolved = true; return nextResolve(specifier, context); } });
+      const utils = await import(${JSON.stringify(entry)});
+      ${code}
+      console.log(resolved);
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    if (result.status !== 0) throw new Error(result.stderr);
+    return result.stdout.trim() === 'true';
+  }
+
+  test('importing provider-utils, or building an authorization URL, does not import it', () => {
+    const authorize = `utils.createOAuth2Client({ platform: 'twitter', endpoints: { authorizationEndpoint: 'https://x.com/i/oauth2/authorize', tokenEndpoint: 'https://api.x.com/2/oauth2/token' } })
+      .authorizationUrl({ client: { clientId: 'id' }, redirectUri: 'https://app.example/cb', state: 'state-123456', codeChallenge: 'a'.repeat(43), scopes: [] });`;
+    expect(oauth4webapiResolvedAfter(authorize)).toBe(false);
+  });
+
+  test('a refresh imports it', () => {
+    // Nothing listens on the discard port: the refresh fails, after oauth4webapi was needed for it.
+    const refresh = `await utils.createOAuth2Client({ platform: 'twitter', endpoints: { authorizationEndpoint: 'http://127.0.0.1:9/authorize', tokenEndpoint: 'http://127.0.0.1:9/token' }, quirks: { clientAuthentication: 'none' } })
+      .refresh({ client: { clientId: 'id' }, refreshToken: 'refresh-token' }).catch(() => {});`;
+    expect(oauth4webapiResolvedAfter(refresh)).toBe(true);
+  });
+});
