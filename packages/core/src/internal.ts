@@ -31,5 +31,5 @@ export {
   validatePost,
   type CapabilityRule,
 } from './check-capabilities.js';
-export { countCodePoints, countGraphemes, measureText, utf8ByteLength } from './text-measure.js';
+export { countCodePoints, countGraphemes, graphemeSegmenter, measureText, utf8ByteLength } from './text-measure.js';
 export { isPlainObject } from './publish-input.js';

@@ -2,8 +2,14 @@ import type { TextUnit } from './provider.js';
 
 // Created on first use: building a segmenter loads ICU's break rules (about 3 MiB of RSS), which
 // a process that never counts graphemes (an X-only host, say) should not pay for.
-let graphemeSegmenter: Intl.Segmenter | undefined;
+let segmenter: Intl.Segmenter | undefined;
 const utf8Encoder = new TextEncoder();
+
+/** The process's one grapheme segmenter (for providers that weigh each grapheme, as Threads does). */
+export function graphemeSegmenter(): Intl.Segmenter {
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  return segmenter;
+}
 
 /**
  * User-perceived characters (extended grapheme clusters): what Bluesky and Threads count, so a
@@ -11,8 +17,7 @@ const utf8Encoder = new TextEncoder();
  */
 export function countGraphemes(text: string): number {
   let count = 0;
-  graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  for (const _segment of graphemeSegmenter.segment(text)) count += 1;
+  for (const _segment of graphemeSegmenter().segment(text)) count += 1;
   return count;
 }
 

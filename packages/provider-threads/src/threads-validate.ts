@@ -1,13 +1,6 @@
 import { postItems, type Post, type PostItem, type ValidationIssue } from '@letmepost/core';
-import { utf8ByteLength } from '@letmepost/core/internal';
+import { graphemeSegmenter, utf8ByteLength } from '@letmepost/core/internal';
 import { THREADS_ALT_TEXT_MAX_LENGTH, THREADS_MAX_LINKS, THREADS_TEXT_MAX_LENGTH, type ThreadsOptions } from './threads-options.js';
-
-let graphemes: Intl.Segmenter | undefined;
-
-/** Made on first use: constructing a Segmenter loads ICU's break rules, about 15 ms of a cold import. */
-function graphemeSegmenter(): Intl.Segmenter {
-  return (graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' }));
-}
 
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 
