@@ -6,7 +6,7 @@ import { parseInput, requireProvider, type LetmepostContext } from './letmepost-
 import { LetmepostError } from './letmepost-error.js';
 import type { PlatformId } from './platform-id.js';
 import type { AnyProvider } from './provider.js';
-import { decodeRecord, encodeRecord, nextVersion, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, nextVersion, openField, sealField, sealedStringSchema, storeKeys } from './store-layout.js';
 
 /** Lease around the plan-slot check and the write it allows; the host's hook runs inside it. */
 const APP_CREDENTIALS_LOCK_TTL_MS = 15_000;
@@ -225,7 +225,7 @@ export async function readWorkspaceClient({
     key,
     field: 'clientSecret',
     ciphertext: record.clientSecret,
-    schema: z.string(),
+    schema: sealedStringSchema(),
     recordVersion: entry.version,
   });
   return { clientId: record.clientId, clientSecret };

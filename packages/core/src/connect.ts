@@ -28,7 +28,7 @@ import type { AnyProvider, ScopeSet } from './provider.js';
 import { redactThenShorten } from './redact.js';
 import { redirectUriFor } from './redirect-uris.js';
 import { INVALID_CLIENT_RULE, createRegisteredClientResolver, type RegisteredClientResolver } from './registered-clients.js';
-import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, storeKeys } from './store-layout.js';
+import { decodeRecord, encodeRecord, isStoreConflict, openField, sealField, sealedJsonSchema, sealedStringSchema, storeKeys } from './store-layout.js';
 import type { StoreEntry } from './token-store.js';
 
 /** How long a user has to consent at the platform before the session is gone. */
@@ -306,7 +306,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
       key: sessionKey,
       field: 'codeVerifier',
       ciphertext: session.codeVerifier,
-      schema: z.string(),
+      schema: sealedStringSchema(),
     });
     const client = openField({
       cipher: context.cipher,
@@ -318,7 +318,7 @@ export function createConnectApi({ context }: { context: LetmepostContext }): Co
     const params =
       session.params === undefined
         ? undefined
-        : openField({ cipher: context.cipher, key: sessionKey, field: 'params', ciphertext: session.params, schema: z.unknown() });
+        : openField({ cipher: context.cipher, key: sessionKey, field: 'params', ciphertext: session.params, schema: sealedJsonSchema() });
     const knownSecrets = [codeVerifier, ...(client.clientSecret ? [client.clientSecret] : [])];
     const networkSignal = signal
       ? AbortSignal.any([signal, AbortSignal.timeout(CONNECT_NETWORK_TIMEOUT_MS)])

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createBoundedCache, deepFreeze, type BoundedCache } from './bounded-cache.js';
+import { lazySchema } from './lazy-schema.js';
 import { LetmepostError } from './letmepost-error.js';
 import { isWellFormedText } from './token-store-support.js';
 import type { PlatformId } from './platform-id.js';
@@ -187,6 +188,13 @@ interface OpenFieldOptions<T> {
   /** The store version the record was read at (version-bound seals need it). */
   recordVersion?: number | undefined;
 }
+
+/**
+ * Schemas of sealed fields that hold a bare string or any JSON. One instance each: `openField`
+ * remembers what it opened per schema, so a schema made per call would never be found again.
+ */
+export const sealedStringSchema = lazySchema(() => z.string());
+export const sealedJsonSchema = lazySchema(() => z.unknown());
 
 export function openField<T>(options: OpenFieldOptions<T>): T {
   const { cipher, key, field, ciphertext, schema, recordVersion } = options;
