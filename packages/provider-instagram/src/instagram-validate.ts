@@ -1,6 +1,6 @@
 import type { Media, Post, ValidationIssue } from '@letmepost/core';
 import { knownMediaSize } from '@letmepost/core/internal';
-import { isBlockedAddress } from '@letmepost/provider-utils';
+import { isBlockedAddress, isIpLiteral } from '@letmepost/provider-utils';
 import { instagramCapabilities, INSTAGRAM_MAX_STORY_VIDEO_BYTES, type InstagramOptions } from './instagram-options.js';
 
 /** Aspect ratios Instagram accepts for feed and carousel images (error 36003 / 2207009). */
@@ -31,7 +31,7 @@ export function instagramShapeOf(options: { post: Post; options: InstagramOption
  */
 export function isPrivateMediaHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
-  if (process.getBuiltinModule('node:net').isIP(host.replace(/^\[|\]$/g, '')) !== 0) return isBlockedAddress(host);
+  if (isIpLiteral(host)) return isBlockedAddress(host);
   return host === 'localhost' || /\.(localhost|local|internal|lan|home\.arpa|test|invalid)$/.test(host) || !host.includes('.');
 }
 

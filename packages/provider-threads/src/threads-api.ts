@@ -6,14 +6,6 @@ import { z } from 'zod';
  * objects: only the fields used are required. Captured examples are in `src/__fixtures__/`.
  */
 
-/** `POST /oauth/access_token`: the short-lived (1 hour) token; no `token_type`, no `expires_in`. */
-export const threadsCodeExchangeSchema = lazySchema(() =>
-  z.looseObject({
-    access_token: z.string().min(1),
-    user_id: z.union([z.string(), z.number()]).optional(),
-  }),
-);
-
 /** `GET /{version}/me?fields=id,username,name,threads_profile_picture_url`. */
 export const threadsProfileSchema = lazySchema(() =>
   z.looseObject({

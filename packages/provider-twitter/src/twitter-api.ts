@@ -168,4 +168,3 @@ export const twitterMediaResponseSchema = lazySchema(() => z.object({ data: medi
 
 export type TwitterMediaData = z.infer<ReturnType<typeof mediaDataSchema>>;
 
-export const twitterPostIdSchema = postIdSchema;

@@ -11,6 +11,11 @@ const BLOCKED_ADDRESS_CODE = 'ELETMEPOST_BLOCKED_ADDRESS';
 let blockLists: { ipv4: BlockList; ipv6: BlockList } | undefined;
 const isIP = (input: string) => process.getBuiltinModule('node:net').isIP(input);
 
+/** Whether a URL's host (an IPv6 one with or without its brackets) is an IP address, not a name. */
+export function isIpLiteral(host: string): boolean {
+  return isIP(host.replace(/^\[|\]$/g, '')) !== 0;
+}
+
 /**
  * Whether an IP address is one that user-supplied URLs must not reach: loopback, private,
  * link-local (cloud metadata), CGNAT, multicast, unspecified, reserved/documentation ranges,

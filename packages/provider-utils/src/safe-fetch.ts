@@ -1,7 +1,7 @@
 import { LetmepostError, type PlatformId } from '@letmepost/core';
 import type { LookupFunction } from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
-import { findBlockedAddressError, findInErrorChain, guardedLookup, isBlockedAddress } from './blocked-address.js';
+import { findBlockedAddressError, findInErrorChain, guardedLookup, isBlockedAddress, isIpLiteral } from './blocked-address.js';
 import { loadUndici } from './undici.js';
 
 export interface SafeFetchResponse {
@@ -160,7 +160,7 @@ function parseMediaUrl(raw: string, fail: (fields: { code: 'media_unreachable'; 
 
 function assertLiteralHostAllowed(url: URL, fail: (fields: { code: 'media_unreachable'; message: string }) => LetmepostError): void {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (process.getBuiltinModule('node:net').isIP(host) !== 0 && isBlockedAddress(host)) {
+  if (isIpLiteral(host) && isBlockedAddress(host)) {
     throw fail({ code: 'media_unreachable', message: `${describeUrl(url)} points to ${host}, an address media URLs may not reach.` });
   }
 }
