@@ -29,3 +29,8 @@ export async function connectBenchAccount({ letmepost, workspaceId }) {
   const [account] = await letmepost.connect.complete({ platform: 'twitter', callbackUrl });
   return account;
 }
+
+/** A side's publish result, which must be `published`: a failing side would time its failure. */
+export function expectPublished(result) {
+  if (result.status !== 'published') throw new Error(`letmepost publish failed: ${JSON.stringify(result.error)}`);
+}

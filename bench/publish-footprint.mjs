@@ -24,7 +24,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent } from 'undici';
 import { bareCreatePost } from './bare-undici.mjs';
-import { connectBenchAccount, createBenchLetmepost } from './bench-letmepost.mjs';
+import { connectBenchAccount, createBenchLetmepost, expectPublished } from './bench-letmepost.mjs';
 import { startLoopbackSandbox } from './start-loopback.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
@@ -40,19 +40,15 @@ const letmepost = createBenchLetmepost({ endpoints, app: server.twitterApp });
 const account = await connectBenchAccount({ letmepost, workspaceId: WORKSPACE_ID });
 let counter = 0;
 
-function checked(result) {
-  if (result.status !== 'published') throw new Error(`letmepost publish failed: ${JSON.stringify(result.error)}`);
-}
-
 const sides = {
   'bare undici': () => bareCreatePost({ apiBaseUrl: endpoints.apiBaseUrl, agent, accessToken: server.accessToken, text: `bare ${(counter += 1)}` }),
   'letmepost, connected account': async () => {
     const [result] = await letmepost.publish({ workspaceId: WORKSPACE_ID, post: { text: `letmepost ${(counter += 1)}` }, targets: [{ accountId: account.id }] });
-    checked(result);
+    expectPublished(result);
   },
   'letmepost, OAuth 1.0a': async () => {
     const [result] = await letmepost.publish({ post: { text: `letmepost ${(counter += 1)}` }, targets: [{ platform: 'twitter', credentials: server.oauth1Credentials }] });
-    checked(result);
+    expectPublished(result);
   },
 };
 

@@ -8,7 +8,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { TwitterApi } from 'twitter-api-v2';
 import { Agent } from 'undici';
 import { bareCreatePost } from './bare-undici.mjs';
-import { connectBenchAccount, createBenchLetmepost } from './bench-letmepost.mjs';
+import { connectBenchAccount, createBenchLetmepost, expectPublished } from './bench-letmepost.mjs';
 
 export const SEQUENTIAL = 10;
 export const IN_FLIGHT = 16;
@@ -24,10 +24,6 @@ function twitterApiV2({ auth, endpoints }) {
     const answer = await client.v2.post('tweets', { text: `twitter-api-v2 ${(counter += 1)}` }, { forceBodyMode: 'json' });
     if (!answer.data?.id) throw new Error('twitter-api-v2 tweet failed');
   };
-}
-
-function checked(result) {
-  if (result.status !== 'published') throw new Error(`letmepost publish failed: ${JSON.stringify(result.error)}`);
 }
 
 export async function comparisons({ server }) {
@@ -52,7 +48,7 @@ export async function comparisons({ server }) {
           'bare undici': bareBearer,
           'letmepost.publish': async () => {
             const [result] = await letmepost.publish({ workspaceId: WORKSPACE_ID, post: { text: `letmepost ${(counter += 1)}` }, targets: [{ accountId: account.id }] });
-            checked(result);
+            expectPublished(result);
           },
           'twitter-api-v2': twitterApiV2({ auth: server.accessToken, endpoints }),
         },
@@ -63,7 +59,7 @@ export async function comparisons({ server }) {
           'bare undici': () => bareCreatePost({ apiBaseUrl: endpoints.apiBaseUrl, agent, oauth1, text: `bare ${(counter += 1)}` }),
           'letmepost.publish': async () => {
             const [result] = await letmepost.publish({ post: { text: `letmepost ${(counter += 1)}` }, targets: [{ platform: 'twitter', credentials }] });
-            checked(result);
+            expectPublished(result);
           },
           'twitter-api-v2': twitterApiV2({
             auth: {
